@@ -1,0 +1,167 @@
+#include "pgpipe/input.hpp"
+
+#include "pgpipe/error.hpp"
+#include "pgpipe/interrupt.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+namespace pgpipe {
+namespace {
+
+std::string could_not(const char* what, const std::string& name, int err) {
+    return std::string("could not ") + what + " \"" + name + "\": " + std::strerror(err);
+}
+
+} // namespace
+
+bool starts_with_zstd_magic(const unsigned char* d, size_t size) {
+    if (size < 4)
+        return false;
+    // 0xFD2FB528 little-endian: a zstd frame.
+    if (d[0] == 0x28 && d[1] == 0xB5 && d[2] == 0x2F && d[3] == 0xFD)
+        return true;
+    // 0x184D2A50..0x184D2A5F: a skippable frame (pzstd and others write them first).
+    return (d[0] & 0xF0) == 0x50 && d[1] == 0x2A && d[2] == 0x4D && d[3] == 0x18;
+}
+
+input_stream::input_stream(const std::string& path) {
+    if (path == "-") {
+        m_name = "stdin";
+        m_fd = STDIN_FILENO;
+    } else {
+        m_name = path;
+        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m_fd < 0)
+            throw local_error(could_not("open", path, errno));
+        m_owns_fd = true;
+    }
+    struct stat st;
+    if (::fstat(m_fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (m_owns_fd)
+                ::close(m_fd);
+            throw local_error(could_not("read", m_name, EISDIR));
+        }
+        if (S_ISREG(st.st_mode)) {
+            m_raw_size = static_cast<uint64_t>(st.st_size);
+            ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
+    }
+}
+
+input_stream::~input_stream() {
+    if (m_zstd)
+        ZSTD_freeDStream(m_zstd);
+    if (m_owns_fd)
+        ::close(m_fd);
+}
+
+size_t input_stream::read_raw(char* dst, size_t cap) {
+    for (;;) {
+        ssize_t n = ::read(m_fd, dst, cap);
+        if (n >= 0) {
+            m_raw_read += static_cast<uint64_t>(n);
+            return static_cast<size_t>(n);
+        }
+        if (errno == EINTR) {
+            throw_if_interrupted();
+            continue;
+        }
+        throw local_error(could_not("read", m_name, errno));
+    }
+}
+
+void input_stream::start() {
+    m_started = true;
+    m_raw.resize(ZSTD_DStreamInSize());
+    // Sniff at least four bytes: a pipe may hand them over one at a time.
+    while (m_raw_len < 4) {
+        size_t n = read_raw(m_raw.data() + m_raw_len, m_raw.size() - m_raw_len);
+        if (n == 0) {
+            m_raw_eof = true;
+            break;
+        }
+        m_raw_len += n;
+    }
+    if (starts_with_zstd_magic(reinterpret_cast<const unsigned char*>(m_raw.data()), m_raw_len)) {
+        m_zstd = ZSTD_createDStream();
+        if (!m_zstd)
+            throw local_error("out of memory for the zstd decoder");
+        ZSTD_initDStream(m_zstd);
+        m_frame_remaining = 1;
+    }
+}
+
+size_t input_stream::read(char* dst, size_t cap) {
+    if (!m_started)
+        start();
+    if (m_zstd)
+        return read_zstd(dst, cap);
+    if (m_raw_pos < m_raw_len) {
+        size_t n = std::min(cap, m_raw_len - m_raw_pos);
+        std::memcpy(dst, m_raw.data() + m_raw_pos, n);
+        m_raw_pos += n;
+        return n;
+    }
+    if (m_raw_eof)
+        return 0;
+    return read_raw(dst, cap);
+}
+
+size_t input_stream::read_zstd(char* dst, size_t cap) {
+    ZSTD_outBuffer out{dst, cap, 0};
+    for (;;) {
+        if (m_raw_pos == m_raw_len && !m_output_full) {
+            if (!m_raw_eof) {
+                m_raw_len = read_raw(m_raw.data(), m_raw.size());
+                m_raw_pos = 0;
+                if (m_raw_len == 0)
+                    m_raw_eof = true;
+            }
+            if (m_raw_eof) {
+                if (m_frame_remaining != 0)
+                    throw local_error("\"" + m_name + "\": truncated zstd frame: input ends at byte offset " +
+                                          std::to_string(m_raw_read) + " inside a frame",
+                                      "the compressed file is incomplete (an interrupted download or copy?)");
+                return out.pos;
+            }
+        }
+        ZSTD_inBuffer in{m_raw.data(), m_raw_len, m_raw_pos};
+        size_t hint = ZSTD_decompressStream(m_zstd, &out, &in);
+        if (ZSTD_isError(hint)) {
+            uint64_t offset = m_raw_read - (m_raw_len - in.pos);
+            throw local_error("\"" + m_name + "\": corrupt zstd data near byte offset " +
+                              std::to_string(offset) + ": " + ZSTD_getErrorName(hint));
+        }
+        m_raw_pos = in.pos;
+        m_frame_remaining = hint;
+        m_output_full = out.pos == out.size;
+        if (m_output_full)
+            return out.pos;
+        // Hand over what we have rather than block on the next read of a slow pipe.
+        if (out.pos > 0 && m_raw_pos == m_raw_len)
+            return out.pos;
+    }
+}
+
+void check_inputs_readable(const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+        if (path == "-")
+            continue;
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw local_error(could_not("open", path, errno));
+        struct stat st;
+        bool is_dir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+        ::close(fd);
+        if (is_dir)
+            throw local_error(could_not("read", path, EISDIR));
+    }
+}
+
+} // namespace pgpipe

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pgpipe {
+
+class connection;
+
+/// The COPY stream formats of DESIGN.md.
+enum class copy_format { text, csv, binary };
+
+/// Parses "text", "csv" or "binary"; throws local_error otherwise.
+copy_format parse_copy_format(std::string_view name);
+/// The format's name as COPY spells it.
+const char* copy_format_name(copy_format format);
+
+/// COPY's format options, as given on the command line.
+struct copy_format_options {
+    copy_format format = copy_format::text;  ///< -F
+    bool header = false;                     ///< --header: the first line names the columns
+    std::optional<std::string> delimiter;    ///< --delimiter
+    std::optional<std::string> quote;        ///< --quote (csv)
+    std::optional<std::string> escape;       ///< --escape (csv)
+    std::optional<std::string> null_string;  ///< --null
+    std::optional<std::string> encoding;     ///< --encoding of the input
+};
+
+/// Refuses combinations COPY would refuse, with a message naming the flag;
+/// throws local_error.
+void validate_copy_format(const copy_format_options& options);
+
+/// The parenthesized option list of a COPY statement, literals quoted by libpq.
+std::string copy_options_sql(const connection& conn, const copy_format_options& options, bool freeze);
+
+/// The line number in a server CONTEXT such as `COPY t, line 3, column a: "x"`.
+std::optional<uint64_t> copy_context_line(std::string_view context);
+
+/// Counts newline bytes, for progress on line-oriented formats.
+uint64_t count_newlines(const char* data, size_t size);
+
+} // namespace pgpipe

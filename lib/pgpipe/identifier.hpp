@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgpipe {
+
+class connection;
+
+/// Splits a possibly schema-qualified SQL name ("s.t", "\"We.ird \"\"name\"\"\"")
+/// into its parts as the server would read them: unquoted parts folded to
+/// lower case, quoted parts kept with "" undoubled. Throws local_error.
+std::vector<std::string> parse_qualified_name(std::string_view text);
+
+/// Splits a comma-separated column list ("a, \"B c\"") into names, folded and
+/// unquoted as parse_qualified_name does. Throws local_error.
+std::vector<std::string> parse_name_list(std::string_view text);
+
+/// Quotes each part with the connection and joins them with dots.
+std::string quote_qualified_name(const connection& conn, const std::vector<std::string>& parts);
+
+} // namespace pgpipe

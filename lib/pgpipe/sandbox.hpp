@@ -1,0 +1,37 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace pgpipe {
+
+/// A running throwaway cluster: where it is and how to reach it.
+struct sandbox_info {
+    std::string dir;      ///< the sandbox directory (data/, the socket, logs)
+    std::string bindir;   ///< the server's bin directory
+    std::string user;     ///< the cluster's superuser (and OS owner)
+    int port = 0;         ///< TCP port on 127.0.0.1 (also the socket's number)
+};
+
+/// The newest PostgreSQL server bin directory (with initdb and pg_ctl):
+/// bindir if given, else $PGSANDBOX_BINDIR, else /usr/lib/postgresql/N/bin.
+/// Throws local_error if there is none.
+std::string find_server_bindir(const std::optional<std::string>& bindir);
+
+/// Creates DIR (or a fresh /tmp/pgsandbox.XXXXXX), runs initdb in it (as the
+/// postgres user when run as root), configures it for bulk loads with its
+/// socket inside DIR and a free port on 127.0.0.1, and starts it.
+sandbox_info sandbox_start(const std::optional<std::string>& dir, const std::optional<std::string>& bindir);
+/// Stops the cluster in DIR and removes DIR; refuses a directory that
+/// pgsandbox did not make. Throws local_error.
+void sandbox_stop(const std::string& dir);
+/// Whether the cluster in DIR is running.
+bool sandbox_running(const std::string& dir);
+/// Reads the description pgsandbox left in DIR. Throws local_error.
+sandbox_info sandbox_read(const std::string& dir);
+/// The `export PGHOST=… PGPORT=… PGUSER=… PGDATABASE=…` lines, shell-quoted.
+std::string sandbox_exports(const sandbox_info& info);
+/// Quotes text for a POSIX shell with single quotes.
+std::string shell_quote(const std::string& text);
+
+} // namespace pgpipe
