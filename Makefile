@@ -21,6 +21,8 @@ UNIT_OBJ := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
 BINS     := $(PROGRAMS:%=$(BUILD)/bin/%)
 
 .PHONY: all deps check check-only demo asan bench install clean
+# Keep the objects of the programs: they are intermediates of a pattern chain.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/libpgpipe.a $(BUILD)/libpgpipe.so $(BINS)

@@ -48,13 +48,18 @@ std::pair<std::string, std::string> split_first_line(const std::string& text) {
     return {text.substr(0, nl), cleaned};
 }
 
-std::string message_of(const PGresult* result, PGconn* conn) {
+// The message and detail of a failure: the server's fields when it sent
+// some, else libpq's own text, split into its first line and the rest.
+std::pair<std::string, std::string> message_of(const PGresult* result, PGconn* conn) {
     std::string primary = field(result, PG_DIAG_MESSAGE_PRIMARY);
     if (!primary.empty())
-        return primary;
+        return {primary, field(result, PG_DIAG_MESSAGE_DETAIL)};
+    std::string text;
     if (result && PQresultErrorMessage(result)[0])
-        return trim_trailing_newlines(PQresultErrorMessage(result));
-    return trim_trailing_newlines(conn ? PQerrorMessage(conn) : "unknown error");
+        text = PQresultErrorMessage(result);
+    else
+        text = conn ? PQerrorMessage(conn) : "unknown error";
+    return split_first_line(trim_trailing_newlines(text));
 }
 
 // Server notices (a trigger's RAISE NOTICE, a WARNING) go through our own
@@ -75,11 +80,26 @@ void forward_notice(void*, const PGresult* result) {
 } // namespace
 
 server_error::server_error(const PGresult* result, PGconn* conn)
-    : error(exit_status::server_error, message_of(result, conn),
-            field(result, PG_DIAG_MESSAGE_DETAIL), field(result, PG_DIAG_MESSAGE_HINT)),
+    : server_error(message_of(result, conn), result, conn) {}
+
+server_error::server_error(const std::pair<std::string, std::string>& text, const PGresult* result, PGconn* conn)
+    : error(exit_status::server_error, text.first, text.second, field(result, PG_DIAG_MESSAGE_HINT)),
       m_sqlstate(field(result, PG_DIAG_SQLSTATE)),
       m_connection_lost(conn && PQstatus(conn) == CONNECTION_BAD) {
     set_context(field(result, PG_DIAG_CONTEXT));
+}
+
+server_error server_error::after_send_failure(PGconn* conn) {
+    // A few results at most: the error the server sent, then the end.
+    for (int i = 0; i < 4; ++i) {
+        PGresult* raw = PQgetResult(conn);
+        if (!raw)
+            break;
+        result_ptr result(raw, PQclear);
+        if (PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY))
+            return server_error(raw, conn);
+    }
+    return server_error(nullptr, conn);
 }
 
 connection connection::open(const connection_options& options) {

@@ -24,7 +24,7 @@ void copy_in_session::put(const char* data, size_t size) {
         size_t n = size < max_message ? size : max_message;
         if (PQputCopyData(m_conn.get(), data, static_cast<int>(n)) != 1) {
             m_active = false;
-            throw server_error(nullptr, m_conn.get());
+            throw server_error::after_send_failure(m_conn.get());
         }
         data += n;
         size -= n;
@@ -35,7 +35,7 @@ uint64_t copy_in_session::finish() {
     m_active = false;
     PGconn* conn = m_conn.get();
     if (PQputCopyEnd(conn, nullptr) != 1)
-        throw server_error(nullptr, conn);
+        throw server_error::after_send_failure(conn);
     // Drain every result, as psql's copy.c does: the first error wins, and
     // the connection must be idle again before the next statement.
     std::optional<server_error> failure;

@@ -74,12 +74,10 @@ std::string build_copy_sql(const connection& conn, const copy_load_options& o) {
 std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs) {
     uint64_t total = 0;
     for (const auto& path : inputs) {
-        if (path == "-")
+        auto size = regular_file_size(path);
+        if (!size)
             return std::nullopt;
-        input_stream probe(path);
-        if (!probe.raw_size())
-            return std::nullopt;
-        total += *probe.raw_size();
+        total += *size;
     }
     return total;
 }

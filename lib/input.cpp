@@ -150,18 +150,26 @@ size_t input_stream::read_zstd(char* dst, size_t cap) {
 }
 
 void check_inputs_readable(const std::vector<std::string>& paths) {
+    // stat and access, never open: opening a named pipe to look at it would
+    // take the writer's first connection, and a device could have side effects.
     for (const auto& path : paths) {
         if (path == "-")
             continue;
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            throw local_error(could_not("open", path, errno));
         struct stat st;
-        bool is_dir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-        ::close(fd);
-        if (is_dir)
+        if (::stat(path.c_str(), &st) != 0)
+            throw local_error(could_not("open", path, errno));
+        if (S_ISDIR(st.st_mode))
             throw local_error(could_not("read", path, EISDIR));
+        if (::access(path.c_str(), R_OK) != 0)
+            throw local_error(could_not("open", path, errno));
     }
+}
+
+std::optional<uint64_t> regular_file_size(const std::string& path) {
+    struct stat st;
+    if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return std::nullopt;
+    return static_cast<uint64_t>(st.st_size);
 }
 
 } // namespace pgpipe

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace pgpipe {
 
@@ -38,7 +39,12 @@ public:
     /// Whether the connection itself went away (as opposed to an SQL error).
     bool connection_lost() const noexcept { return m_connection_lost; }
 
+    /// After a failed send: the server's own reason (a FATAL it sent before
+    /// closing) if libpq has received one, else libpq's message.
+    static server_error after_send_failure(PGconn* conn);
+
 private:
+    server_error(const std::pair<std::string, std::string>& text, const PGresult* result, PGconn* conn);
     std::string m_sqlstate;
     bool m_connection_lost = false;
 };

@@ -59,4 +59,7 @@ private:
 /// local_error naming the first that cannot, before any work starts.
 void check_inputs_readable(const std::vector<std::string>& paths);
 
+/// The size of PATH if it is a regular file (by stat, without opening it).
+std::optional<uint64_t> regular_file_size(const std::string& path);
+
 } // namespace pgpipe

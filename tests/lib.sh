@@ -1,0 +1,62 @@
+# Helpers for the end-to-end tests. Each test function runs under
+# `bash -eu -o pipefail` in its own directory ($TEST_DIR, the cwd) with
+# PGDATABASE set to a database of its own on the shared test cluster.
+
+# fail MESSAGE: ends the test as failed.
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+# skip REASON: ends the test as skipped.
+skip() { echo "$*"; exit 77; }
+
+# sql QUERY: runs QUERY, prints unaligned tuples-only output.
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+  [ "$1" == "$2" ] || fail "${3:-value}: expected [$1], got [$2]"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]
+assert_contains() {
+  [[ $1 == *"$2"* ]] || fail "${3:-text} does not contain [$2]: [$1]"
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+  [[ $1 != *"$2"* ]] || fail "${3:-text} contains [$2]: [$1]"
+}
+
+# assert_same_file A B: byte comparison.
+assert_same_file() {
+  cmp -s "$1" "$2" || fail "$1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -n 1)"
+}
+
+# run EXPECTED_STATUS CMD...: runs CMD with stdout to ./out and stderr to
+# ./err, and fails unless it exits with EXPECTED_STATUS. The output stays in
+# $out and $err.
+run() {
+  local expected=$1 status=0
+  shift
+  "$@" >out 2>err || status=$?
+  out=$(cat out)
+  err=$(cat err)
+  if [ "$status" != "$expected" ]; then
+    echo "--- stdout:"; cat out; echo "--- stderr:"; cat err
+    fail "'$*' exited with $status, expected $expected"
+  fi
+}
+
+# table_count TABLE: number of rows.
+table_count() { sql "SELECT count(*) FROM $1"; }
+
+# export_table TABLE FORMAT FILE: COPY TABLE TO STDOUT in FORMAT into FILE.
+export_table() { psql -XAtq -v ON_ERROR_STOP=1 -c "COPY $1 TO STDOUT (FORMAT $2)" >"$3"; }
+
+# no_backend_in_transaction: fails if any backend of this database is left
+# idle in a transaction (a COPY that was not rolled back).
+no_backend_in_transaction() {
+  local n
+  n=$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+           AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")
+  assert_eq 0 "$n" "backends idle in transaction"
+}
