@@ -133,13 +133,16 @@ connection connection::open(const connection_options& options) {
     if (options.prompt == password_prompt::always)
         password = read_password("Password: ");
     PGconn* conn = attempt(password);
+    // As psql does: ask on the terminal (not stdin, which carries the rows)
+    // when the server wants a password and none was given.
     if (conn && PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
-        password.empty() && options.prompt == password_prompt::when_needed &&
-        isatty(STDIN_FILENO)) {
-        PQfinish(conn);
-        password = read_password(std::string("Password for user ") +
-                                 (options.username ? *options.username : "") + ": ");
-        conn = attempt(password);
+        password.empty() && options.prompt == password_prompt::when_needed) {
+        std::string user = PQuser(conn) ? PQuser(conn) : "";
+        password = read_password("Password for user " + user + ": ");
+        if (!password.empty()) {
+            PQfinish(conn);
+            conn = attempt(password);
+        }
     }
     // Wipe the copy we held; libpq keeps its own.
     std::memset(password.data(), 0, password.size());

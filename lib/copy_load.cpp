@@ -85,21 +85,6 @@ std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs)
 } // namespace
 
 load_summary run_copy(const copy_load_options& o) {
-    validate_copy_format(o.format);
-    if (o.freeze && !o.truncate)
-        throw local_error("--freeze needs --truncate",
-                          "COPY FREEZE is valid only when the table was truncated or created in the "
-                          "same transaction",
-                          "add --truncate to empty the table first, in the load's transaction");
-    // Parse names before connecting so that a typo costs no connection.
-    parse_qualified_name(o.table);
-    if (o.columns)
-        parse_name_list(*o.columns);
-    std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
-    check_inputs_readable(inputs);
-    if (!o.show_progress && !quiet() && inputs.size() == 1 && inputs[0] == "-" && isatty(STDIN_FILENO))
-        log_info("reading rows from the terminal; end them with Ctrl-D");
-
     load_summary summary;
     summary.program = std::string(program_name());
     summary.target = o.table;
@@ -107,14 +92,36 @@ load_summary run_copy(const copy_load_options& o) {
     auto elapsed = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     };
+    // A stats file that cannot be written must neither hide the load's real
+    // outcome nor turn a committed load into a failure that a cron job retries.
     auto write_stats = [&] {
-        if (!o.stats_file.empty())
+        if (o.stats_file.empty())
+            return;
+        try {
             write_text_file(o.stats_file, summary_json(summary));
+        } catch (const error& e) {
+            log_warning(std::string(e.what()) + (summary.committed ? " (the load itself was committed)" : ""));
+        }
     };
 
     stage at = stage::connecting;
     std::string current_input;
+    std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
     try {
+        validate_copy_format(o.format);
+        if (o.freeze && !o.truncate)
+            throw local_error("--freeze needs --truncate",
+                              "COPY FREEZE is valid only when the table was truncated or created in the "
+                              "same transaction",
+                              "add --truncate to empty the table first, in the load's transaction");
+        // Parse names before connecting so that a typo costs no connection.
+        parse_qualified_name(o.table);
+        if (o.columns)
+            parse_name_list(*o.columns);
+        check_inputs_readable(inputs);
+        if (!quiet() && inputs.size() == 1 && inputs[0] == "-" && isatty(STDIN_FILENO))
+            log_info("reading rows from the terminal; end them with Ctrl-D");
+        throw_if_interrupted();
         connection conn = connection::open(o.connection);
         cancel_target cancel(conn.get());
         std::string copy_sql = build_copy_sql(conn, o);
@@ -169,17 +176,20 @@ load_summary run_copy(const copy_load_options& o) {
         summary.seconds = elapsed();
     } catch (const server_error& e) {
         summary.seconds = elapsed();
+        summary.rows = 0; // nothing committed, whatever was sent
         error annotated = annotate(e, current_input, at, e.connection_lost());
         summary.error = annotated.what();
         write_stats();
         throw annotated;
     } catch (const interrupted& e) {
         summary.seconds = elapsed();
+        summary.rows = 0;
         summary.error = e.what();
         write_stats();
         throw interrupted(e.signal_number(), commit_state(at, false));
     } catch (const error& e) {
         summary.seconds = elapsed();
+        summary.rows = 0;
         error annotated = annotate(e, {}, at, false);
         summary.error = annotated.what();
         write_stats();

@@ -63,15 +63,15 @@ input_stream::~input_stream() {
 
 size_t input_stream::read_raw(char* dst, size_t cap) {
     for (;;) {
+        // A signal that came before the read must not wait for input that may never come.
+        throw_if_interrupted();
         ssize_t n = ::read(m_fd, dst, cap);
         if (n >= 0) {
             m_raw_read += static_cast<uint64_t>(n);
             return static_cast<size_t>(n);
         }
-        if (errno == EINTR) {
-            throw_if_interrupted();
-            continue;
-        }
+        if (errno == EINTR)
+            continue; // checked at the top of the loop
         throw local_error(could_not("read", m_name, errno));
     }
 }

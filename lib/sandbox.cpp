@@ -199,8 +199,11 @@ sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std:
                 "checkpoint_timeout = '30min'\n"
                 "shared_buffers = '256MB'\n"
                 "maintenance_work_mem = '256MB'\n"
-                "shared_preload_libraries = 'pg_stat_statements'\n"
-                "track_io_timing = on\n");
+                "track_io_timing = on\n" +
+                // For pgreport's statement section, where the server has the module.
+                std::string(fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so")
+                                ? "shared_preload_libraries = 'pg_stat_statements'\n"
+                                : ""));
 
     // The port is free when we look; another process may take it before the
     // server binds, so try a few.

@@ -56,7 +56,8 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
         "zstd-compressed input is detected and decompressed on the fly.",
         "Exit status: 0 loaded; 1 usage or local error (nothing committed);\n"
         "2 connection failed or lost, or the server refused the load (nothing\n"
-        "committed); 3 some rows were rejected.\n\n"
+        "committed); 3 some rows were rejected (reserved: reject files are\n"
+        "not written yet).\n\n"
         "See pgcopy(1). Connection settings also come from PGHOST, PGPORT,\n"
         "PGUSER, PGDATABASE, ~/.pgpass and service files, as in psql.\n"};
 

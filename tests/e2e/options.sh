@@ -87,8 +87,14 @@ PY
 import json
 s = json.load(open("fail.json"))
 assert s["status"] == "error" and s["committed"] is False, s
-assert "bad.tsv:2" in s["error"], s
+assert "bad.tsv:2" in s["error"] and s["rows"] == 0, s
 PY
+  # Failures before connecting write stats too; an unwritable stats file
+  # does not turn a committed load into a failure.
+  run 1 pgcopy --stats early.json t missing.tsv
+  grep -q '"status": "error"' early.json || fail "no stats for an early failure"
+  run 0 pgcopy --stats /nonexistent/dir/s.json t rows.tsv
+  assert_contains "$err" "the load itself was committed"
 }
 
 test_quiet_prints_nothing_on_success() {
