@@ -13,7 +13,7 @@ CXXFLAGS += -std=c++20 $(OPT) $(WARNINGS) -fPIC $(SANITIZE) -Ilib -I/usr/include
 LDFLAGS  += $(SANITIZE)
 LDLIBS   := -lpq -lboost_program_options -lzstd
 
-PROGRAMS := pgcopy pgsandbox
+PROGRAMS := pgcopy pgsandbox pggen
 LIB_SRC  := $(wildcard lib/*.cpp)
 LIB_OBJ  := $(LIB_SRC:%.cpp=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.cpp)

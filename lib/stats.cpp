@@ -74,7 +74,8 @@ double per_second(uint64_t amount, double seconds) {
 std::string summary_line(const load_summary& s) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f s", s.seconds);
-    return "loaded " + format_count(s.rows) + (s.rows == 1 ? " row (" : " rows (") + format_bytes(s.bytes) + ") into " + s.target +
+    return s.verb + " " + format_count(s.rows) + (s.rows == 1 ? " row (" : " rows (") + format_bytes(s.bytes) + ") " +
+           s.preposition + " " + s.target +
            " in " + secs + ": " + format_count(static_cast<uint64_t>(per_second(s.rows, s.seconds))) +
            " rows/s, " + format_bytes(static_cast<uint64_t>(per_second(s.bytes, s.seconds))) + "/s";
 }

@@ -11,22 +11,11 @@ echo "== starting a throwaway cluster (pgsandbox start)"
 eval "$(pgsandbox start)"
 trap 'echo "== stopping the cluster"; pgsandbox -q stop "$PGHOST"' EXIT
 
-psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE orders (
-  id bigserial PRIMARY KEY,
-  customer_id int NOT NULL,
-  amount numeric(12,4) NOT NULL,
-  status varchar(32) NOT NULL
-);
-SQL
+echo "== creating the table: pggen --ddl --preset orders | psql"
+pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1
 
-# pggen does not exist yet: the server generates the rows, pgcopy loads them.
-echo "== loading 1,000,000 rows: psql -c 'COPY (SELECT … generate_series …) TO STDOUT' | pgcopy orders"
-psql -XAtq -v ON_ERROR_STOP=1 -c "COPY (
-    SELECT i, i % 10000, (i % 500) + 0.99,
-           CASE WHEN i % 3 = 0 THEN 'completed' ELSE 'pending' END
-    FROM generate_series(1, 1000000) AS i) TO STDOUT" |
-  pgcopy orders
+echo "== loading 1,000,000 rows: pggen --preset orders -n 1M | pgcopy orders"
+pggen --preset orders -n 1M | pgcopy orders
 
 # pgreport does not exist yet: the same facts straight from the views.
 echo "== report"

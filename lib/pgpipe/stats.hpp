@@ -38,6 +38,8 @@ struct load_summary {
     double seconds = 0;      ///< wall time from connecting to commit
     bool committed = false;  ///< whether the transaction committed
     std::string error;       ///< the failure, when there was one
+    std::string verb = "loaded";        ///< what the summary says was done
+    std::string preposition = "into";   ///< "loaded … into t", "generated … for t"
 };
 
 /// "loaded 1,000 rows (41.2 MB) into orders in 1.23 s: 812 rows/s, 33.5 MB/s".

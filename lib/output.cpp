@@ -1,0 +1,132 @@
+#include "pgpipe/output.hpp"
+
+#include "pgpipe/error.hpp"
+#include "pgpipe/interrupt.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+namespace pgpipe {
+
+output_stream::output_stream(const std::string& path, int zstd_level, bool binary_data) {
+    if (path.empty() || path == "-") {
+        m_fd = STDOUT_FILENO;
+        // A 1 MiB pipe (the usual unprivileged maximum) instead of 64 KiB:
+        // fewer wake-ups of the process at the other end. Not a pipe, or not
+        // allowed: nothing changes.
+        ::fcntl(m_fd, F_SETPIPE_SZ, 1 << 20);
+        if (isatty(m_fd) && (binary_data || zstd_level > 0))
+            throw local_error(std::string("refusing to write ") + (zstd_level > 0 ? "compressed" : "binary") +
+                                  " data to a terminal",
+                              {}, "redirect the output, pipe it, or use -o FILE");
+    } else {
+        m_path = path;
+        m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (m_fd < 0)
+            throw local_error("could not open \"" + path + "\" for writing: " + std::strerror(errno));
+    }
+    if (zstd_level > 0) {
+        m_zstd = ZSTD_createCCtx();
+        if (!m_zstd)
+            throw local_error("out of memory for the zstd encoder");
+        ZSTD_CCtx_setParameter(m_zstd, ZSTD_c_compressionLevel, zstd_level);
+        ZSTD_CCtx_setParameter(m_zstd, ZSTD_c_checksumFlag, 1);
+        m_compressed.resize(ZSTD_CStreamOutSize());
+    }
+}
+
+output_stream::~output_stream() {
+    if (m_zstd)
+        ZSTD_freeCCtx(m_zstd);
+    if (!m_path.empty() && m_fd >= 0) {
+        ::close(m_fd);
+        // Not closed properly: an error or a signal. A partial file must not
+        // pass for a whole one.
+        if (!m_closed)
+            ::unlink(m_path.c_str());
+    }
+}
+
+void output_stream::write_fd(const char* data, size_t size) {
+    while (size > 0) {
+        ssize_t n = ::write(m_fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) {
+                throw_if_interrupted();
+                continue;
+            }
+            if (errno == EPIPE)
+                throw broken_pipe{};
+            throw local_error("could not write to " + (m_path.empty() ? std::string("stdout") : "\"" + m_path + "\"") +
+                              ": " + std::strerror(errno));
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+        m_bytes_out += static_cast<uint64_t>(n);
+    }
+}
+
+void output_stream::compress(std::string_view data, bool end) {
+    ZSTD_inBuffer in{data.data(), data.size(), 0};
+    for (;;) {
+        ZSTD_outBuffer out{m_compressed.data(), m_compressed.size(), 0};
+        size_t remaining = ZSTD_compressStream2(m_zstd, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(remaining))
+            throw local_error(std::string("zstd compression failed: ") + ZSTD_getErrorName(remaining));
+        write_fd(m_compressed.data(), out.pos);
+        if (end ? remaining == 0 : in.pos == in.size)
+            return;
+    }
+}
+
+void output_stream::write(std::string_view data) {
+    m_bytes_in += data.size();
+    if (m_zstd)
+        compress(data, false);
+    else
+        write_fd(data.data(), data.size());
+}
+
+void output_stream::close() {
+    if (m_closed)
+        return;
+    if (m_zstd)
+        compress({}, true);
+    if (!m_path.empty() && ::close(m_fd) != 0) {
+        m_fd = -1;
+        throw local_error("could not write \"" + m_path + "\": " + std::strerror(errno));
+    }
+    if (!m_path.empty())
+        m_fd = -1;
+    m_closed = true;
+}
+
+uint64_t parse_count(std::string_view text) {
+    std::string s(text);
+    if (s.empty())
+        throw local_error("empty row count");
+    double multiplier = 1;
+    switch (s.back()) {
+    case 'k': case 'K': multiplier = 1e3; s.pop_back(); break;
+    case 'm': case 'M': multiplier = 1e6; s.pop_back(); break;
+    case 'g': case 'G': multiplier = 1e9; s.pop_back(); break;
+    default: break;
+    }
+    char* end = nullptr;
+    errno = 0;
+    double value = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || errno != 0 || !(value >= 0))
+        throw local_error("invalid row count \"" + std::string(text) + "\"", {},
+                          "write it as 1000000, 1e6 or 1M");
+    value *= multiplier;
+    if (value != std::floor(value) || value > 9.2e18)
+        throw local_error("invalid row count \"" + std::string(text) + "\": not a whole number of rows");
+    return static_cast<uint64_t>(value);
+}
+
+} // namespace pgpipe

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pgpipe {
+
+/// The column types pgpipe encodes itself (text, CSV and binary).
+enum class pg_type : uint8_t {
+    boolean, int2, int4, int8, numeric, float4, float8, text, varchar, bpchar, bytea,
+    date, time, timestamp, timestamptz, interval, uuid, json, jsonb, enumeration,
+};
+
+/// A column's type as far as encoding needs it.
+struct column_type {
+    pg_type base = pg_type::text; ///< the (element) type
+    bool is_array = false;        ///< a one-dimensional array of base
+    int32_t length = -1;          ///< varchar(n) / char(n): n; -1 when unlimited
+    int32_t precision = -1;       ///< numeric(p, s): p; -1 when unconstrained
+    int32_t scale = -1;           ///< numeric(p, s): s; -1 when unconstrained
+    uint32_t enum_oid = 0;        ///< for enumeration: the enum type's OID (binary arrays need it)
+    std::string name;             ///< as SQL writes it: "numeric(12,4)", "text[]"
+};
+
+/// The OID of a base type (for array headers).
+uint32_t type_oid(pg_type type);
+/// The pgpipe type of a server type OID, if pgpipe handles it.
+std::optional<pg_type> type_from_oid(uint32_t oid);
+/// Reads a type as SQL writes it ("int", "bigint", "varchar(32)",
+/// "numeric(12,4)", "timestamp with time zone", "text[]"). Throws local_error.
+column_type parse_type_name(std::string_view text);
+/// Fills length/precision/scale from the server's atttypmod.
+void apply_typmod(column_type& type, int32_t typmod);
+/// The canonical SQL name of a base type ("integer", "text").
+const char* type_sql_name(pg_type type);
+
+/// Days since 2000-01-01 (PostgreSQL's epoch) of a civil date.
+int32_t days_from_civil(int64_t year, unsigned month, unsigned day);
+/// The civil date of a day count since 2000-01-01.
+void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day);
+/// Parses "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]" (or with a T) into microseconds
+/// since 2000-01-01 00:00 UTC.
+std::optional<int64_t> parse_timestamp_us(std::string_view text);
+
+/// Writes n in decimal; returns the end. Needs 20 bytes.
+char* format_int(char* out, int64_t n);
+/// Writes mantissa / 10^scale in decimal ("-12.0400"). Needs 24 bytes.
+char* format_decimal(char* out, int64_t mantissa, int32_t scale);
+/// Writes YYYY-MM-DD. Needs 16 bytes.
+char* format_date(char* out, int64_t days);
+/// Writes HH:MM:SS[.ffffff]. Needs 16 bytes.
+char* format_time(char* out, int64_t us);
+/// Writes YYYY-MM-DD HH:MM:SS[.ffffff]. Needs 32 bytes.
+char* format_timestamp(char* out, int64_t us);
+/// Writes "M mons D days HH:MM:SS[.ffffff]" (parts that are zero left out). Needs 64 bytes.
+char* format_interval(char* out, int32_t months, int32_t days, int64_t us);
+/// Writes the 36-character form of a UUID.
+char* format_uuid(char* out, const uint8_t* bytes);
+
+/// Appends PostgreSQL's binary numeric of mantissa / 10^value_scale, shown
+/// with display scale dscale (>= value_scale), as the server writes it.
+void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale);
+
+/// Whether bytes can go into a COPY text or CSV field as they are: not
+/// empty, no control bytes, no backslash, quote or comma. Producers of
+/// strings that are always plain say so once instead of every row.
+bool is_plain_text(std::string_view bytes);
+
+/// Appends bytes escaped for the COPY text format (\\ \t \n \r \b \f \v).
+void append_copy_text_escaped(std::string& out, std::string_view bytes);
+/// Appends a CSV field, quoted when it must be (delimiter, quote, CR, LF,
+/// empty, or \. alone) with quotes doubled.
+void append_csv_field(std::string& out, std::string_view bytes, char delimiter = ',');
+
+} // namespace pgpipe

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "pgpipe/pg_types.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+class connection;
+
+/// One column of a live table, as the catalog describes it.
+struct table_column {
+    std::string name;                 ///< attname
+    std::optional<column_type> type;  ///< empty when pgpipe cannot encode the type
+    std::string type_name;            ///< format_type(), for messages
+    bool not_null = false;            ///< NOT NULL
+    bool server_filled = false;       ///< serial, identity or generated: left to the server
+    bool generated_always = false;    ///< a generated column, which COPY cannot fill at all
+    std::vector<std::string> enum_labels; ///< for enum types, in sort order
+    bool unique = false;              ///< a single-column primary key or unique constraint
+    std::optional<double> check_min;  ///< from CHECK (col >= n) / (col > n)
+    std::optional<double> check_max;  ///< from CHECK (col <= n) / (col < n)
+    bool check_min_strict = false;    ///< the minimum is excluded (>)
+    bool check_max_strict = false;    ///< the maximum is excluded (<)
+    std::string references_table;     ///< a single-column foreign key: the referenced table (quoted)
+    std::string references_column;    ///< ... and its column (quoted)
+};
+
+/// A live table's columns and the constraints generation must respect.
+struct table_schema {
+    std::string quoted_name;                ///< schema-qualified, quoted
+    std::vector<table_column> columns;      ///< in attnum order
+    std::vector<std::string> ignored_checks; ///< CHECK constraints not of a simple range form
+};
+
+/// Reads TABLE (as the user wrote it) from the catalog. Throws local_error
+/// for a table that does not exist, server_error for other failures.
+table_schema read_table_schema(connection& conn, const std::string& table);
+
+} // namespace pgpipe

@@ -1,0 +1,174 @@
+#include "pgpipe/schema.hpp"
+
+#include "pgpipe/connection.hpp"
+#include "pgpipe/identifier.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <regex>
+
+namespace pgpipe {
+namespace {
+
+result_ptr query_params(connection& conn, const char* sql, const std::string& param) {
+    const char* values[] = {param.c_str()};
+    result_ptr r(PQexecParams(conn.get(), sql, 1, nullptr, values, nullptr, nullptr, 0), PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+        throw server_error(r.get(), conn.get());
+    return r;
+}
+
+std::vector<int> parse_int_array(const std::string& text) {
+    std::vector<int> out;
+    const char* p = text.c_str();
+    while (*p) {
+        if (*p >= '0' && *p <= '9') {
+            char* end;
+            out.push_back(static_cast<int>(std::strtol(p, &end, 10)));
+            p = end;
+        } else {
+            ++p;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+table_schema read_table_schema(connection& conn, const std::string& table) {
+    table_schema schema;
+    schema.quoted_name = quote_qualified_name(conn, parse_qualified_name(table));
+
+    result_ptr cols(nullptr, PQclear);
+    try {
+        cols = query_params(conn,
+            "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, t.typtype, t.typcategory,"
+            "       t.typelem, et.typtype, format_type(a.atttypid, a.atttypmod),"
+            "       coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity, a.attgenerated,"
+            "       (SELECT string_agg(e.enumlabel, E'\\n' ORDER BY e.enumsortorder) FROM pg_enum e"
+            "         WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END)"
+            "  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+            "  LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'"
+            "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            schema.quoted_name);
+    } catch (const server_error& e) {
+        if (e.sqlstate() == "42P01" || e.sqlstate() == "3F000")
+            throw local_error(e.what(), {}, "create the table first, or name it as \\d would: schema.table");
+        throw;
+    }
+    std::map<int, size_t> by_attnum;
+    for (int r = 0; r < PQntuples(cols.get()); ++r) {
+        auto get = [&](int c) { return std::string(PQgetvalue(cols.get(), r, c)); };
+        table_column col;
+        col.name = get(1);
+        uint32_t oid = static_cast<uint32_t>(std::stoul(get(2)));
+        int32_t typmod = std::stoi(get(3));
+        col.not_null = get(4) == "t";
+        std::string typtype = get(5), category = get(6), elem_typtype = get(8);
+        col.type_name = get(9);
+        std::string default_expr = get(10);
+        col.server_filled = !get(11).empty() || !get(12).empty() ||
+                            default_expr.rfind("nextval(", 0) == 0;
+        col.generated_always = !get(12).empty();
+        column_type type;
+        bool known = false;
+        if (category == "A") {
+            uint32_t elem = static_cast<uint32_t>(std::stoul(get(7)));
+            type.is_array = true;
+            if (elem_typtype == "e") {
+                type.base = pg_type::enumeration;
+                type.enum_oid = elem;
+                known = true;
+            } else if (auto base = type_from_oid(elem)) {
+                type.base = *base;
+                known = true;
+            }
+        } else if (typtype == "e") {
+            type.base = pg_type::enumeration;
+            type.enum_oid = oid;
+            known = true;
+        } else if (auto base = type_from_oid(oid)) {
+            type.base = *base;
+            known = true;
+        }
+        if (!PQgetisnull(cols.get(), r, 13)) {
+            std::string labels = get(13);
+            size_t start = 0;
+            while (start <= labels.size()) {
+                size_t nl = labels.find('\n', start);
+                col.enum_labels.push_back(labels.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+                if (nl == std::string::npos)
+                    break;
+                start = nl + 1;
+            }
+        }
+        if (known) {
+            apply_typmod(type, typmod);
+            if (type.base == pg_type::bpchar && type.length < 0)
+                type.length = 1;
+            type.name = col.type_name;
+            col.type = type;
+        }
+        by_attnum[std::stoi(get(0))] = schema.columns.size();
+        schema.columns.push_back(std::move(col));
+    }
+
+    result_ptr cons = query_params(conn,
+        "SELECT c.contype, c.conkey::text, pg_get_constraintdef(c.oid), c.conname,"
+        "       coalesce(c.confrelid::regclass::text, ''),"
+        "       coalesce((SELECT quote_ident(attname) FROM pg_attribute"
+        "                  WHERE attrelid = c.confrelid AND attnum = c.confkey[1]), '')"
+        "  FROM pg_constraint c WHERE c.conrelid = $1::regclass ORDER BY c.conname",
+        schema.quoted_name);
+    // (col >= 5), (col < '10'::numeric), ((col)::numeric > 0.5): the simple
+    // range forms a CHECK can take after the server has normalized it.
+    static const std::regex comparison(
+        R"re(\(+"?([A-Za-z_][A-Za-z0-9_$]*)"?\)?(?:::[a-z ]+)?\s*(>=|<=|>|<)\s*\(*'?(-?[0-9]+(?:\.[0-9]+)?)'?\)*(?:::[a-z ]+)?\))re");
+    static const std::regex only_ranges(R"re(^CHECK \(.*\)$)re");
+    for (int r = 0; r < PQntuples(cons.get()); ++r) {
+        std::string type = PQgetvalue(cons.get(), r, 0);
+        std::vector<int> keys = parse_int_array(PQgetvalue(cons.get(), r, 1));
+        std::string def = PQgetvalue(cons.get(), r, 2);
+        if ((type == "p" || type == "u") && keys.size() == 1 && by_attnum.count(keys[0])) {
+            schema.columns[by_attnum[keys[0]]].unique = true;
+        } else if ((type == "p" || type == "u") && keys.size() > 1 && by_attnum.count(keys[0])) {
+            // Unique by construction on the first column makes the whole key unique.
+            schema.columns[by_attnum[keys[0]]].unique = true;
+        } else if (type == "f" && keys.size() == 1 && by_attnum.count(keys[0])) {
+            auto& col = schema.columns[by_attnum[keys[0]]];
+            col.references_table = PQgetvalue(cons.get(), r, 4);
+            col.references_column = PQgetvalue(cons.get(), r, 5);
+        } else if (type == "c") {
+            bool understood = false;
+            // Only AND-ed comparisons are ranges; an OR or a function is not.
+            if (def.find(" OR ") == std::string::npos) {
+                for (auto it = std::sregex_iterator(def.begin(), def.end(), comparison); it != std::sregex_iterator();
+                     ++it) {
+                    std::string name = (*it)[1], op = (*it)[2];
+                    double bound = std::stod((*it)[3]);
+                    for (auto& col : schema.columns) {
+                        if (col.name != name)
+                            continue;
+                        understood = true;
+                        if (op[0] == '>') {
+                            if (!col.check_min || bound > *col.check_min) {
+                                col.check_min = bound;
+                                col.check_min_strict = op == ">";
+                            }
+                        } else if (!col.check_max || bound < *col.check_max) {
+                            col.check_max = bound;
+                            col.check_max_strict = op == "<";
+                        }
+                    }
+                }
+            }
+            if (!understood)
+                schema.ignored_checks.push_back(std::string(PQgetvalue(cons.get(), r, 3)) + ": " + def);
+        }
+    }
+    return schema;
+}
+
+} // namespace pgpipe
