@@ -1,7 +1,8 @@
 # bash completion for pgcopy(1)                            -*- shell-script -*-
 #
 # Part of pgpipe. The options are read from "pgcopy --help" each time, so
-# this file cannot fall behind the program. Table names come from the
+# this file cannot fall behind the program. Table names, and the column
+# names of the table on the line for --conflict-columns, come from the
 # database named on the command line (or by PG* variables), when it answers
 # within two seconds; otherwise nothing is offered. Nothing is ever printed.
 
@@ -146,6 +147,107 @@ _pgcopy__files()
     return 0
 }
 
+# _pgcopy__columns TABLE TYPED: column names of TABLE (as SQL names it,
+# maybe schema-qualified) for a comma-separated list. TYPED is the list so
+# far; its last item is completed, and columns already listed are left out.
+_pgcopy__columns()
+{
+    local table=$1 typed=$2 head= last name
+    [[ -n $table ]] || return 0
+    if [[ $typed == *,* ]]; then
+        head=${typed%,*},
+        last=${typed##*,}
+    else
+        last=$typed
+    fi
+    local -a listed=()
+    IFS=, read -r -a listed <<<"${head%,}"
+    local sql="SELECT pg_catalog.quote_ident(a.attname)
+        FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = pg_catalog.to_regclass('${table//\'/\'\'}')
+          AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname !~ '[[:cntrl:]]'
+        ORDER BY a.attnum"
+    local w seen
+    while IFS= read -r name; do
+        [[ -n $name ]] || continue
+        seen=
+        for w in "${listed[@]}"; do
+            [[ $w == "$name" ]] && seen=1
+        done
+        [[ -z $seen ]] || continue
+        _pgcopy__table_matches "$last" "$name" && COMPREPLY+=("$head$name")
+    done < <(_pgcopy__psql "$sql")
+    return 0
+}
+
+# _pgcopy__table_after VALUED: when no table was typed before the cursor,
+# the first argument after it that is not an option (or an option's
+# value) is the table; sets REPLY to it, dequoted, or to nothing. Connection
+# options found on the way are kept for psql. VALUED lists the options that
+# take a value, as " --opt -o ... ".
+_pgcopy__table_after()
+{
+    local valued=$1 rest=${COMP_LINE-} t gap w glued
+    local -i i n=${#COMP_WORDS[@]} p
+    local -a after=()
+    REPLY=
+    rest=${rest:${COMP_POINT-${#rest}}}
+    p=0
+    # Words after the cursor, joined back where bash split them at "=".
+    # The first of them belongs to the word under the cursor unless blank
+    # space comes before it.
+    glued=1
+    for ((i = ${COMP_CWORD-0} + 1; i < n; i++)); do
+        t=${COMP_WORDS[i]}
+        [[ -n $t ]] || continue
+        gap=${rest:p}
+        gap=${gap%%"$t"*}
+        [[ ${rest:p:${#gap}+${#t}} == "$gap$t" ]] || return 0
+        p+=${#gap}+${#t}
+        [[ $gap == *[$' \t\n']* ]] && glued=0
+        if ((glued)); then
+            ((${#after[@]} == 0)) || after[${#after[@]}-1]+=$t
+        else
+            after+=("$t")
+        fi
+        glued=1
+    done
+    local -i k
+    for ((k = 0; k < ${#after[@]}; k++)); do
+        w=${after[k]}
+        case $w in
+        --)
+            ((k + 1 < ${#after[@]})) && _pgcopy__dequote "${after[k+1]}" && return 0
+            REPLY=
+            return 0
+            ;;
+        --*=*)
+            _pgcopy__dequote "${w#*=}" tilde
+            _pgcopy__note_conn "${w%%=*}" "$REPLY"
+            REPLY=
+            ;;
+        -*)
+            if [[ $valued == *" $w "* ]] && ((k + 1 < ${#after[@]})); then
+                k+=1
+                _pgcopy__dequote "${after[k]}" tilde
+                _pgcopy__note_conn "$w" "$REPLY"
+                REPLY=
+            elif [[ $w != --* && ${#w} -gt 2 && $valued == *" ${w:0:2} "* ]]; then
+                _pgcopy__dequote "${w:2}" tilde
+                _pgcopy__note_conn "${w:0:2}" "$REPLY"
+                REPLY=
+            fi
+            ;;
+        *)
+            _pgcopy__dequote "$w"
+            return 0
+            ;;
+        esac
+    done
+    return 0
+}
+
 _pgcopy()
 {
     COMPREPLY=()
@@ -210,11 +312,12 @@ _pgcopy()
     # Walk the words before the cursor: count the arguments that are not
     # options, keep the connection options, and see whether the word under
     # the cursor is an option's value.
-    local w opt= value letter after_dashes=
+    local w opt= value letter after_dashes= table=
     local -i positional=0 j
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         if [[ -n $after_dashes ]]; then
+            ((positional == 0)) && _pgcopy__dequote "$w" && table=$REPLY
             positional+=1
             continue
         fi
@@ -258,6 +361,7 @@ _pgcopy()
             [[ -n $opt ]] && break
             ;;
         *)
+            ((positional == 0)) && _pgcopy__dequote "$w" && table=$REPLY
             positional+=1
             ;;
         esac
@@ -310,8 +414,25 @@ _pgcopy()
                 WIN1251 WIN1252 WIN1253 WIN1254 WIN1255 WIN1256 WIN1257 \
                 WIN1258
             ;;
-        --stats)
+        --stats | --reject-file)
             _pgcopy__files "$value" "$raw"
+            ;;
+        --on-conflict)
+            _pgcopy__add_matches "$value" ignore update
+            ;;
+        --conflict-columns)
+            if [[ -z $table ]]; then
+                _pgcopy__table_after "$valued"
+                table=$REPLY
+            fi
+            _pgcopy__columns "$table" "$value"
+            # Names such as "Created At" need quoting on the command line.
+            for t in "${COMPREPLY[@]}"; do
+                if [[ $t == *[^[:alnum:]_.,]* ]]; then
+                    compopt -o filenames 2>/dev/null || :
+                    break
+                fi
+            done
             ;;
         *)
             # Columns, delimiters, ports: nothing sensible to offer.

@@ -58,8 +58,18 @@ std::string option_set::render() const {
             bool has_short = display.size() >= 2 && display[0] == '-' && display[1] != '-';
             name += has_short ? display.substr(0, 2) + ", " : std::string("    ");
             name += "--" + option->long_name();
-            if (option->semantic()->max_tokens() > 0)
+            if (option->semantic()->min_tokens() == 0 && option->semantic()->max_tokens() > 0) {
+                // An optional value: Boost's "[=LEVEL(=3)]" becomes "[=LEVEL]".
+                std::string parameter = option->format_parameter();
+                parameter = parameter.substr(0, parameter.find('('));
+                if (parameter.rfind("[=", 0) == 0)
+                    parameter = parameter.substr(2);
+                if (!parameter.empty() && parameter.back() == ']')
+                    parameter.pop_back();
+                name += "[=" + parameter + "]";
+            } else if (option->semantic()->max_tokens() > 0) {
                 name += "=" + option->format_parameter();
+            }
             std::string line = name;
             if (line.size() + 2 > description_column) {
                 line += "\n" + std::string(description_column, ' ');
@@ -124,8 +134,23 @@ parse_outcome parse_command_line(int argc, char** argv, const program_help& help
                                  po::variables_map& vm, std::ostream& out) {
     po::options_description all = visible.merged();
     all.add(hidden);
-    try {
-        po::store(po::command_line_parser(argc, argv)
+    // An option whose value is optional takes one only with "=": "--zstd
+    // file" must not read "file" as the level. A bare one is given its
+    // implicit value, which Boost shows as "(=3)" in its parameter text.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (auto& arg : args) {
+        if (arg == "--")
+            break;
+        if (arg.size() > 2 && arg[0] == '-' && arg[1] == '-' && arg.find('=') == std::string::npos)
+            if (const auto* option = all.find_nothrow(arg.substr(2), false);
+                option && option->semantic()->min_tokens() == 0 && option->semantic()->max_tokens() > 0) {
+                std::string parameter = option->format_parameter();
+                auto at = parameter.find("(=");
+                if (at != std::string::npos)
+                    arg += "=" + parameter.substr(at + 2, parameter.find(')', at) - at - 2);
+            }
+    }    try {
+        po::store(po::command_line_parser(args)
                       .options(all)
                       .positional(positional)
                       .style(po::command_line_style::default_style &

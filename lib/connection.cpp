@@ -86,6 +86,14 @@ server_error::server_error(const std::pair<std::string, std::string>& text, cons
     : error(exit_status::server_error, text.first, text.second, field(result, PG_DIAG_MESSAGE_HINT)),
       m_sqlstate(field(result, PG_DIAG_SQLSTATE)),
       m_connection_lost(conn && PQstatus(conn) == CONNECTION_BAD) {
+    // A FATAL error (a terminated backend, a shutdown) ends the session even
+    // before libpq has seen the socket close; so do the 08 connection errors.
+    std::string severity = field(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+    // No SQLSTATE means libpq itself failed (the server closed the socket
+    // while the session was idle, say): the connection is gone too.
+    if (severity == "FATAL" || severity == "PANIC" || m_sqlstate.rfind("08", 0) == 0 || m_sqlstate == "57P01" ||
+        m_sqlstate == "57P02" || m_sqlstate == "57P03" || (m_sqlstate.empty() && conn))
+        m_connection_lost = true;
     set_context(field(result, PG_DIAG_CONTEXT));
 }
 

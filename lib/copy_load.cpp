@@ -6,7 +6,10 @@
 #include "pgpipe/interrupt.hpp"
 #include "pgpipe/log.hpp"
 #include "pgpipe/progress.hpp"
+#include "pgpipe/row_splitter.hpp"
+#include "pgpipe/schema.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <unistd.h>
 
@@ -46,10 +49,11 @@ std::string append_line(const std::string& text, const std::string& line) {
 
 // Rebuilds a failure so that its message leads with FILE:LINE (when the
 // server named a line) and its detail says what was committed.
-error annotate(const error& e, const std::string& input_name, stage at, bool connection_lost) {
+error annotate(const error& e, const std::string& input_name, stage at, bool connection_lost,
+               uint64_t line_offset = 0) {
     std::string message = e.what();
     if (auto line = copy_context_line(e.context()); line && !input_name.empty())
-        message = input_name + ":" + std::to_string(*line) + ": " + message;
+        message = input_name + ":" + std::to_string(*line + line_offset) + ": " + message;
     error out(e.status(), message, append_line(e.detail(), commit_state(at, connection_lost)), e.hint());
     out.set_context(e.context());
     return out;
@@ -71,6 +75,67 @@ std::string build_copy_sql(const connection& conn, const copy_load_options& o) {
     return sql + " FROM STDIN " + copy_options_sql(conn, o.format, o.freeze);
 }
 
+// "COPY name [(columns)] FROM stdin;" of a script stream, rebuilt with
+// quoted identifiers: the input names tables, it never supplies SQL.
+std::string script_copy_sql(const connection& conn, std::string_view line, const std::string& where) {
+    auto fail = [&]() -> std::string {
+        throw local_error(where + ": expected \"COPY table [(columns)] FROM stdin;\", found \"" +
+                          std::string(line.substr(0, 80)) + "\"");
+    };
+    auto starts = [](std::string_view text, std::string_view word) {
+        if (text.size() < word.size())
+            return false;
+        for (size_t k = 0; k < word.size(); ++k)
+            if (std::toupper(static_cast<unsigned char>(text[k])) != word[k])
+                return false;
+        return true;
+    };
+    if (!starts(line, "COPY "))
+        return fail();
+    std::string_view rest = line.substr(5);
+    // The name runs to " (" or " FROM" outside quotes.
+    size_t k = 0;
+    bool quoted = false;
+    for (; k < rest.size(); ++k) {
+        if (rest[k] == '"')
+            quoted = !quoted;
+        else if (!quoted && (rest[k] == '(' || rest[k] == ' '))
+            break;
+    }
+    std::string sql = "COPY " + quote_qualified_name(conn, parse_qualified_name(rest.substr(0, k)));
+    rest = rest.substr(k);
+    while (!rest.empty() && rest[0] == ' ')
+        rest.remove_prefix(1);
+    if (!rest.empty() && rest[0] == '(') {
+        size_t close = std::string_view::npos;
+        quoted = false;
+        for (size_t j = 1; j < rest.size(); ++j) {
+            if (rest[j] == '"')
+                quoted = !quoted;
+            else if (!quoted && rest[j] == ')') {
+                close = j;
+                break;
+            }
+        }
+        if (close == std::string_view::npos)
+            return fail();
+        sql += " (";
+        bool first = true;
+        for (const auto& column : parse_name_list(rest.substr(1, close - 1))) {
+            sql += (first ? "" : ", ") + conn.quote_identifier(column);
+            first = false;
+        }
+        sql += ")";
+        rest = rest.substr(close + 1);
+        while (!rest.empty() && rest[0] == ' ')
+            rest.remove_prefix(1);
+    }
+    if (!starts(rest, "FROM STDIN") || rest.substr(10).find_first_not_of(" ;") != std::string_view::npos ||
+        rest.substr(10).find(';') == std::string_view::npos)
+        return fail();
+    return sql + " FROM STDIN (FORMAT text)";
+}
+
 std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs) {
     uint64_t total = 0;
     for (const auto& path : inputs) {
@@ -82,30 +147,105 @@ std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs)
     return total;
 }
 
+// Runs the COPY blocks of a script stream, in the caller's transaction.
+// Returns the rows the server reported. first bytes are already in buffer.
+uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& buffer, size_t first,
+                     load_summary& summary, progress_state& state, progress_meter& meter, bool count_rows,
+                     uint64_t input_bytes_before, uint64_t& block_line) {
+    uint64_t rows = 0;
+    uint64_t line = 0;               // lines consumed so far
+    std::string pending;             // bytes not yet handled (a partial header, or the terminator's lookahead)
+    std::optional<copy_in_session> session;
+    uint64_t header_line = 0;
+    auto feed = [&](std::string_view data) {
+        pending.append(data);
+        size_t pos = 0;
+        for (;;) {
+            if (!session) {
+                size_t nl = pending.find('\n', pos);
+                if (nl == std::string::npos)
+                    break;
+                std::string_view header(pending.data() + pos, nl - pos);
+                ++line;
+                pos = nl + 1;
+                if (header.find_first_not_of(" \t\r") == std::string_view::npos)
+                    continue;
+                header_line = line;
+                std::string sql = script_copy_sql(conn, header, input.name() + ":" + std::to_string(line));
+                session.emplace(conn, sql);
+                block_line = line;
+                continue;
+            }
+            // Data up to a line that is exactly "\." ends the block.
+            size_t end = std::string::npos, data_end = 0;
+            if (pending.compare(pos, 3, "\\.\n") == 0 && (pos == 0 || pending[pos - 1] == '\n')) {
+                end = pos + 3;
+                data_end = pos;
+            } else {
+                size_t hit = pending.find("\n\\.\n", pos);
+                if (hit != std::string::npos) {
+                    end = hit + 4;
+                    data_end = hit + 1;
+                }
+            }
+            size_t send_to = end != std::string::npos ? data_end : (pending.size() > pos + 3 ? pending.size() - 3 : pos);
+            if (send_to > pos) {
+                session->put(pending.data() + pos, send_to - pos);
+                uint64_t lines = count_newlines(pending.data() + pos, send_to - pos);
+                line += lines;
+                summary.bytes += send_to - pos;
+                if (count_rows)
+                    state.rows += lines;
+                pos = send_to;
+            }
+            if (end == std::string::npos)
+                break;
+            ++line; // the "\." line
+            rows += session->finish();
+            session.reset();
+            pos = end;
+        }
+        pending.erase(0, pos);
+    };
+    feed(std::string_view(buffer.data(), first));
+    while (size_t n = input.read(buffer.data(), buffer.size())) {
+        throw_if_interrupted();
+        feed(std::string_view(buffer.data(), n));
+        state.bytes = summary.bytes;
+        state.input_bytes = input_bytes_before + input.raw_bytes_read();
+        meter.update(state);
+    }
+    if (session)
+        throw local_error(input.name() + ": the script ends inside the COPY block that starts at line " +
+                              std::to_string(header_line),
+                          "the stream is truncated: no \\. line ends the block");
+    if (pending.find_first_not_of(" \t\r\n") != std::string::npos)
+        throw local_error(input.name() + ":" + std::to_string(line + 1) + ": a COPY line without its line end");
+    return rows;
+}
+
 } // namespace
 
+void apply_session_settings(connection& conn, const copy_load_options& o) {
+    if (o.toast_compression)
+        conn.exec("SET default_toast_compression = " + conn.quote_literal(*o.toast_compression));
+}
+
 load_summary run_copy(const copy_load_options& o) {
+    if (o.batched())
+        return run_batched_copy(o);
     load_summary summary;
     summary.program = std::string(program_name());
-    summary.target = o.table;
+    summary.target = o.table.empty() ? "the script's tables" : o.table;
     auto started = std::chrono::steady_clock::now();
     auto elapsed = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     };
-    // A stats file that cannot be written must neither hide the load's real
-    // outcome nor turn a committed load into a failure that a cron job retries.
-    auto write_stats = [&] {
-        if (o.stats_file.empty())
-            return;
-        try {
-            write_text_file(o.stats_file, summary_json(summary));
-        } catch (const error& e) {
-            log_warning(std::string(e.what()) + (summary.committed ? " (the load itself was committed)" : ""));
-        }
-    };
+    auto write_stats = [&] { write_stats_file(o.stats_file, summary); };
 
     stage at = stage::connecting;
     std::string current_input;
+    uint64_t current_line = 0; // in a script: the line before the current COPY block's data
     std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
     try {
         validate_copy_format(o.format);
@@ -115,7 +255,10 @@ load_summary run_copy(const copy_load_options& o) {
                               "same transaction",
                               "add --truncate to empty the table first, in the load's transaction");
         // Parse names before connecting so that a typo costs no connection.
-        parse_qualified_name(o.table);
+        // A script stream names its own tables; then TABLE may be absent.
+        const bool have_table = !(o.script && o.table.empty());
+        if (have_table)
+            parse_qualified_name(o.table);
         if (o.columns)
             parse_name_list(*o.columns);
         check_inputs_readable(inputs);
@@ -124,7 +267,8 @@ load_summary run_copy(const copy_load_options& o) {
         throw_if_interrupted();
         connection conn = connection::open(o.connection);
         cancel_target cancel(conn.get());
-        std::string copy_sql = build_copy_sql(conn, o);
+        apply_session_settings(conn, o);
+        std::string copy_sql = have_table ? build_copy_sql(conn, o) : std::string();
 
         progress_meter meter(o.show_progress);
         progress_state state;
@@ -136,15 +280,49 @@ load_summary run_copy(const copy_load_options& o) {
         conn.exec("BEGIN");
         at = stage::loading;
         try {
+            const std::string table_sql = have_table ? quote_qualified_name(conn, parse_qualified_name(o.table)) : "";
+            if ((o.truncate || o.defer_indexes || o.defer_constraints) && !have_table)
+                throw local_error("--truncate and --defer-* need a TABLE");
             if (o.truncate)
-                conn.exec("TRUNCATE " + quote_qualified_name(conn, parse_qualified_name(o.table)));
+                conn.exec("TRUNCATE " + table_sql);
+            // Dropped and rebuilt inside this transaction: a failure (a
+            // duplicate key found when the unique index is rebuilt) rolls
+            // everything back, indexes included.
+            std::vector<std::string> restore;
+            if (o.defer_indexes || o.defer_constraints)
+                restore = drop_for_load(conn, table_sql, o.defer_indexes, o.defer_constraints);
             uint64_t input_bytes_before = 0;
             for (const auto& path : inputs) {
                 input_stream input(path);
                 current_input = input.name();
+                size_t first = input.read(buffer.data(), buffer.size());
+                // A script stream (pgrec --child, pg_dump's data) starts with its first COPY line.
+                bool script = o.script || (o.format.format == copy_format::text && first >= 5 &&
+                                           std::string_view(buffer.data(), 5) == "COPY ");
+                if (script) {
+                    summary.rows += load_script(conn, input, buffer, first, summary, state, meter, count_rows,
+                                                input_bytes_before, current_line);
+                    input_bytes_before += input.raw_bytes_read();
+                    summary.input_bytes = input_bytes_before;
+                    continue;
+                }
                 copy_in_session session(conn, copy_sql);
-                while (size_t n = input.read(buffer.data(), buffer.size())) {
+                // Binary: follow the tuple framing (payloads are skipped, so
+                // it is cheap). The server takes a stream that stops between
+                // rows; a stream without its trailer is a producer that died,
+                // and must not commit.
+                std::unique_ptr<row_splitter> framing;
+                if (o.format.format == copy_format::binary)
+                    framing = make_row_splitter(o.format);
+                std::vector<size_t> ends;
+                uint64_t stream_bytes = 0;
+                for (size_t n = first; n > 0; n = input.read(buffer.data(), buffer.size())) {
                     throw_if_interrupted();
+                    if (framing) {
+                        ends.clear();
+                        framing->scan(buffer.data(), n, ends);
+                        stream_bytes += n;
+                    }
                     session.put(buffer.data(), n);
                     summary.bytes += n;
                     if (count_rows)
@@ -154,11 +332,26 @@ load_summary run_copy(const copy_load_options& o) {
                     meter.update(state);
                 }
                 throw_if_interrupted();
+                if (framing) {
+                    try {
+                        framing->finish(stream_bytes);
+                    } catch (const error& e) {
+                        throw error(e.status(), "\"" + input.name() + "\": " + e.what(), e.detail(), e.hint());
+                    }
+                }
                 summary.rows += session.finish();
                 input_bytes_before += input.raw_bytes_read();
                 summary.input_bytes = input_bytes_before;
             }
             current_input.clear();
+            if (!restore.empty()) {
+                // One sort per index, with room to sort in memory.
+                conn.exec("SET LOCAL maintenance_work_mem = '1GB'");
+                for (const auto& sql : restore) {
+                    throw_if_interrupted();
+                    conn.exec(sql);
+                }
+            }
             throw_if_interrupted();
             at = stage::committing;
             conn.exec("COMMIT");
@@ -177,7 +370,7 @@ load_summary run_copy(const copy_load_options& o) {
     } catch (const server_error& e) {
         summary.seconds = elapsed();
         summary.rows = 0; // nothing committed, whatever was sent
-        error annotated = annotate(e, current_input, at, e.connection_lost());
+        error annotated = annotate(e, current_input, at, e.connection_lost(), current_line);
         summary.error = annotated.what();
         write_stats();
         throw annotated;

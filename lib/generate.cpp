@@ -196,7 +196,6 @@ std::string format_number(double v) {
 // length, its CHECK range, its uniqueness and its foreign key.
 std::string default_generator(const table_column& col, const row_range& rows) {
     const column_type& t = *col.type;
-    const uint64_t count = rows.last - rows.first + 1;
     const std::string name = col.name;
     auto unique_fail = [&](const std::string& why) -> std::string {
         throw local_error("column " + name + " is unique, but " + why, {},
@@ -204,10 +203,18 @@ std::string default_generator(const table_column& col, const row_range& rows) {
     };
     bool is_int = t.base == pg_type::int2 || t.base == pg_type::int4 || t.base == pg_type::int8;
     auto bounded = [&](double lo, double hi, double step) {
-        if (col.check_min)
-            lo = std::max(lo, *col.check_min + (col.check_min_strict ? step : 0));
-        if (col.check_max)
-            hi = std::min(hi, *col.check_max - (col.check_max_strict ? step : 0));
+        // A CHECK range replaces the default window (a million values wide
+        // where it is open on one side).
+        if (col.check_min) {
+            lo = *col.check_min + (col.check_min_strict ? step : 0);
+            if (!col.check_max)
+                hi = std::max(hi, lo + 1e6);
+        }
+        if (col.check_max) {
+            hi = *col.check_max - (col.check_max_strict ? step : 0);
+            if (!col.check_min)
+                lo = std::min(lo, hi - 1e6);
+        }
         if (lo > hi)
             throw local_error("column " + name + ": its CHECK range is empty for type " + t.name);
         return std::make_pair(lo, hi);
@@ -225,11 +232,13 @@ std::string default_generator(const table_column& col, const row_range& rows) {
         double step = std::pow(10.0, -scale);
         if (col.unique && !t.is_array) {
             auto [lo, hi] = bounded(col.check_min || col.check_max ? -type_max : 1, type_max, is_int ? 1 : step);
+            // Row i gets lo + i - 1 whatever --start and -n are, so a later
+            // run with --start continues the keys instead of repeating them.
             double first = std::ceil(lo);
-            if (first + static_cast<double>(count) - 1 > hi)
+            if (first + static_cast<double>(rows.last) - 1 > hi)
                 unique_fail("its range " + format_number(first) + ".." + format_number(hi) + " holds fewer than " +
-                            std::to_string(count) + " values");
-            return "seq(" + format_number(first - static_cast<double>(rows.first) + 1) + ")";
+                            std::to_string(rows.last) + " values (rows 1 to " + std::to_string(rows.last) + ")");
+            return "seq(" + format_number(first) + ")";
         }
         auto [lo, hi] = bounded(is_int ? 1 : 0, std::min(type_max, is_int ? (t.base == pg_type::int2 ? 32767.0 : 1e6) : 1000.0),
                                 is_int ? 1 : step);
@@ -264,11 +273,12 @@ std::string default_generator(const table_column& col, const row_range& rows) {
             size_t digits = std::to_string(rows.last).size();
             std::string prefix = name + "_";
             if (limit) {
-                if (digits > limit)
-                    unique_fail("it holds " + std::to_string(limit) + " characters, too few for " +
-                                std::to_string(count) + " distinct values");
+                // Room for ten digits, whatever -n is, so that row i gets
+                // the same value in every run.
+                prefix = prefix.substr(0, limit > 10 ? limit - 10 : 0);
                 if (prefix.size() + digits > limit)
-                    prefix = prefix.substr(0, limit - digits);
+                    unique_fail("it holds " + std::to_string(limit) + " characters, too few for " +
+                                std::to_string(rows.last) + " distinct values");
             }
             std::string quoted;
             for (char c : prefix) {
@@ -446,7 +456,7 @@ plan make_plan(const generate_options& o, const row_range& rows, std::optional<c
         if (specs.empty())
             throw local_error("nothing to generate", {},
                               "give --preset NAME, a TABLE to read, or COLUMN=GENERATOR arguments (pggen --help)");
-        p.label = o.table ? *o.table : "stdout";
+        p.label = o.table ? *o.table : o.output.empty() ? "stdout" : o.output;
     }
     if (o.preset || !o.table || o.action == generate_action::ddl) {
         for (size_t k = 0; k < specs.size(); ++k) {
@@ -475,7 +485,11 @@ plan make_plan(const generate_options& o, const row_range& rows, std::optional<c
 }
 
 std::string ddl(const plan& p, const generate_options& o) {
-    std::string table = o.table ? *o.table : p.label;
+    if (!o.table && !p.from_preset)
+        throw local_error("--ddl needs a TABLE name for column specs", {}, "pggen --ddl mytable 'id=seq' ...");
+    std::string table;
+    for (const auto& part : parse_qualified_name(o.table ? *o.table : p.label))
+        table += (table.empty() ? "" : ".") + quote_if_needed(part);
     std::string out = "CREATE TABLE " + table + " (\n";
     for (size_t k = 0; k < p.columns.size(); ++k) {
         const auto& col = p.columns[k];
@@ -484,7 +498,9 @@ std::string ddl(const plan& p, const generate_options& o) {
         if (p.from_preset) {
             for (const auto& pc : p.from_preset->columns)
                 if (col.name == pc.name) {
-                    type = pc.type;
+                    // The preset's own spelling (bigserial), unless a spec changed the type.
+                    if (parse_type_name(pc.type).name == col.type.name)
+                        type = pc.type;
                     constraints = pc.constraints;
                 }
         }
@@ -528,6 +544,8 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
 }
 
 load_summary run_generate(const generate_options& o) {
+    if (o.start < 1)
+        throw local_error("--start must be 1 or more (row numbers start at 1)");
     if (o.rows > 0 && o.start > UINT64_MAX / 2 - o.rows)
         throw local_error("--start and --rows go past the largest row number");
     row_range all{o.start, o.start + (o.rows ? o.rows : 1) - 1};
@@ -542,7 +560,7 @@ load_summary run_generate(const generate_options& o) {
     summary.preposition = "for";
 
     if (o.action == generate_action::ddl) {
-        output_stream out("", 0, false);
+        output_stream out(o.output, 0, false);
         out.write(ddl(p, o));
         out.close();
         return summary;
@@ -551,7 +569,7 @@ load_summary run_generate(const generate_options& o) {
         std::string names;
         for (const auto& col : p.columns)
             names += (names.empty() ? "" : ",") + quote_if_needed(col.name);
-        output_stream out("", 0, false);
+        output_stream out(o.output, 0, false);
         out.write(names + "\n");
         out.close();
         return summary;
@@ -610,8 +628,7 @@ load_summary run_generate(const generate_options& o) {
     summary.input_bytes = out.bytes_out();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log_info(summary_line(summary));
-    if (!o.stats_file.empty())
-        write_text_file(o.stats_file, summary_json(summary));
+    write_stats_file(o.stats_file, summary);
     return summary;
 }
 

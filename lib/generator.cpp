@@ -182,7 +182,9 @@ private:
             return n;
         }
         size_t start = m_pos;
-        while (m_pos < m_text.size() && !std::strchr(",()|:'\"", m_text[m_pos]))
+        // Colons stay in words (timestamps); choice() reads a trailing
+        // ":weight" itself.
+        while (m_pos < m_text.size() && !std::strchr(",()|'\"", m_text[m_pos]))
             ++m_pos;
         n.text = std::string(m_text.substr(start, m_pos - start));
         while (!n.text.empty() && (n.text.back() == ' ' || n.text.back() == '\t'))
@@ -968,8 +970,11 @@ std::unique_ptr<generator> build_call(const node& n, const context& cx) {
         return std::make_unique<numeric_gen>(lo_m, hi_m, scale);
     }
     if (name == "float") {
-        cx.arity(n, 2, 2);
-        double lo = cx.real(n.args[0], "the low end"), hi = cx.real(n.args[1], "the high end");
+        cx.arity(n, 0, 2);
+        if (n.args.size() == 1)
+            cx.fail("float takes no arguments or two (LO,HI)");
+        double lo = n.args.empty() ? 0 : cx.real(n.args[0], "the low end");
+        double hi = n.args.empty() ? 1 : cx.real(n.args[1], "the high end");
         if (lo > hi)
             cx.fail("the low end is above the high end");
         return std::make_unique<float_gen>(lo, hi);
@@ -986,9 +991,16 @@ std::unique_ptr<generator> build_call(const node& n, const context& cx) {
             cx.fail(name + " needs at least one value");
         std::vector<std::string> options;
         std::vector<double> weights;
-        for (const auto& a : n.args) {
+        for (auto a : n.args) {
             if (a.call)
                 cx.fail(name + " takes values, not generators");
+            if (!a.quoted && !a.weight && name == "choice") {
+                auto colon = a.text.rfind(':');
+                if (colon != std::string::npos && parse_decimal(a.text.substr(colon + 1))) {
+                    a.weight = a.text.substr(colon + 1);
+                    a.text.resize(colon);
+                }
+            }
             options.push_back(a.text);
             double w = 1;
             if (a.weight) {
@@ -1007,7 +1019,8 @@ std::unique_ptr<generator> build_call(const node& n, const context& cx) {
     if (name == "text" || name == "words" || name == "bytes") {
         cx.arity(n, 0, 2);
         int64_t lo = n.args.size() > 0 ? cx.integer(n.args[0], "the shortest") : (name == "words" ? 1 : 8);
-        int64_t hi = n.args.size() > 1 ? cx.integer(n.args[1], "the longest") : (name == "words" ? 5 : lo);
+        int64_t hi = n.args.size() > 1 ? cx.integer(n.args[1], "the longest")
+                                       : n.args.size() == 1 ? lo : (name == "words" ? 5 : lo);
         if (lo < 0 || lo > hi)
             cx.fail("the lengths must satisfy 0 <= shortest <= longest");
         if (hi > (1 << 26))
@@ -1048,8 +1061,9 @@ std::unique_ptr<generator> build_call(const node& n, const context& cx) {
         if (lo > hi)
             cx.fail("the start is after the end");
         constexpr int64_t day = 86400LL * 1000000;
+        auto days = [](int64_t us) { return us / day - (us % day < 0); }; // floor, for dates before 2000
         if (name == "date")
-            return std::make_unique<time_range_gen>(value_kind::date, lo / day, hi / day, false);
+            return std::make_unique<time_range_gen>(value_kind::date, days(lo), days(hi), false);
         // Whole microseconds are fine, but whole seconds read better.
         return std::make_unique<time_range_gen>(value_kind::timestamp, lo, hi, name == "timestamptz");
     }
@@ -1101,7 +1115,7 @@ std::unique_ptr<generator> build(const node& n, const context& cx) {
         g = std::make_unique<const_number_gen>(d->first, d->second);
     } else if (n.text == "seq" || n.text == "uuid" || n.text == "bool" || n.text == "time" || n.text == "json" ||
                n.text == "words" || n.text == "text" || n.text == "date" || n.text == "timestamp" ||
-               n.text == "timestamptz" || n.text == "interval" || n.text == "bytes") {
+               n.text == "timestamptz" || n.text == "interval" || n.text == "bytes" || n.text == "float") {
         node call = n;
         call.call = true;
         g = build_call(call, cx);
@@ -1217,7 +1231,8 @@ void check_generator_fits(const generator& gen, const column_type& type, const s
         refuse("it makes booleans");
         return;
     case value_kind::string: {
-        if (t == pg_type::enumeration || t == pg_type::bytea)
+        // A constant like '{}' into json: the server checks that it is JSON.
+        if (t == pg_type::enumeration || t == pg_type::bytea || t == pg_type::json || t == pg_type::jsonb)
             return;
         if (!textual) {
             refuse("it makes text");
@@ -1259,7 +1274,7 @@ void check_generator_fits(const generator& gen, const column_type& type, const s
         refuse("it makes UUIDs");
         return;
     case value_kind::json:
-        if (t == pg_type::json || t == pg_type::jsonb || t == pg_type::text)
+        if (t == pg_type::json || t == pg_type::jsonb || textual)
             return;
         refuse("it makes JSON");
         return;

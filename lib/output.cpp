@@ -129,4 +129,23 @@ uint64_t parse_count(std::string_view text) {
     return static_cast<uint64_t>(value);
 }
 
+uint64_t parse_size(std::string_view text) {
+    std::string s(text);
+    uint64_t multiplier = 1;
+    if (!s.empty()) {
+        switch (s.back()) {
+        case 'k': case 'K': multiplier = 1ULL << 10; s.pop_back(); break;
+        case 'm': case 'M': multiplier = 1ULL << 20; s.pop_back(); break;
+        case 'g': case 'G': multiplier = 1ULL << 30; s.pop_back(); break;
+        default: break;
+        }
+    }
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long value = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno != 0 || s[0] == '-' || value > (1ULL << 50) / multiplier)
+        throw local_error("invalid size \"" + std::string(text) + "\"", {}, "write it as 65536, 64k, 16M or 1G");
+    return value * multiplier;
+}
+
 } // namespace pgpipe

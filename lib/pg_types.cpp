@@ -404,41 +404,28 @@ char* format_uuid(char* out, const uint8_t* b) {
 }
 
 void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale) {
-    // Decimal digits of |mantissa|, then split at the point into base-10000
-    // groups aligned on it, as numeric stores them; leading and trailing
-    // zero groups are stripped, as make_result() does.
     bool negative = mantissa < 0;
     uint64_t u = negative ? 0 - static_cast<uint64_t>(mantissa) : static_cast<uint64_t>(mantissa);
-    char buf[24];
-    int len = 0;
-    {
-        char tmp[24];
-        char* p = tmp + sizeof tmp;
-        do {
-            *--p = static_cast<char>('0' + u % 10);
-            u /= 10;
-        } while (u);
-        len = static_cast<int>(tmp + sizeof tmp - p);
-        std::memcpy(buf, p, static_cast<size_t>(len));
-    }
-    int int_digits = len - value_scale; // may be <= 0
-    // Pad so the integer part is a multiple of 4 long and the fraction too.
-    int lead = int_digits > 0 ? (4 - int_digits % 4) % 4 : 0;
-    int frac_digits = value_scale;
-    int tail = (4 - frac_digits % 4) % 4;
+    std::string digits = std::to_string(u);
+    if (static_cast<int32_t>(digits.size()) <= value_scale)
+        digits.insert(0, static_cast<size_t>(value_scale) - digits.size() + 1, '0');
+    size_t point = digits.size() - static_cast<size_t>(std::max(0, value_scale));
+    append_numeric_binary_digits(out, negative, std::string_view(digits).substr(0, point),
+                                 std::string_view(digits).substr(point), dscale);
+}
+
+void append_numeric_binary_digits(std::string& out, bool negative, std::string_view int_digits,
+                                  std::string_view frac_digits, int32_t dscale) {
+    // Base-10000 groups aligned on the point, as numeric stores them;
+    // leading and trailing zero groups are stripped, as make_result() does.
     std::string digits;
-    digits.reserve(64);
-    if (int_digits <= 0) {
-        // 0.00ddd: pad the fraction's leading zeros.
-        digits.assign(static_cast<size_t>(-int_digits), '0');
-        digits.append(buf, static_cast<size_t>(len));
-    } else {
-        digits.assign(static_cast<size_t>(lead), '0');
-        digits.append(buf, static_cast<size_t>(len));
-    }
-    digits.append(static_cast<size_t>(tail), '0');
-    int int_groups = int_digits > 0 ? (int_digits + lead) / 4 : 0;
-    int total_groups = static_cast<int>(digits.size()) / 4;
+    size_t lead = (4 - int_digits.size() % 4) % 4;
+    digits.assign(lead, '0');
+    digits.append(int_digits);
+    digits.append(frac_digits);
+    digits.append((4 - frac_digits.size() % 4) % 4, '0');
+    int int_groups = static_cast<int>((int_digits.size() + lead) / 4);
+    int total_groups = static_cast<int>(digits.size() / 4);
     std::vector<int16_t> groups(static_cast<size_t>(total_groups));
     for (int g = 0; g < total_groups; ++g) {
         int v = 0;
@@ -470,6 +457,90 @@ void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_sca
     put16(dscale);
     for (size_t g = first; g < last; ++g)
         put16(groups[g]);
+}
+
+std::string plain_decimal::text() const {
+    std::string out = negative ? "-" : "";
+    out += int_digits.empty() ? "0" : int_digits;
+    if (!frac_digits.empty())
+        out += "." + frac_digits;
+    return out;
+}
+
+std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t scale) {
+    plain_decimal d;
+    size_t i = 0;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+        d.negative = t[i++] == '-';
+    std::string digits;
+    long point = -1;
+    bool any = false;
+    for (; i < t.size(); ++i) {
+        char c = t[i];
+        if (c >= '0' && c <= '9') {
+            digits += c;
+            any = true;
+        } else if (c == '.' && point < 0) {
+            point = static_cast<long>(digits.size());
+        } else {
+            break;
+        }
+    }
+    if (!any)
+        return std::nullopt;
+    if (point < 0)
+        point = static_cast<long>(digits.size());
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        bool neg = false;
+        if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+            neg = t[i++] == '-';
+        long e = 0;
+        bool exp_any = false;
+        for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+            e = e * 10 + (t[i] - '0');
+            exp_any = true;
+            if (e > 100000)
+                return std::nullopt;
+        }
+        if (!exp_any)
+            return std::nullopt;
+        point += neg ? -e : e;
+    }
+    if (i != t.size())
+        return std::nullopt;
+    // Shift the point into the digits.
+    if (point < 0) {
+        digits.insert(0, static_cast<size_t>(-point), '0');
+        point = 0;
+    }
+    if (point > static_cast<long>(digits.size()))
+        digits.append(static_cast<size_t>(point) - digits.size(), '0');
+    d.int_digits = digits.substr(0, static_cast<size_t>(point));
+    d.frac_digits = digits.substr(static_cast<size_t>(point));
+    if (scale >= 0 && static_cast<int32_t>(d.frac_digits.size()) > scale) {
+        // Half away from zero, as numeric's rounding does.
+        bool up = d.frac_digits[static_cast<size_t>(scale)] >= '5';
+        d.frac_digits.resize(static_cast<size_t>(scale));
+        if (up) {
+            std::string all = d.int_digits + d.frac_digits;
+            int k = static_cast<int>(all.size()) - 1;
+            while (k >= 0 && all[static_cast<size_t>(k)] == '9')
+                all[static_cast<size_t>(k--)] = '0';
+            if (k < 0)
+                all.insert(0, 1, '1');
+            else
+                all[static_cast<size_t>(k)]++;
+            d.int_digits = all.substr(0, all.size() - d.frac_digits.size());
+            d.frac_digits = all.substr(all.size() - d.frac_digits.size());
+        }
+    }
+    if (scale >= 0)
+        d.frac_digits.append(static_cast<size_t>(scale) - d.frac_digits.size(), '0');
+    d.int_digits.erase(0, std::min(d.int_digits.find_first_not_of('0'), d.int_digits.size()));
+    if (d.int_digits.empty() && d.frac_digits.find_first_not_of('0') == std::string::npos)
+        d.negative = false; // -0 is 0
+    return d;
 }
 
 bool is_plain_text(std::string_view bytes) {

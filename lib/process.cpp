@@ -38,6 +38,7 @@ process_result spawn_and_wait(const std::vector<std::string>& argv, bool redirec
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
         std::signal(SIGHUP, SIG_DFL);
+        std::signal(SIGQUIT, SIG_DFL);
         if (redirect) {
             int null_fd = ::open("/dev/null", O_RDONLY);
             if (null_fd >= 0)

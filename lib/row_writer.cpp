@@ -38,10 +38,13 @@ size_t bpchar_padding(const value& v, const column_type& type) {
 } // namespace
 
 row_writer::row_writer(copy_format format, output_stream& out, char delimiter)
-    : m_format(format), m_out(out),
+    : m_format(format), m_out(&out),
       m_delimiter(delimiter ? delimiter : (format == copy_format::csv ? ',' : '\t')) {
     m_buf.reserve(flush_threshold + (64 << 10));
 }
+
+row_writer::row_writer(copy_format format, std::string& memory)
+    : m_format(format), m_memory(&memory), m_delimiter(format == copy_format::csv ? ',' : '\t') {}
 
 void row_writer::put_be32(uint32_t v) {
     char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
@@ -65,7 +68,10 @@ void row_writer::begin() {
 void row_writer::flush() {
     if (m_buf.empty())
         return;
-    m_out.write(m_buf);
+    if (m_memory)
+        m_memory->append(m_buf);
+    else
+        m_out->write(m_buf);
     m_buf.clear();
 }
 
@@ -73,7 +79,8 @@ void row_writer::finish() {
     if (m_format == copy_format::binary)
         put_be16(-1);
     flush();
-    m_out.close();
+    if (m_out)
+        m_out->close();
 }
 
 void row_writer::field(const value& v, const column_type& type) {
@@ -125,6 +132,7 @@ void row_writer::render_text(std::string& out, const value& v, const column_type
             out += '"';
         return;
     }
+    case value_kind::numeric_text: out.append(v.s); return;
     case value_kind::string:
     case value_kind::json:
         if (!in_array) {
@@ -245,6 +253,20 @@ void row_writer::binary_scalar(const value& v, const column_type& type) {
         return;
     }
     case pg_type::numeric: {
+        if (v.kind == value_kind::numeric_text) {
+            std::string_view t = v.s;
+            bool negative = !t.empty() && t[0] == '-';
+            if (negative)
+                t.remove_prefix(1);
+            auto point = t.find('.');
+            std::string_view int_part = t.substr(0, point);
+            std::string_view frac = point == std::string_view::npos ? std::string_view() : t.substr(point + 1);
+            while (int_part.size() > 0 && int_part[0] == '0')
+                int_part.remove_prefix(1);
+            append_numeric_binary_digits(m_buf, negative, int_part, frac,
+                                         type.scale >= 0 ? type.scale : static_cast<int32_t>(frac.size()));
+            return;
+        }
         int32_t value_scale = v.kind == value_kind::decimal ? v.scale : 0;
         int32_t dscale = type.scale >= 0 ? type.scale : value_scale;
         append_numeric_binary(m_buf, v.i, value_scale, dscale);
@@ -253,9 +275,12 @@ void row_writer::binary_scalar(const value& v, const column_type& type) {
     case pg_type::date:
         put_be32(static_cast<uint32_t>(v.kind == value_kind::timestamp ? v.i / 86400000000LL : v.i));
         return;
-    case pg_type::time:
+    case pg_type::time: put_be64(static_cast<uint64_t>(v.i)); return;
     case pg_type::timestamp:
-    case pg_type::timestamptz: put_be64(static_cast<uint64_t>(v.i)); return;
+    case pg_type::timestamptz:
+        // A date at midnight, as the server casts it.
+        put_be64(static_cast<uint64_t>(v.kind == value_kind::date ? v.i * 86400000000LL : v.i));
+        return;
     case pg_type::interval:
         put_be64(static_cast<uint64_t>(v.i));
         put_be32(static_cast<uint32_t>(v.days));

@@ -1,5 +1,6 @@
 #include "pgpipe/sandbox.hpp"
 
+#include "pgpipe/connection.hpp"
 #include "pgpipe/error.hpp"
 #include "pgpipe/process.hpp"
 
@@ -220,6 +221,19 @@ sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std:
                               tail_of(info.dir + "/server.log"), "the directory is left for inspection: " + info.dir);
     }
     std::ofstream(info.dir + "/" + marker_name, std::ios::app) << "port=" << info.port << "\n";
+    // pgreport's statement section: the view, in every database made from here on.
+    if (fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so")) {
+        for (const char* db : {"template1", "postgres"}) {
+            connection_options o;
+            o.host = info.dir;
+            o.port = std::to_string(info.port);
+            o.username = info.user;
+            o.dbname = db;
+            o.prompt = password_prompt::never;
+            connection conn = connection::open(o);
+            conn.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        }
+    }
     return info;
 }
 

@@ -2,7 +2,9 @@
 
 #include "pgpipe/connection.hpp"
 #include "pgpipe/identifier.hpp"
+#include "pgpipe/log.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -34,6 +36,101 @@ std::vector<int> parse_int_array(const std::string& text) {
 }
 
 } // namespace
+
+std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql) {
+    // Quoted by libpq, like the names given with -c, so that lists compare.
+    result_ptr r = conn.query("SELECT attname FROM pg_attribute WHERE attrelid = " + conn.quote_literal(table_sql) +
+                              "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
+    std::vector<std::string> out;
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        out.push_back(conn.quote_identifier(PQgetvalue(r.get(), k, 0)));
+    return out;
+}
+
+std::string on_conflict_clause(connection& conn, const std::string& table_sql, const std::vector<std::string>& columns,
+                               bool update, const std::optional<std::string>& key_columns) {
+    std::vector<std::string> keys;
+    if (key_columns) {
+        for (const auto& name : parse_name_list(*key_columns))
+            keys.push_back(conn.quote_identifier(name));
+    } else if (update) {
+        result_ptr r = conn.query("SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+                                  " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                                  " WHERE i.indrelid = " + conn.quote_literal(table_sql) +
+                                  "::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)");
+        for (int k = 0; k < PQntuples(r.get()); ++k)
+            keys.push_back(conn.quote_identifier(PQgetvalue(r.get(), k, 0)));
+        if (keys.empty())
+            throw local_error("--on-conflict update needs --conflict-columns: " + table_sql + " has no primary key");
+    }
+    std::string clause = " ON CONFLICT";
+    if (!keys.empty()) {
+        clause += " (";
+        for (size_t k = 0; k < keys.size(); ++k)
+            clause += (k ? ", " : "") + keys[k];
+        clause += ")";
+    }
+    std::string sets;
+    if (update)
+        for (const auto& col : columns)
+            if (std::find(keys.begin(), keys.end(), col) == keys.end())
+                sets += (sets.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
+    return clause + (sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets);
+}
+
+std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints) {
+    std::vector<std::string> restore_indexes, restore_constraints, drops;
+    const std::string rel = conn.quote_literal(table_sql) + "::regclass";
+    if (constraints) {
+        // Foreign keys and checks first: a foreign key may use one of our indexes.
+        result_ptr r = conn.query("SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint"
+                                  " WHERE conrelid = " + rel + " AND contype IN ('f', 'c') ORDER BY conname");
+        for (int k = 0; k < PQntuples(r.get()); ++k) {
+            std::string name = PQgetvalue(r.get(), k, 0);
+            drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + name);
+            restore_constraints.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + name + " " +
+                                          PQgetvalue(r.get(), k, 1));
+        }
+    }
+    if (indexes) {
+        result_ptr r = conn.query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid),"
+            "       coalesce(quote_ident(c.conname), ''), coalesce(c.contype::text, ''),"
+            "       EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid"
+            "                AND f.conrelid <> i.indrelid),"
+            "       quote_ident(ic.relname)"
+            "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace"
+            "  LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+            "   AND c.contype IN ('p', 'u', 'x')"
+            " WHERE i.indrelid = " + rel + " ORDER BY i.indisprimary DESC, ic.relname");
+        for (int k = 0; k < PQntuples(r.get()); ++k) {
+            std::string index = PQgetvalue(r.get(), k, 0), def = PQgetvalue(r.get(), k, 1);
+            std::string conname = PQgetvalue(r.get(), k, 2), contype = PQgetvalue(r.get(), k, 3);
+            std::string bare = PQgetvalue(r.get(), k, 5);
+            if (std::string(PQgetvalue(r.get(), k, 4)) == "t") {
+                log_info("keeping index " + index + ": a foreign key of another table depends on it");
+                continue;
+            }
+            if (contype == "x") {
+                log_info("keeping index " + index + " of exclusion constraint " + conname);
+                continue;
+            }
+            if (conname.empty()) {
+                drops.push_back("DROP INDEX " + index);
+                restore_indexes.push_back(def);
+            } else {
+                drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + conname);
+                restore_indexes.push_back(def);
+                restore_indexes.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + conname +
+                                          (contype == "p" ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " + bare);
+            }
+        }
+    }
+    for (const auto& sql : drops)
+        conn.exec(sql);
+    restore_indexes.insert(restore_indexes.end(), restore_constraints.begin(), restore_constraints.end());
+    return restore_indexes;
+}
 
 table_schema read_table_schema(connection& conn, const std::string& table) {
     table_schema schema;

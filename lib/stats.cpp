@@ -1,12 +1,14 @@
 #include "pgpipe/stats.hpp"
 
 #include "pgpipe/error.hpp"
+#include "pgpipe/log.hpp"
 #include "pgpipe/progress.hpp"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace pgpipe {
@@ -100,12 +102,36 @@ std::string summary_json(const load_summary& s) {
         .add("rows_per_second", per_second(s.rows, s.seconds))
         .add("mb_per_second", per_second(s.bytes, s.seconds) / 1e6)
         .add("peak_rss_kib", peak_rss_kib());
+    if (s.batches || s.rejected)
+        o.add("batches", s.batches).add("rejected", s.rejected);
     if (!s.error.empty())
         o.add("error", s.error);
     return o.str() + "\n";
 }
 
+void write_stats_file(const std::string& path, const load_summary& summary) {
+    if (path.empty())
+        return;
+    try {
+        write_text_file(path, summary_json(summary));
+    } catch (const error& e) {
+        log_warning(std::string(e.what()) + (summary.committed ? " (the load itself was committed)" : ""));
+    }
+}
+
 void write_text_file(const std::string& path, const std::string& text) {
+    // Only a regular file (or a new one) is replaced atomically; a device,
+    // a pipe or a symbolic link is written in place, never replaced.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE* f = std::fopen(path.c_str(), "w");
+        bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+        if (f)
+            ok = (std::fclose(f) == 0) && ok;
+        if (!ok)
+            throw local_error("could not write \"" + path + "\": " + std::strerror(errno));
+        return;
+    }
     std::string tmp = path + ".tmp." + std::to_string(getpid());
     FILE* f = std::fopen(tmp.c_str(), "w");
     if (!f)

@@ -14,20 +14,14 @@ trap 'echo "== stopping the cluster"; pgsandbox -q stop "$PGHOST"' EXIT
 echo "== creating the table: pggen --ddl --preset orders | psql"
 pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1
 
-echo "== loading 1,000,000 rows: pggen --preset orders -n 1M | pgcopy orders"
-pggen --preset orders -n 1M | pgcopy orders
+echo "== loading 1,000,000 rows under pgreport: pgreport -- sh -c 'pggen --preset orders -n 1M | pgcopy orders'"
+pgreport -- sh -c 'pggen --preset orders -n 1M | pgcopy orders'
 
-# pgreport does not exist yet: the same facts straight from the views.
-echo "== report"
+echo "== what the table holds"
 psql -X -v ON_ERROR_STOP=1 <<'SQL'
 \pset footer off
 SELECT count(*) AS rows, sum(amount) AS total_amount,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'pending') AS pending
 FROM orders;
-SELECT relname AS "table", n_tup_ins AS inserted,
-       pg_size_pretty(pg_table_size(relid)) AS table_size,
-       pg_size_pretty(pg_indexes_size(relid)) AS index_size
-FROM pg_stat_user_tables WHERE relname = 'orders';
-SELECT wal_records, pg_size_pretty(wal_bytes) AS wal, wal_fpi AS full_page_images FROM pg_stat_wal;
 SQL

@@ -7,7 +7,8 @@ packages=(
   g++ make pkg-config
   libpq-dev libboost-program-options-dev libzstd-dev catch2 libsimdjson-dev
   postgresql-15 postgresql-client-15
-  zstd groff-base
+  zstd groff-base time
+  clang libclang-rt-14-dev
 )
 
 missing=()

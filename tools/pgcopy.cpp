@@ -2,7 +2,9 @@
 #include "pgpipe/cli.hpp"
 #include "pgpipe/copy_load.hpp"
 #include "pgpipe/log.hpp"
+#include "pgpipe/output.hpp"
 
+#include <cmath>
 #include <iostream>
 
 namespace {
@@ -11,7 +13,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     namespace po = pgpipe::po;
     pgpipe::copy_load_options cfg;
     pgpipe::progress_options out;
-    std::string format = "text";
+    std::string format = "text", batch_rows, batch_bytes, max_rejects, on_conflict;
 
     pgpipe::option_set visible;
     visible.add_group("Load options")
@@ -36,8 +38,35 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
         ("encoding", po::value<std::string>()->value_name("ENCODING")
              ->notifier([&](const std::string& v) { cfg.format.encoding = v; }),
          "encoding of the input (default: the client's)")
+        ("script", po::bool_switch(&cfg.script),
+         "the input is a script stream of COPY blocks (detected when it starts with COPY)")
         ("truncate", po::bool_switch(&cfg.truncate), "empty the table first, in the same transaction")
-        ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)");
+        ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)")
+        ("toast-compression", po::value<std::string>()->value_name("METHOD")
+             ->notifier([&](const std::string& v) { cfg.toast_compression = v; }),
+         "compress wide values with lz4 or pglz during the load")
+        ("defer-indexes", po::bool_switch(&cfg.defer_indexes),
+         "drop the table's indexes first, rebuild them after, in the load's transaction")
+        ("defer-constraints", po::bool_switch(&cfg.defer_constraints),
+         "drop foreign keys and checks first, re-add (validate) them after");
+    visible.add_group("Batch and recovery options")
+        ("batch-rows", po::value<std::string>(&batch_rows)->value_name("N"), "commit every N rows (1000, 100k)")
+        ("batch-bytes", po::value<std::string>(&batch_bytes)->value_name("N"), "commit every N bytes (64M; 16M by default)")
+        ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
+         "write rows the server refuses to FILE (reasons to FILE.log) and go on")
+        ("max-rejects", po::value<std::string>(&max_rejects)->value_name("N[%]"),
+         "stop after more than N rejected rows (or N% of rows)")
+        ("resume-key", po::value<std::string>(&cfg.resume_key)->value_name("KEY"),
+         "record progress under KEY; a rerun skips what committed")
+        ("retries", po::value<int>(&cfg.retries)->value_name("N"),
+         "on a lost connection, reconnect and retry the batch N times")
+        ("on-conflict", po::value<std::string>(&on_conflict)->value_name("ACTION"),
+         "ignore or update rows whose key exists (via a staging table)")
+        ("conflict-columns", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
+         "the unique key for --on-conflict (default: the primary key)")
+        ("single-transaction", po::bool_switch(&cfg.single_transaction),
+         "batches in one transaction, a savepoint each");
     pgpipe::add_connection_options(visible, cfg.connection);
     pgpipe::add_progress_options(visible, out);
     pgpipe::add_general_options(visible);
@@ -50,14 +79,14 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     positional.add("table", 1).add("file", -1);
 
     pgpipe::program_help help{
-        "pgcopy [OPTION]... TABLE [FILE]...",
+        "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...",
         "pgcopy streams rows into a PostgreSQL table with COPY FROM STDIN, in one\n"
         "transaction. FILEs (or stdin, or -) hold COPY text, csv or binary data;\n"
         "zstd-compressed input is detected and decompressed on the fly.",
         "Exit status: 0 loaded; 1 usage or local error (nothing committed);\n"
         "2 connection failed or lost, or the server refused the load (nothing\n"
-        "committed); 3 some rows were rejected (reserved: reject files are\n"
-        "not written yet).\n\n"
+        "committed in the failed batch); 3 some rows were rejected (see\n"
+        "--reject-file), or more than --max-rejects.\n\n"
         "See pgcopy(1). Connection settings also come from PGHOST, PGPORT,\n"
         "PGUSER, PGDATABASE, ~/.pgpass and service files, as in psql.\n"};
 
@@ -67,14 +96,45 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
     case pgpipe::parse_outcome::run: break;
     }
-    if (cfg.table.empty())
+    // A script names its tables: with --script every argument is a FILE.
+    if (cfg.script && !cfg.table.empty()) {
+        cfg.inputs.insert(cfg.inputs.begin(), cfg.table);
+        cfg.table.clear();
+    }
+    if (cfg.table.empty() && !cfg.script)
         return pgpipe::usage_error("no table given");
     cfg.format.format = pgpipe::parse_copy_format(format);
+    if (!batch_rows.empty())
+        cfg.batch_rows = pgpipe::parse_count(batch_rows);
+    if (!batch_bytes.empty())
+        cfg.batch_bytes = pgpipe::parse_size(batch_bytes);
+    if (!max_rejects.empty()) {
+        cfg.max_rejects_percent = max_rejects.back() == '%';
+        std::string number = cfg.max_rejects_percent ? max_rejects.substr(0, max_rejects.size() - 1) : max_rejects;
+        try {
+            size_t used = 0;
+            cfg.max_rejects = std::stod(number, &used);
+            if (used != number.size() || !std::isfinite(*cfg.max_rejects) || *cfg.max_rejects < 0)
+                throw std::invalid_argument(number);
+        } catch (const std::exception&) {
+            return pgpipe::usage_error("invalid --max-rejects \"" + max_rejects + "\" (N or N%)");
+        }
+    }
+    if (cfg.toast_compression && *cfg.toast_compression != "lz4" && *cfg.toast_compression != "pglz")
+        return pgpipe::usage_error("invalid --toast-compression \"" + *cfg.toast_compression + "\" (lz4 or pglz)");
+    if (cfg.retries < 0)
+        return pgpipe::usage_error("--retries must be 0 or more");
+    if (on_conflict == "ignore")
+        cfg.on_conflict = pgpipe::conflict_action::ignore;
+    else if (on_conflict == "update")
+        cfg.on_conflict = pgpipe::conflict_action::update;
+    else if (!on_conflict.empty())
+        return pgpipe::usage_error("invalid --on-conflict \"" + on_conflict + "\" (ignore or update)");
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;
-    pgpipe::run_copy(cfg);
-    return pgpipe::exit_status::success;
+    pgpipe::load_summary summary = pgpipe::run_copy(cfg);
+    return summary.rejected ? pgpipe::exit_status::rows_rejected : pgpipe::exit_status::success;
 }
 
 } // namespace

@@ -94,7 +94,7 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
     cfg.rows = pgpipe::parse_count(rows);
     if (!shard.empty())
         std::tie(cfg.shard, cfg.shards) = pgpipe::parse_shard(shard);
-    if (!zstd.empty()) {
+    if (vm.count("zstd")) {
         try {
             cfg.zstd_level = std::stoi(zstd);
         } catch (const std::exception&) {

@@ -63,6 +63,25 @@ char* format_uuid(char* out, const uint8_t* bytes);
 /// with display scale dscale (>= value_scale), as the server writes it.
 void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale);
 
+/// Appends the binary numeric of a decimal given as digit strings (no sign,
+/// no point), shown with display scale dscale (>= the fraction's length).
+void append_numeric_binary_digits(std::string& out, bool negative, std::string_view int_digits,
+                                  std::string_view frac_digits, int32_t dscale);
+
+/// A decimal number in plain form: sign, integer digits, fraction digits.
+struct plain_decimal {
+    bool negative = false;   ///< below zero
+    std::string int_digits;  ///< without leading zeros ("" for 0.x)
+    std::string frac_digits; ///< as many as the value has
+    /// The text form: "-12.50", "0.5".
+    std::string text() const;
+};
+
+/// Parses a JSON or SQL number ("-1.5e3", "12", ".5") exactly, without a
+/// double in between; rounds half away from zero to scale when scale >= 0,
+/// as numeric(p,s) does. Empty when it is not a number.
+std::optional<plain_decimal> parse_plain_decimal(std::string_view text, int32_t scale = -1);
+
 /// Whether bytes can go into a COPY text or CSV field as they are: not
 /// empty, no control bytes, no backslash, quote or comma. Producers of
 /// strings that are always plain say so once instead of every row.

@@ -14,6 +14,7 @@ namespace pgpipe {
 /// What a value is, before it is encoded for a column.
 enum class value_kind : uint8_t {
     null, integer, decimal, real, boolean, string, bytes, date, time, timestamp, interval, uuid, json, array,
+    numeric_text, ///< an exact decimal of any length as plain text ("-12.3400"), for numeric columns
 };
 
 /// One field's value, as generators (and record readers) produce it. Views
@@ -38,6 +39,16 @@ class row_writer {
 public:
     /// Writes to out; for CSV, delimiter separates fields.
     row_writer(copy_format format, output_stream& out, char delimiter = 0);
+    /// Writes into memory instead (the rows of one table of a script
+    /// block); memory is appended to and never flushed elsewhere.
+    row_writer(copy_format format, std::string& memory);
+    /// The end of what was written so far, to rewind to (memory mode).
+    std::pair<size_t, uint64_t> mark() const noexcept { return {m_memory->size(), m_rows}; }
+    /// Takes back everything written after mark (memory mode).
+    void rewind(std::pair<size_t, uint64_t> to) {
+        m_memory->resize(to.first);
+        m_rows = to.second;
+    }
     /// Writes the binary header (nothing for text and CSV).
     void begin();
     /// Starts a row of nfields fields.
@@ -51,13 +62,21 @@ public:
         if (m_format != copy_format::binary)
             m_buf += '\n';
         ++m_rows;
-        if (m_buf.size() >= flush_threshold)
+        if (m_buf.size() >= flush_threshold || m_memory)
             flush();
     }
     /// Encodes v as a value of type into the next field.
     void field(const value& v, const column_type& type);
     /// Writes the binary trailer, flushes and closes the output.
     void finish();
+    /// After an error: hands over the complete rows written so far, without
+    /// the binary trailer, so that a binary stream stays visibly unfinished.
+    void abandon() {
+        try {
+            flush();
+        } catch (...) {
+        }
+    }
     /// Rows written so far.
     uint64_t rows() const noexcept { return m_rows; }
     /// The format being written.
@@ -83,7 +102,8 @@ private:
     void render_text(std::string& out, const value& v, const column_type& type, bool in_array);
 
     copy_format m_format;
-    output_stream& m_out;
+    output_stream* m_out = nullptr;
+    std::string* m_memory = nullptr;
     char m_delimiter;
     bool m_first_field = true;
     uint64_t m_rows = 0;

@@ -35,6 +35,25 @@ struct table_schema {
     std::vector<std::string> ignored_checks; ///< CHECK constraints not of a simple range form
 };
 
+/// The columns COPY or INSERT fill when none are named: every column that is
+/// not dropped or generated, quoted, in order. table_sql is already quoted.
+std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql);
+
+/// The ON CONFLICT clause for an upsert into table_sql of the (quoted)
+/// columns: DO NOTHING when update is false, else DO UPDATE SET of every
+/// column not in the key. key_columns (as the user wrote them) default to
+/// the primary key; update needs one. Throws local_error.
+std::string on_conflict_clause(connection& conn, const std::string& table_sql, const std::vector<std::string>& columns,
+                               bool update, const std::optional<std::string>& key_columns);
+
+/// Drops table_sql's indexes (primary key and unique constraints included)
+/// and/or its foreign-key and CHECK constraints, inside the caller's
+/// transaction, and returns the statements that put them back, in order:
+/// indexes rebuilt, constraints re-attached USING INDEX, then foreign keys
+/// and checks re-added (each validated in one pass). An index that another
+/// table's foreign key depends on is kept, with a note.
+std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints);
+
 /// Reads TABLE (as the user wrote it) from the catalog. Throws local_error
 /// for a table that does not exist, server_error for other failures.
 table_schema read_table_schema(connection& conn, const std::string& table);

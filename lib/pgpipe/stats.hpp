@@ -38,6 +38,8 @@ struct load_summary {
     double seconds = 0;      ///< wall time from connecting to commit
     bool committed = false;  ///< whether the transaction committed
     std::string error;       ///< the failure, when there was one
+    uint64_t rejected = 0;   ///< rows that went to the reject file
+    uint64_t batches = 0;    ///< transactions committed (batched loads)
     std::string verb = "loaded";        ///< what the summary says was done
     std::string preposition = "into";   ///< "loaded … into t", "generated … for t"
 };
@@ -48,6 +50,11 @@ std::string summary_line(const load_summary& summary);
 std::string summary_json(const load_summary& summary);
 /// The process's peak resident set size in KiB.
 uint64_t peak_rss_kib();
+/// Writes the summary as JSON to path (nothing for an empty path). A file
+/// that cannot be written is a warning, never an error: it must neither hide
+/// a load's real outcome nor turn a committed load into a failure that a
+/// cron job retries.
+void write_stats_file(const std::string& path, const load_summary& summary);
 /// Writes text to PATH (atomically, via a temporary file and rename); throws local_error.
 void write_text_file(const std::string& path, const std::string& text);
 

@@ -1,10 +1,11 @@
 # What every program owes its users: --help, --version, bad options, a man
 # page that renders cleanly and a completion, all in step with --help.
 
-PROGRAMS="pgcopy pgsandbox"
+PROGRAMS="pgcopy pgsandbox pggen pgreport pginsert pgrec"
 
-# long_options PROG: the long options --help lists, one per line.
-long_options() { "$1" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u; }
+# long_options PROG: the long options --help lists in its option lines
+# (not those in examples), one per line.
+long_options() { "$1" --help | sed -nE 's/^ +(-[^ ], )?(--[a-z][a-z-]*).*/\2/p' | sort -u; }
 
 check_help_version_bad_option() {
   local prog=$1
@@ -26,6 +27,10 @@ check_help_version_bad_option() {
 
 test_pgcopy_help_version_and_bad_option() { check_help_version_bad_option pgcopy; }
 test_pgsandbox_help_version_and_bad_option() { check_help_version_bad_option pgsandbox; }
+test_pggen_help_version_and_bad_option() { check_help_version_bad_option pggen; }
+test_pgreport_help_version_and_bad_option() { check_help_version_bad_option pgreport; }
+test_pginsert_help_version_and_bad_option() { check_help_version_bad_option pginsert; }
+test_pgrec_help_version_and_bad_option() { check_help_version_bad_option pgrec; }
 
 test_man_pages_render_without_warnings() {
   for prog in $PROGRAMS; do

@@ -204,3 +204,29 @@ test_refuses_binary_and_zstd_to_a_terminal() {
   run 0 script -qec "pggen -q --zstd -n 1 'x=seq'; echo status=\$?" /dev/null
   assert_contains "$out" "refusing to write compressed data to a terminal"
 }
+
+test_values_do_not_depend_on_start_or_row_count() {
+  sql "CREATE TABLE uq (k int PRIMARY KEY, name varchar(8) UNIQUE, c int CHECK (c BETWEEN -10 AND -5),
+                        big int CHECK (big >= 2000000))"
+  # A second run with --start continues the keys of the first.
+  pggen -q -n 100 uq | pgcopy -q uq
+  pggen -q -n 100 --start 101 uq | pgcopy -q uq
+  assert_eq "200|200|1|200" "$(sql 'SELECT count(*), count(DISTINCT k), min(k), max(k) FROM uq')"
+  assert_eq "-10|-5" "$(sql 'SELECT min(c), max(c) FROM uq')" "CHECK range below the default window"
+  assert_eq 0 "$(sql 'SELECT count(*) FROM uq WHERE big < 2000000')"
+  # Row 99 is the same row whatever -n says.
+  assert_eq "$(pggen -q -n 99 uq | tail -n 1)" "$(pggen -q -n 1000 uq | sed -n 99p)"
+}
+
+test_dates_in_timestamp_columns_and_bare_generators() {
+  sql "CREATE TABLE dts (a timestamptz, b date)"
+  pggen -q -n 1 -F binary 'a:timestamptz=date(1999-12-31,1999-12-31)' 'b:date=date(1999-12-31 12:00:00,1999-12-31 12:00:00)' |
+    pgcopy -q -F binary dts
+  assert_eq "1999-12-31 00:00:00+00|1999-12-31" "$(PGTZ=UTC sql 'SELECT a, b FROM dts')"
+  assert_eq 7 "$(pggen -q -n 1 'w=words(7)' | wc -w)"
+  run 0 pggen -q -n 3 'f=float'
+  run 0 pggen -q -n 2 --zstd 'a=seq'
+  assert_eq "$(printf '1\n2')" "$(pggen -q -n 2 --zstd 'a=seq' | zstd -dc)" "--zstd does not swallow the next word"
+  run 1 pggen -n 1 --start 0 'a=seq'
+  assert_contains "$err" "--start must be 1 or more"
+}

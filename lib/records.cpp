@@ -1,0 +1,1307 @@
+// pgrec: JSON lines (ORM objects) to COPY rows, with exact conversions.
+#include "pgpipe/records.hpp"
+
+#include "pgpipe/error.hpp"
+#include "pgpipe/generator.hpp"
+#include "pgpipe/identifier.hpp"
+#include "pgpipe/input.hpp"
+#include "pgpipe/interrupt.hpp"
+#include "pgpipe/log.hpp"
+#include "pgpipe/output.hpp"
+#include "pgpipe/pg_types.hpp"
+#include "pgpipe/progress.hpp"
+#include "pgpipe/row_writer.hpp"
+#include "pgpipe/schema.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace od = simdjson::ondemand;
+
+namespace pgpipe {
+namespace {
+
+// A value that does not fit its column: the message, without the place.
+struct value_error {
+    std::string message;
+};
+
+struct out_column {
+    std::string name;
+    column_type type;
+    std::vector<std::string> enum_labels;
+};
+
+// Storage for one cell's converted bytes, reused record after record.
+struct cell {
+    std::string text;
+    std::vector<value> elements;
+    std::vector<std::string> element_text;
+};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+size_t utf8_length(std::string_view s) {
+    size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    out.append(s.substr(0, 60));
+    if (s.size() > 60)
+        out += "…";
+    return out + "\"";
+}
+
+// ---------------------------------------------------------------- text parsers
+
+bool digits(std::string_view t, size_t pos, size_t n, int64_t& v) {
+    if (pos + n > t.size())
+        return false;
+    v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+        v = v * 10 + (t[i] - '0');
+    }
+    return true;
+}
+
+// HH:MM[:SS[.ffffff]] at pos; returns microseconds of the day and moves pos.
+bool parse_clock(std::string_view t, size_t& pos, int64_t& us) {
+    int64_t h, m, s = 0, frac = 0;
+    if (!digits(t, pos, 2, h) || pos + 2 >= t.size() || t[pos + 2] != ':' || !digits(t, pos + 3, 2, m))
+        return false;
+    pos += 5;
+    if (pos < t.size() && t[pos] == ':') {
+        if (!digits(t, pos + 1, 2, s))
+            return false;
+        pos += 3;
+        if (pos < t.size() && t[pos] == '.') {
+            size_t start = ++pos;
+            while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9')
+                ++pos;
+            size_t n = pos - start;
+            if (n == 0)
+                return false;
+            // Microseconds, rounded half up as the server does.
+            int64_t v = 0;
+            for (size_t i = 0; i < std::min<size_t>(n, 6); ++i)
+                v = v * 10 + (t[start + i] - '0');
+            for (size_t i = n; i < 6; ++i)
+                v *= 10;
+            if (n > 6 && t[start + 6] >= '5')
+                ++v;
+            frac = v;
+        }
+    }
+    if (h > 24 || m > 59 || s > 60 || (h == 24 && (m || s || frac)))
+        return false;
+    us = ((h * 60 + m) * 60 + s) * 1000000 + frac;
+    return true;
+}
+
+bool parse_date_part(std::string_view t, size_t& pos, int64_t& days) {
+    int64_t y, mo, d;
+    if (!digits(t, 0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
+        !digits(t, 8, 2, d) || mo < 1 || mo > 12 || d < 1)
+        return false;
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false;
+    days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    pos = 10;
+    return true;
+}
+
+// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
+// "2024-01-02 10:00:00Z". offset_seconds is set when there is an offset.
+bool parse_timestamp(std::string_view t, int64_t& us, std::optional<int64_t>& offset_seconds) {
+    size_t pos = 0;
+    int64_t days;
+    if (!parse_date_part(t, pos, days))
+        return false;
+    int64_t clock = 0;
+    if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
+        ++pos;
+        if (!parse_clock(t, pos, clock))
+            return false;
+    }
+    if (pos < t.size()) {
+        if (t[pos] == 'Z' && pos + 1 == t.size()) {
+            offset_seconds = 0;
+            ++pos;
+        } else if (t[pos] == '+' || t[pos] == '-') {
+            int sign = t[pos] == '-' ? -1 : 1;
+            int64_t oh, om = 0;
+            if (!digits(t, pos + 1, 2, oh))
+                return false;
+            pos += 3;
+            if (pos < t.size()) {
+                if (t[pos] == ':')
+                    ++pos;
+                if (!digits(t, pos, 2, om))
+                    return false;
+                pos += 2;
+            }
+            offset_seconds = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (pos != t.size())
+        return false;
+    us = days * 86400000000LL + clock;
+    return true;
+}
+
+// ISO 8601 durations ("P1Y2M3DT4H5M6.5S", "P2W") and the server's own style
+// ("1 year 2 mons 3 days 04:05:06.5", "-00:00:01").
+bool parse_interval(std::string_view t, int32_t& months, int32_t& days, int64_t& us) {
+    months = days = 0;
+    us = 0;
+    if (t.empty())
+        return false;
+    if (t[0] == 'P' || (t.size() > 1 && t[0] == '-' && t[1] == 'P')) {
+        int sign = t[0] == '-' ? -1 : 1;
+        size_t pos = t[0] == '-' ? 2 : 1;
+        bool time = false, any = false;
+        while (pos < t.size()) {
+            if (t[pos] == 'T') {
+                time = true;
+                ++pos;
+                continue;
+            }
+            size_t start = pos;
+            while (pos < t.size() && ((t[pos] >= '0' && t[pos] <= '9') || t[pos] == '.' || t[pos] == '-'))
+                ++pos;
+            if (pos == start || pos >= t.size())
+                return false;
+            double v = std::strtod(std::string(t.substr(start, pos - start)).c_str(), nullptr);
+            char unit = t[pos++];
+            any = true;
+            if (!time && unit == 'Y')
+                months += static_cast<int32_t>(v * 12);
+            else if (!time && unit == 'M')
+                months += static_cast<int32_t>(v);
+            else if (!time && unit == 'W')
+                days += static_cast<int32_t>(v * 7);
+            else if (!time && unit == 'D')
+                days += static_cast<int32_t>(v);
+            else if (time && unit == 'H')
+                us += static_cast<int64_t>(std::llround(v * 3600e6));
+            else if (time && unit == 'M')
+                us += static_cast<int64_t>(std::llround(v * 60e6));
+            else if (time && unit == 'S')
+                us += static_cast<int64_t>(std::llround(v * 1e6));
+            else
+                return false;
+        }
+        months *= sign;
+        days *= sign;
+        us *= sign;
+        return any;
+    }
+    // Postgres style: number unit pairs, then an optional [-]HH:MM:SS.
+    size_t pos = 0;
+    bool any = false;
+    while (pos < t.size()) {
+        while (pos < t.size() && t[pos] == ' ')
+            ++pos;
+        if (pos >= t.size())
+            break;
+        size_t start = pos;
+        bool negative = t[pos] == '-' || t[pos] == '+';
+        if (negative)
+            ++pos;
+        size_t digits_start = pos;
+        while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9')
+            ++pos;
+        if (pos < t.size() && t[pos] == ':') {
+            size_t clock_pos = digits_start;
+            // Hours may have more than two digits here.
+            size_t colon = t.find(':', digits_start);
+            int64_t hours = 0;
+            for (size_t i = digits_start; i < colon; ++i)
+                hours = hours * 10 + (t[i] - '0');
+            std::string rest = "00" + std::string(t.substr(colon));
+            size_t rp = 0;
+            int64_t clock;
+            if (!parse_clock(rest, rp, clock) || rp != rest.size())
+                return false;
+            (void)clock_pos;
+            int64_t v = hours * 3600000000LL + clock;
+            us += t[start] == '-' ? -v : v;
+            pos = t.size();
+            any = true;
+            break;
+        }
+        if (pos == digits_start)
+            return false;
+        int64_t n = std::stoll(std::string(t.substr(start, pos - start)));
+        while (pos < t.size() && t[pos] == ' ')
+            ++pos;
+        size_t unit_start = pos;
+        while (pos < t.size() && t[pos] != ' ')
+            ++pos;
+        std::string_view unit = t.substr(unit_start, pos - unit_start);
+        if (unit.rfind("year", 0) == 0)
+            months += static_cast<int32_t>(n * 12);
+        else if (unit.rfind("mon", 0) == 0)
+            months += static_cast<int32_t>(n);
+        else if (unit.rfind("day", 0) == 0)
+            days += static_cast<int32_t>(n);
+        else if (unit.rfind("hour", 0) == 0)
+            us += n * 3600000000LL;
+        else if (unit.rfind("min", 0) == 0)
+            us += n * 60000000LL;
+        else if (unit.rfind("sec", 0) == 0)
+            us += n * 1000000LL;
+        else
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+bool parse_uuid(std::string_view t, uint8_t* out) {
+    if (t.size() == 38 && t.front() == '{' && t.back() == '}')
+        t = t.substr(1, 36);
+    int n = 0;
+    int high = -1;
+    for (size_t i = 0; i < t.size(); ++i) {
+        char c = t[i];
+        if (c == '-' && (i == 8 || i == 13 || i == 18 || i == 23) && t.size() == 36)
+            continue;
+        int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        if (v < 0 || n >= 16)
+            return false;
+        if (high < 0) {
+            high = v;
+        } else {
+            out[n++] = static_cast<uint8_t>(high * 16 + v);
+            high = -1;
+        }
+    }
+    return n == 16 && high < 0;
+}
+
+bool decode_bytea(std::string_view t, std::string& out) {
+    out.clear();
+    if (t.size() >= 2 && t[0] == '\\' && t[1] == 'x') {
+        auto hex = [](char c) {
+            return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        };
+        if ((t.size() - 2) % 2)
+            return false;
+        for (size_t i = 2; i < t.size(); i += 2) {
+            int a = hex(t[i]), b = hex(t[i + 1]);
+            if (a < 0 || b < 0)
+                return false;
+            out += static_cast<char>(a * 16 + b);
+        }
+        return true;
+    }
+    // Base64 (standard alphabet, padding optional).
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : t) {
+        int v = (c >= 'A' && c <= 'Z') ? c - 'A' : (c >= 'a' && c <= 'z') ? c - 'a' + 26 : (c >= '0' && c <= '9') ? c - '0' + 52
+                : c == '+' ? 62 : c == '/' ? 63 : c == '=' ? -2 : -1;
+        if (v == -2)
+            break;
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xFF);
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------- converter
+
+class converter {
+public:
+    void convert(od::value jv, const out_column& col, const column_type& type, value& out, cell& store,
+                 bool in_array);
+
+private:
+    std::string_view scalar_text(od::value& jv, od::json_type kind);
+};
+
+std::string_view converter::scalar_text(od::value& jv, od::json_type kind) {
+    if (kind == od::json_type::string) {
+        std::string_view s;
+        if (jv.get_string().get(s))
+            throw value_error{"invalid string"};
+        return s;
+    }
+    return trim(jv.raw_json_token());
+}
+
+void converter::convert(od::value jv, const out_column& col, const column_type& type, value& out, cell& store,
+                        bool in_array) {
+    od::json_type kind;
+    if (jv.type().get(kind))
+        throw value_error{"invalid JSON value"};
+    out = value{};
+    if (kind == od::json_type::null) {
+        // The type is read from the first byte: "nope" must not pass for null.
+        bool is_null = false;
+        if (jv.is_null().get(is_null) || !is_null)
+            throw value_error{"invalid JSON value " + quoted(trim(jv.raw_json_token()))};
+        out.kind = value_kind::null;
+        return;
+    }
+    if (kind == od::json_type::boolean) {
+        bool b;
+        if (jv.get_bool().get(b))
+            throw value_error{"invalid JSON value " + quoted(trim(jv.raw_json_token()))};
+    }
+    const pg_type t = type.base;
+    if ((t == pg_type::json || t == pg_type::jsonb) && !(type.is_array && !in_array)) {
+        std::string_view raw;
+        if (kind == od::json_type::object) {
+            od::object o;
+            if (jv.get_object().get(o) || o.raw_json().get(raw))
+                throw value_error{"invalid JSON object"};
+        } else if (kind == od::json_type::array) {
+            od::array a;
+            if (jv.get_array().get(a) || a.raw_json().get(raw))
+                throw value_error{"invalid JSON array"};
+        } else {
+            raw = jv.raw_json_token();
+        }
+        store.text.assign(trim(raw));
+        out.kind = value_kind::json;
+        out.s = store.text;
+        return;
+    }
+    if (type.is_array && !in_array) {
+        if (kind != od::json_type::array)
+            throw value_error{"expected a JSON array for an array column"};
+        od::array a;
+        if (jv.get_array().get(a))
+            throw value_error{"invalid JSON array"};
+        size_t n = 0;
+        for (auto element : a) {
+            od::value ev;
+            if (element.get(ev))
+                throw value_error{"invalid JSON array"};
+            if (store.elements.size() <= n) {
+                store.elements.resize(n + 1);
+                store.element_text.resize(n + 1);
+            }
+            cell element_store;
+            element_store.text.swap(store.element_text[n]);
+            od::json_type ek;
+            if (ev.type().get(ek))
+                throw value_error{"invalid JSON array"};
+            if (ek == od::json_type::array && type.base != pg_type::json && type.base != pg_type::jsonb)
+                throw value_error{"nested arrays (multidimensional) are not supported"};
+            convert(ev, col, type, store.elements[n], element_store, true);
+            store.element_text[n].swap(element_store.text);
+            // Views into the element's own text must follow the swap (a
+            // short string's bytes live inside the string object itself).
+            value_kind ek2 = store.elements[n].kind;
+            if (ek2 == value_kind::bytes || ek2 == value_kind::numeric_text || ek2 == value_kind::json)
+                store.elements[n].s = store.element_text[n];
+            ++n;
+        }
+        out.kind = value_kind::array;
+        out.elements = store.elements.data();
+        out.count = static_cast<uint32_t>(n);
+        return;
+    }
+    if (kind == od::json_type::object || kind == od::json_type::array)
+        throw value_error{std::string("a JSON ") + (kind == od::json_type::object ? "object" : "array") +
+                          " does not fit a scalar column"};
+
+    std::string_view text = scalar_text(jv, kind);
+    switch (t) {
+    case pg_type::boolean:
+        if (kind == od::json_type::boolean || text == "true" || text == "false" || text == "t" || text == "f") {
+            out.kind = value_kind::boolean;
+            out.i = text[0] == 't';
+            return;
+        }
+        throw value_error{quoted(text) + " is not a boolean"};
+    case pg_type::int2:
+    case pg_type::int4:
+    case pg_type::int8: {
+        auto d = parse_plain_decimal(text);
+        if (!d || d->frac_digits.find_first_not_of('0') != std::string::npos || d->int_digits.size() > 19)
+            throw value_error{quoted(text) + " is not a valid integer"};
+        __int128 v = 0;
+        for (char c : d->int_digits)
+            v = v * 10 + (c - '0');
+        if (d->negative)
+            v = -v;
+        int64_t lo = t == pg_type::int2 ? INT16_MIN : t == pg_type::int4 ? INT32_MIN : INT64_MIN;
+        int64_t hi = t == pg_type::int2 ? INT16_MAX : t == pg_type::int4 ? INT32_MAX : INT64_MAX;
+        if (v < lo || v > hi)
+            throw value_error{std::string(text) + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")"};
+        out.kind = value_kind::integer;
+        out.i = static_cast<int64_t>(v);
+        return;
+    }
+    case pg_type::numeric: {
+        auto d = parse_plain_decimal(text, type.scale);
+        if (!d)
+            throw value_error{quoted(text) + " is not a valid number"};
+        if (type.precision > 0 && static_cast<int32_t>(d->int_digits.size()) > type.precision - type.scale)
+            throw value_error{std::string(text) + " needs more than " + std::to_string(type.precision - type.scale) +
+                              " digits before the point"};
+        store.text = d->text();
+        out.kind = value_kind::numeric_text;
+        out.s = store.text;
+        return;
+    }
+    case pg_type::float4:
+    case pg_type::float8: {
+        // Parsed from the text itself, as float4in/float8in do: a float4
+        // rounded once, not through a double.
+        std::string_view s = text;
+        double v;
+        if (s == "NaN") {
+            v = std::numeric_limits<double>::quiet_NaN();
+        } else if (s == "Infinity" || s == "-Infinity") {
+            v = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+        } else if (t == pg_type::float4) {
+            float f;
+            auto r = std::from_chars(s.data(), s.data() + s.size(), f);
+            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+                throw value_error{quoted(text) + " is not a valid number" +
+                                  (r.ec == std::errc::result_out_of_range ? " (out of range for real)" : "")};
+            v = f;
+        } else {
+            auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+                throw value_error{quoted(text) + " is not a valid number" +
+                                  (r.ec == std::errc::result_out_of_range ? " (out of range for double precision)" : "")};
+        }
+        out.kind = value_kind::real;
+        out.d = v;
+        return;
+    }
+    case pg_type::text:
+    case pg_type::varchar:
+    case pg_type::bpchar:
+    case pg_type::enumeration: {
+        if (text.find('\0') != std::string_view::npos)
+            throw value_error{"text cannot contain a NUL character (\\u0000)"};
+        if ((t == pg_type::varchar || t == pg_type::bpchar) && type.length > 0) {
+            size_t n = utf8_length(text);
+            if (n > static_cast<size_t>(type.length)) {
+                // char(n) accepts longer values whose extra characters are spaces.
+                std::string_view rest = text;
+                bool spaces_only = t == pg_type::bpchar && trim(rest).size() <= static_cast<size_t>(type.length);
+                if (!spaces_only)
+                    throw value_error{"value too long (" + std::to_string(n) + " characters, at most " +
+                                      std::to_string(type.length) + ")"};
+                text = trim(text);
+            }
+        }
+        if (t == pg_type::enumeration && !col.enum_labels.empty() &&
+            std::find(col.enum_labels.begin(), col.enum_labels.end(), text) == col.enum_labels.end())
+            throw value_error{quoted(text) + " is not a label of the enum"};
+        out.kind = value_kind::string;
+        out.s = text;
+        return;
+    }
+    case pg_type::bytea:
+        if (kind != od::json_type::string || !decode_bytea(text, store.text))
+            throw value_error{quoted(text) + " is neither \\x hex nor base64"};
+        out.kind = value_kind::bytes;
+        out.s = store.text;
+        return;
+    case pg_type::date: {
+        size_t pos = 0;
+        int64_t days;
+        if (!parse_date_part(text, pos, days) || pos != text.size())
+            throw value_error{quoted(text) + " is not a date (YYYY-MM-DD)"};
+        out.kind = value_kind::date;
+        out.i = days;
+        return;
+    }
+    case pg_type::time: {
+        size_t pos = 0;
+        int64_t us;
+        if (!parse_clock(text, pos, us) || pos != text.size())
+            throw value_error{quoted(text) + " is not a time of day (HH:MM:SS[.ffffff])"};
+        out.kind = value_kind::time;
+        out.i = us;
+        return;
+    }
+    case pg_type::timestamp:
+    case pg_type::timestamptz: {
+        int64_t us;
+        std::optional<int64_t> offset;
+        if (!parse_timestamp(text, us, offset))
+            throw value_error{quoted(text) + " is not an ISO 8601 timestamp"};
+        // timestamptz: to UTC (no offset means UTC); timestamp: the server
+        // ignores an offset, and so do we.
+        if (t == pg_type::timestamptz && offset)
+            us -= *offset * 1000000;
+        out.kind = value_kind::timestamp;
+        out.i = us;
+        return;
+    }
+    case pg_type::interval: {
+        if (!parse_interval(text, out.months, out.days, out.i))
+            throw value_error{quoted(text) + " is not an interval (ISO 8601 like P1DT2H, or 1 day 02:00:00)"};
+        out.kind = value_kind::interval;
+        return;
+    }
+    case pg_type::uuid:
+        if (!parse_uuid(text, out.uuid.data()))
+            throw value_error{quoted(text) + " is not a UUID"};
+        out.kind = value_kind::uuid;
+        return;
+    case pg_type::json:
+    case pg_type::jsonb: break;
+    }
+    throw value_error{"cannot convert to this type"};
+}
+
+// ---------------------------------------------------------------- the load
+
+std::vector<std::string> split_outside_parens(const std::string& text) {
+    std::vector<std::string> parts;
+    std::string current;
+    int depth = 0;
+    bool quoted_name = false;
+    for (char c : text) {
+        if (c == '"')
+            quoted_name = !quoted_name;
+        if (!quoted_name) {
+            if (c == '(')
+                ++depth;
+            if (c == ')')
+                --depth;
+            if (c == ',' && depth == 0) {
+                parts.push_back(current);
+                current.clear();
+                continue;
+            }
+        }
+        current += c;
+    }
+    if (!current.empty())
+        parts.push_back(current);
+    return parts;
+}
+
+// The 1-based column of the first byte after the top-level object that
+// starts the line (strings and escapes respected), past white space; 0
+// when the object never closes or nothing follows it.
+size_t after_object_column(std::string_view line) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t k = 0; k < line.size(); ++k) {
+        char c = line[k];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            size_t next = line.find_first_not_of(" \t\r", k + 1);
+            return next == std::string_view::npos ? 0 : next + 1;
+        }
+    }
+    return 0;
+}
+
+// Where the JSON went wrong, as a 1-based byte column in the line.
+size_t error_column(od::document& doc, const char* line_start, size_t line_size) {
+    const char* at = nullptr;
+    if (doc.current_location().get(at) || !at)
+        return line_size + 1;
+    return static_cast<size_t>(at - line_start) + 1;
+}
+
+// The columns pgrec fills in a live table: every column but generated ones,
+// and but serial or identity ones unless with_ids or named in keep.
+std::vector<out_column> live_columns(connection& conn, const std::string& table, bool with_ids,
+                                     const std::vector<std::string>& keep, std::vector<std::string>& server_filled) {
+    table_schema schema = read_table_schema(conn, table);
+    std::vector<out_column> out;
+    for (const auto& c : schema.columns) {
+        bool kept = std::find(keep.begin(), keep.end(), c.name) != keep.end();
+        if (c.generated_always || (c.server_filled && !with_ids && !kept)) {
+            server_filled.push_back(c.name);
+            continue;
+        }
+        if (!c.type)
+            throw local_error("column " + c.name + " of " + table + " has type " + c.type_name +
+                                  ", which pgrec does not convert",
+                              {}, "give the types offline with --columns, e.g. " + c.name + ":text");
+        out.push_back({c.name, *c.type, c.enum_labels});
+    }
+    return out;
+}
+
+class record_loader {
+public:
+    explicit record_loader(const record_options& o) : m_o(o) {}
+    load_summary run();
+
+private:
+    void setup_columns();
+    void convert_line(std::string_view line, const std::string& input, uint64_t number);
+    void reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why);
+
+    const record_options& m_o;
+    std::vector<out_column> m_columns;
+    std::unordered_map<std::string, int> m_key_to_column; // -1: a server-filled column
+    std::vector<std::string> m_server_filled;
+    std::vector<value> m_values;
+    std::vector<cell> m_cells;
+    std::vector<char> m_seen;
+    converter m_converter;
+    od::parser m_parser;
+    std::string m_padded;
+    std::unique_ptr<row_writer> m_writer;
+    int m_reject_fd = -1, m_reject_log_fd = -1;
+    load_summary m_summary;
+};
+
+void record_loader::setup_columns() {
+    if (m_o.columns) {
+        for (const auto& part : split_outside_parens(*m_o.columns)) {
+            auto colon = part.find(':');
+            if (colon == std::string::npos)
+                throw local_error("--columns wants name:type pairs, not \"" + part + "\"");
+            auto names = parse_name_list(part.substr(0, colon));
+            if (names.size() != 1)
+                throw local_error("--columns: \"" + part.substr(0, colon) + "\" is not one column name");
+            m_columns.push_back({names[0], parse_type_name(part.substr(colon + 1)), {}});
+        }
+    } else {
+        connection conn = connection::open(m_o.connection);
+        m_columns = live_columns(conn, m_o.table, m_o.with_ids, {}, m_server_filled);
+    }
+    if (m_columns.empty())
+        throw local_error("no columns to fill in " + m_o.table);
+    for (size_t k = 0; k < m_columns.size(); ++k)
+        m_key_to_column[m_columns[k].name] = static_cast<int>(k);
+    for (const auto& name : m_server_filled)
+        m_key_to_column[name] = -1;
+    if (m_o.map) {
+        for (const auto& pair : split_outside_parens(*m_o.map)) {
+            auto eq = pair.find('=');
+            if (eq == std::string::npos)
+                throw local_error("--map wants key=column pairs, not \"" + pair + "\"");
+            std::string key = pair.substr(0, eq);
+            auto names = parse_name_list(pair.substr(eq + 1));
+            auto it = m_key_to_column.find(names.at(0));
+            if (it == m_key_to_column.end())
+                throw local_error("--map " + pair + ": no column " + names[0] + " in " + m_o.table);
+            int index = it->second;
+            m_key_to_column.erase(it); // the column's own name is no longer a key
+            m_key_to_column[key] = index;
+        }
+    }
+    m_values.resize(m_columns.size());
+    m_cells.resize(m_columns.size());
+    m_seen.resize(m_columns.size());
+}
+
+void record_loader::reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why) {
+    if (m_reject_fd < 0)
+        throw local_error(input + ":" + std::to_string(number) + ": " + why, {},
+                          "nothing of this line was written; --reject-file sets bad lines aside and goes on");
+    std::string raw(line);
+    raw += '\n';
+    std::string log = input + "\t" + std::to_string(number) + "\t" + why + "\n";
+    if (::write(m_reject_fd, raw.data(), raw.size()) != static_cast<ssize_t>(raw.size()) ||
+        ::write(m_reject_log_fd, log.data(), log.size()) != static_cast<ssize_t>(log.size()))
+        throw local_error("could not write the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
+    ++m_summary.rejected;
+}
+
+void record_loader::convert_line(std::string_view line, const std::string& input, uint64_t number) {
+    // simdjson reads a little past the end: give it a padded copy.
+    m_padded.assign(line);
+    m_padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    od::document doc;
+    if (auto err = m_parser.iterate(m_padded.data(), line.size(), m_padded.size()).get(doc)) {
+        reject(line, input, number, std::string("invalid JSON: ") + simdjson::error_message(err));
+        return;
+    }
+    od::object object;
+    if (auto err = doc.get_object().get(object)) {
+        od::json_type kind;
+        bool is_json = !doc.type().get(kind);
+        if (size_t after = after_object_column(line); after > 0)
+            reject(line, input, number, "more after the object, at byte column " + std::to_string(after));
+        else if (is_json && err == simdjson::INCORRECT_TYPE)
+            reject(line, input, number, "not a JSON object (each line must be one object)");
+        else
+            reject(line, input, number,
+                   "invalid JSON at byte column " + std::to_string(error_column(doc, m_padded.data(), line.size())) +
+                       ": " + simdjson::error_message(err));
+        return;
+    }
+    std::fill(m_seen.begin(), m_seen.end(), 0);
+    std::string current_key;
+    try {
+        current_key.clear();
+        for (auto field : object) {
+            std::string_view key;
+            if (field.unescaped_key().get(key))
+                throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
+            auto it = m_key_to_column.find(std::string(key));
+            if (it == m_key_to_column.end() || it->second < 0) {
+                if (m_o.ignore_unknown)
+                    continue;
+                current_key = key;
+                if (it != m_key_to_column.end())
+                    throw value_error{"fills column " + std::string(key) +
+                                      ", which the server fills (serial, identity or generated); pass --with-ids to load it"};
+                throw value_error{"no column of " + m_o.table + " takes this key (--map renames, --ignore-unknown drops)"};
+            }
+            int c = it->second;
+            current_key = key;
+            if (m_seen[static_cast<size_t>(c)])
+                throw value_error{"the key appears twice"};
+            m_seen[static_cast<size_t>(c)] = 1;
+            od::value v;
+            if (field.value().get(v))
+                throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
+            const out_column& col = m_columns[static_cast<size_t>(c)];
+            m_converter.convert(v, col, col.type, m_values[static_cast<size_t>(c)], m_cells[static_cast<size_t>(c)], false);
+        }
+        current_key.clear();
+        // Anything but white space after the object is not one JSON value.
+        const char* at = nullptr;
+        if (!doc.current_location().get(at) && at) {
+            const char* end = m_padded.data() + line.size();
+            std::string_view rest(at, at < end ? static_cast<size_t>(end - at) : 0);
+            size_t extra = rest.find_first_not_of(" \t\r");
+            if (extra != std::string_view::npos)
+                throw value_error{"more after the object, at byte column " +
+                                  std::to_string(static_cast<size_t>(at - m_padded.data()) + extra + 1)};
+        }
+    } catch (const value_error& e) {
+        const out_column* col = nullptr;
+        auto it = m_key_to_column.find(current_key);
+        if (it != m_key_to_column.end() && it->second >= 0)
+            col = &m_columns[static_cast<size_t>(it->second)];
+        reject(line, input, number,
+               (current_key.empty() ? e.message : "key \"" + current_key + "\": " + e.message) +
+                   (col ? " (column " + col->name + ", type " + col->type.name + ")" : ""));
+        return;
+    } catch (const simdjson::simdjson_error& e) {
+        reject(line, input, number,
+               std::string("invalid JSON at byte column ") + std::to_string(error_column(doc, m_padded.data(), line.size())) +
+                   ": " + e.what());
+        return;
+    }
+    for (size_t k = 0; k < m_columns.size(); ++k) {
+        if (m_seen[k])
+            continue;
+        if (m_o.missing_is_error) {
+            reject(line, input, number, "key \"" + m_columns[k].name + "\" is missing (--missing error)");
+            return;
+        }
+        m_values[k] = value{}; // NULL
+    }
+    m_writer->begin_row(static_cast<int16_t>(m_columns.size()));
+    for (size_t k = 0; k < m_columns.size(); ++k)
+        m_writer->field(m_values[k], m_columns[k].type);
+    m_writer->end_row();
+}
+
+load_summary record_loader::run() {
+    auto started = std::chrono::steady_clock::now();
+    m_summary.program = std::string(program_name());
+    m_summary.target = m_o.table;
+    m_summary.verb = "converted";
+    m_summary.preposition = "for";
+    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    setup_columns();
+    if (m_o.list_columns) {
+        std::string names;
+        for (const auto& c : m_columns) {
+            std::string q = c.name;
+            bool plain = !q.empty() && !(q[0] >= '0' && q[0] <= '9');
+            for (char ch : q)
+                plain = plain && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+            names += (names.empty() ? "" : ",") + (plain ? q : "\"" + q + "\"");
+        }
+        output_stream out(m_o.output, 0, false);
+        out.write(names + "\n");
+        out.close();
+        return m_summary;
+    }
+    if (!m_server_filled.empty()) {
+        std::string names;
+        for (const auto& n : m_server_filled)
+            names += (names.empty() ? "" : ", ") + n;
+        log_info("leaving " + names + " to the server; load with: pgcopy -c \"$(pgrec --list-columns " + m_o.table +
+                 ")\" " + m_o.table);
+    }
+    check_inputs_readable(inputs);
+    if (!m_o.reject_file.empty()) {
+        m_reject_fd = ::open(m_o.reject_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        m_reject_log_fd = ::open((m_o.reject_file + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (m_reject_fd < 0 || m_reject_log_fd < 0)
+            throw local_error("could not open the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
+    }
+    output_stream out(m_o.output, m_o.zstd_level, m_o.format == copy_format::binary);
+    m_writer = std::make_unique<row_writer>(m_o.format, out);
+    progress_meter meter(m_o.show_progress);
+    progress_state state;
+    try {
+        m_writer->begin();
+        std::string chunk(1 << 20, '\0'), carry;
+        for (const auto& path : inputs) {
+            input_stream in(path);
+            uint64_t number = 0;
+            carry.clear();
+            auto handle = [&](std::string_view line) {
+                ++number;
+                if (!line.empty() && line.back() == '\r')
+                    line.remove_suffix(1);
+                if (line.find_first_not_of(" \t") == std::string_view::npos)
+                    return; // blank lines are allowed
+                convert_line(line, in.name(), number);
+            };
+            while (size_t n = in.read(chunk.data(), chunk.size())) {
+                throw_if_interrupted();
+                std::string_view data(chunk.data(), n);
+                size_t from = 0;
+                while (true) {
+                    size_t nl = data.find('\n', from);
+                    if (nl == std::string_view::npos)
+                        break;
+                    if (!carry.empty()) {
+                        carry.append(data.substr(from, nl - from));
+                        handle(carry);
+                        carry.clear();
+                    } else {
+                        handle(data.substr(from, nl - from));
+                    }
+                    from = nl + 1;
+                }
+                carry.append(data.substr(from));
+                state.rows = m_writer->rows();
+                state.bytes = out.bytes_in();
+                meter.update(state);
+            }
+            if (!carry.empty())
+                handle(carry);
+            m_summary.input_bytes += in.raw_bytes_read();
+        }
+        m_writer->finish();
+    } catch (const broken_pipe&) {
+        meter.finish();
+        m_summary.rows = m_writer->rows();
+        return m_summary;
+    } catch (const error&) {
+        meter.finish();
+        m_writer->abandon();
+        throw;
+    }
+    meter.finish();
+    m_summary.rows = m_writer->rows();
+    m_summary.bytes = out.bytes_in();
+    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string line = summary_line(m_summary);
+    if (m_summary.rejected)
+        line += "; " + format_count(m_summary.rejected) + " lines rejected (see " + m_o.reject_file + ".log)";
+    log_info(line);
+    write_stats_file(m_o.stats_file, m_summary);
+    return m_summary;
+}
+
+
+// ---------------------------------------------------------------- trees
+
+// One table of a record tree: its columns, where its rows go in a block,
+// and how its children hang off it.
+struct tree_node {
+    std::string path;                 // "" for the root, "annotations", "annotations.notes"
+    std::string key;                  // the key in the parent's record ("notes")
+    std::string table;                // as the user wrote it
+    std::string table_sql;            // quoted
+    std::vector<out_column> columns;
+    std::unordered_map<std::string, int> key_to_column;
+    int parent = -1;
+    std::string fk_column;            // this table's column referencing the parent's key
+    int fk_index = -1;
+    std::vector<int> children;
+    int pk_index = -1;                // the key children reference (needed when there are children)
+    std::string pk_sequence;          // its sequence, for nextval
+    std::vector<int64_t> id_pool;     // pre-allocated ids, used from the back
+    uint64_t ids_used_in_block = 0;
+    int64_t next_offline_id = 0;
+    std::string block_rows;           // this table's rows of the current block
+    std::unique_ptr<row_writer> writer;
+    std::vector<value> values;
+    std::vector<cell> cells;
+    std::vector<char> seen;
+};
+
+class tree_loader {
+public:
+    explicit tree_loader(const record_options& o) : m_o(o) {}
+    load_summary run();
+
+private:
+    void setup();
+    int64_t next_id(tree_node& n);
+    void convert(int node, std::string_view json, std::optional<int64_t> parent_id, int depth);
+    void emit_block(output_stream& out);
+
+    const record_options& m_o;
+    std::optional<connection> m_conn;
+    std::vector<tree_node> m_nodes;
+    // One parser (and padded buffer) per nesting depth, for the records and
+    // for their child arrays: a document at one depth stays alive while the
+    // next depth is parsed. Sized once: a parser must not move while in use.
+    std::vector<od::parser> m_parsers, m_array_parsers;
+    std::vector<std::string> m_padded, m_array_padded;
+    converter m_converter;
+    load_summary m_summary;
+    uint64_t m_allocations = 0;
+};
+
+void tree_loader::setup() {
+    if (m_o.format != copy_format::text)
+        throw local_error("--child writes a script stream, which is COPY text", {}, "drop -F");
+    if (m_o.columns || m_o.map)
+        throw local_error("--child reads every table's columns from the database; --columns and --map are for one table");
+    m_conn.emplace(connection::open(m_o.connection));
+    tree_node root;
+    root.table = m_o.table;
+    m_nodes.push_back(std::move(root));
+    for (const auto& spec : m_o.children) {
+        // KEY=TABLE.COLUMN, the last dot splitting table from column.
+        auto eq = spec.find('=');
+        auto dot = spec.rfind('.');
+        if (eq == std::string::npos || dot == std::string::npos || dot < eq)
+            throw local_error("--child wants KEY=TABLE.COLUMN, not \"" + spec + "\"", {},
+                              "for example --child annotations=annotation.sequence_id");
+        tree_node n;
+        n.path = spec.substr(0, eq);
+        n.table = spec.substr(eq + 1, dot - eq - 1);
+        n.fk_column = parse_name_list(spec.substr(dot + 1)).at(0);
+        auto parent_dot = n.path.rfind('.');
+        n.key = parent_dot == std::string::npos ? n.path : n.path.substr(parent_dot + 1);
+        std::string parent_path = parent_dot == std::string::npos ? "" : n.path.substr(0, parent_dot);
+        for (size_t k = 0; k < m_nodes.size(); ++k)
+            if (m_nodes[k].path == parent_path)
+                n.parent = static_cast<int>(k);
+        if (n.parent < 0)
+            throw local_error("--child " + spec + ": no --child for \"" + parent_path + "\" comes before it");
+        m_nodes[static_cast<size_t>(n.parent)].children.push_back(static_cast<int>(m_nodes.size()));
+        m_nodes.push_back(std::move(n));
+    }
+    connection& c = *m_conn;
+    for (auto& n : m_nodes) {
+        n.table_sql = quote_qualified_name(c, parse_qualified_name(n.table));
+        // A parent's key is written by pgrec (pre-allocated), so it is kept
+        // even when it is serial; a child's reference too.
+        std::string pk;
+        if (!n.children.empty()) {
+            result_ptr r = c.query("SELECT a.attname, coalesce(pg_get_serial_sequence(" + c.quote_literal(n.table_sql) +
+                                   ", a.attname), '') FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                                   " AND a.attnum = i.indkey[0] WHERE i.indrelid = " + c.quote_literal(n.table_sql) +
+                                   "::regclass AND i.indisprimary AND i.indnatts = 1");
+            if (PQntuples(r.get()) != 1)
+                throw local_error(n.table + " has children, so it needs a one-column primary key for them to reference");
+            pk = PQgetvalue(r.get(), 0, 0);
+            n.pk_sequence = PQgetvalue(r.get(), 0, 1);
+            if (n.pk_sequence.empty() && !m_o.id_start)
+                throw local_error("the key " + pk + " of " + n.table + " has no sequence to pre-allocate ids from", {},
+                                  "give --id-start N, or make it serial or an identity column");
+        }
+        std::vector<std::string> keep{pk};
+        if (!n.fk_column.empty())
+            keep.push_back(n.fk_column);
+        std::vector<std::string> server_filled;
+        n.columns = live_columns(c, n.table, m_o.with_ids, keep, server_filled);
+        for (size_t k = 0; k < n.columns.size(); ++k) {
+            n.key_to_column[n.columns[k].name] = static_cast<int>(k);
+            if (n.columns[k].name == pk)
+                n.pk_index = static_cast<int>(k);
+            if (!n.fk_column.empty() && n.columns[k].name == n.fk_column)
+                n.fk_index = static_cast<int>(k);
+        }
+        if (!n.fk_column.empty() && n.fk_index < 0)
+            throw local_error("--child: " + n.table + " has no column " + n.fk_column);
+        for (int child : n.children)
+            n.key_to_column[m_nodes[static_cast<size_t>(child)].key] = -2 - child;
+        n.values.resize(n.columns.size());
+        n.cells.resize(n.columns.size());
+        n.seen.resize(n.columns.size());
+        n.writer = std::make_unique<row_writer>(copy_format::text, n.block_rows);
+        n.next_offline_id = m_o.id_start.value_or(1);
+    }
+    m_parsers.resize(m_nodes.size() + 1);
+    m_array_parsers.resize(m_nodes.size() + 1);
+    m_padded.resize(m_nodes.size() + 1);
+    m_array_padded.resize(m_nodes.size() + 1);
+}
+
+int64_t tree_loader::next_id(tree_node& n) {
+    ++n.ids_used_in_block;
+    if (m_o.id_start)
+        return n.next_offline_id++;
+    if (n.id_pool.empty()) {
+        // As many as the last block used (at least a block's worth): about
+        // one round trip per table and block. Safe beside other writers:
+        // each nextval is this session's own.
+        uint64_t want = std::max<uint64_t>(m_o.block, n.ids_used_in_block * 2);
+        result_ptr r = m_conn->query("SELECT nextval(" + m_conn->quote_literal(n.pk_sequence) +
+                                     ") FROM generate_series(1, " + std::to_string(want) + ")");
+        ++m_allocations;
+        for (int k = PQntuples(r.get()) - 1; k >= 0; --k)
+            n.id_pool.push_back(std::stoll(PQgetvalue(r.get(), k, 0)));
+    }
+    int64_t id = n.id_pool.back();
+    n.id_pool.pop_back();
+    return id;
+}
+
+void tree_loader::convert(int index, std::string_view json, std::optional<int64_t> parent_id, int depth) {
+    tree_node& n = m_nodes[static_cast<size_t>(index)];
+    std::string& padded = m_padded[static_cast<size_t>(depth)];
+    padded.assign(json);
+    padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    od::document doc;
+    od::object object;
+    if (m_parsers[static_cast<size_t>(depth)].iterate(padded.data(), json.size(), padded.size()).get(doc) ||
+        doc.get_object().get(object))
+        throw value_error{depth == 0 ? "not a valid JSON object" : "a child of " + n.path + " is not a JSON object"};
+    std::fill(n.seen.begin(), n.seen.end(), 0);
+    std::vector<std::pair<int, std::string>> child_arrays;
+    std::string key_name;
+    for (auto field : object) {
+        std::string_view key;
+        od::value v;
+        if (field.unescaped_key().get(key) || field.value().get(v))
+            throw value_error{"invalid JSON"};
+        key_name = key;
+        auto it = n.key_to_column.find(key_name);
+        if (it == n.key_to_column.end()) {
+            if (m_o.ignore_unknown)
+                continue;
+            throw value_error{"key \"" + key_name + "\": no column of " + n.table + " takes it"};
+        }
+        if (it->second <= -2) {
+            od::array a;
+            std::string_view raw;
+            if (v.get_array().get(a) || a.raw_json().get(raw))
+                throw value_error{"key \"" + key_name + "\": the children must be a JSON array"};
+            child_arrays.emplace_back(-2 - it->second, std::string(trim(raw)));
+            continue;
+        }
+        auto c = static_cast<size_t>(it->second);
+        n.seen[c] = 1;
+        try {
+            m_converter.convert(v, n.columns[c], n.columns[c].type, n.values[c], n.cells[c], false);
+        } catch (const value_error& e) {
+            throw value_error{"key \"" + key_name + "\": " + e.message + " (" + n.table + "." + n.columns[c].name +
+                              ", type " + n.columns[c].type.name + ")"};
+        }
+    }
+    for (size_t k = 0; k < n.columns.size(); ++k)
+        if (!n.seen[k]) {
+            if (m_o.missing_is_error && static_cast<int>(k) != n.pk_index && static_cast<int>(k) != n.fk_index)
+                throw value_error{"key \"" + n.columns[k].name + "\" is missing in " + n.table + " (--missing error)"};
+            n.values[k] = value{};
+        }
+    std::optional<int64_t> id;
+    if (n.pk_index >= 0) {
+        value& pk = n.values[static_cast<size_t>(n.pk_index)];
+        if (pk.kind == value_kind::null) {
+            pk.kind = value_kind::integer;
+            pk.i = next_id(n);
+        } else if (pk.kind != value_kind::integer) {
+            throw value_error{"the key of " + n.table + " must be an integer to be referenced"};
+        }
+        id = pk.i;
+    }
+    if (n.fk_index >= 0) {
+        value& fk = n.values[static_cast<size_t>(n.fk_index)];
+        fk = value{};
+        fk.kind = value_kind::integer;
+        fk.i = *parent_id;
+    }
+    n.writer->begin_row(static_cast<int16_t>(n.columns.size()));
+    for (size_t k = 0; k < n.columns.size(); ++k)
+        n.writer->field(n.values[k], n.columns[k].type);
+    n.writer->end_row();
+    // Children after the row: their reference is this row's key.
+    for (const auto& [child, raw] : child_arrays) {
+        std::string& array_padded = m_array_padded[static_cast<size_t>(depth)];
+        array_padded.assign(raw);
+        array_padded.append(simdjson::SIMDJSON_PADDING, '\0');
+        od::document array_doc;
+        od::array elements;
+        if (m_array_parsers[static_cast<size_t>(depth)].iterate(array_padded.data(), raw.size(), array_padded.size())
+                .get(array_doc) ||
+            array_doc.get_array().get(elements))
+            throw value_error{"the children under \"" + m_nodes[static_cast<size_t>(child)].key + "\" are not an array"};
+        for (auto element : elements) {
+            od::object o;
+            std::string_view text;
+            if (element.get_object().get(o) || o.raw_json().get(text))
+                throw value_error{"a child under \"" + m_nodes[static_cast<size_t>(child)].key + "\" is not an object"};
+            convert(child, trim(text), id, depth + 1);
+        }
+    }
+}
+
+void tree_loader::emit_block(output_stream& out) {
+    // Parents before children: the nodes are in the order of their --child.
+    for (auto& n : m_nodes) {
+        if (!n.block_rows.empty()) {
+            std::string cols;
+            for (size_t k = 0; k < n.columns.size(); ++k)
+                cols += (k ? ", " : "") + m_conn->quote_identifier(n.columns[k].name);
+            out.write("COPY " + n.table_sql + " (" + cols + ") FROM stdin;\n");
+            out.write(n.block_rows);
+            out.write("\\.\n");
+            m_summary.rows += n.writer->rows();
+        }
+        n.block_rows.clear();
+        n.writer->rewind({0, 0});
+        n.ids_used_in_block = 0;
+    }
+}
+
+load_summary tree_loader::run() {
+    auto started = std::chrono::steady_clock::now();
+    m_summary.program = std::string(program_name());
+    m_summary.target = m_o.table;
+    m_summary.verb = "converted";
+    m_summary.preposition = "for";
+    setup();
+    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    check_inputs_readable(inputs);
+    int reject_fd = -1, log_fd = -1;
+    if (!m_o.reject_file.empty()) {
+        reject_fd = ::open(m_o.reject_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        log_fd = ::open((m_o.reject_file + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (reject_fd < 0 || log_fd < 0)
+            throw local_error("could not open the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
+    }
+    output_stream out(m_o.output, m_o.zstd_level, false);
+    uint64_t in_block = 0;
+    try {
+        std::string chunk(1 << 20, '\0'), carry;
+        for (const auto& path : inputs) {
+            input_stream in(path);
+            uint64_t number = 0;
+            auto handle = [&](std::string_view line) {
+                ++number;
+                if (!line.empty() && line.back() == '\r')
+                    line.remove_suffix(1);
+                if (line.find_first_not_of(" \t") == std::string_view::npos)
+                    return;
+                // A bad record is taken back whole, children and all.
+                std::vector<std::pair<size_t, uint64_t>> marks;
+                for (auto& n : m_nodes)
+                    marks.push_back(n.writer->mark());
+                try {
+                    convert(0, line, std::nullopt, 0);
+                } catch (const value_error& e) {
+                    for (size_t k = 0; k < m_nodes.size(); ++k)
+                        m_nodes[k].writer->rewind(marks[k]);
+                    std::string where = in.name() + ":" + std::to_string(number);
+                    if (reject_fd < 0)
+                        throw local_error(where + ": " + e.message, {},
+                                          "nothing of this record (or of its block) was written");
+                    std::string raw = std::string(line) + "\n", log = in.name() + "\t" + std::to_string(number) +
+                                                                      "\t" + e.message + "\n";
+                    (void)!::write(reject_fd, raw.data(), raw.size());
+                    (void)!::write(log_fd, log.data(), log.size());
+                    ++m_summary.rejected;
+                    return;
+                }
+                if (++in_block == m_o.block) {
+                    emit_block(out);
+                    in_block = 0;
+                }
+            };
+            while (size_t n = in.read(chunk.data(), chunk.size())) {
+                throw_if_interrupted();
+                std::string_view data(chunk.data(), n);
+                size_t from = 0;
+                for (size_t nl; (nl = data.find('\n', from)) != std::string_view::npos; from = nl + 1) {
+                    if (!carry.empty()) {
+                        carry.append(data.substr(from, nl - from));
+                        handle(carry);
+                        carry.clear();
+                    } else {
+                        handle(data.substr(from, nl - from));
+                    }
+                }
+                carry.append(data.substr(from));
+            }
+            if (!carry.empty())
+                handle(carry);
+            carry.clear();
+        }
+        emit_block(out);
+        out.close();
+    } catch (const broken_pipe&) {
+        return m_summary;
+    }
+    if (reject_fd >= 0) {
+        ::close(reject_fd);
+        ::close(log_fd);
+    }
+    m_summary.bytes = out.bytes_in();
+    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string line = summary_line(m_summary) + " and its children (" + std::to_string(m_allocations) +
+                       " id allocation" + (m_allocations == 1 ? "" : "s") + ")";
+    if (m_summary.rejected)
+        line += "; " + format_count(m_summary.rejected) + " records rejected (see " + m_o.reject_file + ".log)";
+    log_info(line);
+    write_stats_file(m_o.stats_file, m_summary);
+    return m_summary;
+}
+
+} // namespace
+
+load_summary run_record_tree(const record_options& options) {
+    tree_loader loader(options);
+    return loader.run();
+}
+
+load_summary run_records(const record_options& options) {
+    record_loader loader(options);
+    return loader.run();
+}
+
+} // namespace pgpipe

@@ -1,0 +1,69 @@
+# pgcopy's speed levers: deferred indexes and constraints come back exactly
+# as they were (or the load rolls back), TOAST compression is applied.
+
+users_tables() {
+  pggen --ddl --preset roles | psql -Xq -v ON_ERROR_STOP=1
+  pggen --ddl --preset users | psql -Xq -v ON_ERROR_STOP=1
+  sql "ALTER TABLE users ADD CONSTRAINT sane_id CHECK (id > 0)"
+  pggen -q --preset roles -n 10 | pgcopy -q roles
+}
+
+# schema_of TABLE: its indexes and constraints, as definitions.
+schema_of() {
+  sql "SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+         SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index WHERE indrelid = '$1'::regclass
+         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+           FROM pg_constraint WHERE conrelid = '$1'::regclass) s"
+}
+
+test_deferred_indexes_and_constraints_come_back_the_same() {
+  users_tables
+  local before
+  before=$(schema_of users)
+  pggen -q --preset users -n 50k >users.tsv
+  run 0 pgcopy --defer-indexes --defer-constraints users users.tsv
+  assert_eq 50000 "$(table_count users)"
+  assert_eq "$before" "$(schema_of users)" "indexes and constraints after the load"
+  # The rebuilt indexes are used and hold every row.
+  assert_eq 1 "$(sql "SET enable_seqscan = off; SELECT count(*) FROM users WHERE username = 'user_777'")"
+}
+
+test_a_duplicate_found_at_the_rebuild_rolls_everything_back() {
+  users_tables
+  local before
+  before=$(schema_of users)
+  pggen -q --preset users -n 1000 >users.tsv
+  pggen -q --preset users -n 1 --start 500 >>users.tsv
+  run 2 pgcopy --defer-indexes users users.tsv
+  assert_contains "$err" 'could not create unique index "users_pkey"'
+  assert_contains "$err" "Key (id)=(500) is duplicated."
+  assert_contains "$err" "nothing was committed"
+  assert_eq 0 "$(table_count users)"
+  assert_eq "$before" "$(schema_of users)" "indexes after the rollback"
+}
+
+test_a_foreign_key_violation_found_when_re_adding_rolls_back() {
+  users_tables
+  pggen -q --preset users -n 100 'role_id=int(1,20)' >users.tsv
+  run 2 pgcopy --defer-constraints users users.tsv
+  assert_contains "$err" 'violates foreign key constraint "users_role_id_fkey"'
+  assert_eq 0 "$(table_count users)"
+  assert_contains "$(schema_of users)" "users_role_id_fkey FOREIGN KEY (role_id) REFERENCES roles(id) t"
+}
+
+test_an_index_other_tables_depend_on_is_kept() {
+  users_tables
+  run 0 sh -c 'pggen -q --preset roles -n 10 --start 11 | pgcopy --defer-indexes roles'
+  assert_contains "$err" 'keeping index public.roles_pkey: a foreign key of another table depends on it'
+  assert_eq 20 "$(table_count roles)"
+}
+
+test_toast_compression_for_the_load() {
+  pggen --ddl --preset posts | psql -Xq -v ON_ERROR_STOP=1
+  pggen -q --preset posts -n 50 -F binary | pgcopy -q -F binary --toast-compression lz4 posts
+  assert_eq "lz4" "$(sql 'SELECT DISTINCT pg_column_compression(payload) FROM posts')"
+  run 1 pgcopy --toast-compression zip posts /dev/null
+  assert_contains "$err" 'invalid --toast-compression "zip"'
+  run 1 pgcopy --defer-indexes --batch-rows 10 posts /dev/null
+  assert_contains "$err" "cannot be used with batches"
+}

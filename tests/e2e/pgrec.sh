@@ -1,0 +1,141 @@
+# pgrec: JSON lines to COPY rows, exact for every type, hostile strings
+# included; every bad line is named by file, line, key and type.
+
+typed_table() {
+  psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE typed (
+  id serial PRIMARY KEY, i2 int2, i4 int4 NOT NULL UNIQUE, i8 int8, n numeric(10,3), nu numeric, f4 real,
+  f8 float8, b bool, t text, vc varchar(20), ch char(7), by bytea, d date, tm time, ts timestamp,
+  tstz timestamptz, iv interval, u uuid, j json, jb jsonb, m mood, ia int[], ta text[], va varchar(5)[]);
+SQL
+}
+
+test_binary_equals_the_servers_for_every_type_from_row_to_json() {
+  typed_table
+  local cols
+  cols=$(pggen -q --list-columns typed)
+  pggen -q -n 5000 'nu=numeric(-1000,1000,5)|null(0.1)' 'iv=interval(400)' typed | pgcopy -q -c "$cols" typed
+  sql "UPDATE typed SET iv = iv + interval '3 mons' WHERE i4 % 7 = 0"
+  sql "UPDATE typed SET f8 = 'NaN' WHERE i4 = 3"
+  sql "UPDATE typed SET f4 = '-Infinity' WHERE i4 = 4"
+  psql -XAtq -c "SELECT row_to_json(r) FROM (SELECT $cols FROM typed ORDER BY i4) r" >records.jsonl
+  psql -XAtq -c "COPY (SELECT $cols FROM typed ORDER BY i4) TO STDOUT (FORMAT binary)" >server.bin
+  run 0 pgrec -F binary -o records.bin typed records.jsonl
+  assert_contains "$err" "leaving id to the server"
+  python3 "$PGPIPE_ROOT/tests/copy_binary.py" compare records.bin server.bin --json-fields "$cols" j,jb
+  # And through text, into a twin table: the same rows.
+  sql "CREATE TABLE twin (LIKE typed)"
+  sql "ALTER TABLE twin DROP COLUMN id"
+  pgrec -q typed records.jsonl | pgcopy -q twin
+  psql -XAtq -c "COPY (SELECT $cols FROM twin ORDER BY i4) TO STDOUT (FORMAT binary)" >twin.bin
+  python3 "$PGPIPE_ROOT/tests/copy_binary.py" compare twin.bin server.bin --json-fields "$cols" j,jb
+}
+
+test_hostile_records_round_trip_in_meaning() {
+  sql "CREATE TABLE h (id int8 PRIMARY KEY, s text, n numeric, j jsonb, at timestamptz, ok bool, tags text[], f float8)"
+  python3 - <<'PY'
+import json, random
+random.seed(5)
+pieces = ["\t", "\n", "\r", "\\", "\\N", "\"", "'", ",", "😀", "ü", "☃", "\\x41", "a", " ", "{}", "NULL", "\u2028"]
+with open("in.jsonl", "w") as out:
+    for i in range(1, 100001):
+        s = "".join(random.choice(pieces) for _ in range(random.randint(0, 12)))
+        if i % 25000 == 0:
+            s = "x" * (1 << 20)            # 1 MB values
+        if i % 97 == 0:
+            s = None
+        rec = {"id": i, "s": s,
+               "n": f"{random.randint(-10**30, 10**30)}.{random.randint(0, 10**8):08d}",
+               "j": {"k": s, "list": [i, None, True, {"deep": "\t\\"}]},
+               "at": f"2024-0{1 + i % 9}-1{i % 10}T0{i % 10}:30:00.{i % 1000000:06d}+0{i % 10}:00",
+               "ok": i % 2 == 0, "tags": [s, None, "t\tag"] if i % 3 else [],
+               "f": random.random() * 10 ** random.randint(-5, 5)}
+        out.write(json.dumps(rec, ensure_ascii=bool(i % 2)) + "\n")
+PY
+  for fmt in text binary; do
+    sql "TRUNCATE h"
+    run 0 sh -c "pgrec -F $fmt h in.jsonl | pgcopy -F $fmt h"
+    psql -XAtq -c "SELECT row_to_json(h) FROM h ORDER BY id" >out.jsonl
+    python3 - <<'PY'
+import json
+from datetime import datetime
+from decimal import Decimal
+def norm(r):
+    r = dict(r)
+    r["n"] = Decimal(str(r["n"]))
+    r["at"] = datetime.fromisoformat(r["at"]).timestamp()
+    return r
+a = [norm(json.loads(l)) for l in open("in.jsonl")]
+b = [norm(json.loads(l, parse_float=Decimal)) for l in open("out.jsonl")]
+assert len(a) == len(b) == 100000, (len(a), len(b))
+for x, y in zip(a, b):
+    y["f"] = float(y["f"])
+    assert x == y, (x, y)
+PY
+  done
+}
+
+test_bad_lines_are_named_and_not_written() {
+  sql "CREATE TABLE t (i4 int4, i2 int2, at timestamp, name varchar(5))"
+  cat >bad.jsonl <<'EOF2'
+{"i4": 1, "i2": 2, "at": "2024-01-01T00:00:00", "name": "ok"}
+{"i4": "abc", "i2": 2}
+{"i2": 40000}
+{"at": "2024-13-01"}
+{"name": "too long"}
+[1, 2]
+{"i4": 5,, "i2": 6}
+{"i4": 6} trailing
+{"nope": 1}
+EOF2
+  run 1 pgrec t bad.jsonl
+  assert_eq "1	2	2024-01-01 00:00:00	ok" "$out" "only the rows before the bad line"
+  assert_contains "$err" 'bad.jsonl:2: key "i4": "abc" is not a valid integer (column i4, type integer)'
+  run 3 pgrec --reject-file rej.jsonl t bad.jsonl
+  assert_eq 1 "$(wc -l <<<"$out")"
+  local log
+  log=$(cat rej.jsonl.log)
+  assert_contains "$log" $'bad.jsonl\t3\tkey "i2": 40000 is out of range (-32768 to 32767) (column i2, type smallint)'
+  assert_contains "$log" $'bad.jsonl\t4\tkey "at": "2024-13-01" is not an ISO 8601 timestamp'
+  assert_contains "$log" $'bad.jsonl\t5\tkey "name": value too long (8 characters, at most 5) (column name, type character varying(5))'
+  assert_contains "$log" $'bad.jsonl\t6\tnot a JSON object'
+  assert_contains "$log" $'bad.jsonl\t7\tinvalid JSON at byte column'
+  assert_contains "$log" $'bad.jsonl\t8\tmore after the object, at byte column 11'
+  assert_contains "$log" $'bad.jsonl\t9\tkey "nope": no column of t takes this key'
+  assert_eq 8 "$(wc -l <rej.jsonl)" "raw lines in the reject file"
+  assert_eq "$(sed -n 2p bad.jsonl)" "$(head -n 1 rej.jsonl)"
+}
+
+test_map_missing_unknown_and_offline_columns() {
+  printf '{"ID": 1, "title": "a", "junk": 0}\n{"ID": 2}\n' >r.jsonl
+  run 0 pgrec --columns 'id:bigint,name:text,price:numeric(8,2)' --map ID=id,title=name --ignore-unknown posts r.jsonl
+  assert_eq "$(printf '1\ta\t\\N\n2\t\\N\t\\N')" "$out"
+  run 3 pgrec --columns 'id:bigint,name:text' --map ID=id,title=name --ignore-unknown --missing error \
+    --reject-file m posts r.jsonl
+  assert_contains "$(cat m.log)" 'key "name" is missing (--missing error)'
+  run 1 pgrec --columns 'id:bigint' posts r.jsonl
+  assert_contains "$err" 'r.jsonl:1: key "ID": no column of posts takes this key'
+  run 0 pgrec --columns 'id:bigint,price:numeric(12,2)' -F csv --ignore-unknown --map ID=id posts r.jsonl
+  run 1 pgrec --columns 'id:money' posts r.jsonl
+  assert_contains "$err" 'unknown type "money"'
+  sql "CREATE TABLE withid (id serial PRIMARY KEY, v text)"
+  printf '{"id": 7, "v": "x"}\n' >ids.jsonl
+  run 1 pgrec withid ids.jsonl
+  assert_contains "$err" "which the server fills"
+  run 0 sh -c 'pgrec --with-ids withid ids.jsonl | pgcopy withid'
+  assert_eq 7 "$(sql 'SELECT id FROM withid')"
+}
+
+test_a_failing_pgrec_in_binary_commits_nothing() {
+  sql "CREATE TABLE t (a int, j jsonb[], b bool)"
+  printf '%s\n' '{"a": 1, "j": [{"x": 1}, [2]], "b": true}' '{"a": 2, "b": txyz}' '{"a": nope}' >in.jsonl
+  run 1 sh -c 'pgrec -F binary t in.jsonl | pgcopy -F binary t'
+  assert_contains "$err" 'in.jsonl:2: key "b": invalid JSON value "txyz"'
+  assert_contains "$err" "binary COPY data ends at byte offset"
+  assert_contains "$err" "without its trailer"
+  assert_eq 0 "$(table_count t)" "rows committed"
+  run 3 bash -o pipefail -c 'pgrec --reject-file r -F binary t in.jsonl | pgcopy -F binary t'
+  assert_eq '1|{"{\"x\": 1}",[2]}|t' "$(sql 'SELECT * FROM t')" "a jsonb[] of an object and an array"
+  assert_contains "$(cat r.log)" 'key "a": invalid JSON value "nope"'
+}

@@ -1,0 +1,90 @@
+# pgreport: snapshots, diffs, wrap mode and watch against a real server.
+
+orders() { pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1; }
+
+# json_field FILE SECTION NAME KEY: a number from a JSON report.
+json_field() {
+  python3 - "$@" <<'PY'
+import json, sys
+path, section, name, key = sys.argv[1:]
+report = json.load(open(path))
+for row in report["sections"]:
+    if row["section"] == section and (name == "*" or row["name"] == name):
+        print(row[key])
+        break
+else:
+    sys.exit(f"no {section} {name} in {path}")
+PY
+}
+
+test_a_load_of_n_rows_shows_n_inserted_and_wal() {
+  orders
+  run 0 pgreport --format json -o report.json -- sh -c 'pggen -q --preset orders -n 123457 | pgcopy -q orders'
+  assert_eq 123457 "$(json_field report.json table public.orders inserted)" "n_tup_ins delta"
+  [ "$(json_field report.json wal wal bytes)" -gt 0 ] || fail "no WAL bytes"
+  grep -q 'COPY \\"orders\\" FROM STDIN' report.json || fail "the COPY statement is not in the report"
+  grep -q '/\* pgreport' report.json && fail "pgreport's own statements are in the report"
+  true
+}
+
+test_wrap_mode_passes_output_and_exit_status() {
+  for status in 0 1 3; do
+    run "$status" pgreport -- sh -c "printf 'out\\tput\\n'; echo err >&2; exit $status"
+    assert_eq "$(printf 'out\tput')" "$out" "stdout of the command, untouched"
+    assert_contains "$err" "err"
+    assert_contains "$err" "pgreport: "
+  done
+  run 1 pgreport --
+  assert_contains "$err" "no command after --"
+  run 127 pgreport -- sh -c 'exit 127'
+}
+
+test_snapshot_files_and_diff_formats() {
+  orders
+  run 0 pgreport snapshot -o before.json
+  pggen -q --preset orders -n 5000 | pgcopy -q orders
+  sleep 0.3
+  run 0 pgreport snapshot -t orders -o after.json
+  python3 -c "import json; s = json.load(open('after.json')); assert [t['name'] for t in s['tables']] == ['orders'], s['tables']"
+  run 0 pgreport diff --format tsv before.json after.json
+  assert_contains "$out" "$(printf 'table\tpublic.orders\tinserted\t5000')"
+  run 0 pgreport diff before.json
+  assert_contains "$out" "public.orders"
+  assert_contains "$out" "5,000"
+  wide=$(awk 'length($0) > 80' out)
+  assert_eq "" "$wide" "text report lines over 80 columns"
+}
+
+test_files_that_are_not_snapshots() {
+  echo '{"a": 1}' >plain.json
+  printf 'garbage' >garbage.json
+  run 1 pgreport diff plain.json plain.json
+  assert_contains "$err" '"plain.json" is not a pgreport snapshot'
+  run 1 pgreport diff garbage.json garbage.json
+  assert_contains "$err" "invalid JSON"
+  run 1 pgreport diff missing.json
+  assert_contains "$err" 'could not read "missing.json"'
+  run 1 pgreport diff
+  run 1 pgreport frobnicate
+  assert_contains "$err" 'unknown command "frobnicate"'
+}
+
+test_missing_pg_stat_statements_is_a_note() {
+  sql "CREATE DATABASE bare TEMPLATE template0"
+  run 0 env PGDATABASE=bare pgreport snapshot -o bare.json
+  grep -q 'statements left out: pg_stat_statements is not installed' bare.json || fail "no note"
+  run 0 env PGDATABASE=bare pgreport diff bare.json
+  assert_contains "$out" "note: statements left out"
+}
+
+test_watch_sees_a_running_copy() {
+  sql "CREATE TABLE slow (id int, w text)"
+  (for i in $(seq 1 30); do pggen -q -n 1000 --start $((i * 1000)) 'id=seq' 'w=words'; sleep 0.1; done) |
+    pgcopy -q slow &
+  local loader=$!
+  run 0 pgreport watch --format tsv -i 0.2 --count 10
+  wait "$loader"
+  assert_contains "$out" "$(printf 'slow\tCOPY FROM\tPIPE')"
+  run 0 pgreport watch --count 1
+  assert_contains "$out" "no COPY running"
+}

@@ -1,0 +1,83 @@
+// pginsert: the same load as pgcopy, by INSERT strategies, for comparison
+// and for targets without COPY.
+#include "pgpipe/cli.hpp"
+#include "pgpipe/insert_load.hpp"
+#include "pgpipe/log.hpp"
+#include "pgpipe/output.hpp"
+
+#include <iostream>
+
+namespace {
+
+pgpipe::exit_status pginsert_main(int argc, char** argv) {
+    namespace po = pgpipe::po;
+    pgpipe::insert_load_options cfg;
+    pgpipe::progress_options out;
+    std::string strategy = "values", batch = "1000", on_conflict;
+
+    pgpipe::option_set visible;
+    visible.add_group("Insert options")
+        ("strategy", po::value<std::string>(&strategy)->value_name("NAME"),
+         "row, txn, values (default) or pipeline")
+        ("batch", po::value<std::string>(&batch)->value_name("N"),
+         "rows per statement (values) or per sync (pipeline); 1000")
+        ("columns,c", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.columns = v; }),
+         "insert into these columns, in this order (a,b,c)")
+        ("on-conflict", po::value<std::string>(&on_conflict)->value_name("ACTION"),
+         "ignore or update rows whose key exists")
+        ("conflict-columns", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
+         "the unique key for --on-conflict (default: the primary key)");
+    pgpipe::add_connection_options(visible, cfg.connection);
+    pgpipe::add_progress_options(visible, out);
+    pgpipe::add_general_options(visible);
+
+    po::options_description hidden;
+    hidden.add_options()
+        ("table", po::value<std::string>(&cfg.table))
+        ("file", po::value<std::vector<std::string>>(&cfg.inputs));
+    po::positional_options_description positional;
+    positional.add("table", 1).add("file", -1);
+
+    pgpipe::program_help help{
+        "pginsert [OPTION]... TABLE [FILE]...",
+        "pginsert reads COPY text rows (FILEs, or stdin; zstd is detected) and\n"
+        "inserts them the ways applications do: row (an INSERT and a commit per\n"
+        "row), txn (an INSERT per row, one transaction), values (multi-row\n"
+        "VALUES) or pipeline (libpq pipeline mode, one prepared statement).",
+        "Exit status: 0 inserted; 1 usage or local error; 2 connection failed or\n"
+        "the server refused a row (with row: the rows before it stay committed;\n"
+        "otherwise nothing is).\n\n"
+        "See pginsert(1).\n"};
+
+    po::variables_map vm;
+    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
+    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
+    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
+    case pgpipe::parse_outcome::run: break;
+    }
+    if (cfg.table.empty())
+        return pgpipe::usage_error("no table given");
+    cfg.strategy = pgpipe::parse_insert_strategy(strategy);
+    cfg.batch = pgpipe::parse_count(batch);
+    if (cfg.batch == 0)
+        return pgpipe::usage_error("--batch must be at least 1");
+    if (on_conflict == "ignore")
+        cfg.on_conflict = pgpipe::conflict_action::ignore;
+    else if (on_conflict == "update")
+        cfg.on_conflict = pgpipe::conflict_action::update;
+    else if (!on_conflict.empty())
+        return pgpipe::usage_error("invalid --on-conflict \"" + on_conflict + "\" (ignore or update)");
+    if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
+        return pgpipe::usage_error("--conflict-columns needs --on-conflict");
+    pgpipe::set_quiet(out.quiet);
+    cfg.show_progress = out.show_progress();
+    cfg.stats_file = out.stats_file;
+    pgpipe::run_insert(cfg);
+    return pgpipe::exit_status::success;
+}
+
+} // namespace
+
+int main(int argc, char** argv) { return pgpipe::run_program(argc, argv, pginsert_main); }

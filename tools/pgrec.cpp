@@ -1,0 +1,100 @@
+// pgrec: ORM-shaped records (JSON lines) to COPY rows for a table.
+#include "pgpipe/cli.hpp"
+#include "pgpipe/log.hpp"
+#include "pgpipe/output.hpp"
+#include "pgpipe/records.hpp"
+
+#include <iostream>
+
+namespace {
+
+pgpipe::exit_status pgrec_main(int argc, char** argv) {
+    namespace po = pgpipe::po;
+    pgpipe::record_options cfg;
+    pgpipe::progress_options out;
+    std::string format = "text", missing = "null", zstd, block = "1000";
+
+    pgpipe::option_set visible;
+    visible.add_group("Record options")
+        ("columns", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.columns = v; }),
+         "column types offline: name:type,... (no connection)")
+        ("map", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.map = v; }),
+         "rename keys: key=column,...")
+        ("missing", po::value<std::string>(&missing)->value_name("WHAT"),
+         "a missing key: null (default) or error")
+        ("ignore-unknown", po::bool_switch(&cfg.ignore_unknown), "drop keys that name no column")
+        ("with-ids", po::bool_switch(&cfg.with_ids), "fill serial and identity columns from the records too")
+        ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
+         "write bad lines to FILE (reasons to FILE.log) and go on")
+        ("list-columns", po::bool_switch(&cfg.list_columns), "print the output columns, comma-separated, then exit")
+        ("child", po::value<std::vector<std::string>>(&cfg.children)->value_name("KEY=TABLE.COLUMN"),
+         "the array under KEY holds rows of TABLE referencing the parent by COLUMN")
+        ("block", po::value<std::string>(&block)->value_name("N"), "with --child: records per script block (1000)")
+        ("id-start", po::value<int64_t>()->value_name("N")
+             ->notifier([&](int64_t v) { cfg.id_start = v; }),
+         "with --child: count ids from N instead of the sequences");
+    visible.add_group("Output format options")
+        ("format,F", po::value<std::string>(&format)->value_name("FORMAT"), "text (default), csv or binary")
+        ("zstd", po::value<std::string>(&zstd)->value_name("LEVEL")->implicit_value("3"),
+         "compress with zstd (level 1-19, default 3)")
+        ("output,o", po::value<std::string>(&cfg.output)->value_name("FILE"), "write to FILE instead of stdout");
+    pgpipe::add_connection_options(visible, cfg.connection);
+    pgpipe::add_progress_options(visible, out);
+    pgpipe::add_general_options(visible);
+
+    po::options_description hidden;
+    hidden.add_options()
+        ("table", po::value<std::string>(&cfg.table))
+        ("file", po::value<std::vector<std::string>>(&cfg.inputs));
+    po::positional_options_description positional;
+    positional.add("table", 1).add("file", -1);
+
+    pgpipe::program_help help{
+        "pgrec [OPTION]... TABLE [FILE]...",
+        "pgrec turns JSON lines (one object per line, as an application prints its\n"
+        "ORM objects) into COPY rows for TABLE: keys map to columns, values are\n"
+        "converted exactly to the column types read from the live table (or given\n"
+        "with --columns), and every bad line is named by file, line and key.\n\n"
+        "  app | pgrec posts | pgcopy posts",
+        "With --child, nested records become a script stream (a COPY block per\n"
+        "table, parents first) that pgcopy or psql -1 -f - runs.\n\n"
+        "Exit status: 0 success; 1 usage error or a bad line (nothing of it is\n"
+        "written); 2 connection failed; 3 some lines went to --reject-file.\n\n"
+        "See pgrec(1).\n"};
+
+    po::variables_map vm;
+    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
+    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
+    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
+    case pgpipe::parse_outcome::run: break;
+    }
+    if (cfg.table.empty())
+        return pgpipe::usage_error("no table given");
+    if (missing != "null" && missing != "error")
+        return pgpipe::usage_error("invalid --missing \"" + missing + "\" (null or error)");
+    cfg.missing_is_error = missing == "error";
+    cfg.format = pgpipe::parse_copy_format(format);
+    if (vm.count("zstd")) {
+        try {
+            cfg.zstd_level = std::stoi(zstd);
+        } catch (const std::exception&) {
+            cfg.zstd_level = -1;
+        }
+        if (cfg.zstd_level < 1 || cfg.zstd_level > 19)
+            return pgpipe::usage_error("invalid zstd level \"" + zstd + "\" (1 to 19)");
+    }
+    pgpipe::set_quiet(out.quiet);
+    cfg.show_progress = out.show_progress();
+    cfg.stats_file = out.stats_file;
+    cfg.block = pgpipe::parse_count(block);
+    if (cfg.block == 0)
+        return pgpipe::usage_error("--block must be at least 1");
+    pgpipe::load_summary summary = cfg.children.empty() ? pgpipe::run_records(cfg) : pgpipe::run_record_tree(cfg);
+    return summary.rejected ? pgpipe::exit_status::rows_rejected : pgpipe::exit_status::success;
+}
+
+} // namespace
+
+int main(int argc, char** argv) { return pgpipe::run_program(argc, argv, pgrec_main); }
