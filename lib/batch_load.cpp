@@ -97,6 +97,8 @@ private:
 
     // --- loading
     void load_input(size_t index, const position& from);
+    void check_csv_header(const std::string& input) const;
+    std::vector<std::string> m_column_names; // unquoted, for the CSV header check
     void cut_batches(batch& b, bool at_end);
     void commit_batch(batch& b);
     void attempt_batch(batch& b);
@@ -175,7 +177,8 @@ void batch_loader::prepare_statements() {
     m_table_sql = quote_qualified_name(c, parse_qualified_name(m_o.table));
     std::vector<std::string> columns;
     if (m_o.columns) {
-        for (const auto& name : parse_name_list(*m_o.columns))
+        m_column_names = parse_name_list(*m_o.columns);
+        for (const auto& name : m_column_names)
             columns.push_back(c.quote_identifier(name));
         m_columns_sql = " (";
         for (size_t k = 0; k < columns.size(); ++k)
@@ -188,6 +191,12 @@ void batch_loader::prepare_statements() {
     format.header = false;
     std::string options = copy_options_sql(c, format, false);
     m_copy_target_sql = "COPY " + m_table_sql + m_columns_sql + " FROM STDIN " + options;
+    if (!m_o.columns && m_o.format.header) {
+        result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + c.quote_literal(m_table_sql) +
+                               "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
+        for (int k = 0; k < PQntuples(r.get()); ++k)
+            m_column_names.emplace_back(PQgetvalue(r.get(), k, 0));
+    }
     if (m_o.on_conflict == conflict_action::none)
         return;
 
@@ -206,6 +215,46 @@ void batch_loader::prepare_statements() {
     m_insert_sql = "INSERT INTO " + m_table_sql + " (" + list + ") SELECT " + list + " FROM pgcopy_stage" +
                    on_conflict_clause(c, m_table_sql, columns, m_o.on_conflict == conflict_action::update,
                                       m_o.conflict_columns);
+}
+
+// The header line must name the columns being loaded, in order, as the
+// server's HEADER MATCH would check them.
+void batch_loader::check_csv_header(const std::string& input) const {
+    if (m_o.format.format != copy_format::csv || m_column_names.empty())
+        return;
+    const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : ',';
+    const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    std::string_view line = m_csv_header;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+        line.remove_suffix(1);
+    for (size_t k = 0; k < line.size(); ++k) {
+        char ch = line[k];
+        if (quoted) {
+            if (ch == quote && k + 1 < line.size() && line[k + 1] == quote)
+                fields.back() += quote, ++k;
+            else if (ch == quote)
+                quoted = false;
+            else
+                fields.back() += ch;
+        } else if (ch == quote) {
+            quoted = true;
+        } else if (ch == delimiter) {
+            fields.emplace_back();
+        } else {
+            fields.back() += ch;
+        }
+    }
+    for (size_t k = 0; k < std::max(fields.size(), m_column_names.size()); ++k) {
+        std::string got = k < fields.size() ? fields[k] : "";
+        std::string want = k < m_column_names.size() ? m_column_names[k] : "";
+        if (got != want)
+            throw local_error(input + ":1: the CSV header does not match the columns: field " + std::to_string(k + 1) +
+                                  " is " + (k < fields.size() ? "\"" + got + "\"" : "missing") + ", expected " +
+                                  (k < m_column_names.size() ? "\"" + want + "\"" : "no more fields"),
+                              {}, "name the file's columns with -c, in the file's order");
+    }
 }
 
 void batch_loader::open_rejects() {
@@ -629,6 +678,8 @@ void batch_loader::load_input(size_t index, const position& from) {
                 // The first "row" is the binary file header or the CSV header line.
                 (binary ? m_binary_header : m_csv_header) = b.bytes.substr(b.starts[0], end - b.starts[0]);
                 header_pending = false;
+                if (!binary)
+                    check_csv_header(input_name(index));
                 b.first_line = binary ? 1 : 1 + count_newlines(b.bytes.data(), end);
                 b.m_memo_line = b.first_line;
                 b.starts[0] = end;

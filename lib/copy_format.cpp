@@ -60,7 +60,7 @@ std::string copy_options_sql(const connection& conn, const copy_format_options& 
     if (freeze)
         sql += ", FREEZE";
     if (o.header)
-        sql += ", HEADER";
+        sql += o.header_match ? ", HEADER MATCH" : ", HEADER";
     if (o.delimiter)
         sql += ", DELIMITER " + conn.quote_literal(*o.delimiter);
     if (o.quote)

@@ -60,6 +60,10 @@ error annotate(const error& e, const std::string& input_name, stage at, bool con
 }
 
 std::string build_copy_sql(const connection& conn, const copy_load_options& o) {
+    copy_format_options format = o.format;
+    // A header whose names do not match the columns is refused by the
+    // server itself from PostgreSQL 15 on.
+    format.header_match = o.format.header && PQserverVersion(conn.get()) >= 150000;
     std::string sql = "COPY " + quote_qualified_name(conn, parse_qualified_name(o.table));
     if (o.columns) {
         sql += " (";
@@ -72,7 +76,7 @@ std::string build_copy_sql(const connection& conn, const copy_load_options& o) {
         }
         sql += ")";
     }
-    return sql + " FROM STDIN " + copy_options_sql(conn, o.format, o.freeze);
+    return sql + " FROM STDIN " + copy_options_sql(conn, format, o.freeze);
 }
 
 // "COPY name [(columns)] FROM stdin;" of a script stream, rebuilt with

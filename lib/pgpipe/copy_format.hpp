@@ -21,6 +21,7 @@ const char* copy_format_name(copy_format format);
 struct copy_format_options {
     copy_format format = copy_format::text;  ///< -F
     bool header = false;                     ///< --header: the first line names the columns
+    bool header_match = false;               ///< the server checks the header's names (PostgreSQL 15+)
     std::optional<std::string> delimiter;    ///< --delimiter
     std::optional<std::string> quote;        ///< --quote (csv)
     std::optional<std::string> escape;       ///< --escape (csv)
