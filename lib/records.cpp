@@ -419,12 +419,15 @@ void converter::convert(od::value jv, const out_column& col, const column_type& 
                 throw value_error{"nested arrays (multidimensional) are not supported"};
             convert(ev, col, type, store.elements[n], element_store, true);
             store.element_text[n].swap(element_store.text);
-            // Views into the element's own text must follow the swap (a
-            // short string's bytes live inside the string object itself).
-            value_kind ek2 = store.elements[n].kind;
-            if (ek2 == value_kind::bytes || ek2 == value_kind::numeric_text || ek2 == value_kind::json)
-                store.elements[n].s = store.element_text[n];
             ++n;
+        }
+        // Views into the elements' own text are pointed at their final place
+        // only now: growing element_text moves its strings, and a short
+        // string's bytes live inside the string object itself.
+        for (size_t k = 0; k < n; ++k) {
+            value_kind ek2 = store.elements[k].kind;
+            if (ek2 == value_kind::bytes || ek2 == value_kind::numeric_text || ek2 == value_kind::json)
+                store.elements[k].s = store.element_text[k];
         }
         out.kind = value_kind::array;
         out.elements = store.elements.data();

@@ -17,6 +17,9 @@ test_install_honours_prefix_and_destdir() {
 #include <cstdio>
 int main() { std::printf("%s\n", pgpipe::copy_format_name(pgpipe::parse_copy_format("csv"))); }
 CPP
-  g++ -std=c++20 -I"$top/include" -I/usr/include/postgresql use.cpp -L"$top/lib" -lpgpipe -o use
+  # A sanitized library (make asan) needs a sanitized program.
+  local sanitize=()
+  nm -D "$top/lib/libpgpipe.so" | grep -q __asan_init && sanitize=(-fsanitize=address,undefined)
+  g++ -std=c++20 "${sanitize[@]}" -I"$top/include" -I/usr/include/postgresql use.cpp -L"$top/lib" -lpgpipe -o use
   assert_eq csv "$(LD_LIBRARY_PATH=$top/lib ./use)"
 }
