@@ -79,7 +79,9 @@ class batch_loader {
 public:
     explicit batch_loader(const copy_load_options& o) : m_o(o) {
         m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
-        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : (o.batch_rows ? UINT64_MAX : default_batch_bytes);
+        // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
+        // --batch-rows 100k of 33 kB rows must not hold 3 GB.
+        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : default_batch_bytes;
         m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
         m_summary.program = std::string(program_name());
         m_summary.target = o.table;

@@ -10,6 +10,7 @@
 #include "pgpipe/schema.hpp"
 
 #include <cctype>
+#include <cstring>
 #include <chrono>
 #include <unistd.h>
 
@@ -303,6 +304,10 @@ load_summary run_copy(const copy_load_options& o) {
                 // A script stream (pgrec --child, pg_dump's data) starts with its first COPY line.
                 bool script = o.script || (o.format.format == copy_format::text && first >= 5 &&
                                            std::string_view(buffer.data(), 5) == "COPY ");
+                // Binary COPY data announces itself by its signature.
+                static const char signature[] = "PGCOPY\n\377\r\n";
+                const bool detected_binary = !o.format_given && o.format.format == copy_format::text && first >= 11 &&
+                                             std::memcmp(buffer.data(), signature, 11) == 0;
                 if (script) {
                     summary.rows += load_script(conn, input, buffer, first, summary, state, meter, count_rows,
                                                 input_bytes_before, current_line);
@@ -310,14 +315,21 @@ load_summary run_copy(const copy_load_options& o) {
                     summary.input_bytes = input_bytes_before;
                     continue;
                 }
-                copy_in_session session(conn, copy_sql);
+                copy_load_options as_binary;
+                if (detected_binary) {
+                    as_binary = o;
+                    as_binary.format = copy_format_options{};
+                    as_binary.format.format = copy_format::binary;
+                    as_binary.freeze = o.freeze;
+                }
+                copy_in_session session(conn, detected_binary ? build_copy_sql(conn, as_binary) : copy_sql);
                 // Binary: follow the tuple framing (payloads are skipped, so
                 // it is cheap). The server takes a stream that stops between
                 // rows; a stream without its trailer is a producer that died,
                 // and must not commit.
                 std::unique_ptr<row_splitter> framing;
-                if (o.format.format == copy_format::binary)
-                    framing = make_row_splitter(o.format);
+                if (o.format.format == copy_format::binary || detected_binary)
+                    framing = make_row_splitter(detected_binary ? as_binary.format : o.format);
                 std::vector<size_t> ends;
                 uint64_t stream_bytes = 0;
                 for (size_t n = first; n > 0; n = input.read(buffer.data(), buffer.size())) {

@@ -104,6 +104,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     if (cfg.table.empty() && !cfg.script)
         return pgpipe::usage_error("no table given");
     cfg.format.format = pgpipe::parse_copy_format(format);
+    cfg.format_given = vm.count("format") > 0;
     if (!batch_rows.empty())
         cfg.batch_rows = pgpipe::parse_count(batch_rows);
     if (!batch_bytes.empty())

@@ -40,6 +40,7 @@ struct copy_load_options {
     bool defer_indexes = false;           ///< --defer-indexes: drop before, rebuild after, same transaction
     bool defer_constraints = false;       ///< --defer-constraints: FKs and CHECKs re-added after the load
     bool script = false;                  ///< --script: the input is a script stream (else detected)
+    bool format_given = false;            ///< -F was given: no detection of binary input
 
     /// Whether the load runs in batches rather than one streamed COPY.
     bool batched() const {

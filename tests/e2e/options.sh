@@ -157,3 +157,18 @@ test_a_csv_header_that_does_not_match_is_refused() {
   run 0 pgcopy -F csv --header -c b,a t swapped.csv
   assert_eq 2 "$(table_count t)" "the two matching loads"
 }
+
+test_binary_input_is_detected_by_its_signature() {
+  pggen --ddl --preset posts | psql -Xq -v ON_ERROR_STOP=1
+  run 0 sh -c 'pggen -q --preset posts -n 20 -F binary | pgcopy --toast-compression lz4 posts'
+  assert_contains "$err" "loaded 20 rows"
+  run 2 sh -c 'pggen -q --preset posts -n 20 -F binary | pgcopy -F text posts'
+  assert_eq 20 "$(table_count posts)"
+}
+
+test_batches_stay_small_in_memory_whatever_the_row_count() {
+  pggen --ddl --preset posts | psql -Xq -v ON_ERROR_STOP=1
+  pggen -q --preset posts -n 3000 >posts.tsv   # 100 MB
+  run 0 pgcopy --batch-rows 100k --stats s.json posts posts.tsv
+  python3 -c "import json; s = json.load(open('s.json')); assert s['batches'] > 3 and s['peak_rss_kib'] < 80 * 1024, s"
+}
