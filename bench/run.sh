@@ -4,15 +4,22 @@
 #   BUILD=build QUICK=1 bench/run.sh     (what `make bench QUICK=1` runs)
 #
 # Starts a throwaway cluster with pgsandbox, has the server write the input
-# files (orders and posts, as COPY text, COPY binary and zstd'd text), then
-# for every dataset and load method does one warm-up load and three timed
+# files (orders, posts and users, as COPY text, CSV, binary and zstd'd text),
+# then for every dataset and load method does one warm-up load and three timed
 # loads (TRUNCATE + CHECKPOINT before each, untimed) and reports the median:
 #
-#   server COPY FROM 'file'   psql \copy from stdin   pgcopy text | binary | zstd
+#   server COPY FROM 'file'   psql \copy from stdin   pgcopy text | csv | binary | zstd
+#   pggen | pgcopy   pgrec | pgcopy (once pgrec is built)   pgcopy --batch-rows 100k
+#   pginsert values | pipeline | txn | row   (txn and row on the first rows only)
+#
+# Then the experiments, in the same way: a batch-size sweep (pginsert values
+# --batch and pgcopy --batch-rows), index and constraint overhead (a secondary
+# index, --defer-indexes, --defer-constraints) and TOAST compression (posts).
 #
 # The results are printed and written to docs/benchmarks.md.  In full mode it
 # also loads 10,000,000 orders rows through a pipe to show that pgcopy's
-# memory stays flat.  QUICK=1 uses smaller datasets and skips the 10M run.
+# memory stays flat.  QUICK=1 uses smaller datasets, fewer sweep points and
+# skips the 10M run.
 #
 # The sandbox is stopped and the data files are removed on every exit path.
 # Data files live in bench/data/ (git-ignored) when the server's OS user can
@@ -28,24 +35,41 @@ QUICK=${QUICK:-}
 PGCOPY=$BUILD/bin/pgcopy
 PGSANDBOX=$BUILD/bin/pgsandbox
 PGGEN=$BUILD/bin/pggen
+PGINSERT=$BUILD/bin/pginsert
+PGREC=$BUILD/bin/pgrec
+GNU_TIME=/usr/bin/time     # GNU time: -f %M gives psql's peak RSS in KiB
 OUT=$ROOT/docs/benchmarks.md
 RUNS=3
+EXP_RUNS=$RUNS             # timed runs of the experiments (after a warm-up)
+ROLES_N=10                 # users.role_id draws 1..10
 
+# SLOW_*: rows for pginsert txn and row, which are too slow for the whole
+# dataset; their rates are measured on the first SLOW_* rows and reported as
+# such (never as a made-up time for the whole dataset).
 if [[ $QUICK == 1 ]]; then
-	MODE=quick ORDERS_N=200000 POSTS_N=2000 BIG_N=0
+	MODE=quick ORDERS_N=200000 POSTS_N=1000 USERS_N=20000 BIG_N=0
+	SLOW_ORDERS_N=10000 SLOW_POSTS_N=1000 SLOW_USERS_N=5000
+	SWEEP=(100 10000 100000)
 else
-	MODE=full ORDERS_N=1000000 POSTS_N=10000 BIG_N=10000000
+	MODE=full ORDERS_N=1000000 POSTS_N=10000 USERS_N=100000 BIG_N=10000000
+	SLOW_ORDERS_N=100000 SLOW_POSTS_N=10000 SLOW_USERS_N=10000
+	SWEEP=(100 1000 10000 100000)
 fi
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
-for p in "$PGCOPY" "$PGSANDBOX" "$PGGEN"; do
+for p in "$PGCOPY" "$PGSANDBOX" "$PGGEN" "$PGINSERT"; do
 	[[ -x $p ]] || die "$p not found; run make first (or set BUILD)"
 done
-for c in psql zstd awk sort; do
+[[ -x $GNU_TIME ]] || die "$GNU_TIME (GNU time) not found"
+for c in psql zstd awk sort head; do
 	command -v "$c" >/dev/null || die "$c not found in PATH"
 done
+# pgrec may not be built yet: then its rows are left out (and the report says
+# so) until "$BUILD/bin/pgrec" exists.
+HAVE_PGREC=""
+[[ -x $PGREC ]] && HAVE_PGREC=1
 
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 
@@ -125,6 +149,15 @@ CREATE TABLE posts (
 );
 SQL
 
+# users and roles exactly as pggen's presets define them: primary keys, a
+# unique username, an index on email and a foreign key to roles.  Ten roles
+# are loaded once; only users is ever emptied.
+{
+	"$PGGEN" --ddl --preset roles
+	"$PGGEN" --ddl --preset users
+} | "${PSQL[@]}"
+"$PGGEN" -q --preset roles -n "$ROLES_N" | "$PGCOPY" -q roles
+
 # The SELECT whose rows make up each dataset, with exactly the column types
 # of the table, so that the binary files load as they are.
 orders_select() {
@@ -137,49 +170,195 @@ posts_select() {
 	        repeat('dummy data', 1764)
 	   FROM generate_series(1, $1) AS i"
 }
+# users has random-looking columns (pggen's preset): the table is filled once
+# by pggen | pgcopy and the server writes the files from it.
+users_select() {
+	echo "SELECT id, username, email, created_at, role_id FROM users ORDER BY id"
+}
 
-DATASETS=(orders posts)
-declare -A NROWS=([orders]=$ORDERS_N [posts]=$POSTS_N)
-declare -A TEXT_BYTES BIN_BYTES ZST_BYTES
+DATASETS=(orders posts users)
+declare -A NROWS=([orders]=$ORDERS_N [posts]=$POSTS_N [users]=$USERS_N)
+declare -A SLOW_N=([orders]=$SLOW_ORDERS_N [posts]=$SLOW_POSTS_N [users]=$SLOW_USERS_N)
+declare -A TEXT_BYTES CSV_BYTES BIN_BYTES ZST_BYTES SLOW_BYTES REC_COLUMNS
 
 for ds in "${DATASETS[@]}"; do
+	if [[ $ds == users ]]; then
+		"$PGGEN" -q --preset users -n "${NROWS[$ds]}" | "$PGCOPY" -q users
+	fi
 	q=$("${ds}_select" "${NROWS[$ds]}")
-	say "writing $ds: ${NROWS[$ds]} rows (text, binary, zstd text)"
+	say "writing $ds: ${NROWS[$ds]} rows (text, csv, binary, zstd text) (at ${SECONDS} s)"
 	psql -XAtq -v ON_ERROR_STOP=1 -c "COPY ($q) TO STDOUT (FORMAT text)" >"$DATA/$ds.txt"
+	psql -XAtq -v ON_ERROR_STOP=1 -c "COPY ($q) TO STDOUT (FORMAT csv)" >"$DATA/$ds.csv"
 	psql -XAtq -v ON_ERROR_STOP=1 -c "COPY ($q) TO STDOUT (FORMAT binary)" >"$DATA/$ds.bin"
 	zstd -q -3 -c "$DATA/$ds.txt" >"$DATA/$ds.txt.zst"
-	chmod 644 "$DATA/$ds.txt" "$DATA/$ds.bin" "$DATA/$ds.txt.zst"
+	# The first SLOW_N rows, for pginsert txn and row (text rows are lines).
+	if ((SLOW_N[$ds] < NROWS[$ds])); then
+		head -n "${SLOW_N[$ds]}" "$DATA/$ds.txt" >"$DATA/$ds.slow.txt"
+	else
+		SLOW_N[$ds]=${NROWS[$ds]}
+		cp "$DATA/$ds.txt" "$DATA/$ds.slow.txt"
+	fi
+	# JSON lines for pgrec, one object per row keyed by column name, written
+	# by the server from the table (only when pgrec is there to read them).
+	if [[ -n $HAVE_PGREC ]]; then
+		REC_COLUMNS[$ds]=$("$PGREC" --with-ids --list-columns "$ds")
+		[[ $ds == users ]] || "${PSQL[@]}" -c "COPY $ds FROM $(lit "$DATA/$ds.txt")"
+		psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT row_to_json(t) FROM $ds AS t ORDER BY id" \
+			>"$DATA/$ds.jsonl"
+		"${PSQL[@]}" -c "TRUNCATE $ds"
+	fi
+	[[ $ds == users ]] && "${PSQL[@]}" -c "TRUNCATE users"
+	chmod 644 "$DATA/$ds".*
 	TEXT_BYTES[$ds]=$(wc -c <"$DATA/$ds.txt")
+	CSV_BYTES[$ds]=$(wc -c <"$DATA/$ds.csv")
 	BIN_BYTES[$ds]=$(wc -c <"$DATA/$ds.bin")
 	ZST_BYTES[$ds]=$(wc -c <"$DATA/$ds.txt.zst")
+	SLOW_BYTES[$ds]=$(wc -c <"$DATA/$ds.slow.txt")
 	lines=$(wc -l <"$DATA/$ds.txt")
 	((lines == NROWS[$ds])) || die "$ds.txt has $lines lines, expected ${NROWS[$ds]}"
+	lines=$(wc -l <"$DATA/$ds.slow.txt")
+	((lines == SLOW_N[$ds])) || die "$ds.slow.txt has $lines lines, expected ${SLOW_N[$ds]}"
 done
 
 # ---------------------------------------------------------------- loads
-METHODS=(server psql pgcopy-text pgcopy-binary pgcopy-zstd pggen-pgcopy)
+# methods DATASET: the load methods of the main table, in order.
+methods() {
+	local ms=(server psql pgcopy-text pgcopy-csv pgcopy-binary pgcopy-zstd pggen-pgcopy)
+	[[ $1 == posts ]] && ms+=(pggen-binary-lz4)
+	[[ -n $HAVE_PGREC ]] && ms+=(pgrec-pgcopy)
+	ms+=(pgcopy-batches pginsert-values pginsert-pipeline pginsert-txn pginsert-row)
+	echo "${ms[@]}"
+}
 declare -A LABEL=(
 	[server]="server COPY FROM file"
 	[psql]="psql \\copy (text)"
 	[pgcopy-text]="pgcopy text"
+	[pgcopy-csv]="pgcopy CSV"
 	[pgcopy-binary]="pgcopy binary"
 	[pgcopy-zstd]="pgcopy zstd text"
 	[pggen-pgcopy]="pggen \\| pgcopy (text)"
+	[pggen-binary-lz4]="pggen -F binary \\| pgcopy --toast-compression lz4"
+	[pgrec-pgcopy]="pgrec \\| pgcopy (text)"
+	[pgcopy-batches]="pgcopy text, --batch-rows 100k"
+	[pginsert-values]="pginsert values (--batch 1000)"
+	[pginsert-pipeline]="pginsert pipeline (--batch 1000)"
+	[pginsert-txn]="pginsert txn"
+	[pginsert-row]="pginsert row"
+	# index and constraint overhead
+	[idx-pk-plain]="orders (primary key): pgcopy"
+	[idx-pk-defer]="orders (primary key): pgcopy --defer-indexes"
+	[idx-sec-plain]="orders + index on customer_id: pgcopy"
+	[idx-sec-defer]="orders + index on customer_id: pgcopy --defer-indexes"
+	[con-plain]="users: pgcopy"
+	[con-noemail]="users without the email index: pgcopy"
+	[con-defer-idx]="users: pgcopy --defer-indexes"
+	[con-defer-con]="users: pgcopy --defer-constraints"
+	[con-defer-both]="users: pgcopy --defer-indexes --defer-constraints"
+	# TOAST compression
+	[toast-psql]="psql \\copy text (server default)"
+	[toast-text-pglz]="pgcopy text --toast-compression pglz"
+	[toast-text-lz4]="pgcopy text --toast-compression lz4"
+	[toast-bin-pglz]="pgcopy binary --toast-compression pglz"
+	[toast-bin-lz4]="pgcopy binary --toast-compression lz4"
+	[sweep-copy-one]="pgcopy text, no --batch-rows"
 )
+for b in "${SWEEP[@]}"; do
+	LABEL[sweep-values-$b]="pginsert values --batch $b"
+	LABEL[sweep-copy-$b]="pgcopy --batch-rows $b"
+done
+
+# rows_for / bytes_for DATASET METHOD: how many rows (and text bytes) a load
+# of METHOD carries: txn and row only the first SLOW_N rows.
+rows_for() {
+	case $2 in pginsert-txn | pginsert-row) echo "${SLOW_N[$1]}" ;; *) echo "${NROWS[$1]}" ;; esac
+}
+bytes_for() {
+	case $2 in pginsert-txn | pginsert-row) echo "${SLOW_BYTES[$1]}" ;; *) echo "${TEXT_BYTES[$1]}" ;; esac
+}
+# label DATASET METHOD: the method's name in the report.
+label() {
+	local l=${LABEL[$2]}
+	if (($(rows_for "$1" "$2") < NROWS[$1])); then
+		l+=" — measured on $(rows_for "$1" "$2") rows; rate extrapolated"
+	fi
+	echo "$l"
+}
+# rss_from METHOD: where the client's peak RSS comes from: the loader's
+# --stats JSON (pgcopy, pginsert), GNU time (psql), or nowhere (the server
+# reads the file itself).
+rss_from() {
+	case $1 in
+	server) echo none ;;
+	psql | toast-psql) echo time ;;
+	*) echo stats ;;
+	esac
+}
+# loader METHOD: the program that talks to the server (for the RSS check).
+loader() {
+	case $1 in
+	pginsert-* | sweep-values-*) echo pginsert ;;
+	server | psql | toast-psql) echo psql ;;
+	*) echo pgcopy ;;
+	esac
+}
+
+QUIET_SQL="SET client_min_messages = warning;"    # no NOTICE for IF [NOT] EXISTS
+# setup_sql DATASET METHOD: untimed SQL that puts the table in shape for the
+# method (the experiments add or drop a secondary index).
+setup_sql() {
+	case $1:$2 in
+	orders:idx-sec-*) echo "$QUIET_SQL CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON orders (customer_id)" ;;
+	orders:*) echo "$QUIET_SQL DROP INDEX IF EXISTS orders_customer_id_idx" ;;
+	users:con-noemail) echo "$QUIET_SQL DROP INDEX IF EXISTS users_email_idx" ;;
+	users:*) echo "$QUIET_SQL CREATE INDEX IF NOT EXISTS users_email_idx ON users (email)" ;;
+	esac
+}
 
 STATS=$WORK/stats.json
+RSSF=$WORK/rss.txt
 
 # load METHOD DATASET: one load into the (empty) table DATASET.
 load() {
-	local m=$1 ds=$2
+	local m=$1 ds=$2 n=${NROWS[$2]}
 	case $m in
 	server) "${PSQL[@]}" -c "COPY $ds FROM $(lit "$DATA/$ds.txt")" ;;
-	psql) "${PSQL[@]}" -c "\\copy $ds from stdin" <"$DATA/$ds.txt" ;;
+	psql | toast-psql)
+		"$GNU_TIME" -f %M -o "$RSSF" "${PSQL[@]}" -c "\\copy $ds from stdin" <"$DATA/$ds.txt" ;;
 	pgcopy-text) "$PGCOPY" -q --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	pgcopy-csv) "$PGCOPY" -q -F csv --stats "$STATS" "$ds" <"$DATA/$ds.csv" ;;
 	pgcopy-binary) "$PGCOPY" -q -F binary --stats "$STATS" "$ds" <"$DATA/$ds.bin" ;;
 	pgcopy-zstd) "$PGCOPY" -q --stats "$STATS" "$ds" <"$DATA/$ds.txt.zst" ;;
 	# The presets write exactly the rows of the files above (a test checks orders).
-	pggen-pgcopy) "$PGGEN" -q --preset "$ds" -n "${NROWS[$ds]}" | "$PGCOPY" -q --stats "$STATS" "$ds" ;;
+	pggen-pgcopy) "$PGGEN" -q --preset "$ds" -n "$n" | "$PGCOPY" -q --stats "$STATS" "$ds" ;;
+	pggen-binary-lz4)
+		"$PGGEN" -q --preset "$ds" -n "$n" -F binary |
+			"$PGCOPY" -q --toast-compression lz4 --stats "$STATS" "$ds" ;;
+	# The records carry their ids (the files above do too), in pgrec's column order.
+	pgrec-pgcopy)
+		"$PGREC" -q --with-ids "$ds" <"$DATA/$ds.jsonl" |
+			"$PGCOPY" -q -c "${REC_COLUMNS[$ds]}" --stats "$STATS" "$ds" ;;
+	pgcopy-batches) "$PGCOPY" -q --batch-rows 100k --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	pginsert-values | pginsert-pipeline)
+		"$PGINSERT" -q --strategy "${m#pginsert-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	pginsert-txn | pginsert-row)
+		"$PGINSERT" -q --strategy "${m#pginsert-}" --stats "$STATS" "$ds" <"$DATA/$ds.slow.txt" ;;
+	# batch-size sweep
+	sweep-values-*)
+		"$PGINSERT" -q --strategy values --batch "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	sweep-copy-one) "$PGCOPY" -q --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	sweep-copy-*) "$PGCOPY" -q --batch-rows "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	# index and constraint overhead
+	idx-*-plain | con-plain | con-noemail) "$PGCOPY" -q --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	idx-*-defer | con-defer-idx)
+		"$PGCOPY" -q --defer-indexes --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	con-defer-con) "$PGCOPY" -q --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	con-defer-both)
+		"$PGCOPY" -q --defer-indexes --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	# TOAST compression
+	toast-text-*) "$PGCOPY" -q --toast-compression "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	toast-bin-*)
+		"$PGCOPY" -q -F binary --toast-compression "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.bin" ;;
+	*) die "unknown method $m" ;;
 	esac
 }
 
@@ -191,43 +370,122 @@ json_num() {
 # elapsed T0 T1: seconds between two EPOCHREALTIME values.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
 
-RESULTS=$WORK/results.tsv      # dataset method run seconds rss_kib
+# state_sql DATASET: a query for "rows|valid indexes|validated constraints|total bytes".
+state_sql() {
+	echo "SELECT count(*),
+		(SELECT count(*) FROM pg_index WHERE indrelid = '$1'::regclass AND indisvalid),
+		(SELECT count(*) FROM pg_constraint WHERE conrelid = '$1'::regclass AND convalidated),
+		pg_total_relation_size('$1') FROM $1"
+}
+
+RESULTS=$WORK/results.tsv      # dataset method run seconds rss_kib total_bytes
 : >"$RESULTS"
 
+# one_load DATASET METHOD RUN: empty the table (and set it up), take a
+# checkpoint, time one load, check what it left (rows, and that every index
+# and constraint is back and valid), record it.
+one_load() {
+	local ds=$1 m=$2 run=$3 sql secs rss srows want before after tag
+	sql=$(setup_sql "$ds" "$m")
+	# One psql for all of it: a client start per load is noticeable in quick mode.
+	before=$(psql -XAtq -v ON_ERROR_STOP=1 -c "TRUNCATE $ds" ${sql:+-c "$sql"} -c "CHECKPOINT" \
+		-c "$(state_sql "$ds")")
+	rm -f "$STATS" "$RSSF"
+	t0=$EPOCHREALTIME
+	load "$m" "$ds"
+	t1=$EPOCHREALTIME
+	secs=$(elapsed "$t0" "$t1")
+	want=$(rows_for "$ds" "$m")
+	after=$(psql -XAtq -v ON_ERROR_STOP=1 -c "$(state_sql "$ds")")
+	[[ ${after%%|*} == "$want" ]] || die "$m loaded ${after%%|*} rows into $ds, expected $want"
+	[[ $(cut -d'|' -f2,3 <<<"$after") == $(cut -d'|' -f2,3 <<<"$before") ]] ||
+		die "$m: $ds has (rows|indexes|constraints|bytes) $after after the load, $before before"
+	rss=-
+	case $(rss_from "$m") in
+	stats)
+		[[ -s $STATS ]] || die "$m wrote no --stats file"
+		rss=$(json_num peak_rss_kib "$STATS")
+		srows=$(json_num rows "$STATS")
+		[[ -n $rss && $srows == "$want" ]] ||
+			die "$m: unexpected --stats: $(cat "$STATS")"
+		;;
+	time)
+		rss=$(tail -n 1 "$RSSF")
+		[[ $rss =~ ^[0-9]+$ ]] || die "$m: unexpected output of GNU time: $(cat "$RSSF")"
+		;;
+	esac
+	tag=$([[ $run == 0 ]] && echo warm-up || echo "run $run")
+	printf 'bench: %-7s %-40s %-8s %8.3f s%s\n' "$ds" "${LABEL[$m]}" "$tag" "$secs" \
+		"$([[ $rss == - ]] || echo "  peak RSS ${rss} KiB")" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$m" "$run" "$secs" "$rss" \
+		"${after##*|}" >>"$RESULTS"
+}
+
+# rounds DATASET RUNS METHOD...: a warm-up round, then RUNS timed rounds.
 # Rounds interleave the methods (warm-up round, then round 1, 2, 3), so that
 # a slow patch on a shared machine hits all methods alike rather than one.
-for ds in "${DATASETS[@]}"; do
-	for ((run = 0; run <= RUNS; run++)); do    # run 0 is the warm-up
-		for m in "${METHODS[@]}"; do
-			"${PSQL[@]}" -c "TRUNCATE $ds" -c "CHECKPOINT"
-			rm -f "$STATS"
-			t0=$EPOCHREALTIME
-			load "$m" "$ds"
-			t1=$EPOCHREALTIME
-			secs=$(elapsed "$t0" "$t1")
-			n=$(psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM $ds")
-			((n == NROWS[$ds])) || die "$m loaded $n rows into $ds, expected ${NROWS[$ds]}"
-			rss=-
-			if [[ $m == pgcopy-* || $m == pggen-pgcopy ]]; then
-				[[ -s $STATS ]] || die "$m wrote no --stats file"
-				rss=$(json_num peak_rss_kib "$STATS")
-				srows=$(json_num rows "$STATS")
-				[[ -n $rss && $srows == "${NROWS[$ds]}" ]] ||
-					die "$m: unexpected --stats: $(cat "$STATS")"
-			fi
-			tag=$([[ $run == 0 ]] && echo warm-up || echo "run $run")
-			printf 'bench: %-7s %-22s %-8s %8.3f s%s\n' "$ds" "${LABEL[$m]}" "$tag" "$secs" \
-				"$([[ $rss == - ]] || echo "  peak RSS ${rss} KiB")" >&2
-			printf '%s\t%s\t%s\t%s\t%s\n' "$ds" "$m" "$run" "$secs" "$rss" >>"$RESULTS"
+rounds() {
+	local ds=$1 runs=$2 run m
+	shift 2
+	for ((run = 0; run <= runs; run++)); do    # run 0 is the warm-up
+		for m in "$@"; do
+			one_load "$ds" "$m" "$run"
 		done
 	done
+}
+
+for ds in "${DATASETS[@]}"; do
+	read -ra ms <<<"$(methods "$ds")"
+	say "loading $ds: ${#ms[@]} methods (at ${SECONDS} s)"
+	rounds "$ds" "$RUNS" "${ms[@]}"
 done
-"${PSQL[@]}" -c "TRUNCATE orders, posts"
+
+# ---------------------------------------------------------------- experiments
+# Batch-size sweep on orders: pginsert values --batch B against pgcopy
+# --batch-rows B (and pgcopy with neither).
+SWEEP_METHODS=(sweep-copy-one)
+for b in "${SWEEP[@]}"; do
+	SWEEP_METHODS+=("sweep-values-$b" "sweep-copy-$b")
+done
+say "batch-size sweep on orders: ${SWEEP[*]} rows (at ${SECONDS} s)"
+rounds orders "$EXP_RUNS" "${SWEEP_METHODS[@]}"
+
+# Index and constraint overhead: orders with its primary key only and with a
+# secondary index; users with everything its DDL has, and without the email
+# index.
+say "index and constraint overhead (at ${SECONDS} s)"
+rounds orders "$EXP_RUNS" idx-pk-plain idx-pk-defer idx-sec-plain idx-sec-defer
+"${PSQL[@]}" -c "DROP INDEX orders_customer_id_idx"      # orders as it was
+rounds users "$EXP_RUNS" con-plain con-noemail con-defer-idx con-defer-con con-defer-both
+
+# TOAST compression of posts: pglz (the server's default) against lz4.
+say "TOAST compression on posts (at ${SECONDS} s)"
+TOAST_METHODS=(toast-psql toast-text-pglz toast-text-lz4 toast-bin-pglz toast-bin-lz4)
+rounds posts "$EXP_RUNS" "${TOAST_METHODS[@]}"
+
+"${PSQL[@]}" -c "TRUNCATE orders, posts, users"
+
+# ---------------------------------------------------------------- pgrec speed
+# JSON lines to COPY text for the orders shape, to /dev/null, on one core.
+PGREC_RATE=""
+if [[ -n $HAVE_PGREC ]]; then
+	rec_times=()
+	for ((run = 0; run <= RUNS; run++)); do
+		t0=$EPOCHREALTIME
+		"$PGREC" -q --with-ids orders <"$DATA/orders.jsonl" >/dev/null
+		t1=$EPOCHREALTIME
+		((run == 0)) || rec_times+=("$(elapsed "$t0" "$t1")")
+	done
+	rec_median=$(printf '%s\n' "${rec_times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	PGREC_RATE=$(awk -v n="${NROWS[orders]}" -v t="$rec_median" 'BEGIN { printf "%.0f", n / t }')
+	say "pgrec: ${NROWS[orders]} records in ${rec_median} s (median)"
+fi
 
 # ---------------------------------------------------------------- generation
 # pggen alone (to /dev/null) against the server writing the same rows with
 # COPY (SELECT … generate_series …) TO STDOUT, median of $RUNS after a warm-up.
 GEN_N=$((ORDERS_N * 5))
+say "generation: $GEN_N orders rows (at ${SECONDS} s)"
 GENRESULTS=$WORK/gen.tsv
 : >"$GENRESULTS"
 for ((run = 0; run <= RUNS; run++)); do
@@ -277,6 +535,9 @@ settings=$(psql -XAtq -F ' = ' -c "SELECT name, current_setting(name)
 	ORDER BY name" | paste -sd ',' | sed 's/,/, /g')
 pgcopy_version=$("$PGCOPY" --version 2>/dev/null | head -n 1 || true)
 psql_version=$(psql --version | head -n 1)
+kernel=$(uname -srm)
+disk=$(df -h "$DATA" | awk 'NR == 2 { print $1 ", " $2 " (" $5 " used)" }')
+toast_default=$(psql -XAtq -c "SHOW default_toast_compression")
 
 # ---------------------------------------------------------------- report
 # median DATASET METHOD: median seconds of the timed runs.
@@ -294,30 +555,56 @@ peak_rss() {
 	awk -F'\t' -v d="$1" -v m="$2" '$1 == d && $2 == m && $5 != "-" && $5 > max { max = $5 }
 		END { if (max != "") print max }' "$RESULTS"
 }
+# table_bytes DATASET METHOD: pg_total_relation_size after its last run.
+table_bytes() {
+	awk -F'\t' -v d="$1" -v m="$2" '$1 == d && $2 == m { v = $6 } END { print v }' "$RESULTS"
+}
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+rss_cell() {  # DATASET METHOD: peak RSS in MiB, or – when there is no client
+	local k
+	k=$(peak_rss "$1" "$2")
+	if [[ -n $k ]]; then fmt_mib "$k"; else echo "–"; fi
+}
+# speedup DATASET METHOD REFERENCE: time of REFERENCE / time of METHOD (same rows).
+speedup() {
+	awk -v a="$(median "$1" "$2")" -v b="$(median "$1" "$3")" 'BEGIN { printf "%.4f", b / a }'
+}
+# cells DATASET METHOD: "median s | rows/s | MB/s (text)".
+cells() {
+	awk -v n="$(rows_for "$1" "$2")" -v b="$(bytes_for "$1" "$2")" -v t="$(median "$1" "$2")" \
+		'BEGIN { printf "%.3f | %.0f | %.1f", t, n / t, b / t / 1e6 }'
+}
 
-declare -A MED RATIO
-ALL_RSS_KIB=()
+# RATIO[ds,m]: the method's rate (rows/s) over psql \copy's, measured in
+# the same rounds; for txn and row (fewer rows) rates are what is compared.
+declare -A RATIO
 TABLE=""
 for ds in "${DATASETS[@]}"; do
 	psql_med=$(median "$ds" psql)
-	for m in "${METHODS[@]}"; do
-		med=$(median "$ds" "$m")
-		MED[$ds,$m]=$med
-		RATIO[$ds,$m]=$(awk -v p="$psql_med" -v t="$med" 'BEGIN { printf "%.4f", p / t }')
-		row=$(awk -v n="${NROWS[$ds]}" -v b="${TEXT_BYTES[$ds]}" -v t="$med" \
-			-v r="${RATIO[$ds,$m]}" 'BEGIN {
-				printf "%.3f | %.0f | %.1f | %.2f×", t, n / t, b / t / 1e6, r }')
-		rss=$(peak_rss "$ds" "$m")
-		if [[ -n $rss ]]; then
-			ALL_RSS_KIB+=("$ds ${LABEL[$m]}:$rss")
-			rss_col=$(fmt_mib "$rss")
-		else
-			rss_col="–"
-		fi
-		TABLE+="| $ds | ${LABEL[$m]} | $row | $rss_col | $(runs_list "$ds" "$m") |"$'\n'
+	read -ra ms <<<"$(methods "$ds")"
+	for m in "${ms[@]}"; do
+		RATIO[$ds,$m]=$(awk -v p="$psql_med" -v N="${NROWS[$ds]}" -v t="$(median "$ds" "$m")" \
+			-v n="$(rows_for "$ds" "$m")" 'BEGIN { printf "%.4f", (n / t) / (N / p) }')
+		TABLE+="| $ds | $(label "$ds" "$m") | $(cells "$ds" "$m") | "
+		TABLE+="$(awk -v r="${RATIO[$ds,$m]}" 'BEGIN { printf "%.2f×", r }') | "
+		TABLE+="$(rss_cell "$ds" "$m") | $(runs_list "$ds" "$m") |"$'\n'
 	done
 done
+
+# Every streamed pgcopy run, experiments included, for the memory check; a
+# batched load holds one batch (16 MiB unless --batch-bytes) by design, and
+# is reported apart.
+ALL_RSS_KIB=()
+BATCH_RSS_MAX=0 BATCH_RSS_WORST=""
+while IFS=$'\t' read -r ds m; do
+	[[ $(loader "$m") == pgcopy ]] || continue
+	k=$(peak_rss "$ds" "$m")
+	if [[ $m == pgcopy-batches || ($m == sweep-copy-* && $m != sweep-copy-one) ]]; then
+		if ((k > BATCH_RSS_MAX)); then BATCH_RSS_MAX=$k BATCH_RSS_WORST="$ds ${LABEL[$m]}"; fi
+		continue
+	fi
+	ALL_RSS_KIB+=("$ds ${LABEL[$m]}:$k")
+done < <(cut -f1,2 "$RESULTS" | sort -u)
 if [[ -n $BIG_RSS ]]; then
 	ALL_RSS_KIB+=("orders ${BIG_N} rows via pipe:$BIG_RSS")
 fi
@@ -326,15 +613,36 @@ LIMIT_KIB=$((16 * 1024))
 verdict_speed() {  # DATASET METHOD
 	awk -v r="${RATIO[$1,$2]}" 'BEGIN { print (r >= 1.0) ? "PASS" : "FAIL" }'
 }
+# check_ratio TEXT RATIO MIN: one acceptance line for a speed-up.
+check_ratio() {
+	printf '| %s | %s |\n' "$1" "$(awk -v r="$2" -v min="$3" 'BEGIN {
+		printf "%.3f× | %s", r, (r >= min) ? "PASS" : "FAIL" }')"
+}
+# check_rank DATASET: pginsert row < txn < min(pipeline, values) < pgcopy text,
+# by measured rate.
+check_rank() {
+	local ds=$1
+	awk -v ds="$ds" -v row="${RATIO[$ds,pginsert-row]}" -v txn="${RATIO[$ds,pginsert-txn]}" \
+		-v pipe="${RATIO[$ds,pginsert-pipeline]}" -v val="${RATIO[$ds,pginsert-values]}" \
+		-v copy="${RATIO[$ds,pgcopy-text]}" -v slow="${SLOW_N[$ds]}" -v n="${NROWS[$ds]}" 'BEGIN {
+		lo = (pipe < val) ? pipe : val
+		ok = (row < txn && txn < lo && lo < copy)
+		note = (slow < n) ? sprintf(" (row, txn: rates on %d rows)", slow) : ""
+		printf "| %s: pginsert row < txn < min(pipeline, values) < pgcopy text, by rate%s |", ds, note
+		printf " row %.3f× < txn %.3f× < min(pipeline %.3f×, values %.3f×) < pgcopy %.3f× (× psql \\copy) | %s |\n",
+			row, txn, pipe, val, copy, ok ? "PASS" : "FAIL" }'
+}
 
 {
 	echo "# pgpipe benchmarks"
 	echo
 	echo "Generated by \`make bench\` ($MODE mode$([[ $MODE == quick ]] && echo ', QUICK=1')) on"
 	echo "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), git commit \`$commit\`. Do not edit by hand:"
-	echo "run \`make bench\` again to refresh it."
+	echo "run \`make bench\` again to refresh it. The whole run took ${SECONDS} s."
 	echo
-	echo "- Machine: $(nproc) CPUs ($cpu), ${mem} GiB memory (\`free -g\`)"
+	echo "- Machine: $(nproc) CPUs ($cpu), ${mem} GiB memory (\`free -g\`), $kernel;"
+	echo "  data files on $disk. Clients, generators and the server share the CPUs, and"
+	echo "  other work may run on the machine at the same time"
 	echo "- Server: PostgreSQL $server_version, a \`pgsandbox\` cluster on the same machine,"
 	echo "  clients connected over its Unix socket"
 	echo "- Sandbox settings that differ from a stock server: $settings"
@@ -352,19 +660,28 @@ verdict_speed() {  # DATASET METHOD
 	echo "*MB/s* are derived from the median; MB/s is always the size of the dataset's"
 	echo "**uncompressed COPY text file** (10^6 bytes) divided by the time, whatever the"
 	echo "method actually read, so that it is comparable across methods. *× psql* is the"
-	echo "time of \`psql \\copy\` divided by the method's time: above 1 the method is"
-	echo "faster than psql, below 1 slower. *Server COPY FROM file* reads the text file"
-	echo "inside the server with no client in the way: the usual ceiling for text input."
-	echo "*pgcopy peak RSS* is the largest"
-	echo "\`peak_rss_kib\` pgcopy reported in its \`--stats\` JSON over all runs of that row."
+	echo "rate of the method (rows/s) divided by the rate of \`psql \\copy\` in the same rounds:"
+	echo "above 1 the method is faster than psql, below 1 slower. *Server COPY FROM file*"
+	echo "reads the text file inside the server with no client in the way: the usual ceiling"
+	echo "for text input. \`pginsert txn\` and \`row\` are too slow for the whole dataset:"
+	echo "where a row says *measured on N rows; rate extrapolated*, they loaded the first N"
+	echo "rows of the same file, its *median s* is the time for those N rows, and rows/s, MB/s"
+	echo "and × psql are that measured rate — no time for the whole dataset is claimed."
+	echo "*Client peak RSS* is the largest peak resident set size of the loading client"
+	echo "over all runs of that row: pgcopy's and pginsert's own \`peak_rss_kib\` from"
+	echo "\`--stats\`, psql's from GNU time (\`/usr/bin/time -f %M\`); for a pipe it is the"
+	echo "loader's (pgcopy's), and server COPY has no client doing the work."
+	echo "After every load the script checks the row count and that every index and"
+	echo "constraint of the table is back and valid."
 	echo "Timings on a small shared machine vary by several per cent between runs."
 	echo
 	echo "## Input files"
 	echo
-	echo "| dataset | rows | text bytes | binary bytes | zstd -3 text bytes |"
-	echo "|---|---:|---:|---:|---:|"
+	echo "| dataset | rows | text bytes | CSV bytes | binary bytes | zstd -3 text bytes | rows for txn, row |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 	for ds in "${DATASETS[@]}"; do
-		echo "| $ds | ${NROWS[$ds]} | ${TEXT_BYTES[$ds]} | ${BIN_BYTES[$ds]} | ${ZST_BYTES[$ds]} |"
+		echo "| $ds | ${NROWS[$ds]} | ${TEXT_BYTES[$ds]} | ${CSV_BYTES[$ds]} | ${BIN_BYTES[$ds]} |" \
+			"${ZST_BYTES[$ds]} | ${SLOW_N[$ds]} |"
 	done
 	echo
 	echo "\`orders(id bigserial primary key, customer_id int, amount numeric(12,4),"
@@ -372,13 +689,86 @@ verdict_speed() {  # DATASET METHOD
 	echo "status 'completed' when i % 3 = 0 else 'pending'. \`posts(id serial primary key,"
 	echo "title text, body text, payload text)\`: repeat('title', 1764), repeat('body', 1764),"
 	echo "repeat('dummy data', 1764) — about 33 KB per row, TOASTed. The files are written"
-	echo "by the server itself (\`COPY (SELECT …) TO STDOUT\`)."
+	echo "by the server itself (\`COPY (SELECT …) TO STDOUT\`). \`users\` and \`roles\` are"
+	echo "created by \`pggen --ddl --preset\`: users(id serial primary key, username unique,"
+	echo "email with an index, created_at timestamptz, role_id references roles(id)); the"
+	echo "$ROLES_N roles are loaded once and only users is emptied between loads. The users"
+	echo "files are written by the server from a table filled by \`pggen --preset users\`,"
+	echo "the same rows \`pggen | pgcopy\` loads."
 	echo
 	echo "## Load times"
 	echo
-	echo "| dataset | method | median s | rows/s | MB/s (text) | × psql | pgcopy peak RSS MiB | runs (s) |"
+	echo "| dataset | method | median s | rows/s | MB/s (text) | × psql | client peak RSS MiB | runs (s) |"
 	echo "|---|---|---:|---:|---:|---:|---:|---|"
 	printf '%s' "$TABLE"
+	echo
+	if [[ -z $HAVE_PGREC ]]; then
+		echo "pgrec \\| pgcopy: not built yet (no \`${PGREC#"$ROOT"/}\`), so it has no rows here."
+	else
+		echo "pgrec \\| pgcopy: \`pgrec --with-ids TABLE\` turns JSON lines (one object per row,"
+		echo "written by the server from the loaded table with \`row_to_json\`) into COPY text"
+		echo "that \`pgcopy -c COLUMNS\` loads (COLUMNS from \`pgrec --list-columns\`)."
+	fi
+	echo
+	echo "## Batch-size sweep"
+	echo
+	echo "orders, ${NROWS[orders]} rows: \`pginsert --strategy values --batch B\` (B rows per"
+	echo "INSERT statement, one transaction) against \`pgcopy --batch-rows B\` (a commit every"
+	echo "B rows). Warm-up, then median of $EXP_RUNS, interleaved like the table above."
+	echo
+	echo "| B | pginsert values: median s | rows/s | peak RSS MiB | pgcopy --batch-rows: median s | rows/s | peak RSS MiB |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	for b in "${SWEEP[@]}"; do
+		v=$(cells orders "sweep-values-$b") c=$(cells orders "sweep-copy-$b")
+		echo "| $b | ${v% |*} | $(rss_cell orders "sweep-values-$b") | ${c% |*} |" \
+			"$(rss_cell orders "sweep-copy-$b") |"
+	done
+	c=$(cells orders sweep-copy-one)
+	echo "| pgcopy without --batch-rows | | | | ${c% |*} | $(rss_cell orders sweep-copy-one) |"
+	echo
+	echo "## Index and constraint overhead"
+	echo
+	echo "pgcopy text, whole dataset; *× plain* is the time of a plain pgcopy into the same"
+	echo "table divided by this row's time (measured in the same rounds). \`--defer-indexes\`"
+	echo "drops the table's indexes and rebuilds them after the load, \`--defer-constraints\`"
+	echo "drops its foreign keys and re-adds (validates) them after, both in the load's"
+	echo "transaction. Warm-up, then median of $EXP_RUNS."
+	echo
+	echo "| dataset | table and method | median s | rows/s | MB/s (text) | × plain | runs (s) |"
+	echo "|---|---|---:|---:|---:|---:|---|"
+	for pair in "orders idx-pk-plain idx-pk-plain" "orders idx-pk-defer idx-pk-plain" \
+		"orders idx-sec-plain idx-sec-plain" "orders idx-sec-defer idx-sec-plain" \
+		"users con-plain con-plain" "users con-defer-idx con-plain" \
+		"users con-defer-con con-plain" "users con-defer-both con-plain" \
+		"users con-noemail con-plain"; do
+		read -r ds m ref <<<"$pair"
+		echo "| $ds | ${LABEL[$m]} | $(cells "$ds" "$m") |" \
+			"$(awk -v r="$(speedup "$ds" "$m" "$ref")" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(runs_list "$ds" "$m") |"
+	done
+	echo
+	awk -v a="$(median orders idx-sec-plain)" -v b="$(median orders idx-pk-plain)" \
+		-v c="$(median users con-plain)" -v d="$(median users con-noemail)" 'BEGIN {
+		printf "A plain load into orders with the secondary index on customer_id takes %.2f× the\n", a / b
+		printf "time it takes with the primary key only; into users with its email index, %.2f×\n", c / d
+		printf "the time without it (a ratio within a few per cent of 1.0 is noise).\n" }'
+	echo
+	echo "## TOAST compression (posts)"
+	echo
+	echo "posts, ${NROWS[posts]} rows of about 33 KB, each column TOASTed and compressed."
+	echo "\`--toast-compression\` sets \`default_toast_compression\` for the load's session"
+	echo "(the server's default is $toast_default). *× psql* is against \`psql \\copy\` of the"
+	echo "text file in the same rounds; *table MiB* is \`pg_total_relation_size\` after the"
+	echo "load. Warm-up, then median of $EXP_RUNS."
+	echo
+	echo "| method | median s | rows/s | MB/s (text) | × psql | table MiB | runs (s) |"
+	echo "|---|---:|---:|---:|---:|---:|---|"
+	for m in "${TOAST_METHODS[@]}"; do
+		echo "| ${LABEL[$m]} | $(cells posts "$m") |" \
+			"$(awk -v r="$(speedup posts "$m" toast-psql)" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(awk -v b="$(table_bytes posts "$m")" 'BEGIN { printf "%.1f", b / 1048576 }') |" \
+			"$(runs_list posts "$m") |"
+	done
 	echo
 	echo "## Generation"
 	echo
@@ -419,9 +809,11 @@ verdict_speed() {  # DATASET METHOD
 		sort -g | awk '{ v[NR] = $1 } END { printf "typically %s%%, at most %s%%",
 			v[int((NR + 1) / 2)], v[NR] }')
 	echo "Computed from the measurements above. A speed check passes when the unrounded"
-	echo "ratio of medians is at least 1.000. In this run the timed runs of one method"
+	echo "ratio of medians is at least the bound (1.000 unless the check says otherwise)."
+	echo "In this run the timed runs of one method"
 	echo "differed by $spread (slowest / fastest), so a ratio within a few"
-	echo "per cent of 1.0 is a tie within noise rather than a real difference."
+	echo "per cent of the bound is a tie within noise rather than a real difference."
+	echo "Every ratio compares two methods measured in the same rounds of this run."
 	echo
 	echo "| check | measured | result |"
 	echo "|---|---:|---|"
@@ -442,17 +834,40 @@ verdict_speed() {  # DATASET METHOD
 			printf "| %s: pggen \\| pgcopy ≥ 0.95× pgcopy from a pre-written file | %.3f× | %s |\n",
 				ds, r, (r >= 0.95) ? "PASS" : "FAIL" }'
 	done
+	awk -v a="$(median orders pgcopy-batches)" -v b="$(median orders pgcopy-text)" 'BEGIN {
+		r = b / a
+		printf "| orders: --batch-rows 100k costs ≤ 5%% against one COPY (≥ 0.95×) | %.3f× | %s |\n",
+			r, (r >= 0.95) ? "PASS" : "FAIL" }'
 	max_kib=0 worst=""
 	for e in "${ALL_RSS_KIB[@]}"; do
 		k=${e##*:}
 		if ((k > max_kib)); then max_kib=$k worst=${e%:*}; fi
 	done
 	rss_verdict=$( ((max_kib <= LIMIT_KIB)) && echo PASS || echo FAIL)
-	scope="every pgcopy run"
+	scope="every streamed pgcopy run (experiments included)"
 	[[ -n $BIG_RSS ]] && scope+=", the $BIG_N-row pipe included" ||
 		scope+=" (quick mode: the 10M-row run was skipped)"
 	printf '| pgcopy peak RSS ≤ 16 MiB in %s | %s MiB max (%s) | %s |\n' \
 		"$scope" "$(fmt_mib "$max_kib")" "$worst" "$rss_verdict"
+	printf '| (information) batched pgcopy runs hold one batch: peak RSS | %s MiB max (%s) | – |\n' \
+		"$(fmt_mib "$BATCH_RSS_MAX")" "$BATCH_RSS_WORST"
+	if [[ -n $PGREC_RATE ]]; then
+		awk -v r="$PGREC_RATE" 'BEGIN { printf "| pgrec JSON → text ≥ 1M records/s on one core (orders shape) | %.2fM records/s | %s |\n",
+			r / 1e6, (r >= 1e6) ? "PASS" : "FAIL" }'
+		awk -v a="$(median orders pgrec-pgcopy)" -v b="$(median orders pgcopy-text)" 'BEGIN { r = b / a
+			printf "| orders: pgrec \\| pgcopy ≥ 0.9× pgcopy from a pre-made TSV | %.3f× | %s |\n",
+				r, (r >= 0.9) ? "PASS" : "FAIL" }'
+	fi
+	echo "| Python routes of the seeds (SQLAlchemy ORM add_all, bulk_insert_mappings, Core executemany) | not measured: needs python3-sqlalchemy and python3-psycopg2, $(/usr/bin/python3 -c 'import sqlalchemy, psycopg2' 2>/dev/null && echo 'installed, but not scripted yet' || echo 'not both installed here') | – |"
+	check_ratio "posts: \`pggen --preset posts -F binary \\| pgcopy --toast-compression lz4 posts\` ≥ 5× psql \\copy of the text file" \
+		"${RATIO[posts,pggen-binary-lz4]}" 5
+	check_ratio "orders (primary key): pgcopy --defer-indexes ≥ 1.4× a plain pgcopy" \
+		"$(speedup orders idx-pk-defer idx-pk-plain)" 1.4
+	check_ratio "users (primary key, unique username, email index, foreign key): pgcopy --defer-indexes --defer-constraints ≥ 1.5× a plain pgcopy" \
+		"$(speedup users con-defer-both con-plain)" 1.5
+	for ds in "${DATASETS[@]}"; do
+		check_rank "$ds"
+	done
 } >"$WORK/benchmarks.md"
 
 mkdir -p "$(dirname "$OUT")"
