@@ -85,6 +85,7 @@ install: all
 	install -m 644 $(PROGRAMS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	for p in $(PROGRAMS); do \
 	    install -m 644 completions/$$p.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done
+	install -m 644 completions/pgpipe-common.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 
 clean:
 	rm -rf build build-asan build-fuzz
