@@ -115,6 +115,22 @@ void add_progress_options(option_set& options, progress_options& out) {
          "write the summary as JSON to FILE");
 }
 
+void add_output_format_options(option_set& options, output_options& out) {
+    options.add_group("Output format options")
+        ("format,F", po::value<std::string>(&out.format)->value_name("FORMAT"), "text (default), csv or binary")
+        ("zstd", po::value<std::string>(&out.zstd)->value_name("LEVEL")->implicit_value("3"),
+         "compress with zstd (level 1-19, default 3)")
+        ("output,o", po::value<std::string>(&out.path)->value_name("FILE"), "write to FILE instead of stdout");
+}
+
+void add_table_and_files(po::options_description& hidden, po::positional_options_description& positional,
+                         std::string& table, std::vector<std::string>& files) {
+    hidden.add_options()
+        ("table", po::value<std::string>(&table))
+        ("file", po::value<std::vector<std::string>>(&files));
+    positional.add("table", 1).add("file", -1);
+}
+
 void add_general_options(option_set& options) {
     options.add_group("General options")
         ("help", "show this help, then exit")

@@ -231,6 +231,16 @@ uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& b
 
 } // namespace
 
+conflict_action parse_conflict_action(std::string_view text) {
+    if (text.empty())
+        return conflict_action::none;
+    if (text == "ignore")
+        return conflict_action::ignore;
+    if (text == "update")
+        return conflict_action::update;
+    throw local_error("invalid --on-conflict \"" + std::string(text) + "\" (ignore or update)");
+}
+
 void apply_session_settings(connection& conn, const copy_load_options& o) {
     if (o.toast_compression)
         conn.exec("SET default_toast_compression = " + conn.quote_literal(*o.toast_compression));
@@ -305,9 +315,8 @@ load_summary run_copy(const copy_load_options& o) {
                 bool script = o.script || (o.format.format == copy_format::text && first >= 5 &&
                                            std::string_view(buffer.data(), 5) == "COPY ");
                 // Binary COPY data announces itself by its signature.
-                static const char signature[] = "PGCOPY\n\377\r\n";
                 const bool detected_binary = !o.format_given && o.format.format == copy_format::text && first >= 11 &&
-                                             std::memcmp(buffer.data(), signature, 11) == 0;
+                                             std::memcmp(buffer.data(), binary_copy_header().data(), 11) == 0;
                 if (script) {
                     summary.rows += load_script(conn, input, buffer, first, summary, state, meter, count_rows,
                                                 input_bytes_before, current_line);

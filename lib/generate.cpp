@@ -99,22 +99,6 @@ struct plan {
     const preset* from_preset = nullptr;
 };
 
-// SQL's rules for a name in CREATE TABLE or a column list.
-std::string quote_if_needed(const std::string& name) {
-    bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-    for (char c : name)
-        plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-    if (plain)
-        return name;
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"')
-            out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
 struct column_spec {
     std::string name;
     std::optional<column_type> type;
@@ -489,7 +473,7 @@ std::string ddl(const plan& p, const generate_options& o) {
         throw local_error("--ddl needs a TABLE name for column specs", {}, "pggen --ddl mytable 'id=seq' ...");
     std::string table;
     for (const auto& part : parse_qualified_name(o.table ? *o.table : p.label))
-        table += (table.empty() ? "" : ".") + quote_if_needed(part);
+        table += (table.empty() ? "" : ".") + quote_identifier_if_needed(part);
     std::string out = "CREATE TABLE " + table + " (\n";
     for (size_t k = 0; k < p.columns.size(); ++k) {
         const auto& col = p.columns[k];
@@ -504,7 +488,7 @@ std::string ddl(const plan& p, const generate_options& o) {
                     constraints = pc.constraints;
                 }
         }
-        out += "  " + quote_if_needed(col.name) + " " + type + (constraints.empty() ? "" : " " + constraints) +
+        out += "  " + quote_identifier_if_needed(col.name) + " " + type + (constraints.empty() ? "" : " " + constraints) +
                (k + 1 < p.columns.size() ? ",\n" : "\n");
     }
     out += ");\n";
@@ -568,7 +552,7 @@ load_summary run_generate(const generate_options& o) {
     if (o.action == generate_action::list_columns) {
         std::string names;
         for (const auto& col : p.columns)
-            names += (names.empty() ? "" : ",") + quote_if_needed(col.name);
+            names += (names.empty() ? "" : ",") + quote_identifier_if_needed(col.name);
         output_stream out(o.output, 0, false);
         out.write(names + "\n");
         out.close();

@@ -484,13 +484,6 @@ private:
     double m_p;
 };
 
-size_t utf8_chars(std::string_view s) {
-    size_t n = 0;
-    for (unsigned char c : s)
-        n += (c & 0xC0) != 0x80;
-    return n;
-}
-
 // choice (random, maybe weighted) and cycle (by row number) over strings.
 class choice_gen final : public generator {
 public:
@@ -505,7 +498,7 @@ public:
             m_cumulative.push_back(acc);
         }
         for (const auto& o : m_options) {
-            m_max = std::max(m_max, utf8_chars(o));
+            m_max = std::max(m_max, utf8_length(o));
             m_plain.push_back(is_plain_text(o));
         }
     }
@@ -603,7 +596,7 @@ public:
         }
         std::string all;
         for (const auto& p : m_parts) {
-            m_fixed += utf8_chars(p);
+            m_fixed += utf8_length(p);
             all += p;
         }
         m_plain = is_plain_text(all + "0");
@@ -643,7 +636,7 @@ public:
         out.s = m_text;
         out.plain = m_plain;
     }
-    size_t max_chars(const row_range&) const override { return utf8_chars(m_text); }
+    size_t max_chars(const row_range&) const override { return utf8_length(m_text); }
 
 private:
     std::string m_text;

@@ -90,6 +90,21 @@ std::vector<std::string> parse_name_list(std::string_view text) {
     return names;
 }
 
+std::string quote_identifier_if_needed(std::string_view name) {
+    bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    if (plain)
+        return std::string(name);
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"')
+            out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
 std::string quote_qualified_name(const connection& conn, const std::vector<std::string>& parts) {
     std::string out;
     for (const auto& part : parts) {

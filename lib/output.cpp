@@ -4,6 +4,7 @@
 #include "pgpipe/interrupt.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -127,6 +128,14 @@ uint64_t parse_count(std::string_view text) {
     if (value != std::floor(value) || value > 9.2e18)
         throw local_error("invalid row count \"" + std::string(text) + "\": not a whole number of rows");
     return static_cast<uint64_t>(value);
+}
+
+int parse_zstd_level(std::string_view text) {
+    int level = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), level);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || level < 1 || level > 19)
+        throw local_error("invalid zstd level \"" + std::string(text) + "\" (1 to 19)");
+    return level;
 }
 
 uint64_t parse_size(std::string_view text) {

@@ -206,47 +206,118 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
     y += m <= 2;
 }
 
-std::optional<int64_t> parse_timestamp_us(std::string_view t) {
-    auto digits = [&](size_t pos, size_t n, int64_t& v) {
-        if (pos + n > t.size())
+static bool digits(std::string_view t, size_t pos, size_t n, int64_t& v) {
+    if (pos + n > t.size())
+        return false;
+    v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+        if (t[i] < '0' || t[i] > '9')
             return false;
-        v = 0;
-        for (size_t i = pos; i < pos + n; ++i) {
-            if (t[i] < '0' || t[i] > '9')
-                return false;
-            v = v * 10 + (t[i] - '0');
-        }
-        return true;
-    };
-    int64_t y, mo, d, h = 0, mi = 0, s = 0, us = 0;
-    if (!digits(0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d))
-        return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return std::nullopt;
-    if (t.size() > 10) {
-        if ((t[10] != ' ' && t[10] != 'T') || !digits(11, 2, h) || t.size() < 16 || t[13] != ':' ||
-            !digits(14, 2, mi))
-            return std::nullopt;
-        size_t pos = 16;
-        if (t.size() > pos) {
-            if (t[pos] != ':' || !digits(pos + 1, 2, s))
-                return std::nullopt;
-            pos += 3;
-            if (t.size() > pos) {
-                if (t[pos] != '.')
-                    return std::nullopt;
-                size_t n = t.size() - pos - 1;
-                if (n < 1 || n > 6 || !digits(pos + 1, n, us))
-                    return std::nullopt;
-                for (size_t i = n; i < 6; ++i)
-                    us *= 10;
-            }
-        }
-        if (h > 23 || mi > 59 || s > 59)
-            return std::nullopt;
+        v = v * 10 + (t[i] - '0');
     }
-    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    return ((days * 24 + h) * 60 + mi) * 60 * 1000000 + s * 1000000 + us;
+    return true;
+}
+
+// HH:MM[:SS[.ffffff]] at pos; returns microseconds of the day and moves pos.
+bool parse_time_of_day(std::string_view t, size_t& pos, int64_t& us) {
+    int64_t h, m, s = 0, frac = 0;
+    if (!digits(t, pos, 2, h) || pos + 2 >= t.size() || t[pos + 2] != ':' || !digits(t, pos + 3, 2, m))
+        return false;
+    pos += 5;
+    if (pos < t.size() && t[pos] == ':') {
+        if (!digits(t, pos + 1, 2, s))
+            return false;
+        pos += 3;
+        if (pos < t.size() && t[pos] == '.') {
+            size_t start = ++pos;
+            while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9')
+                ++pos;
+            size_t n = pos - start;
+            if (n == 0)
+                return false;
+            // Microseconds, rounded half up as the server does.
+            int64_t v = 0;
+            for (size_t i = 0; i < std::min<size_t>(n, 6); ++i)
+                v = v * 10 + (t[start + i] - '0');
+            for (size_t i = n; i < 6; ++i)
+                v *= 10;
+            if (n > 6 && t[start + 6] >= '5')
+                ++v;
+            frac = v;
+        }
+    }
+    if (h > 24 || m > 59 || s > 60 || (h == 24 && (m || s || frac)))
+        return false;
+    us = ((h * 60 + m) * 60 + s) * 1000000 + frac;
+    return true;
+}
+
+bool parse_date_prefix(std::string_view t, size_t& pos, int64_t& days) {
+    int64_t y, mo, d;
+    if (!digits(t, 0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
+        !digits(t, 8, 2, d) || mo < 1 || mo > 12 || d < 1)
+        return false;
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false;
+    days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    pos = 10;
+    return true;
+}
+
+// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
+// "2024-01-02 10:00:00Z". offset_seconds is set when there is an offset.
+bool parse_iso_timestamp(std::string_view t, int64_t& us, std::optional<int64_t>& offset_seconds) {
+    size_t pos = 0;
+    int64_t days;
+    if (!parse_date_prefix(t, pos, days))
+        return false;
+    int64_t clock = 0;
+    if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
+        ++pos;
+        if (!parse_time_of_day(t, pos, clock))
+            return false;
+    }
+    if (pos < t.size()) {
+        if (t[pos] == 'Z' && pos + 1 == t.size()) {
+            offset_seconds = 0;
+            ++pos;
+        } else if (t[pos] == '+' || t[pos] == '-') {
+            int sign = t[pos] == '-' ? -1 : 1;
+            int64_t oh, om = 0;
+            if (!digits(t, pos + 1, 2, oh))
+                return false;
+            pos += 3;
+            if (pos < t.size()) {
+                if (t[pos] == ':')
+                    ++pos;
+                if (!digits(t, pos, 2, om))
+                    return false;
+                pos += 2;
+            }
+            offset_seconds = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (pos != t.size())
+        return false;
+    us = days * 86400000000LL + clock;
+    return true;
+}
+
+std::optional<int64_t> parse_timestamp_us(std::string_view t) {
+    int64_t us;
+    std::optional<int64_t> offset;
+    if (!parse_iso_timestamp(t, us, offset))
+        return std::nullopt;
+    return offset ? us - *offset * 1000000 : us;
+}
+
+size_t utf8_length(std::string_view s) {
+    size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
 }
 
 char* format_int(char* out, int64_t n) {

@@ -53,13 +53,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-size_t utf8_length(std::string_view s) {
-    size_t n = 0;
-    for (unsigned char c : s)
-        n += (c & 0xC0) != 0x80;
-    return n;
-}
-
 std::string quoted(std::string_view s) {
     std::string out = "\"";
     out.append(s.substr(0, 60));
@@ -69,105 +62,6 @@ std::string quoted(std::string_view s) {
 }
 
 // ---------------------------------------------------------------- text parsers
-
-bool digits(std::string_view t, size_t pos, size_t n, int64_t& v) {
-    if (pos + n > t.size())
-        return false;
-    v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-        if (t[i] < '0' || t[i] > '9')
-            return false;
-        v = v * 10 + (t[i] - '0');
-    }
-    return true;
-}
-
-// HH:MM[:SS[.ffffff]] at pos; returns microseconds of the day and moves pos.
-bool parse_clock(std::string_view t, size_t& pos, int64_t& us) {
-    int64_t h, m, s = 0, frac = 0;
-    if (!digits(t, pos, 2, h) || pos + 2 >= t.size() || t[pos + 2] != ':' || !digits(t, pos + 3, 2, m))
-        return false;
-    pos += 5;
-    if (pos < t.size() && t[pos] == ':') {
-        if (!digits(t, pos + 1, 2, s))
-            return false;
-        pos += 3;
-        if (pos < t.size() && t[pos] == '.') {
-            size_t start = ++pos;
-            while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9')
-                ++pos;
-            size_t n = pos - start;
-            if (n == 0)
-                return false;
-            // Microseconds, rounded half up as the server does.
-            int64_t v = 0;
-            for (size_t i = 0; i < std::min<size_t>(n, 6); ++i)
-                v = v * 10 + (t[start + i] - '0');
-            for (size_t i = n; i < 6; ++i)
-                v *= 10;
-            if (n > 6 && t[start + 6] >= '5')
-                ++v;
-            frac = v;
-        }
-    }
-    if (h > 24 || m > 59 || s > 60 || (h == 24 && (m || s || frac)))
-        return false;
-    us = ((h * 60 + m) * 60 + s) * 1000000 + frac;
-    return true;
-}
-
-bool parse_date_part(std::string_view t, size_t& pos, int64_t& days) {
-    int64_t y, mo, d;
-    if (!digits(t, 0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
-        !digits(t, 8, 2, d) || mo < 1 || mo > 12 || d < 1)
-        return false;
-    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap))
-        return false;
-    days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    pos = 10;
-    return true;
-}
-
-// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
-// "2024-01-02 10:00:00Z". offset_seconds is set when there is an offset.
-bool parse_timestamp(std::string_view t, int64_t& us, std::optional<int64_t>& offset_seconds) {
-    size_t pos = 0;
-    int64_t days;
-    if (!parse_date_part(t, pos, days))
-        return false;
-    int64_t clock = 0;
-    if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
-        ++pos;
-        if (!parse_clock(t, pos, clock))
-            return false;
-    }
-    if (pos < t.size()) {
-        if (t[pos] == 'Z' && pos + 1 == t.size()) {
-            offset_seconds = 0;
-            ++pos;
-        } else if (t[pos] == '+' || t[pos] == '-') {
-            int sign = t[pos] == '-' ? -1 : 1;
-            int64_t oh, om = 0;
-            if (!digits(t, pos + 1, 2, oh))
-                return false;
-            pos += 3;
-            if (pos < t.size()) {
-                if (t[pos] == ':')
-                    ++pos;
-                if (!digits(t, pos, 2, om))
-                    return false;
-                pos += 2;
-            }
-            offset_seconds = sign * (oh * 3600 + om * 60);
-        }
-    }
-    if (pos != t.size())
-        return false;
-    us = days * 86400000000LL + clock;
-    return true;
-}
 
 // ISO 8601 durations ("P1Y2M3DT4H5M6.5S", "P2W") and the server's own style
 // ("1 year 2 mons 3 days 04:05:06.5", "-00:00:01").
@@ -241,7 +135,7 @@ bool parse_interval(std::string_view t, int32_t& months, int32_t& days, int64_t&
             std::string rest = "00" + std::string(t.substr(colon));
             size_t rp = 0;
             int64_t clock;
-            if (!parse_clock(rest, rp, clock) || rp != rest.size())
+            if (!parse_time_of_day(rest, rp, clock) || rp != rest.size())
                 return false;
             (void)clock_pos;
             int64_t v = hours * 3600000000LL + clock;
@@ -539,7 +433,7 @@ void converter::convert(od::value jv, const out_column& col, const column_type& 
     case pg_type::date: {
         size_t pos = 0;
         int64_t days;
-        if (!parse_date_part(text, pos, days) || pos != text.size())
+        if (!parse_date_prefix(text, pos, days) || pos != text.size())
             throw value_error{quoted(text) + " is not a date (YYYY-MM-DD)"};
         out.kind = value_kind::date;
         out.i = days;
@@ -548,7 +442,7 @@ void converter::convert(od::value jv, const out_column& col, const column_type& 
     case pg_type::time: {
         size_t pos = 0;
         int64_t us;
-        if (!parse_clock(text, pos, us) || pos != text.size())
+        if (!parse_time_of_day(text, pos, us) || pos != text.size())
             throw value_error{quoted(text) + " is not a time of day (HH:MM:SS[.ffffff])"};
         out.kind = value_kind::time;
         out.i = us;
@@ -558,7 +452,7 @@ void converter::convert(od::value jv, const out_column& col, const column_type& 
     case pg_type::timestamptz: {
         int64_t us;
         std::optional<int64_t> offset;
-        if (!parse_timestamp(text, us, offset))
+        if (!parse_iso_timestamp(text, us, offset))
             throw value_error{quoted(text) + " is not an ISO 8601 timestamp"};
         // timestamptz: to UTC (no offset means UTC); timestamp: the server
         // ignores an offset, and so do we.
@@ -648,6 +542,74 @@ size_t error_column(od::document& doc, const char* line_start, size_t line_size)
     return static_cast<size_t>(at - line_start) + 1;
 }
 
+// Calls handle(line, number) for every line of in that is not blank (a
+// CR before the newline dropped), and after_chunk() after each chunk read.
+template <typename Handle, typename AfterChunk>
+void for_each_line(input_stream& in, Handle&& handle, AfterChunk&& after_chunk) {
+    std::string chunk(1 << 20, '\0'), carry;
+    uint64_t number = 0;
+    auto one = [&](std::string_view line) {
+        ++number;
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") != std::string_view::npos)
+            handle(line, number);
+    };
+    while (size_t n = in.read(chunk.data(), chunk.size())) {
+        throw_if_interrupted();
+        std::string_view data(chunk.data(), n);
+        size_t from = 0;
+        for (size_t nl; (nl = data.find('\n', from)) != std::string_view::npos; from = nl + 1) {
+            if (!carry.empty()) {
+                carry.append(data.substr(from, nl - from));
+                one(carry);
+                carry.clear();
+            } else {
+                one(data.substr(from, nl - from));
+            }
+        }
+        carry.append(data.substr(from));
+        after_chunk();
+    }
+    if (!carry.empty())
+        one(carry);
+}
+
+// The reject file of pgrec: raw lines in FILE, "input, line, reason" in FILE.log.
+class line_rejects {
+public:
+    explicit line_rejects(const std::string& path) : m_path(path) {
+        if (path.empty())
+            return;
+        m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        m_log_fd = ::open((path + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (m_fd < 0 || m_log_fd < 0)
+            throw local_error("could not open the reject file \"" + path + "\": " + std::strerror(errno));
+    }
+    ~line_rejects() {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        if (m_log_fd >= 0)
+            ::close(m_log_fd);
+    }
+    line_rejects(const line_rejects&) = delete;
+    line_rejects& operator=(const line_rejects&) = delete;
+    /// Whether there is a reject file to set lines aside in.
+    bool open() const noexcept { return m_fd >= 0; }
+    /// Sets a line aside with its reason.
+    void add(std::string_view line, const std::string& input, uint64_t number, const std::string& why) {
+        std::string raw = std::string(line) + "\n";
+        std::string log = input + "\t" + std::to_string(number) + "\t" + why + "\n";
+        if (::write(m_fd, raw.data(), raw.size()) != static_cast<ssize_t>(raw.size()) ||
+            ::write(m_log_fd, log.data(), log.size()) != static_cast<ssize_t>(log.size()))
+            throw local_error("could not write the reject file \"" + m_path + "\": " + std::strerror(errno));
+    }
+
+private:
+    std::string m_path;
+    int m_fd = -1, m_log_fd = -1;
+};
+
 // The columns pgrec fills in a live table: every column but generated ones,
 // and but serial or identity ones unless with_ids or named in keep.
 std::vector<out_column> live_columns(connection& conn, const std::string& table, bool with_ids,
@@ -690,7 +652,7 @@ private:
     od::parser m_parser;
     std::string m_padded;
     std::unique_ptr<row_writer> m_writer;
-    int m_reject_fd = -1, m_reject_log_fd = -1;
+    std::unique_ptr<line_rejects> m_rejects;
     load_summary m_summary;
 };
 
@@ -736,15 +698,10 @@ void record_loader::setup_columns() {
 }
 
 void record_loader::reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why) {
-    if (m_reject_fd < 0)
+    if (!m_rejects->open())
         throw local_error(input + ":" + std::to_string(number) + ": " + why, {},
                           "nothing of this line was written; --reject-file sets bad lines aside and goes on");
-    std::string raw(line);
-    raw += '\n';
-    std::string log = input + "\t" + std::to_string(number) + "\t" + why + "\n";
-    if (::write(m_reject_fd, raw.data(), raw.size()) != static_cast<ssize_t>(raw.size()) ||
-        ::write(m_reject_log_fd, log.data(), log.size()) != static_cast<ssize_t>(log.size()))
-        throw local_error("could not write the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
+    m_rejects->add(line, input, number, why);
     ++m_summary.rejected;
 }
 
@@ -851,13 +808,8 @@ load_summary record_loader::run() {
     setup_columns();
     if (m_o.list_columns) {
         std::string names;
-        for (const auto& c : m_columns) {
-            std::string q = c.name;
-            bool plain = !q.empty() && !(q[0] >= '0' && q[0] <= '9');
-            for (char ch : q)
-                plain = plain && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
-            names += (names.empty() ? "" : ",") + (plain ? q : "\"" + q + "\"");
-        }
+        for (const auto& c : m_columns)
+            names += (names.empty() ? "" : ",") + quote_identifier_if_needed(c.name);
         output_stream out(m_o.output, 0, false);
         out.write(names + "\n");
         out.close();
@@ -871,55 +823,22 @@ load_summary record_loader::run() {
                  ")\" " + m_o.table);
     }
     check_inputs_readable(inputs);
-    if (!m_o.reject_file.empty()) {
-        m_reject_fd = ::open(m_o.reject_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        m_reject_log_fd = ::open((m_o.reject_file + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (m_reject_fd < 0 || m_reject_log_fd < 0)
-            throw local_error("could not open the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
-    }
+    m_rejects = std::make_unique<line_rejects>(m_o.reject_file);
     output_stream out(m_o.output, m_o.zstd_level, m_o.format == copy_format::binary);
     m_writer = std::make_unique<row_writer>(m_o.format, out);
     progress_meter meter(m_o.show_progress);
     progress_state state;
     try {
         m_writer->begin();
-        std::string chunk(1 << 20, '\0'), carry;
         for (const auto& path : inputs) {
             input_stream in(path);
-            uint64_t number = 0;
-            carry.clear();
-            auto handle = [&](std::string_view line) {
-                ++number;
-                if (!line.empty() && line.back() == '\r')
-                    line.remove_suffix(1);
-                if (line.find_first_not_of(" \t") == std::string_view::npos)
-                    return; // blank lines are allowed
-                convert_line(line, in.name(), number);
-            };
-            while (size_t n = in.read(chunk.data(), chunk.size())) {
-                throw_if_interrupted();
-                std::string_view data(chunk.data(), n);
-                size_t from = 0;
-                while (true) {
-                    size_t nl = data.find('\n', from);
-                    if (nl == std::string_view::npos)
-                        break;
-                    if (!carry.empty()) {
-                        carry.append(data.substr(from, nl - from));
-                        handle(carry);
-                        carry.clear();
-                    } else {
-                        handle(data.substr(from, nl - from));
-                    }
-                    from = nl + 1;
-                }
-                carry.append(data.substr(from));
-                state.rows = m_writer->rows();
-                state.bytes = out.bytes_in();
-                meter.update(state);
-            }
-            if (!carry.empty())
-                handle(carry);
+            for_each_line(
+                in, [&](std::string_view line, uint64_t number) { convert_line(line, in.name(), number); },
+                [&] {
+                    state.rows = m_writer->rows();
+                    state.bytes = out.bytes_in();
+                    meter.update(state);
+                });
             m_summary.input_bytes += in.raw_bytes_read();
         }
         m_writer->finish();
@@ -1211,26 +1130,13 @@ load_summary tree_loader::run() {
     setup();
     std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
     check_inputs_readable(inputs);
-    int reject_fd = -1, log_fd = -1;
-    if (!m_o.reject_file.empty()) {
-        reject_fd = ::open(m_o.reject_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        log_fd = ::open((m_o.reject_file + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (reject_fd < 0 || log_fd < 0)
-            throw local_error("could not open the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
-    }
+    line_rejects rejects(m_o.reject_file);
     output_stream out(m_o.output, m_o.zstd_level, false);
     uint64_t in_block = 0;
     try {
-        std::string chunk(1 << 20, '\0'), carry;
         for (const auto& path : inputs) {
             input_stream in(path);
-            uint64_t number = 0;
-            auto handle = [&](std::string_view line) {
-                ++number;
-                if (!line.empty() && line.back() == '\r')
-                    line.remove_suffix(1);
-                if (line.find_first_not_of(" \t") == std::string_view::npos)
-                    return;
+            auto handle = [&](std::string_view line, uint64_t number) {
                 // A bad record is taken back whole, children and all.
                 std::vector<std::pair<size_t, uint64_t>> marks;
                 for (auto& n : m_nodes)
@@ -1240,14 +1146,10 @@ load_summary tree_loader::run() {
                 } catch (const value_error& e) {
                     for (size_t k = 0; k < m_nodes.size(); ++k)
                         m_nodes[k].writer->rewind(marks[k]);
-                    std::string where = in.name() + ":" + std::to_string(number);
-                    if (reject_fd < 0)
-                        throw local_error(where + ": " + e.message, {},
+                    if (!rejects.open())
+                        throw local_error(in.name() + ":" + std::to_string(number) + ": " + e.message, {},
                                           "nothing of this record (or of its block) was written");
-                    std::string raw = std::string(line) + "\n", log = in.name() + "\t" + std::to_string(number) +
-                                                                      "\t" + e.message + "\n";
-                    (void)!::write(reject_fd, raw.data(), raw.size());
-                    (void)!::write(log_fd, log.data(), log.size());
+                    rejects.add(line, in.name(), number, e.message);
                     ++m_summary.rejected;
                     return;
                 }
@@ -1256,33 +1158,12 @@ load_summary tree_loader::run() {
                     in_block = 0;
                 }
             };
-            while (size_t n = in.read(chunk.data(), chunk.size())) {
-                throw_if_interrupted();
-                std::string_view data(chunk.data(), n);
-                size_t from = 0;
-                for (size_t nl; (nl = data.find('\n', from)) != std::string_view::npos; from = nl + 1) {
-                    if (!carry.empty()) {
-                        carry.append(data.substr(from, nl - from));
-                        handle(carry);
-                        carry.clear();
-                    } else {
-                        handle(data.substr(from, nl - from));
-                    }
-                }
-                carry.append(data.substr(from));
-            }
-            if (!carry.empty())
-                handle(carry);
-            carry.clear();
+            for_each_line(in, handle, [] {});
         }
         emit_block(out);
         out.close();
     } catch (const broken_pipe&) {
         return m_summary;
-    }
-    if (reject_fd >= 0) {
-        ::close(reject_fd);
-        ::close(log_fd);
     }
     m_summary.bytes = out.bytes_in();
     m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -1,6 +1,7 @@
 #include "pgpipe/row_writer.hpp"
 
 #include "pgpipe/error.hpp"
+#include "pgpipe/row_splitter.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -8,8 +9,6 @@
 
 namespace pgpipe {
 namespace {
-
-constexpr char binary_signature[] = "PGCOPY\n\377\r\n";
 
 bool is_textual(pg_type t) {
     return t == pg_type::text || t == pg_type::varchar || t == pg_type::bpchar || t == pg_type::enumeration ||
@@ -29,9 +28,7 @@ double as_double(const value& v) {
 size_t bpchar_padding(const value& v, const column_type& type) {
     if (type.base != pg_type::bpchar || type.length <= 0)
         return 0;
-    size_t chars = 0;
-    for (unsigned char c : v.s)
-        chars += (c & 0xC0) != 0x80;
+    size_t chars = utf8_length(v.s);
     return chars < static_cast<size_t>(type.length) ? static_cast<size_t>(type.length) - chars : 0;
 }
 
@@ -60,9 +57,7 @@ void row_writer::put_be64(uint64_t v) {
 void row_writer::begin() {
     if (m_format != copy_format::binary)
         return;
-    m_buf.append(binary_signature, 11);
-    put_be32(0); // flags: no OIDs
-    put_be32(0); // header extension length
+    m_buf += binary_copy_header(); // signature, no flags, no extension
 }
 
 void row_writer::flush() {

@@ -72,11 +72,8 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     pgpipe::add_general_options(visible);
 
     po::options_description hidden;
-    hidden.add_options()
-        ("table", po::value<std::string>(&cfg.table))
-        ("file", po::value<std::vector<std::string>>(&cfg.inputs));
     po::positional_options_description positional;
-    positional.add("table", 1).add("file", -1);
+    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
 
     pgpipe::program_help help{
         "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...",
@@ -125,12 +122,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
         return pgpipe::usage_error("invalid --toast-compression \"" + *cfg.toast_compression + "\" (lz4 or pglz)");
     if (cfg.retries < 0)
         return pgpipe::usage_error("--retries must be 0 or more");
-    if (on_conflict == "ignore")
-        cfg.on_conflict = pgpipe::conflict_action::ignore;
-    else if (on_conflict == "update")
-        cfg.on_conflict = pgpipe::conflict_action::update;
-    else if (!on_conflict.empty())
-        return pgpipe::usage_error("invalid --on-conflict \"" + on_conflict + "\" (ignore or update)");
+    cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;

@@ -12,7 +12,7 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
     namespace po = pgpipe::po;
     pgpipe::generate_options cfg;
     pgpipe::progress_options out;
-    std::string format = "text", rows = "1000", shard, zstd;
+    std::string rows = "1000", shard;
     bool ddl = false, list_columns = false, list_presets = false;
     std::vector<std::string> positional_args;
 
@@ -33,11 +33,8 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
         ("seed", po::value<uint64_t>(&cfg.seed)->value_name("N"), "random seed (default 1)")
         ("shard", po::value<std::string>(&shard)->value_name("K/N"),
          "emit only shard K of N (contiguous slices of the rows)");
-    visible.add_group("Output format options")
-        ("format,F", po::value<std::string>(&format)->value_name("FORMAT"), "text (default), csv or binary")
-        ("zstd", po::value<std::string>(&zstd)->value_name("LEVEL")->implicit_value("3"),
-         "compress with zstd (level 1-19, default 3)")
-        ("output,o", po::value<std::string>(&cfg.output)->value_name("FILE"), "write to FILE instead of stdout");
+    pgpipe::output_options output;
+    pgpipe::add_output_format_options(visible, output);
     pgpipe::add_connection_options(visible, cfg.connection);
     pgpipe::add_progress_options(visible, out);
     pgpipe::add_general_options(visible);
@@ -90,19 +87,13 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
         return pgpipe::usage_error("--ddl and --list-columns exclude each other");
     cfg.action = ddl ? pgpipe::generate_action::ddl
                      : list_columns ? pgpipe::generate_action::list_columns : pgpipe::generate_action::rows;
-    cfg.format = pgpipe::parse_copy_format(format);
+    cfg.format = pgpipe::parse_copy_format(output.format);
     cfg.rows = pgpipe::parse_count(rows);
     if (!shard.empty())
         std::tie(cfg.shard, cfg.shards) = pgpipe::parse_shard(shard);
-    if (vm.count("zstd")) {
-        try {
-            cfg.zstd_level = std::stoi(zstd);
-        } catch (const std::exception&) {
-            cfg.zstd_level = -1;
-        }
-        if (cfg.zstd_level < 1 || cfg.zstd_level > 19)
-            return pgpipe::usage_error("invalid zstd level \"" + zstd + "\" (1 to 19)");
-    }
+    if (vm.count("zstd"))
+        cfg.zstd_level = pgpipe::parse_zstd_level(output.zstd);
+    cfg.output = output.path;
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;

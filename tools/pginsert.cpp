@@ -34,11 +34,8 @@ pgpipe::exit_status pginsert_main(int argc, char** argv) {
     pgpipe::add_general_options(visible);
 
     po::options_description hidden;
-    hidden.add_options()
-        ("table", po::value<std::string>(&cfg.table))
-        ("file", po::value<std::vector<std::string>>(&cfg.inputs));
     po::positional_options_description positional;
-    positional.add("table", 1).add("file", -1);
+    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
 
     pgpipe::program_help help{
         "pginsert [OPTION]... TABLE [FILE]...",
@@ -63,12 +60,7 @@ pgpipe::exit_status pginsert_main(int argc, char** argv) {
     cfg.batch = pgpipe::parse_count(batch);
     if (cfg.batch == 0)
         return pgpipe::usage_error("--batch must be at least 1");
-    if (on_conflict == "ignore")
-        cfg.on_conflict = pgpipe::conflict_action::ignore;
-    else if (on_conflict == "update")
-        cfg.on_conflict = pgpipe::conflict_action::update;
-    else if (!on_conflict.empty())
-        return pgpipe::usage_error("invalid --on-conflict \"" + on_conflict + "\" (ignore or update)");
+    cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);
     if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
         return pgpipe::usage_error("--conflict-columns needs --on-conflict");
     pgpipe::set_quiet(out.quiet);

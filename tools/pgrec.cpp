@@ -12,7 +12,7 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     namespace po = pgpipe::po;
     pgpipe::record_options cfg;
     pgpipe::progress_options out;
-    std::string format = "text", missing = "null", zstd, block = "1000";
+    std::string missing = "null", block = "1000";
 
     pgpipe::option_set visible;
     visible.add_group("Record options")
@@ -35,21 +35,15 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
         ("id-start", po::value<int64_t>()->value_name("N")
              ->notifier([&](int64_t v) { cfg.id_start = v; }),
          "with --child: count ids from N instead of the sequences");
-    visible.add_group("Output format options")
-        ("format,F", po::value<std::string>(&format)->value_name("FORMAT"), "text (default), csv or binary")
-        ("zstd", po::value<std::string>(&zstd)->value_name("LEVEL")->implicit_value("3"),
-         "compress with zstd (level 1-19, default 3)")
-        ("output,o", po::value<std::string>(&cfg.output)->value_name("FILE"), "write to FILE instead of stdout");
+    pgpipe::output_options output;
+    pgpipe::add_output_format_options(visible, output);
     pgpipe::add_connection_options(visible, cfg.connection);
     pgpipe::add_progress_options(visible, out);
     pgpipe::add_general_options(visible);
 
     po::options_description hidden;
-    hidden.add_options()
-        ("table", po::value<std::string>(&cfg.table))
-        ("file", po::value<std::vector<std::string>>(&cfg.inputs));
     po::positional_options_description positional;
-    positional.add("table", 1).add("file", -1);
+    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
 
     pgpipe::program_help help{
         "pgrec [OPTION]... TABLE [FILE]...",
@@ -75,16 +69,10 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     if (missing != "null" && missing != "error")
         return pgpipe::usage_error("invalid --missing \"" + missing + "\" (null or error)");
     cfg.missing_is_error = missing == "error";
-    cfg.format = pgpipe::parse_copy_format(format);
-    if (vm.count("zstd")) {
-        try {
-            cfg.zstd_level = std::stoi(zstd);
-        } catch (const std::exception&) {
-            cfg.zstd_level = -1;
-        }
-        if (cfg.zstd_level < 1 || cfg.zstd_level > 19)
-            return pgpipe::usage_error("invalid zstd level \"" + zstd + "\" (1 to 19)");
-    }
+    cfg.format = pgpipe::parse_copy_format(output.format);
+    if (vm.count("zstd"))
+        cfg.zstd_level = pgpipe::parse_zstd_level(output.zstd);
+    cfg.output = output.path;
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;

@@ -48,6 +48,18 @@ private:
 void add_connection_options(option_set& options, connection_options& out);
 /// Adds "Output options:" (--progress --no-progress -q --stats).
 void add_progress_options(option_set& options, progress_options& out);
+/// What the output group's flags said (programs that write a COPY stream).
+struct output_options {
+    std::string format = "text"; ///< -F
+    std::string zstd;            ///< --zstd[=LEVEL], when given
+    std::string path;            ///< -o FILE
+};
+/// Adds "Output format options:" (-F, --zstd[=LEVEL], -o).
+void add_output_format_options(option_set& options, output_options& out);
+/// Declares the positionals TABLE [FILE]... into hidden and positional.
+void add_table_and_files(po::options_description& hidden, po::positional_options_description& positional,
+                         std::string& table, std::vector<std::string>& files);
+
 /// Adds --help and --version (the "General options:" group).
 void add_general_options(option_set& options);
 /// Wraps text to width columns, indenting continuation lines by indent.

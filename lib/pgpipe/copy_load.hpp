@@ -13,6 +13,9 @@ namespace pgpipe {
 /// What to do with rows that conflict with existing ones (--on-conflict).
 enum class conflict_action { none, ignore, update };
 
+/// Parses --on-conflict: "ignore" or "update" ("" is none). Throws local_error.
+conflict_action parse_conflict_action(std::string_view text);
+
 /// Everything pgcopy was asked to do.
 struct copy_load_options {
     connection_options connection;        ///< where to load

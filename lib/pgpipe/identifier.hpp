@@ -17,6 +17,11 @@ std::vector<std::string> parse_qualified_name(std::string_view text);
 /// unquoted as parse_qualified_name does. Throws local_error.
 std::vector<std::string> parse_name_list(std::string_view text);
 
+/// Quotes a name the way SQL needs it, without a connection: as it is when it
+/// is a plain lower-case name, else in double quotes (for --ddl and column
+/// lists printed for pgcopy -c).
+std::string quote_identifier_if_needed(std::string_view name);
+
 /// Quotes each part with the connection and joins them with dots.
 std::string quote_qualified_name(const connection& conn, const std::vector<std::string>& parts);
 

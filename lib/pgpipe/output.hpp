@@ -50,6 +50,9 @@ private:
 /// Parses a row count: "1000000", "1e6", "1M", "2.5k", "1G" (decimal
 /// suffixes, as row counts are usually quoted). Throws local_error.
 uint64_t parse_count(std::string_view text);
+/// Parses a zstd level for --zstd (1 to 19). Throws local_error.
+int parse_zstd_level(std::string_view text);
+
 /// Parses a size in bytes: "65536", "64k", "16M", "1G" (binary suffixes:
 /// KiB, MiB, GiB, as buffer sizes are). Throws local_error.
 uint64_t parse_size(std::string_view text);

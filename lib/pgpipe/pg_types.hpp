@@ -40,9 +40,20 @@ const char* type_sql_name(pg_type type);
 int32_t days_from_civil(int64_t year, unsigned month, unsigned day);
 /// The civil date of a day count since 2000-01-01.
 void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day);
-/// Parses "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]" (or with a T) into microseconds
-/// since 2000-01-01 00:00 UTC.
+/// Parses "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|±HH[:MM]]" (or with a T) into
+/// microseconds since 2000-01-01 00:00 UTC (an offset applied).
 std::optional<int64_t> parse_timestamp_us(std::string_view text);
+/// Reads YYYY-MM-DD (a real calendar day) at the start of text into days
+/// since 2000-01-01; pos is set past it.
+bool parse_date_prefix(std::string_view text, size_t& pos, int64_t& days);
+/// Reads HH:MM[:SS[.f…]] at pos into microseconds of the day (rounded to
+/// microseconds as the server does); moves pos past it.
+bool parse_time_of_day(std::string_view text, size_t& pos, int64_t& us);
+/// Parses an ISO 8601 / PostgreSQL timestamp: us is the local clock reading,
+/// offset_seconds the offset when one is given (Z is 0).
+bool parse_iso_timestamp(std::string_view text, int64_t& us, std::optional<int64_t>& offset_seconds);
+/// Characters (not bytes) of UTF-8 text.
+size_t utf8_length(std::string_view text);
 
 /// Writes n in decimal; returns the end. Needs 20 bytes.
 char* format_int(char* out, int64_t n);
