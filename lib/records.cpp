@@ -1106,6 +1106,7 @@ void tree_loader::convert(int index, std::string_view json, std::optional<int64_
 void tree_loader::emit_block(output_stream& out) {
     // Parents before children: the nodes are in the order of their --child.
     for (auto& n : m_nodes) {
+        n.writer->flush();
         if (!n.block_rows.empty()) {
             std::string cols;
             for (size_t k = 0; k < n.columns.size(); ++k)

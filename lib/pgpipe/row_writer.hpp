@@ -43,12 +43,19 @@ public:
     /// block); memory is appended to and never flushed elsewhere.
     row_writer(copy_format format, std::string& memory);
     /// The end of what was written so far, to rewind to (memory mode).
-    std::pair<size_t, uint64_t> mark() const noexcept { return {m_memory->size(), m_rows}; }
+    std::pair<size_t, uint64_t> mark() const noexcept { return {m_memory->size() + m_buf.size(), m_rows}; }
     /// Takes back everything written after mark (memory mode).
     void rewind(std::pair<size_t, uint64_t> to) {
-        m_memory->resize(to.first);
+        if (to.first >= m_memory->size()) {
+            m_buf.resize(to.first - m_memory->size());
+        } else {
+            m_memory->resize(to.first);
+            m_buf.clear();
+        }
         m_rows = to.second;
     }
+    /// Hands the rows written so far to the output (or the memory).
+    void flush();
     /// Writes the binary header (nothing for text and CSV).
     void begin();
     /// Starts a row of nfields fields.
@@ -62,7 +69,7 @@ public:
         if (m_format != copy_format::binary)
             m_buf += '\n';
         ++m_rows;
-        if (m_buf.size() >= flush_threshold || m_memory)
+        if (m_buf.size() >= flush_threshold)
             flush();
     }
     /// Encodes v as a value of type into the next field.
@@ -84,7 +91,6 @@ public:
 
 private:
     static constexpr size_t flush_threshold = 1 << 20;
-    void flush();
     void separator() {
         if (!m_first_field)
             m_buf += m_delimiter;
