@@ -31,7 +31,7 @@ sandbox_dir=""
 cleanup() {
   [ -n "$sandbox_dir" ] && pgsandbox -q stop "$sandbox_dir" >/dev/null 2>&1
   # A test that started its own cluster and died leaves it behind: stop it too.
-  for marker in "$scratch"/*/*/.pgsandbox; do
+  for marker in "$scratch"/*/*/.pgsandbox "$scratch"/*/*/*/.pgsandbox; do
     [ -e "$marker" ] && pgsandbox -q stop "$(dirname "$marker")" >/dev/null 2>&1
   done
   rm -rf "$scratch"
