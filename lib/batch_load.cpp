@@ -1,5 +1,7 @@
-// pgcopy's batched load: batches cut at row boundaries, each in its own
-// transaction with its progress; bad rows rejected; resume and retries.
+// pgcopy's batched load: one reader cuts the input into batches at row
+// boundaries and deals them to --jobs connections (one by default), each
+// batch in its own transaction with its progress; bad rows rejected; resume
+// and retries.
 #include "pgpipe/copy_load.hpp"
 
 #include "pgpipe/copy_in.hpp"
@@ -15,8 +17,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <fcntl.h>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -26,6 +33,7 @@ namespace {
 
 constexpr size_t read_chunk = 1 << 20;
 constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
+constexpr int deadlock_retries = 8;                // parallel upserts may deadlock each other
 
 // The rows of one batch: bytes of whole rows, and where each row starts.
 struct batch {
@@ -34,7 +42,9 @@ struct batch {
     size_t input_index = 0;
     uint64_t first_line = 1;    // line number of row 0 in its input (1-based, the header counts)
     uint64_t first_offset = 0;  // byte offset of bytes[0] in its (decompressed) input
+    std::string header;         // the input's binary file header or CSV header line
     uint64_t size() const { return starts.back() - starts.front(); }
+    uint64_t end_offset() const { return first_offset + starts.back(); }
     // Physical line of row k: rows may hold newlines (CSV quotes, escaped
     // text newlines), and editors count those. Remembers the last answer,
     // since rejects come mostly in order.
@@ -63,6 +73,12 @@ struct position {
     uint64_t line = 1;
 };
 
+// Bytes [start, end) of an input that an earlier run of --jobs committed.
+struct committed_range {
+    size_t input_index;
+    uint64_t start, end;
+};
+
 struct reject {
     std::string raw;
     std::string log_line;
@@ -74,6 +90,50 @@ std::string trimmed_line(std::string text) {
             c = ' ';
     return text;
 }
+
+// Thrown into the reader when a job has failed: the job's own error is the one reported.
+struct load_stopped {};
+
+class batch_loader;
+
+// One connection loading whole batches: a COPY per batch (or per range,
+// around rejected rows), committed together with the load's progress.
+class batch_job {
+public:
+    batch_job(batch_loader& loader, unsigned index);
+
+    void connect();
+    void prepare_statements();
+    void commit_batch(batch& b); // with --retries
+    connection& conn() { return *m_conn; }
+    uint64_t rows_committed = 0; // by this job, for progress and --stats
+
+private:
+    void attempt_batch(batch& b);
+    uint64_t load_range(batch& b, size_t a, size_t z);
+    struct range_result {
+        bool ok = false;
+        uint64_t rows = 0;
+        std::optional<server_error> failure;
+    };
+    range_result copy_range(batch& b, size_t a, size_t z);
+    void reject_row(batch& b, size_t k, const server_error* why);
+    void check_reject_limit(bool at_batch_end, const batch& b);
+    void write_rejects(const batch& b);
+    void save_progress(const batch& b, const position& after);
+    bool recover_after_lost_connection(batch& b, const server_error& e, int& attempt);
+
+    batch_loader& m_loader;
+    unsigned m_index;
+    std::optional<connection> m_conn;
+    std::string m_copy_target_sql, m_copy_stage_sql, m_insert_sql;
+    std::vector<reject> m_pending_rejects;
+    uint64_t m_batch_loaded = 0;
+    // Held from writing a batch's rejects to its COMMIT, and through the
+    // recovery when the connection is lost in between: the reject files'
+    // recorded sizes then always match what committed.
+    std::unique_lock<std::mutex> m_commit_lock;
+};
 
 class batch_loader {
 public:
@@ -90,58 +150,75 @@ public:
     load_summary run();
 
 private:
-    // --- setup
-    void validate();
-    void connect();
-    void prepare_statements();
-    void open_rejects();
-    position read_progress(bool& finished);
+    friend class batch_job;
 
-    // --- loading
-    void load_input(size_t index, const position& from);
-    void check_csv_header(const std::string& input) const;
-    std::vector<std::string> m_column_names; // unquoted, for the CSV header check
+    // --- setup (before the jobs start)
+    void validate();
+    void read_columns(connection& c);
+    void open_rejects();
+    position read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges); // under m_mutex once jobs run
+    void truncate_rejects();
+
+    // --- reading and dealing out batches
+    void load_input(size_t index);
+    void check_csv_header(const std::string& input, const std::string& header) const;
     void cut_batches(batch& b, bool at_end);
-    void commit_batch(batch& b);
-    void attempt_batch(batch& b);
-    uint64_t load_range(batch& b, size_t a, size_t z);
-    struct range_result {
-        bool ok = false;
-        uint64_t rows = 0;
-        std::optional<server_error> failure;
-    };
-    range_result copy_range(batch& b, size_t a, size_t z);
-    void reject_row(batch& b, size_t k, const server_error* why);
-    void check_reject_limit(bool at_batch_end, const batch& b);
-    void write_rejects();
-    void save_progress(const position& after);
-    [[noreturn]] void stop_for_rejects(const batch& b);
+    void dispatch(batch&& b);
+    void run_job(batch_job& job);
+    void wait_for_jobs();
+    bool is_committed(size_t input_index, uint64_t start, uint64_t end) const;
+    std::string committed_so_far() const;
+
     std::string where(const batch& b, size_t k) const {
         return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));
     }
     std::string input_name(size_t index) const { return m_inputs[index] == "-" ? "stdin" : m_inputs[index]; }
+    std::string inputs_text() const {
+        std::string inputs;
+        for (const auto& in : m_inputs)
+            inputs += (inputs.empty() ? "" : "\n") + in;
+        return inputs;
+    }
 
+    // Fixed once the jobs start.
     const copy_load_options& m_o;
     std::vector<std::string> m_inputs;
     uint64_t m_batch_bytes, m_batch_rows;
-    std::optional<connection> m_conn;
-    std::string m_table_sql, m_columns_sql, m_copy_target_sql, m_copy_stage_sql, m_insert_sql;
+    std::string m_table_sql, m_columns_sql, m_column_list_sql; // quoted
+    std::vector<std::string> m_column_names; // unquoted, for the CSV header check
+    std::vector<std::string> m_load_columns; // quoted, for upserts: the columns loaded
     std::string m_key;
     bool m_implicit_key = false;
-    position m_committed;
-    std::string m_binary_header;
-    std::string m_csv_header;
-    load_summary m_summary;
-    uint64_t m_rows_sent = 0;         // rows seen in committed batches (loaded + rejected + conflicts)
-    uint64_t m_batch_loaded = 0, m_batch_seen = 0;
-    std::vector<reject> m_pending_rejects;
+    bool m_parallel = false; // more than one job: batches commit out of order
+    position m_resume_from;  // an earlier run's committed prefix
+    std::vector<committed_range> m_resume_ranges; // and its --jobs batches past it
+    std::vector<std::unique_ptr<batch_job>> m_jobs;
     int m_reject_fd = -1, m_log_fd = -1;
-    uint64_t m_reject_size = 0, m_log_size = 0; // committed sizes
     progress_meter m_meter{false};
-    progress_state m_state;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+
+    // Shared by the reader and the jobs: under m_mutex.
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<batch> m_queue;
+    std::vector<batch> m_spare; // loaded batches, kept for their buffers: no fresh pages per batch
+    unsigned m_outstanding = 0; // batches queued or being loaded
+    bool m_closed = false;      // no more batches will come
+    bool m_stopping = false;    // take no more batches
+    bool m_dispatched = false;  // a batch went out (--truncate waits for the first to commit)
+    std::exception_ptr m_failure; // the first job's error
+    position m_committed;       // the end of the last committed batch (in input order with one job)
+    load_summary m_summary;
+    uint64_t m_rows_sent = 0;   // rows seen in committed batches (loaded + rejected + conflicts)
+    uint64_t m_reject_size = 0, m_log_size = 0; // committed sizes of the reject files
+    progress_state m_state;
     bool m_truncate_pending = false; // --truncate goes into the first batch's transaction
 };
+
+// ---------------------------------------------------------------- setup
+
+batch_job::batch_job(batch_loader& loader, unsigned index)
+    : m_loader(loader), m_index(index), m_commit_lock(loader.m_mutex, std::defer_lock) {}
 
 void batch_loader::validate() {
     validate_copy_format(m_o.format);
@@ -151,6 +228,9 @@ void batch_loader::validate() {
     if (m_o.single_transaction && (!m_o.resume_key.empty() || m_o.retries > 0))
         throw local_error("--single-transaction cannot be used with --resume-key or --retries", {},
                           "with one transaction nothing is committed before the end, so there is nothing to resume");
+    if (m_o.single_transaction && m_o.jobs > 1)
+        throw local_error("--single-transaction cannot be used with --jobs", {},
+                          "one transaction is one connection");
     if (m_o.truncate && (!m_o.resume_key.empty() || m_o.retries > 0))
         throw local_error("--truncate cannot be used with --resume-key or --retries",
                           "a resumed load would empty the table of what the first run committed");
@@ -169,13 +249,8 @@ void batch_loader::validate() {
     check_inputs_readable(m_inputs);
 }
 
-void batch_loader::connect() {
-    m_conn.emplace(connection::open(m_o.connection));
-    apply_session_settings(*m_conn, m_o);
-}
-
-void batch_loader::prepare_statements() {
-    connection& c = *m_conn;
+// The quoted table and column list, and the unquoted names a CSV header must match.
+void batch_loader::read_columns(connection& c) {
     m_table_sql = quote_qualified_name(c, parse_qualified_name(m_o.table));
     std::vector<std::string> columns;
     if (m_o.columns) {
@@ -187,12 +262,6 @@ void batch_loader::prepare_statements() {
             m_columns_sql += (k ? ", " : "") + columns[k];
         m_columns_sql += ")";
     }
-    // The header is ours to strip (each batch is its own COPY), so HEADER
-    // never goes to the server.
-    copy_format_options format = m_o.format;
-    format.header = false;
-    std::string options = copy_options_sql(c, format, false);
-    m_copy_target_sql = "COPY " + m_table_sql + m_columns_sql + " FROM STDIN " + options;
     if (!m_o.columns && m_o.format.header) {
         result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + c.quote_literal(m_table_sql) +
                                "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
@@ -201,34 +270,54 @@ void batch_loader::prepare_statements() {
     }
     if (m_o.on_conflict == conflict_action::none)
         return;
-
-    // Upserts: each batch goes into a temporary table first.
     if (columns.empty())
         columns = insertable_columns(c, m_table_sql); // generated columns are not loaded
-    std::string list;
     for (size_t k = 0; k < columns.size(); ++k)
-        list += (k ? ", " : "") + columns[k];
+        m_column_list_sql += (k ? ", " : "") + columns[k];
+    m_load_columns = std::move(columns);
+}
+
+void batch_job::connect() {
+    m_conn.emplace(connection::open(m_loader.m_o.connection));
+    apply_session_settings(*m_conn, m_loader.m_o);
+}
+
+void batch_job::prepare_statements() {
+    connection& c = *m_conn;
+    const copy_load_options& o = m_loader.m_o;
+    // The header is ours to strip (each batch is its own COPY), so HEADER
+    // never goes to the server.
+    copy_format_options format = o.format;
+    format.header = false;
+    std::string options = copy_options_sql(c, format, false);
+    m_copy_target_sql = "COPY " + m_loader.m_table_sql + m_loader.m_columns_sql + " FROM STDIN " + options;
+    if (o.on_conflict == conflict_action::none)
+        return;
+
+    // Upserts: each batch goes into a temporary table first (one per
+    // connection, so jobs do not meet there).
+    const std::string& list = m_loader.m_column_list_sql;
     // Only the loaded columns, with their types and nothing else: no NOT
     // NULL for a column the target fills itself, and no default, so that a
     // column left out gets its default once, from the target.
-    c.exec("CREATE TEMP TABLE pgcopy_stage ON COMMIT DELETE ROWS AS SELECT " + list + " FROM " + m_table_sql +
-           " WITH NO DATA");
+    c.exec("CREATE TEMP TABLE pgcopy_stage ON COMMIT DELETE ROWS AS SELECT " + list + " FROM " +
+           m_loader.m_table_sql + " WITH NO DATA");
     m_copy_stage_sql = "COPY pgcopy_stage (" + list + ") FROM STDIN " + options;
-    m_insert_sql = "INSERT INTO " + m_table_sql + " (" + list + ") SELECT " + list + " FROM pgcopy_stage" +
-                   on_conflict_clause(c, m_table_sql, columns, m_o.on_conflict == conflict_action::update,
-                                      m_o.conflict_columns);
+    m_insert_sql = "INSERT INTO " + m_loader.m_table_sql + " (" + list + ") SELECT " + list + " FROM pgcopy_stage" +
+                   on_conflict_clause(c, m_loader.m_table_sql, m_loader.m_load_columns, o.on_conflict == conflict_action::update,
+                                      o.conflict_columns);
 }
 
 // The header line must name the columns being loaded, in order, as the
 // server's HEADER MATCH would check them.
-void batch_loader::check_csv_header(const std::string& input) const {
+void batch_loader::check_csv_header(const std::string& input, const std::string& header) const {
     if (m_o.format.format != copy_format::csv || m_column_names.empty())
         return;
     const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : ',';
     const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
     std::vector<std::string> fields(1);
     bool quoted = false;
-    std::string_view line = m_csv_header;
+    std::string_view line = header;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
         line.remove_suffix(1);
     for (size_t k = 0; k < line.size(); ++k) {
@@ -276,37 +365,49 @@ void batch_loader::open_rejects() {
     ::lseek(m_log_fd, 0, SEEK_END);
 }
 
-position batch_loader::read_progress(bool& finished) {
+// Back to the committed sizes: rejects of a batch that did not commit go.
+void batch_loader::truncate_rejects() {
+    if (m_reject_fd < 0)
+        return;
+    (void)!::ftruncate(m_reject_fd, static_cast<off_t>(m_reject_size));
+    (void)!::ftruncate(m_log_fd, static_cast<off_t>(m_log_size));
+    ::lseek(m_reject_fd, 0, SEEK_END);
+    ::lseek(m_log_fd, 0, SEEK_END);
+}
+
+position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges_out) {
     finished = false;
     position p;
     if (m_key.empty())
         return p;
-    connection& c = *m_conn;
     // Created on first use only: a role that may write the table need not
     // be allowed to create schemas. Quietly: "already exists" is noise.
-    result_ptr exists = c.query("SELECT to_regclass('pgpipe.load_progress') IS NOT NULL");
+    result_ptr exists = c.query("SELECT to_regclass('pgpipe.load_progress') IS NOT NULL,"
+                                " to_regclass('pgpipe.load_batches') IS NOT NULL");
     bool have_table = std::string(PQgetvalue(exists.get(), 0, 0)) == "t";
-    c.exec("SET client_min_messages = warning");
-    if (!have_table)
+    bool have_batches = std::string(PQgetvalue(exists.get(), 0, 1)) == "t";
+    if (!have_table || !have_batches) {
+        c.exec("SET client_min_messages = warning");
         c.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
-    if (!have_table)
         c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_progress ("
-           " key text PRIMARY KEY, target text NOT NULL, inputs text NOT NULL,"
-           " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
-           " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
-           " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
-           " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
-    c.exec("RESET client_min_messages");
+               " key text PRIMARY KEY, target text NOT NULL, inputs text NOT NULL,"
+               " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
+               " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
+               " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
+               " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+        // The batches --jobs committed out of order, past input_offset.
+        c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
+               " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
+               " end_offset bigint NOT NULL, PRIMARY KEY (key, input_index, start_offset))");
+        c.exec("RESET client_min_messages");
+    }
     result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
                            " rows_seen, reject_bytes, reject_log_bytes, batches, finished"
                            " FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
     if (PQntuples(r.get()) == 0)
         return p;
     auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
-    std::string inputs;
-    for (const auto& in : m_inputs)
-        inputs += (inputs.empty() ? "" : "\n") + in;
-    if (v(0) != m_o.table || v(1) != inputs)
+    if (v(0) != m_o.table || v(1) != inputs_text())
         throw local_error("resume key \"" + m_key + "\" belongs to another load (of " + v(0) + " from " +
                               trimmed_line(v(1)) + ")",
                           {}, "use a new key for a new load");
@@ -320,46 +421,75 @@ position batch_loader::read_progress(bool& finished) {
     m_log_size = std::stoull(v(9));
     m_summary.batches = std::stoull(v(10));
     finished = v(11) == "t";
+    if (!ranges_out)
+        return p;
+    result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset FROM pgpipe.load_batches WHERE key = " +
+                                c.quote_literal(m_key) + " ORDER BY input_index, start_offset");
+    for (int k = 0; k < PQntuples(ranges.get()); ++k)
+        ranges_out->push_back({std::stoul(PQgetvalue(ranges.get(), k, 0)),
+                                   std::stoull(PQgetvalue(ranges.get(), k, 1)),
+                                   std::stoull(PQgetvalue(ranges.get(), k, 2))});
     return p;
 }
 
-void batch_loader::save_progress(const position& after) {
-    if (m_key.empty())
+// Whether bytes [start, end) of an input were committed by an earlier run.
+bool batch_loader::is_committed(size_t input_index, uint64_t start, uint64_t end) const {
+    if (input_index < m_resume_from.input_index ||
+        (input_index == m_resume_from.input_index && end <= m_resume_from.offset))
+        return true;
+    auto after = std::upper_bound(m_resume_ranges.begin(), m_resume_ranges.end(), std::pair(input_index, start),
+                                  [](const std::pair<size_t, uint64_t>& key, const committed_range& r) {
+                                      return key < std::pair(r.input_index, r.start);
+                                  });
+    if (after == m_resume_ranges.begin())
+        return false;
+    const committed_range& r = *std::prev(after);
+    return r.input_index == input_index && r.start <= start && end <= r.end;
+}
+
+// ---------------------------------------------------------------- one batch in one job
+
+void batch_job::save_progress(const batch& b, const position& after) {
+    batch_loader& l = m_loader;
+    if (l.m_key.empty())
         return;
     connection& c = *m_conn;
-    std::string inputs;
-    for (const auto& in : m_inputs)
-        inputs += (inputs.empty() ? "" : "\n") + in;
     auto n = [](uint64_t v) { return std::to_string(v); };
+    // One job: the committed prefix moves with each batch. Several: each
+    // batch records its own range, and the prefix stays where it was.
+    const position& prefix = l.m_parallel ? l.m_resume_from : after;
+    if (l.m_parallel)
+        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset) VALUES (" +
+               c.quote_literal(l.m_key) + ", " + n(b.input_index) + ", " + n(b.first_offset + b.starts[0]) + ", " +
+               n(b.end_offset()) + ")");
     c.exec("INSERT INTO pgpipe.load_progress AS p (key, target, inputs, input_index, input_offset, input_line,"
            " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished) VALUES (" +
-           c.quote_literal(m_key) + ", " + c.quote_literal(m_o.table) + ", " + c.quote_literal(inputs) + ", " +
-           n(after.input_index) + ", " + n(after.offset) + ", " + n(after.line) + ", " +
-           n(m_summary.rows + m_batch_loaded) + ", " + n(m_summary.rejected + m_pending_rejects.size()) + ", " +
-           n(m_rows_sent + m_batch_seen) + ", " + n(m_reject_size) + ", " + n(m_log_size) + ", " +
-           n(m_summary.batches + 1) + ", false) ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index,"
+           c.quote_literal(l.m_key) + ", " + c.quote_literal(l.m_o.table) + ", " + c.quote_literal(l.inputs_text()) +
+           ", " + n(prefix.input_index) + ", " + n(prefix.offset) + ", " + n(prefix.line) + ", " +
+           n(l.m_summary.rows + m_batch_loaded) + ", " + n(l.m_summary.rejected + m_pending_rejects.size()) + ", " +
+           n(l.m_rows_sent + b.rows()) + ", " + n(l.m_reject_size) + ", " + n(l.m_log_size) + ", " +
+           n(l.m_summary.batches + 1) + ", false) ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index,"
            " input_offset = EXCLUDED.input_offset, input_line = EXCLUDED.input_line,"
            " rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected,"
            " rows_seen = EXCLUDED.rows_seen, reject_bytes = EXCLUDED.reject_bytes,"
            " reject_log_bytes = EXCLUDED.reject_log_bytes, batches = EXCLUDED.batches, updated_at = now()");
 }
 
-// --- one range of rows: a COPY (and, for upserts, the INSERT from the stage)
-
-batch_loader::range_result batch_loader::copy_range(batch& b, size_t a, size_t z) {
+batch_job::range_result batch_job::copy_range(batch& b, size_t a, size_t z) {
     range_result out;
     connection& c = *m_conn;
+    const bool binary = m_loader.m_o.format.format == copy_format::binary;
     try {
         copy_in_session session(c, m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
-        if (m_o.format.format == copy_format::binary)
-            session.put(m_binary_header.data(), m_binary_header.size());
+        if (binary)
+            session.put(b.header.data(), b.header.size());
         size_t from = b.starts[a], to = b.starts[z];
         while (from < to) {
             size_t n = std::min<size_t>(to - from, read_chunk);
             session.put(b.bytes.data() + from, n);
             from += n;
         }
-        if (m_o.format.format == copy_format::binary) {
+        if (binary) {
             std::string trailer = binary_copy_trailer();
             session.put(trailer.data(), trailer.size());
         }
@@ -380,12 +510,14 @@ batch_loader::range_result batch_loader::copy_range(batch& b, size_t a, size_t z
     return out;
 }
 
+bool is_deadlock(const server_error& e) { return e.sqlstate() == "40P01" || e.sqlstate() == "40001"; }
+
 // Loads rows [a, z) of the batch inside the open transaction, rejecting the
 // rows the server refuses: by the line its CONTEXT names, or, where it names
 // none (deferred checks, the upsert), by halving the range.
-uint64_t batch_loader::load_range(batch& b, size_t a, size_t z) {
+uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
     connection& c = *m_conn;
-    const bool rejecting = m_reject_fd >= 0;
+    const bool rejecting = m_loader.m_reject_fd >= 0;
     uint64_t loaded = 0;
     while (a < z) {
         throw_if_interrupted();
@@ -399,10 +531,14 @@ uint64_t batch_loader::load_range(batch& b, size_t a, size_t z) {
         }
         const server_error& e = *r.failure;
         std::optional<uint64_t> line = copy_context_line(e.context());
-        if (!rejecting) {
+        if (!rejecting || is_deadlock(e)) {
             // No reject file: the batch fails as a whole, naming the row.
+            // (A deadlock between jobs is the batch's, never a row's.)
+            if (is_deadlock(e))
+                throw e;
             error annotated(e.status(),
-                            (line && *line <= z - a ? where(b, a + *line - 1) + ": " : std::string()) + e.what(),
+                            (line && *line <= z - a ? m_loader.where(b, a + *line - 1) + ": " : std::string()) +
+                                e.what(),
                             e.detail(), e.hint());
             annotated.set_context(e.context());
             throw annotated;
@@ -438,51 +574,51 @@ uint64_t batch_loader::load_range(batch& b, size_t a, size_t z) {
     return loaded;
 }
 
-void batch_loader::reject_row(batch& b, size_t k, const server_error* why) {
+void batch_job::reject_row(batch& b, size_t k, const server_error* why) {
     reject r;
     std::string_view raw = b.row(k);
     r.raw.assign(raw);
     auto field = [](const std::string& text) { return trimmed_line(text); };
-    r.log_line = input_name(b.input_index) + "\t" + std::to_string(b.line_of(k)) + "\t" +
+    r.log_line = m_loader.input_name(b.input_index) + "\t" + std::to_string(b.line_of(k)) + "\t" +
                  std::to_string(b.first_offset + b.starts[k]) + "\t" + (why ? why->sqlstate() : "") + "\t" +
                  (why ? field(why->what()) : "") + "\t" + (why ? field(why->detail()) : "") + "\n";
     m_pending_rejects.push_back(std::move(r));
     check_reject_limit(false, b);
 }
 
-void batch_loader::check_reject_limit(bool at_batch_end, const batch& b) {
-    if (!m_o.max_rejects)
+// Called with the commit lock held at a batch's end, without it per row.
+void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
+    const copy_load_options& o = m_loader.m_o;
+    if (!o.max_rejects)
         return;
-    uint64_t rejected = m_summary.rejected + m_pending_rejects.size();
-    if (!m_o.max_rejects_percent) {
-        if (static_cast<double>(rejected) > *m_o.max_rejects)
-            stop_for_rejects(b);
+    std::unique_lock<std::mutex> lock(m_loader.m_mutex, std::defer_lock);
+    if (!at_batch_end)
+        lock.lock();
+    const load_summary& s = m_loader.m_summary;
+    uint64_t rejected = s.rejected + m_pending_rejects.size();
+    bool over = false;
+    if (!o.max_rejects_percent) {
+        over = static_cast<double>(rejected) > *o.max_rejects;
+    } else if (at_batch_end) {
+        // A percentage is judged on whole batches: one bad row early on is
+        // not 100% of the load.
+        uint64_t seen = m_loader.m_rows_sent + b.rows();
+        over = seen && static_cast<double>(rejected) * 100.0 > *o.max_rejects * static_cast<double>(seen);
+    }
+    if (!over)
         return;
-    }
-    // A percentage is judged on whole batches: one bad row early on is not
-    // 100% of the load.
-    if (at_batch_end) {
-        uint64_t seen = m_rows_sent + b.rows();
-        if (seen && static_cast<double>(rejected) * 100.0 > *m_o.max_rejects * static_cast<double>(seen))
-            stop_for_rejects(b);
-    }
-}
-
-void batch_loader::stop_for_rejects(const batch& b) {
-    uint64_t rejected = m_summary.rejected + m_pending_rejects.size();
-    std::string limit = m_o.max_rejects_percent ? std::to_string(static_cast<int>(*m_o.max_rejects)) + "%"
-                                                : std::to_string(static_cast<uint64_t>(*m_o.max_rejects));
+    std::string limit = o.max_rejects_percent ? std::to_string(static_cast<int>(*o.max_rejects)) + "%"
+                                              : std::to_string(static_cast<uint64_t>(*o.max_rejects));
     throw error(exit_status::rows_rejected,
                 "stopped: " + std::to_string(rejected) + " rows rejected, more than --max-rejects " + limit,
-                format_count(m_summary.rows) + " rows were committed in " + format_count(m_summary.batches) +
-                    " batches, up to " + input_name(m_committed.input_index) + ":" +
-                    std::to_string(m_committed.line - 1) + " (byte offset " + std::to_string(m_committed.offset) +
-                    "); the batch from line " + std::to_string(b.first_line) + " was rolled back",
-                "see " + m_o.reject_file + ".log for the rejected rows");
+                m_loader.committed_so_far() + "; the batch from " + m_loader.where(b, 0) + " was rolled back",
+                "see " + o.reject_file + ".log for the rejected rows");
 }
 
-void batch_loader::write_rejects() {
-    if (m_reject_fd < 0)
+// Called with the commit lock held.
+void batch_job::write_rejects(const batch& b) {
+    batch_loader& l = m_loader;
+    if (l.m_reject_fd < 0)
         return;
     auto write_all = [](int fd, const std::string& text, const std::string& name) {
         const char* p = text.data();
@@ -501,121 +637,237 @@ void batch_loader::write_rejects() {
     std::string rows, logs;
     // The reject file is a loadable stream: CSV keeps its header, binary its
     // header (the trailer goes on at the end of the load).
-    if (m_reject_size == 0 && !m_pending_rejects.empty()) {
-        if (m_o.format.format == copy_format::binary)
-            rows += m_binary_header;
-        else if (m_o.format.header)
-            rows += m_csv_header;
-    }
-    if (m_log_size == 0 && !m_pending_rejects.empty())
+    if (l.m_reject_size == 0 && !m_pending_rejects.empty() &&
+        (l.m_o.format.format == copy_format::binary || l.m_o.format.header))
+        rows += b.header;
+    if (l.m_log_size == 0 && !m_pending_rejects.empty())
         logs += "input\tline\tbyte_offset\tsqlstate\tmessage\tdetail\n";
     for (const auto& r : m_pending_rejects) {
         rows += r.raw;
         logs += r.log_line;
     }
-    write_all(m_reject_fd, rows, m_o.reject_file);
-    write_all(m_log_fd, logs, m_o.reject_file + ".log");
+    write_all(l.m_reject_fd, rows, l.m_o.reject_file);
+    write_all(l.m_log_fd, logs, l.m_o.reject_file + ".log");
     // On disk before the batch commits, so a committed batch never lacks its rejects.
-    ::fdatasync(m_reject_fd);
-    ::fdatasync(m_log_fd);
-    m_reject_size += rows.size();
-    m_log_size += logs.size();
+    ::fdatasync(l.m_reject_fd);
+    ::fdatasync(l.m_log_fd);
+    l.m_reject_size += rows.size();
+    l.m_log_size += logs.size();
 }
 
-void batch_loader::attempt_batch(batch& b) {
+void batch_job::attempt_batch(batch& b) {
+    batch_loader& l = m_loader;
+    const copy_load_options& o = l.m_o;
     connection& c = *m_conn;
     m_pending_rejects.clear();
     m_batch_loaded = 0;
-    m_batch_seen = b.rows();
-    const uint64_t reject_size = m_reject_size, log_size = m_log_size;
+    uint64_t reject_size = 0, log_size = 0;
     try {
-        if (m_o.single_transaction)
+        if (o.single_transaction)
             c.exec("SAVEPOINT pgcopy_batch");
         else
             c.exec("BEGIN");
-        if (m_truncate_pending)
-            c.exec("TRUNCATE " + m_table_sql);
-        if (m_reject_fd >= 0)
+        bool truncate;
+        {
+            std::lock_guard<std::mutex> lock(l.m_mutex);
+            truncate = l.m_truncate_pending; // only the first batch sees it: the reader waits for it
+        }
+        if (truncate)
+            c.exec("TRUNCATE " + l.m_table_sql);
+        if (l.m_reject_fd >= 0)
             c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
         m_batch_loaded = load_range(b, 0, b.rows());
+
+        m_commit_lock.lock();
+        reject_size = l.m_reject_size;
+        log_size = l.m_log_size;
         check_reject_limit(true, b);
-        write_rejects();
-        position after{b.input_index, b.first_offset + b.starts.back(), b.line_of(b.rows())};
-        save_progress(after);
-        c.exec(m_o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
-        m_committed = after;
-        m_truncate_pending = false;
+        write_rejects(b);
+        position after{b.input_index, b.end_offset(), b.line_of(b.rows())};
+        save_progress(b, after);
+        c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
+        l.m_committed = after;
+        l.m_truncate_pending = false;
+        l.m_summary.rows += m_batch_loaded;
+        l.m_summary.bytes += b.size();
+        l.m_summary.rejected += m_pending_rejects.size();
+        l.m_rows_sent += b.rows();
+        l.m_summary.batches += 1;
+        rows_committed += m_batch_loaded;
+        l.m_state.rows = l.m_summary.rows;
+        if (l.m_parallel)
+            l.m_state.job_rows[m_index] = rows_committed;
+        m_commit_lock.unlock();
     } catch (const std::exception& failure) {
         // Rejects written for a batch that did not commit are taken back;
         // after a lost connection, whether it committed is read back first
-        // (commit_batch), so they wait.
+        // (commit_batch), with the lock still held.
         const auto* lost = dynamic_cast<const server_error*>(&failure);
-        if (m_reject_fd >= 0 && m_reject_size != reject_size && !(lost && lost->connection_lost())) {
-            (void)!::ftruncate(m_reject_fd, static_cast<off_t>(reject_size));
-            (void)!::ftruncate(m_log_fd, static_cast<off_t>(log_size));
-            ::lseek(m_reject_fd, 0, SEEK_END);
-            ::lseek(m_log_fd, 0, SEEK_END);
-            m_reject_size = reject_size;
-            m_log_size = log_size;
+        if (m_commit_lock.owns_lock() && !(lost && lost->connection_lost())) {
+            l.m_reject_size = reject_size;
+            l.m_log_size = log_size;
+            l.truncate_rejects();
+            m_commit_lock.unlock();
         }
-        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !m_o.single_transaction)
+        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !o.single_transaction)
             PQclear(PQexec(c.get(), "ROLLBACK"));
         throw;
     }
-    m_summary.rows += m_batch_loaded;
-    m_summary.bytes += b.size();
-    m_summary.rejected += m_pending_rejects.size();
-    m_rows_sent += b.rows();
-    m_summary.batches += 1;
 }
 
-void batch_loader::commit_batch(batch& b) {
+// Returns whether the batch had committed before the connection was lost
+// (a lost reply to COMMIT).
+bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, int& attempt) {
+    batch_loader& l = m_loader;
+    // Reconnect with backoff, then ask the progress table whether the batch
+    // committed before the connection went: never a duplicate, never a gap.
+    // Under the commit lock, so that no other job commits meanwhile and the
+    // recorded reject sizes are the committed ones.
+    if (!m_commit_lock.owns_lock())
+        m_commit_lock.lock();
+    for (;; ++attempt) {
+        double wait = std::min(8.0, 0.25 * std::pow(2.0, attempt));
+        log_warning("connection lost in the batch from " + l.where(b, 0) + " (" + e.what() + "); retrying in " +
+                    std::to_string(wait).substr(0, 4) + " s (" + std::to_string(attempt + 1) + " of " +
+                    std::to_string(l.m_o.retries) + ")");
+        std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        throw_if_interrupted();
+        try {
+            connect();
+            prepare_statements();
+            break;
+        } catch (const error&) {
+            if (attempt + 1 >= l.m_o.retries)
+                throw;
+        }
+    }
+    bool finished = false;
+    connection& c = *m_conn;
+    position saved = l.read_progress(c, finished, nullptr); // counters and reject sizes as committed
+    bool done = saved.input_index == b.input_index && saved.offset >= b.end_offset();
+    if (l.m_parallel) {
+        result_ptr r = c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + c.quote_literal(l.m_key) +
+                               " AND input_index = " + std::to_string(b.input_index) +
+                               " AND start_offset = " + std::to_string(b.first_offset + b.starts[0]));
+        done = PQntuples(r.get()) > 0;
+    }
+    l.truncate_rejects();
+    if (done) {
+        l.m_committed = {b.input_index, b.end_offset(), b.line_of(b.rows())};
+        l.m_truncate_pending = false;
+        l.m_state.rows = l.m_summary.rows;
+        log_info("the batch from " + l.where(b, 0) + " had committed before the connection was lost");
+    }
+    m_commit_lock.unlock();
+    return done;
+}
+
+void batch_job::commit_batch(batch& b) {
     if (b.rows() == 0)
         return;
+    // Whatever goes wrong, the commit lock is not left held: the other jobs wait on it.
+    struct release_on_exit {
+        std::unique_lock<std::mutex>& lock;
+        ~release_on_exit() {
+            if (lock.owns_lock())
+                lock.unlock();
+        }
+    } release{m_commit_lock};
+    int deadlocks = 0;
     for (int attempt = 0;; ++attempt) {
         try {
             attempt_batch(b);
-            break;
+            return;
         } catch (const server_error& e) {
-            if (!e.connection_lost() || attempt >= m_o.retries)
+            if (is_deadlock(e) && ++deadlocks <= deadlock_retries) {
+                // Two jobs' upserts met on the same keys: the server chose
+                // this batch to give way; it goes again.
+                log_info("the batch from " + m_loader.where(b, 0) + " met another job's (" + e.what() +
+                         "); trying it again");
+                --attempt;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10 * deadlocks));
+                continue;
+            }
+            if (!e.connection_lost() || attempt >= m_loader.m_o.retries)
                 throw;
-            // Reconnect with backoff, then ask the progress table whether
-            // the batch committed before the connection went (a lost reply
-            // to COMMIT): never a duplicate, never a gap.
-            for (;; ++attempt) {
-                double wait = std::min(8.0, 0.25 * std::pow(2.0, attempt));
-                log_warning("connection lost in the batch from " + where(b, 0) + " (" + e.what() +
-                            "); retrying in " + std::to_string(wait).substr(0, 4) + " s (" +
-                            std::to_string(attempt + 1) + " of " + std::to_string(m_o.retries) + ")");
-                std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-                throw_if_interrupted();
-                try {
-                    connect();
-                    prepare_statements();
-                    break;
-                } catch (const error& again) {
-                    if (attempt + 1 >= m_o.retries)
-                        throw;
-                }
-            }
-            bool finished = false;
-            position saved = read_progress(finished); // counters and reject sizes as committed
-            if (m_reject_fd >= 0) {
-                (void)!::ftruncate(m_reject_fd, static_cast<off_t>(m_reject_size));
-                (void)!::ftruncate(m_log_fd, static_cast<off_t>(m_log_size));
-                ::lseek(m_reject_fd, 0, SEEK_END);
-                ::lseek(m_log_fd, 0, SEEK_END);
-            }
-            if (saved.input_index == b.input_index && saved.offset >= b.first_offset + b.starts.back()) {
-                m_committed = saved;
-                m_truncate_pending = false;
-                log_info("the batch from " + where(b, 0) + " had committed before the connection was lost");
-                break;
-            }
+            if (recover_after_lost_connection(b, e, attempt))
+                return;
         }
     }
-    m_state.rows = m_summary.rows;
-    m_meter.update(m_state);
+}
+
+// ---------------------------------------------------------------- the reader
+
+std::string batch_loader::committed_so_far() const {
+    std::string out = format_count(m_summary.rows) + " rows were committed in " + format_count(m_summary.batches) +
+                      " batches";
+    if (m_parallel)
+        return out + " (by " + std::to_string(m_jobs.size()) + " jobs, not in input order)";
+    return out + ", up to " + input_name(m_committed.input_index) + ":" + std::to_string(m_committed.line - 1) +
+           " (byte offset " + std::to_string(m_committed.offset) + ")";
+}
+
+// Hands a batch to the jobs, waiting while each has one (memory stays at
+// jobs + 1 batches). With --truncate, the first batch commits alone first:
+// its TRUNCATE must not wait for, then empty, another job's batch.
+void batch_loader::dispatch(batch&& b) {
+    if (b.rows() == 0)
+        return;
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+        if (m_failure || m_stopping)
+            throw load_stopped{};
+        if (m_outstanding < m_jobs.size() && !(m_truncate_pending && m_dispatched))
+            break;
+        m_changed.wait_for(lock, std::chrono::milliseconds(250));
+        m_meter.update(m_state);
+        throw_if_interrupted();
+    }
+    m_queue.push_back(std::move(b));
+    ++m_outstanding;
+    m_dispatched = true;
+    m_changed.notify_all();
+}
+
+void batch_loader::run_job(batch_job& job) {
+    try {
+        for (;;) {
+            batch b;
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_changed.wait(lock, [&] { return m_failure || m_stopping || m_closed || !m_queue.empty(); });
+                if (m_failure || m_stopping || m_queue.empty())
+                    return;
+                b = std::move(m_queue.front());
+                m_queue.pop_front();
+            }
+            job.commit_batch(b);
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_spare.size() <= m_jobs.size()) {
+                b.bytes.clear();
+                b.starts.clear();
+                m_spare.push_back(std::move(b));
+            }
+            --m_outstanding;
+            m_changed.notify_all();
+        }
+    } catch (...) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_failure)
+            m_failure = std::current_exception();
+        m_changed.notify_all();
+    }
+}
+
+// Until every batch dealt out has committed (or a job failed).
+void batch_loader::wait_for_jobs() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_closed = true;
+    m_changed.notify_all();
+    while (m_outstanding > 0 && !m_failure) {
+        m_changed.wait_for(lock, std::chrono::milliseconds(250));
+        m_meter.update(m_state);
+    }
 }
 
 // Moves whole batches out of b while it holds enough rows or bytes; with
@@ -633,8 +885,17 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
                 ++cut;
         }
         batch next;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (!m_spare.empty()) {
+                next.bytes = std::move(m_spare.back().bytes);
+                next.starts = std::move(m_spare.back().starts);
+                m_spare.pop_back();
+            }
+        }
         next.input_index = b.input_index;
         next.rows_are_lines = b.rows_are_lines;
+        next.header = b.header;
         next.first_line = b.line_of(cut);
         next.m_memo_line = next.first_line;
         size_t base = b.starts[cut];
@@ -644,18 +905,16 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
             next.starts.push_back(b.starts[k] - base);
         b.bytes.resize(base);
         b.starts.resize(cut + 1);
-        commit_batch(b);
+        dispatch(std::move(b));
         b = std::move(next);
     }
 }
 
-void batch_loader::load_input(size_t index, const position& from) {
+void batch_loader::load_input(size_t index) {
     input_stream input(m_inputs[index]);
     auto splitter = make_row_splitter(m_o.format);
     const bool binary = m_o.format.format == copy_format::binary;
     bool header_pending = binary || m_o.format.header;
-    // Rows ending at or before from.offset were committed by an earlier run.
-    const uint64_t skip_to = from.input_index == index ? from.offset : 0;
     batch b;
     b.input_index = index;
     b.rows_are_lines = binary;
@@ -664,6 +923,12 @@ void batch_loader::load_input(size_t index, const position& from) {
     std::string chunk(read_chunk, '\0');
     uint64_t total = 0;
     bool trailer = false;
+    // Skips a row an earlier run committed: its lines still count.
+    auto skip_row = [&](size_t end) {
+        b.first_line += binary ? 1 : count_newlines(b.bytes.data() + b.starts[0], end - b.starts[0]);
+        b.m_memo_line = b.first_line;
+        b.starts[0] = end;
+    };
     while (!trailer) {
         size_t n = input.read(chunk.data(), chunk.size());
         throw_if_interrupted();
@@ -671,17 +936,18 @@ void batch_loader::load_input(size_t index, const position& from) {
             break;
         ends.clear();
         splitter->scan(chunk.data(), n, ends);
-        size_t base = b.bytes.size();
+        const uint64_t chunk_offset = total; // of chunk[0] in the input
         b.bytes.append(chunk.data(), n);
         total += n;
         for (size_t k = 0; k < ends.size(); ++k) {
-            size_t end = base + ends[k];
+            // Relative to b, which a cut below may move.
+            size_t end = static_cast<size_t>(chunk_offset + ends[k] - b.first_offset);
             if (header_pending) {
                 // The first "row" is the binary file header or the CSV header line.
-                (binary ? m_binary_header : m_csv_header) = b.bytes.substr(b.starts[0], end - b.starts[0]);
+                b.header = b.bytes.substr(b.starts[0], end - b.starts[0]);
                 header_pending = false;
                 if (!binary)
-                    check_csv_header(input_name(index));
+                    check_csv_header(input_name(index), b.header);
                 b.first_line = binary ? 1 : 1 + count_newlines(b.bytes.data(), end);
                 b.m_memo_line = b.first_line;
                 b.starts[0] = end;
@@ -691,11 +957,15 @@ void batch_loader::load_input(size_t index, const position& from) {
                 trailer = true; // the trailer is not a row
                 break;
             }
-            if (b.rows() == 0 && b.first_offset + end <= skip_to) {
-                // Committed by an earlier run: skip it, count its lines.
-                b.first_line += binary ? 1 : count_newlines(b.bytes.data() + b.starts[0], end - b.starts[0]);
-                b.m_memo_line = b.first_line;
-                b.starts[0] = end;
+            const uint64_t row_start = b.first_offset + b.starts.back();
+            if (is_committed(index, row_start, b.first_offset + end)) {
+                if (b.rows() > 0) {
+                    // The rows before it go as a batch of their own: a batch is contiguous.
+                    cut_batches(b, false);
+                    cut_batches(b, true);
+                    end = static_cast<size_t>(chunk_offset + ends[k] - b.first_offset);
+                }
+                skip_row(end);
                 continue;
             }
             b.starts.push_back(end);
@@ -706,8 +976,12 @@ void batch_loader::load_input(size_t index, const position& from) {
             b.first_offset += b.starts[0];
             b.starts[0] = 0;
         }
-        m_state.bytes += n;
-        m_state.input_bytes = input.raw_bytes_read();
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_state.bytes += n;
+            m_state.input_bytes = input.raw_bytes_read();
+            m_meter.update(m_state);
+        }
         cut_batches(b, false);
     }
     if (!trailer) {
@@ -717,16 +991,19 @@ void batch_loader::load_input(size_t index, const position& from) {
             throw error(e.status(), "\"" + input_name(index) + "\": " + e.what(), e.detail(), e.hint());
         }
     }
-    if (skip_to > total)
+    uint64_t committed_end = m_resume_from.input_index == index ? m_resume_from.offset : 0;
+    for (const auto& r : m_resume_ranges)
+        if (r.input_index == index)
+            committed_end = std::max(committed_end, r.end);
+    if (committed_end > total)
         throw local_error("\"" + input_name(index) + "\" is shorter (" + std::to_string(total) +
-                          " bytes) than what this resume key committed (" + std::to_string(skip_to) + ")",
+                              " bytes) than what this resume key committed (" + std::to_string(committed_end) + ")",
                           {}, "the input changed since the first run; use a new --resume-key");
-    if (header_pending && m_o.format.header) {
-        m_csv_header = b.bytes; // a header without a newline and nothing else
-        return;
-    }
+    if (header_pending && m_o.format.header)
+        return; // a header without a newline and nothing else
     // A last row without a final newline is a row too (text and CSV).
-    if (!binary && b.starts.back() < b.bytes.size() && b.first_offset + b.bytes.size() > skip_to)
+    if (!binary && b.starts.back() < b.bytes.size() &&
+        !is_committed(index, b.first_offset + b.starts.back(), b.first_offset + b.bytes.size()))
         b.starts.push_back(b.bytes.size());
     b.bytes.resize(b.starts.back());
     cut_batches(b, true);
@@ -734,11 +1011,34 @@ void batch_loader::load_input(size_t index, const position& from) {
 
 load_summary batch_loader::run() {
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count(); };
-    auto write_stats = [&] { write_stats_file(m_o.stats_file, m_summary); };
+    auto write_stats = [&] {
+        m_summary.job_rows.clear();
+        if (m_parallel)
+            for (const auto& job : m_jobs)
+                m_summary.job_rows.push_back(job->rows_committed);
+        write_stats_file(m_o.stats_file, m_summary);
+    };
+    std::vector<std::thread> threads;
+    auto stop_jobs = [&] {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stopping = true;
+            m_changed.notify_all();
+        }
+        for (auto& t : threads)
+            t.join();
+        threads.clear();
+    };
     try {
         validate();
+        m_parallel = m_o.jobs > 1;
         m_meter = progress_meter(m_o.show_progress);
-        connect();
+        for (unsigned k = 0; k < std::max(1u, m_o.jobs); ++k) {
+            m_jobs.push_back(std::make_unique<batch_job>(*this, k));
+            m_jobs.back()->connect();
+        }
+        m_state.job_rows.assign(m_parallel ? m_jobs.size() : 0, 0);
+        connection& first = m_jobs[0]->conn();
         if (!m_o.resume_key.empty()) {
             m_key = m_o.resume_key;
         } else if (m_o.retries > 0) {
@@ -748,39 +1048,63 @@ load_summary batch_loader::run() {
             m_implicit_key = true;
         }
         bool finished = false;
-        position from = read_progress(finished);
+        m_resume_from = read_progress(first, finished, &m_resume_ranges);
         if (finished) {
             log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
                      " rows); nothing to do");
             m_summary.committed = true;
             return m_summary;
         }
-        if (from.offset > 0 || from.input_index > 0)
-            log_info("resuming \"" + m_key + "\" at " + input_name(from.input_index) + ":" +
-                     std::to_string(from.line) + " (byte offset " + std::to_string(from.offset) + "), " +
-                     format_count(m_summary.rows) + " rows committed before");
-        m_committed = from;
-        prepare_statements();
+        if (m_summary.batches > 0)
+            log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
+                     format_count(m_summary.batches) + " batches committed before, " +
+                     (m_resume_ranges.empty() ? "up to " + input_name(m_resume_from.input_index) + ":" +
+                                                    std::to_string(m_resume_from.line - 1) + " (byte offset " +
+                                                    std::to_string(m_resume_from.offset) + ")"
+                                              : std::string("some out of input order (--jobs)")));
+        m_committed = m_resume_from;
+        read_columns(first);
+        for (auto& job : m_jobs)
+            job->prepare_statements();
         open_rejects();
         if (m_o.single_transaction)
-            m_conn->exec("BEGIN");
+            first.exec("BEGIN");
         m_truncate_pending = m_o.truncate;
-        for (size_t k = from.input_index; k < m_inputs.size(); ++k)
-            load_input(k, from);
+        for (auto& job : m_jobs)
+            threads.emplace_back([this, &job] { run_job(*job); });
+        try {
+            for (size_t k = m_resume_from.input_index; k < m_inputs.size(); ++k)
+                load_input(k);
+            wait_for_jobs();
+        } catch (const load_stopped&) {
+        } catch (...) {
+            stop_jobs(); // the batches in flight still commit: they precede the failure
+            throw;
+        }
+        stop_jobs();
+        if (m_failure)
+            std::rethrow_exception(m_failure);
         if (m_truncate_pending) // an empty input still empties the table
-            m_conn->exec("TRUNCATE " + m_table_sql);
+            m_jobs[0]->conn().exec("TRUNCATE " + m_table_sql);
         if (m_o.single_transaction)
-            m_conn->exec("COMMIT");
+            m_jobs[0]->conn().exec("COMMIT");
         if (m_o.format.format == copy_format::binary && m_reject_size > 0) {
             std::string trailer = binary_copy_trailer();
             (void)!::write(m_reject_fd, trailer.data(), trailer.size());
         }
-        if (!m_key.empty())
-            m_conn->exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + m_conn->quote_literal(m_key)
-                                        : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
-                                          " WHERE key = " + m_conn->quote_literal(m_key));
+        if (!m_key.empty()) {
+            connection& c = m_jobs[0]->conn(); // a retry may have replaced it
+            std::string key = c.quote_literal(m_key);
+            c.exec("BEGIN");
+            c.exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + key
+                                  : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
+                                    " WHERE key = " + key);
+            c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
+            c.exec("COMMIT");
+        }
         m_summary.committed = true;
     } catch (const error& e) {
+        stop_jobs();
         m_meter.finish();
         m_summary.seconds = elapsed();
         m_summary.error = e.what();
@@ -804,15 +1128,16 @@ load_summary batch_loader::run() {
         write_stats();
         if (m_summary.batches && e.status() != exit_status::rows_rejected) {
             error out(e.status(), e.what(),
-                      (e.detail().empty() ? "" : e.detail() + "\n") + format_count(m_summary.rows) +
-                          " rows were committed in " + format_count(m_summary.batches) + " batches, up to " +
-                          input_name(m_committed.input_index) + ":" + std::to_string(m_committed.line - 1) +
-                          "; the batch after it was rolled back" +
+                      (e.detail().empty() ? "" : e.detail() + "\n") + committed_so_far() +
+                          "; the batches after them were rolled back" +
                           (m_key.empty() || m_implicit_key ? "" : " (rerun with --resume-key " + m_key + " to go on)"),
                       e.hint());
             out.set_context(e.context());
             throw out;
         }
+        throw;
+    } catch (...) {
+        stop_jobs();
         throw;
     }
     m_meter.finish();
@@ -820,6 +1145,8 @@ load_summary batch_loader::run() {
     m_summary.input_bytes = m_state.input_bytes;
     std::string line = summary_line(m_summary) + " in " + format_count(m_summary.batches) + " batch" +
                        (m_summary.batches == 1 ? "" : "es");
+    if (m_parallel)
+        line += " by " + std::to_string(m_jobs.size()) + " jobs";
     if (m_summary.rejected)
         line += "; " + format_count(m_summary.rejected) + (m_summary.rejected == 1 ? " row" : " rows") +
                 " rejected (see " + m_o.reject_file + ".log)";

@@ -61,6 +61,11 @@ std::string render_progress(const progress_state& s, double elapsed) {
     if (s.rows_known)
         line += "  " + format_count(static_cast<uint64_t>(static_cast<double>(s.rows) / secs)) + " rows/s";
     line += "  " + format_bytes(static_cast<uint64_t>(static_cast<double>(s.bytes) / secs)) + "/s";
+    if (s.job_rows.size() > 1) {
+        line += "  jobs:";
+        for (uint64_t rows : s.job_rows)
+            line += " " + format_count(rows);
+    }
     if (s.input_total && *s.input_total > 0) {
         double fraction = static_cast<double>(s.input_bytes) / static_cast<double>(*s.input_total);
         if (fraction > 1)

@@ -52,6 +52,14 @@ json_object& json_object::add(const std::string& key, double value) {
     return *this;
 }
 
+json_object& json_object::add(const std::string& key, const std::vector<uint64_t>& values) {
+    std::string out = "[";
+    for (size_t k = 0; k < values.size(); ++k)
+        out += (k ? ", " : "") + std::to_string(values[k]);
+    m_fields.emplace_back(key, out + "]");
+    return *this;
+}
+
 json_object& json_object::add_bool(const std::string& key, bool value) {
     m_fields.emplace_back(key, value ? "true" : "false");
     return *this;
@@ -104,6 +112,8 @@ std::string summary_json(const load_summary& s) {
         .add("peak_rss_kib", peak_rss_kib());
     if (s.batches || s.rejected)
         o.add("batches", s.batches).add("rejected", s.rejected);
+    if (s.job_rows.size() > 1)
+        o.add("jobs", static_cast<uint64_t>(s.job_rows.size())).add("job_rows", s.job_rows);
     if (!s.error.empty())
         o.add("error", s.error);
     return o.str() + "\n";

@@ -66,7 +66,9 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
              ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
          "the unique key for --on-conflict (default: the primary key)")
         ("single-transaction", po::bool_switch(&cfg.single_transaction),
-         "batches in one transaction, a savepoint each");
+         "batches in one transaction, a savepoint each")
+        ("jobs,j", po::value<unsigned>(&cfg.jobs)->value_name("N"),
+         "load batches over N connections in parallel (each commits its own)");
     pgpipe::add_connection_options(visible, cfg.connection);
     pgpipe::add_progress_options(visible, out);
     pgpipe::add_general_options(visible);
@@ -120,6 +122,8 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     }
     if (cfg.toast_compression && *cfg.toast_compression != "lz4" && *cfg.toast_compression != "pglz")
         return pgpipe::usage_error("invalid --toast-compression \"" + *cfg.toast_compression + "\" (lz4 or pglz)");
+    if (cfg.jobs < 1 || cfg.jobs > 64)
+        return pgpipe::usage_error("--jobs must be between 1 and 64");
     if (cfg.retries < 0)
         return pgpipe::usage_error("--retries must be 0 or more");
     cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);

@@ -38,6 +38,7 @@ struct copy_load_options {
     conflict_action on_conflict = conflict_action::none; ///< --on-conflict
     std::optional<std::string> conflict_columns; ///< --conflict-columns a,b
     bool single_transaction = false;      ///< --single-transaction: one commit, a savepoint per batch
+    unsigned jobs = 1;                    ///< --jobs: connections loading batches in parallel
     // Speed levers:
     std::optional<std::string> toast_compression; ///< --toast-compression lz4|pglz for the session
     bool defer_indexes = false;           ///< --defer-indexes: drop before, rebuild after, same transaction
@@ -48,7 +49,8 @@ struct copy_load_options {
     /// Whether the load runs in batches rather than one streamed COPY.
     bool batched() const {
         return batch_rows || batch_bytes || !reject_file.empty() || !resume_key.empty() || retries > 0 ||
-               on_conflict != conflict_action::none || single_transaction || max_rejects || conflict_columns;
+               on_conflict != conflict_action::none || single_transaction || max_rejects || conflict_columns ||
+               jobs > 1;
     }
 };
 

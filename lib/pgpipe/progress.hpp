@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pgpipe {
 
@@ -21,6 +22,7 @@ struct progress_state {
     uint64_t bytes = 0;         ///< bytes sent so far
     uint64_t input_bytes = 0;   ///< bytes consumed from the inputs (compressed, if they are)
     std::optional<uint64_t> input_total; ///< total input size, when every input is a regular file
+    std::vector<uint64_t> job_rows; ///< rows committed by each parallel job (pgcopy --jobs), when more than one
 };
 
 /// Renders one progress line (no prefix, no line ending).

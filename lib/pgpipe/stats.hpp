@@ -16,6 +16,8 @@ public:
     json_object& add(const std::string& key, uint64_t value);
     /// Adds a floating-point field (rounded to 3 decimals).
     json_object& add(const std::string& key, double value);
+    /// Adds an array of integers.
+    json_object& add(const std::string& key, const std::vector<uint64_t>& values);
     /// Adds a boolean field.
     json_object& add_bool(const std::string& key, bool value);
     /// The object as one line of JSON.
@@ -40,6 +42,7 @@ struct load_summary {
     std::string error;       ///< the failure, when there was one
     uint64_t rejected = 0;   ///< rows that went to the reject file
     uint64_t batches = 0;    ///< transactions committed (batched loads)
+    std::vector<uint64_t> job_rows; ///< rows committed by each connection of pgcopy --jobs
     std::string verb = "loaded";        ///< what the summary says was done
     std::string preposition = "into";   ///< "loaded … into t", "generated … for t"
 };
