@@ -190,6 +190,7 @@ private:
     std::string m_key;
     bool m_implicit_key = false;
     bool m_parallel = false; // more than one job: batches commit out of order
+    std::optional<connection_options> m_login; // as the first connection logged in
     position m_resume_from;  // an earlier run's committed prefix
     std::vector<committed_range> m_resume_ranges; // and its --jobs batches past it
     std::vector<std::unique_ptr<batch_job>> m_jobs;
@@ -278,7 +279,10 @@ void batch_loader::read_columns(connection& c) {
 }
 
 void batch_job::connect() {
-    m_conn.emplace(connection::open(m_loader.m_o.connection));
+    // The first job may ask for a password; the others and every retry reuse it.
+    m_conn.emplace(connection::open(m_loader.m_login ? *m_loader.m_login : m_loader.m_o.connection));
+    if (!m_loader.m_login)
+        m_loader.m_login = m_conn->same_login(m_loader.m_o.connection);
     apply_session_settings(*m_conn, m_loader.m_o);
 }
 

@@ -110,6 +110,13 @@ server_error server_error::after_send_failure(PGconn* conn) {
     return server_error(nullptr, conn);
 }
 
+connection_options connection::same_login(const connection_options& options) const {
+    connection_options out = options;
+    if (m_conn && PQconnectionUsedPassword(m_conn) && PQpass(m_conn))
+        out.known_password = PQpass(m_conn);
+    return out;
+}
+
 connection connection::open(const connection_options& options) {
     auto attempt = [&](const std::string& password) {
         std::vector<const char*> keys, values;
@@ -137,8 +144,8 @@ connection connection::open(const connection_options& options) {
         return PQconnectdbParams(keys.data(), values.data(), 1);
     };
 
-    std::string password;
-    if (options.prompt == password_prompt::always)
+    std::string password = options.known_password;
+    if (password.empty() && options.prompt == password_prompt::always)
         password = read_password("Password: ");
     PGconn* conn = attempt(password);
     // As psql does: ask on the terminal (not stdin, which carries the rows)

@@ -27,6 +27,7 @@ struct connection_options {
     std::optional<std::string> port;     ///< -p
     std::optional<std::string> username; ///< -U
     password_prompt prompt = password_prompt::when_needed; ///< -w / -W
+    std::string known_password;          ///< a password typed once already: used, never asked again
 };
 
 /// A failure reported by the server, with its diagnostic fields.
@@ -57,6 +58,9 @@ class connection {
 public:
     /// Connects with the given options; throws error(server_error) on failure.
     static connection open(const connection_options& options);
+    /// options as this connection used them, with the password it used (if
+    /// any): more connections to the same place without asking again.
+    connection_options same_login(const connection_options& options) const;
 
     connection(connection&&) noexcept;
     connection& operator=(connection&&) noexcept;
