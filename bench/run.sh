@@ -14,7 +14,8 @@
 #
 # Then the experiments, in the same way: a batch-size sweep (pginsert values
 # --batch and pgcopy --batch-rows), index and constraint overhead (a secondary
-# index, --defer-indexes, --defer-constraints) and TOAST compression (posts).
+# index, --defer-indexes, --defer-constraints), TOAST compression (posts) and
+# parallel loads (users, pgcopy --jobs 1, 2, 3).
 #
 # The results are printed and written to docs/benchmarks.md.  In full mode it
 # also loads 10,000,000 orders rows through a pipe to show that pgcopy's
@@ -47,11 +48,11 @@ ROLES_N=10                 # users.role_id draws 1..10
 # dataset; their rates are measured on the first SLOW_* rows and reported as
 # such (never as a made-up time for the whole dataset).
 if [[ $QUICK == 1 ]]; then
-	MODE=quick ORDERS_N=200000 POSTS_N=1000 USERS_N=20000 BIG_N=0
+	MODE=quick ORDERS_N=200000 POSTS_N=1000 USERS_N=20000 BIG_N=0 PAR_N=100000
 	SLOW_ORDERS_N=10000 SLOW_POSTS_N=1000 SLOW_USERS_N=5000
 	SWEEP=(100 10000 100000)
 else
-	MODE=full ORDERS_N=1000000 POSTS_N=10000 USERS_N=100000 BIG_N=10000000
+	MODE=full ORDERS_N=1000000 POSTS_N=10000 USERS_N=100000 BIG_N=10000000 PAR_N=1000000
 	SLOW_ORDERS_N=100000 SLOW_POSTS_N=10000 SLOW_USERS_N=10000
 	SWEEP=(100 1000 10000 100000)
 fi
@@ -220,6 +221,14 @@ for ds in "${DATASETS[@]}"; do
 	((lines == SLOW_N[$ds])) || die "$ds.slow.txt has $lines lines, expected ${SLOW_N[$ds]}"
 done
 
+# The parallel experiment loads more users than the main table does: with
+# one job a load into users is bound by its backend (indexes, foreign key).
+say "writing users for --jobs: $PAR_N rows (at ${SECONDS} s)"
+"$PGGEN" -q --preset users -n "$PAR_N" >"$DATA/users-par.txt"
+chmod 644 "$DATA/users-par.txt"
+PAR_BYTES=$(wc -c <"$DATA/users-par.txt")
+PAR_BATCH=$((PAR_N / 10))   # ten batches to deal out, whatever the mode
+
 # ---------------------------------------------------------------- loads
 # methods DATASET: the load methods of the main table, in order.
 methods() {
@@ -261,6 +270,10 @@ declare -A LABEL=(
 	[toast-bin-pglz]="pgcopy binary --toast-compression pglz"
 	[toast-bin-lz4]="pgcopy binary --toast-compression lz4"
 	[sweep-copy-one]="pgcopy text, no --batch-rows"
+	# parallel loads
+	[par-j1]="pgcopy --jobs 1"
+	[par-j2]="pgcopy --jobs 2"
+	[par-j3]="pgcopy --jobs 3"
 )
 for b in "${SWEEP[@]}"; do
 	LABEL[sweep-values-$b]="pginsert values --batch $b"
@@ -270,10 +283,18 @@ done
 # rows_for / bytes_for DATASET METHOD: how many rows (and text bytes) a load
 # of METHOD carries: txn and row only the first SLOW_N rows.
 rows_for() {
-	case $2 in pginsert-txn | pginsert-row) echo "${SLOW_N[$1]}" ;; *) echo "${NROWS[$1]}" ;; esac
+	case $2 in
+	pginsert-txn | pginsert-row) echo "${SLOW_N[$1]}" ;;
+	par-*) echo "$PAR_N" ;;
+	*) echo "${NROWS[$1]}" ;;
+	esac
 }
 bytes_for() {
-	case $2 in pginsert-txn | pginsert-row) echo "${SLOW_BYTES[$1]}" ;; *) echo "${TEXT_BYTES[$1]}" ;; esac
+	case $2 in
+	pginsert-txn | pginsert-row) echo "${SLOW_BYTES[$1]}" ;;
+	par-*) echo "$PAR_BYTES" ;;
+	*) echo "${TEXT_BYTES[$1]}" ;;
+	esac
 }
 # label DATASET METHOD: the method's name in the report.
 label() {
@@ -354,6 +375,8 @@ load() {
 	con-defer-con) "$PGCOPY" -q --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
 	con-defer-both)
 		"$PGCOPY" -q --defer-indexes --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
+	# parallel loads
+	par-j*) "$PGCOPY" -q --jobs "${m#par-j}" --batch-rows "$PAR_BATCH" --stats "$STATS" "$ds" "$DATA/users-par.txt" ;;
 	# TOAST compression
 	toast-text-*) "$PGCOPY" -q --toast-compression "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
 	toast-bin-*)
@@ -462,6 +485,11 @@ rounds users "$EXP_RUNS" con-plain con-noemail con-defer-idx con-defer-con con-d
 say "TOAST compression on posts (at ${SECONDS} s)"
 TOAST_METHODS=(toast-psql toast-text-pglz toast-text-lz4 toast-bin-pglz toast-bin-lz4)
 rounds posts "$EXP_RUNS" "${TOAST_METHODS[@]}"
+
+# Parallel loads: users (unique indexes, a foreign key) over 1, 2 and 3 connections.
+say "parallel loads on users: $PAR_N rows, --jobs 1, 2, 3 (at ${SECONDS} s)"
+PAR_METHODS=(par-j1 par-j2 par-j3)
+rounds users "$EXP_RUNS" "${PAR_METHODS[@]}"
 
 "${PSQL[@]}" -c "TRUNCATE orders, posts, users"
 
@@ -599,7 +627,7 @@ BATCH_RSS_MAX=0 BATCH_RSS_WORST=""
 while IFS=$'\t' read -r ds m; do
 	[[ $(loader "$m") == pgcopy ]] || continue
 	k=$(peak_rss "$ds" "$m")
-	if [[ $m == pgcopy-batches || ($m == sweep-copy-* && $m != sweep-copy-one) ]]; then
+	if [[ $m == pgcopy-batches || $m == par-* || ($m == sweep-copy-* && $m != sweep-copy-one) ]]; then
 		if ((k > BATCH_RSS_MAX)); then BATCH_RSS_MAX=$k BATCH_RSS_WORST="$ds ${LABEL[$m]}"; fi
 		continue
 	fi
@@ -770,6 +798,22 @@ check_rank() {
 			"$(runs_list posts "$m") |"
 	done
 	echo
+	echo "## Parallel loads (--jobs)"
+	echo
+	echo "users, $PAR_N rows written by \`pggen --preset users\` (a primary key, a unique"
+	echo "username, an index on email and a foreign key to roles), loaded by pgcopy in batches"
+	echo "of $PAR_BATCH rows (\`--batch-rows\`) over 1, 2 and 3 connections. *× --jobs 1* is the time with one job"
+	echo "divided by this row's time, in the same rounds. The machine has $(nproc) cores."
+	echo "Warm-up, then median of $EXP_RUNS."
+	echo
+	echo "| method | median s | rows/s | MB/s (text) | × --jobs 1 | peak RSS MiB | runs (s) |"
+	echo "|---|---:|---:|---:|---:|---:|---|"
+	for m in "${PAR_METHODS[@]}"; do
+		echo "| ${LABEL[$m]} | $(cells users "$m") |" \
+			"$(awk -v r="$(speedup users "$m" par-j1)" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(rss_cell users "$m") | $(runs_list users "$m") |"
+	done
+	echo
 	echo "## Generation"
 	echo
 	echo "$GEN_N orders rows written to /dev/null, median of $RUNS after a warm-up: pggen on one"
@@ -849,7 +893,7 @@ check_rank() {
 		scope+=" (quick mode: the 10M-row run was skipped)"
 	printf '| pgcopy peak RSS ≤ 16 MiB in %s | %s MiB max (%s) | %s |\n' \
 		"$scope" "$(fmt_mib "$max_kib")" "$worst" "$rss_verdict"
-	printf '| (information) batched pgcopy runs hold one batch: peak RSS | %s MiB max (%s) | – |\n' \
+	printf '| (information) batched pgcopy runs hold at most jobs + 1 batches: peak RSS | %s MiB max (%s) | – |\n' \
 		"$(fmt_mib "$BATCH_RSS_MAX")" "$BATCH_RSS_WORST"
 	if [[ -n $PGREC_RATE ]]; then
 		awk -v r="$PGREC_RATE" 'BEGIN { printf "| pgrec JSON → text ≥ 1M records/s on one core (orders shape) | %.2fM records/s | %s |\n",
@@ -868,6 +912,8 @@ check_rank() {
 	for ds in "${DATASETS[@]}"; do
 		check_rank "$ds"
 	done
+	check_ratio "users (unique indexes, foreign key), $PAR_N rows: pgcopy --jobs 2 ≥ 1.4× --jobs 1" \
+		"$(speedup users par-j2 par-j1)" 1.4
 } >"$WORK/benchmarks.md"
 
 mkdir -p "$(dirname "$OUT")"
