@@ -232,9 +232,9 @@ test_partitioned_target_on_three_servers_via_postgres_fdw() {
   cmp -s got.tsv want.tsv || fail "the partitioned table differs from the input"
   # One streamed COPY routes the same way (PostgreSQL 15 sends foreign
   # partitions one INSERT per row, so a tenth of the rows will do).
-  for k in 1 2 3; do (source ./env$k; sql "TRUNCATE orders_part"); done
+  # (--truncate empties the foreign partitions too, in the load's transaction.)
   awk 'NR % 10 == 0' input.tsv >tenth.tsv
-  run 0 pgcopy orders_all tenth.tsv
+  run 0 pgcopy --truncate orders_all tenth.tsv
   for k in 1 2 3; do
     assert_eq 10000 "$(source ./env$k; sql "SELECT count(*) FROM orders_part")" "server $k after the streamed load"
   done
