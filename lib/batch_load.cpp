@@ -812,7 +812,7 @@ std::string batch_loader::committed_so_far() const {
 }
 
 // Hands a batch to the jobs, waiting while each has one (memory stays at
-// jobs + 1 batches). With --truncate, the first batch commits alone first:
+// jobs + 2 batches: those loading, the one being read, one spare buffer). With --truncate, the first batch commits alone first:
 // its TRUNCATE must not wait for, then empty, another job's batch.
 void batch_loader::dispatch(batch&& b) {
     if (b.rows() == 0)
@@ -847,7 +847,7 @@ void batch_loader::run_job(batch_job& job) {
             }
             job.commit_batch(b);
             std::lock_guard<std::mutex> lock(m_mutex);
-            if (m_spare.size() <= m_jobs.size()) {
+            if (m_spare.empty()) { // one is enough: a job frees one for each batch the reader cuts
                 b.bytes.clear();
                 b.starts.clear();
                 m_spare.push_back(std::move(b));

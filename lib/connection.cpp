@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 #include <vector>
@@ -117,6 +118,24 @@ connection_options connection::same_login(const connection_options& options) con
     return out;
 }
 
+namespace {
+
+// On a Unix socket the sender's buffer is all the buffering there is, and
+// its default (about 200 kB) makes the client and the backend wake each
+// other every few dozen kB during a COPY. A few MB lets the client run
+// ahead. (TCP tunes its own buffers; setting one would switch that off.)
+void widen_local_send_buffer(int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        address.ss_family != AF_UNIX)
+        return;
+    int size = 4 << 20; // the kernel caps it at net.core.wmem_max
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+} // namespace
+
 connection connection::open(const connection_options& options) {
     auto attempt = [&](const std::string& password) {
         std::vector<const char*> keys, values;
@@ -169,6 +188,7 @@ connection connection::open(const connection_options& options) {
         throw error(exit_status::server_error, first, rest);
     }
     PQsetNoticeReceiver(conn, forward_notice, nullptr);
+    widen_local_send_buffer(PQsocket(conn));
     return connection(conn);
 }
 
