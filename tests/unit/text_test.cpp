@@ -92,6 +92,9 @@ TEST_CASE("numbers, sizes and durations read well") {
     CHECK_THAT(line, Catch::Contains("250 rows/s"));
     CHECK_THAT(line, Catch::Contains("50%"));
     CHECK_THAT(line, Catch::Contains("ETA 0:02"));
+    CHECK_THAT(line, !Catch::Contains("jobs"));
+    s.job_rows = {300, 200};
+    CHECK_THAT(render_progress(s, 2.0), Catch::Contains("250 rows/s  1.0 MB/s  jobs: 300 200"));
     s.rows_known = false;
     CHECK_THAT(render_progress(s, 2.0), !Catch::Contains("rows"));
 }
@@ -110,6 +113,9 @@ TEST_CASE("json output escapes what it must") {
     CHECK_THAT(json, Catch::Contains("\"rows_per_second\": 5.000"));
     CHECK_THAT(json, Catch::Contains("\"status\": \"ok\""));
     CHECK_THAT(summary_line(summary), Catch::StartsWith("loaded 10 rows"));
+    CHECK_THAT(json, !Catch::Contains("jobs"));
+    summary.job_rows = {4, 6};
+    CHECK_THAT(summary_json(summary), Catch::Contains("\"jobs\": 2, \"job_rows\": [4, 6]"));
 }
 
 TEST_CASE("help text wraps within the width") {
