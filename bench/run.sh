@@ -597,6 +597,8 @@ rss_cell() {  # DATASET METHOD: peak RSS in MiB, or – when there is no client
 speedup() {
 	awk -v a="$(median "$1" "$2")" -v b="$(median "$1" "$3")" 'BEGIN { printf "%.4f", b / a }'
 }
+# times_cell DATASET METHOD REFERENCE: the speedup as "1.23×".
+times_cell() { awk -v r="$(speedup "$1" "$2" "$3")" 'BEGIN { printf "%.2f×", r }'; }
 # cells DATASET METHOD: "median s | rows/s | MB/s (text)".
 cells() {
 	awk -v n="$(rows_for "$1" "$2")" -v b="$(bytes_for "$1" "$2")" -v t="$(median "$1" "$2")" \
@@ -771,7 +773,7 @@ check_rank() {
 		"users con-noemail con-plain"; do
 		read -r ds m ref <<<"$pair"
 		echo "| $ds | ${LABEL[$m]} | $(cells "$ds" "$m") |" \
-			"$(awk -v r="$(speedup "$ds" "$m" "$ref")" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(times_cell "$ds" "$m" "$ref") |" \
 			"$(runs_list "$ds" "$m") |"
 	done
 	echo
@@ -793,7 +795,7 @@ check_rank() {
 	echo "|---|---:|---:|---:|---:|---:|---|"
 	for m in "${TOAST_METHODS[@]}"; do
 		echo "| ${LABEL[$m]} | $(cells posts "$m") |" \
-			"$(awk -v r="$(speedup posts "$m" toast-psql)" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(times_cell posts "$m" toast-psql) |" \
 			"$(awk -v b="$(table_bytes posts "$m")" 'BEGIN { printf "%.1f", b / 1048576 }') |" \
 			"$(runs_list posts "$m") |"
 	done
@@ -810,7 +812,7 @@ check_rank() {
 	echo "|---|---:|---:|---:|---:|---:|---|"
 	for m in "${PAR_METHODS[@]}"; do
 		echo "| ${LABEL[$m]} | $(cells users "$m") |" \
-			"$(awk -v r="$(speedup users "$m" par-j1)" 'BEGIN { printf "%.2f×", r }') |" \
+			"$(times_cell users "$m" par-j1) |" \
 			"$(rss_cell users "$m") | $(runs_list users "$m") |"
 	done
 	echo

@@ -60,3 +60,30 @@ no_backend_in_transaction() {
            AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")
   assert_eq 0 "$n" "backends idle in transaction"
 }
+
+# orders: creates the orders table of pggen's preset.
+orders() { pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1; }
+
+# sorted_md5 TABLE: a fingerprint of the table's rows, order aside.
+sorted_md5() { psql -XAtq -c "COPY (SELECT * FROM $1 ORDER BY 1) TO STDOUT" | md5sum | cut -d' ' -f1; }
+
+# expected_md5 FILE [FORMAT]: the fingerprint the orders table would have
+# after a plain load of FILE (the server prints values in its own way:
+# 1.99 as 1.9900).
+expected_md5() {
+  sql "CREATE TABLE reference (LIKE orders)"
+  pgcopy -q -F "${2:-text}" reference "$1"
+  sorted_md5 reference
+  sql "DROP TABLE reference"
+}
+
+# terminate_loads N: N times, 0.3 s apart, terminates the backends of the
+# pgcopy runs in this database (what a server restart does to them).
+terminate_loads() {
+  local k
+  for ((k = 0; k < $1; k++)); do
+    sleep 0.3
+    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+         AND application_name = 'pgcopy'" >/dev/null
+  done
+}

@@ -1,20 +1,6 @@
 # pgcopy for cron: batches, rejects, resume after kill -9, retries after a
 # lost connection, upserts, and the limits on rejects.
 
-orders() { pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1; }
-
-# sorted_md5 TABLE: a fingerprint of the table's rows, order aside.
-sorted_md5() { psql -XAtq -c "COPY (SELECT * FROM $1 ORDER BY 1) TO STDOUT" | md5sum | cut -d' ' -f1; }
-
-# expected_md5 FILE: the fingerprint the table would have after a plain load
-# of FILE (the server prints values in its own way: 1.99 as 1.9900).
-expected_md5() {
-  sql "CREATE TABLE reference (LIKE orders)"
-  pgcopy -q reference "$1"
-  sorted_md5 reference
-  sql "DROP TABLE reference"
-}
-
 test_one_percent_corrupt_rows_are_rejected_with_their_lines() {
   orders
   pggen -q --preset orders -n 1M >good.tsv
@@ -82,11 +68,7 @@ test_terminated_backend_is_retried_without_gap_or_duplicate() {
   pggen -q --preset orders -n 1M >input.tsv
   (cat input.tsv; ) | pgcopy --batch-rows 20k --retries 5 orders 2>err &
   local loader=$! status=0
-  for _ in 1 2 3; do
-    sleep 0.3
-    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
-         AND application_name = 'pgcopy'" >/dev/null
-  done
+  terminate_loads 3
   wait "$loader" || status=$?
   assert_eq 0 "$status" "pgcopy status: $(cat err)"
   grep -q "retrying in" err || fail "no retry happened: $(cat err)"

@@ -1,20 +1,6 @@
 # Parallel loads: pgcopy --jobs, pggen --shard with xargs -P, and a
 # partitioned target whose partitions live on other servers (postgres_fdw).
 
-orders() { pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1; }
-
-# sorted_md5 TABLE: a fingerprint of the table's rows, order aside.
-sorted_md5() { psql -XAtq -c "COPY (SELECT * FROM $1 ORDER BY 1) TO STDOUT" | md5sum | cut -d' ' -f1; }
-
-# expected_md5 FILE [FORMAT]: the fingerprint of the orders table after a
-# plain (one job) load of FILE.
-expected_md5() {
-  sql "CREATE TABLE reference (LIKE orders)"
-  pgcopy -q -F "${2:-text}" reference "$1"
-  sorted_md5 reference
-  sql "DROP TABLE reference"
-}
-
 test_jobs_load_every_format_and_zstd_exactly() {
   orders
   pggen -q --preset orders -n 200k >input.tsv
@@ -146,11 +132,7 @@ test_jobs_retry_a_terminated_backend() {
   pggen -q --preset orders -n 600k >input.tsv
   pgcopy --jobs 2 --batch-rows 20k --retries 5 orders input.tsv 2>err &
   local loader=$! status=0
-  for _ in 1 2; do
-    sleep 0.3
-    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
-         AND application_name = 'pgcopy' AND state = 'active' LIMIT 1" >/dev/null
-  done
+  terminate_loads 2
   wait "$loader" || status=$?
   assert_eq 0 "$status" "pgcopy status: $(cat err)"
   grep -q "retrying in" err || fail "no retry happened: $(cat err)"

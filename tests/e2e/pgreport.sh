@@ -1,7 +1,5 @@
 # pgreport: snapshots, diffs, wrap mode and watch against a real server.
 
-orders() { pggen --ddl --preset orders | psql -Xq -v ON_ERROR_STOP=1; }
-
 # json_field FILE SECTION NAME KEY: a number from a JSON report.
 json_field() {
   python3 - "$@" <<'PY'
