@@ -897,6 +897,9 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
                 m_spare.pop_back();
             }
         }
+        // Room for a whole batch at once: growing by doubling would hold up
+        // to twice a batch per buffer.
+        next.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
         next.input_index = b.input_index;
         next.rows_are_lines = b.rows_are_lines;
         next.header = b.header;
@@ -920,6 +923,7 @@ void batch_loader::load_input(size_t index) {
     const bool binary = m_o.format.format == copy_format::binary;
     bool header_pending = binary || m_o.format.header;
     batch b;
+    b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
     b.input_index = index;
     b.rows_are_lines = binary;
     b.starts.push_back(0);
