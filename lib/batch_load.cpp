@@ -163,6 +163,11 @@ private:
     void load_input(size_t index);
     void check_csv_header(const std::string& input, const std::string& header) const;
     void cut_batches(batch& b, bool at_end);
+    // Room for a whole batch at once: growing by doubling would hold up to
+    // twice a batch per buffer. (Past 64 MiB, doubling it is.)
+    void reserve_batch(batch& b) const {
+        b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
+    }
     void dispatch(batch&& b);
     void run_job(batch_job& job);
     void wait_for_jobs();
@@ -534,12 +539,11 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
             return loaded + r.rows;
         }
         const server_error& e = *r.failure;
+        if (is_deadlock(e))
+            throw e; // the batch's, never a row's: commit_batch loads it again
         std::optional<uint64_t> line = copy_context_line(e.context());
-        if (!rejecting || is_deadlock(e)) {
+        if (!rejecting) {
             // No reject file: the batch fails as a whole, naming the row.
-            // (A deadlock between jobs is the batch's, never a row's.)
-            if (is_deadlock(e))
-                throw e;
             error annotated(e.status(),
                             (line && *line <= z - a ? m_loader.where(b, a + *line - 1) + ": " : std::string()) +
                                 e.what(),
@@ -748,13 +752,14 @@ bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, i
     bool finished = false;
     connection& c = *m_conn;
     position saved = l.read_progress(c, finished, nullptr); // counters and reject sizes as committed
-    bool done = saved.input_index == b.input_index && saved.offset >= b.end_offset();
-    if (l.m_parallel) {
-        result_ptr r = c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + c.quote_literal(l.m_key) +
-                               " AND input_index = " + std::to_string(b.input_index) +
-                               " AND start_offset = " + std::to_string(b.first_offset + b.starts[0]));
-        done = PQntuples(r.get()) > 0;
-    }
+    // One job moves the committed prefix; several record each batch's range.
+    const bool done =
+        l.m_parallel
+            ? PQntuples(c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + c.quote_literal(l.m_key) +
+                                " AND input_index = " + std::to_string(b.input_index) +
+                                " AND start_offset = " + std::to_string(b.first_offset + b.starts[0]))
+                            .get()) > 0
+            : saved.input_index == b.input_index && saved.offset >= b.end_offset();
     l.truncate_rejects();
     if (done) {
         l.m_committed = {b.input_index, b.end_offset(), b.line_of(b.rows())};
@@ -897,9 +902,7 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
                 m_spare.pop_back();
             }
         }
-        // Room for a whole batch at once: growing by doubling would hold up
-        // to twice a batch per buffer.
-        next.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
+        reserve_batch(next);
         next.input_index = b.input_index;
         next.rows_are_lines = b.rows_are_lines;
         next.header = b.header;
@@ -923,7 +926,7 @@ void batch_loader::load_input(size_t index) {
     const bool binary = m_o.format.format == copy_format::binary;
     bool header_pending = binary || m_o.format.header;
     batch b;
-    b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
+    reserve_batch(b);
     b.input_index = index;
     b.rows_are_lines = binary;
     b.starts.push_back(0);

@@ -131,6 +131,12 @@ void add_table_and_files(po::options_description& hidden, po::positional_options
     positional.add("table", 1).add("file", -1);
 }
 
+void add_client_options(option_set& options, connection_options& connection, progress_options& progress) {
+    add_connection_options(options, connection);
+    add_progress_options(options, progress);
+    add_general_options(options);
+}
+
 void add_general_options(option_set& options) {
     options.add_group("General options")
         ("help", "show this help, then exit")

@@ -69,9 +69,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
          "batches in one transaction, a savepoint each")
         ("jobs,j", po::value<unsigned>(&cfg.jobs)->value_name("N"),
          "load batches over N connections in parallel (each commits its own)");
-    pgpipe::add_connection_options(visible, cfg.connection);
-    pgpipe::add_progress_options(visible, out);
-    pgpipe::add_general_options(visible);
+    pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::options_description hidden;
     po::positional_options_description positional;

@@ -35,9 +35,7 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
          "emit only shard K of N (contiguous slices of the rows)");
     pgpipe::output_options output;
     pgpipe::add_output_format_options(visible, output);
-    pgpipe::add_connection_options(visible, cfg.connection);
-    pgpipe::add_progress_options(visible, out);
-    pgpipe::add_general_options(visible);
+    pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>(&positional_args));

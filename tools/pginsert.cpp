@@ -29,9 +29,7 @@ pgpipe::exit_status pginsert_main(int argc, char** argv) {
         ("conflict-columns", po::value<std::string>()->value_name("LIST")
              ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
          "the unique key for --on-conflict (default: the primary key)");
-    pgpipe::add_connection_options(visible, cfg.connection);
-    pgpipe::add_progress_options(visible, out);
-    pgpipe::add_general_options(visible);
+    pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::options_description hidden;
     po::positional_options_description positional;

@@ -37,9 +37,7 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
          "with --child: count ids from N instead of the sequences");
     pgpipe::output_options output;
     pgpipe::add_output_format_options(visible, output);
-    pgpipe::add_connection_options(visible, cfg.connection);
-    pgpipe::add_progress_options(visible, out);
-    pgpipe::add_general_options(visible);
+    pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::options_description hidden;
     po::positional_options_description positional;

@@ -62,6 +62,9 @@ void add_table_and_files(po::options_description& hidden, po::positional_options
 
 /// Adds --help and --version (the "General options:" group).
 void add_general_options(option_set& options);
+/// Adds the groups every program that talks to a server ends its help
+/// with: connection, output (progress) and general options, in that order.
+void add_client_options(option_set& options, connection_options& connection, progress_options& progress);
 /// Wraps text to width columns, indenting continuation lines by indent.
 std::string wrap_text(const std::string& text, size_t first_column, size_t indent, size_t width);
 
