@@ -5,6 +5,7 @@
 #include "pgpipe/copy_load.hpp"
 
 #include "pgpipe/copy_in.hpp"
+#include "pgpipe/fingerprint.hpp"
 #include "pgpipe/identifier.hpp"
 #include "pgpipe/input.hpp"
 #include "pgpipe/interrupt.hpp"
@@ -25,6 +26,8 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -43,6 +46,9 @@ struct batch {
     uint64_t first_line = 1;    // line number of row 0 in its input (1-based, the header counts)
     uint64_t first_offset = 0;  // byte offset of bytes[0] in its (decompressed) input
     std::string header;         // the input's binary file header or CSV header line
+    bool end_marker = false;    // one row, a \. line with more data after it: rejected, never sent
+    std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
+    std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
     uint64_t size() const { return starts.back() - starts.front(); }
     uint64_t end_offset() const { return first_offset + starts.back(); }
     // Physical line of row k: rows may hold newlines (CSV quotes, escaped
@@ -77,6 +83,7 @@ struct position {
 struct committed_range {
     size_t input_index;
     uint64_t start, end;
+    std::string hash; // fingerprint of the bytes (empty: recorded by an older pgcopy)
 };
 
 struct reject {
@@ -117,7 +124,8 @@ private:
         std::optional<server_error> failure;
     };
     range_result copy_range(batch& b, size_t a, size_t z);
-    void reject_row(batch& b, size_t k, const server_error* why);
+    void reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
+                    const std::string& detail);
     void check_reject_limit(bool at_batch_end, const batch& b);
     void write_rejects(const batch& b);
     void save_progress(const batch& b, const position& after);
@@ -143,9 +151,19 @@ public:
         // --batch-rows 100k of 33 kB rows must not hold 3 GB.
         m_batch_bytes = o.batch_bytes ? *o.batch_bytes : default_batch_bytes;
         m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
+        m_format = o.format;
         m_summary.program = std::string(program_name());
         m_summary.target = o.table;
     }
+
+    ~batch_loader() {
+        if (m_reject_fd >= 0)
+            ::close(m_reject_fd);
+        if (m_log_fd >= 0)
+            ::close(m_log_fd);
+    }
+    batch_loader(const batch_loader&) = delete;
+    batch_loader& operator=(const batch_loader&) = delete;
 
     load_summary run();
 
@@ -160,9 +178,22 @@ private:
     void truncate_rejects();
 
     // --- reading and dealing out batches
+    struct input_cursor;
+    void sniff_first_input(connection& c);
     void load_input(size_t index);
-    void check_csv_header(const std::string& input, const std::string& header) const;
+    void take_chunk(input_cursor& in, const char* chunk, size_t n);
+    void take_row(input_cursor& in, size_t end, bool marker);
+    void skip_row(input_cursor& in, size_t end);
+    void hold_marker(input_cursor& in, size_t end);
+    void finish_input(input_cursor& in);
+    void check_header(const std::string& input, const std::string& header) const;
     void cut_batches(batch& b, bool at_end);
+    // Fingerprints of what a resumed load skips, against what its first run recorded.
+    void print_through(const batch& b, size_t end);
+    void check_resumed_prefix(const input_cursor& in, size_t end);
+    void check_resumed_range(const input_cursor& in, const committed_range* range, size_t start, size_t end);
+    [[noreturn]] void input_changed(const std::string& input, const std::string& what);
+    bool m_input_changed = false;
     // Room for a whole batch at once: growing by doubling would hold up to
     // twice a batch per buffer. (Past 64 MiB, doubling it is.)
     void reserve_batch(batch& b) const {
@@ -171,7 +202,13 @@ private:
     void dispatch(batch&& b);
     void run_job(batch_job& job);
     void wait_for_jobs();
-    bool is_committed(size_t input_index, uint64_t start, uint64_t end) const;
+    bool is_committed(size_t input_index, uint64_t start, uint64_t end) const {
+        return committed_range_of(input_index, start, end) != nullptr;
+    }
+    // The range an earlier run committed that holds bytes [start, end), or
+    // nullptr; &m_prefix_range for the committed prefix.
+    const committed_range* committed_range_of(size_t input_index, uint64_t start, uint64_t end) const;
+    const committed_range* range_holding(size_t input_index, uint64_t offset) const;
     std::string committed_so_far() const;
 
     std::string where(const batch& b, size_t k) const {
@@ -197,6 +234,19 @@ private:
     bool m_parallel = false; // more than one job: batches commit out of order
     std::optional<connection_options> m_login; // as the first connection logged in
     position m_resume_from;  // an earlier run's committed prefix
+    std::string m_resume_hash; // ... its fingerprint (empty: none recorded)
+    committed_range m_prefix_range{0, 0, 0, {}};
+    std::unique_ptr<input_stream> m_first_input; // opened to look at its first bytes; load_input reads on
+    std::string m_first_chunk;                   // those first bytes
+    copy_format_options m_format;                // -F's, or binary when the data says so
+    std::optional<std::vector<std::string>> m_header_columns; // --header without -c: the first header's names
+    // The reader's fingerprints (with a resume key): of the current input up
+    // to m_printed, and of the committed range being skipped.
+    fingerprint m_input_print;
+    uint64_t m_printed = 0;
+    bool m_prefix_checked = false;
+    const committed_range* m_checking = nullptr;
+    fingerprint m_range_print;
     std::vector<committed_range> m_resume_ranges; // and its --jobs batches past it
     std::vector<std::unique_ptr<batch_job>> m_jobs;
     int m_reject_fd = -1, m_log_fd = -1;
@@ -228,6 +278,10 @@ batch_job::batch_job(batch_loader& loader, unsigned index)
 
 void batch_loader::validate() {
     validate_copy_format(m_o.format);
+    if (m_o.table.empty())
+        throw local_error("the batch and recovery options need a TABLE", {},
+                          "a script stream loads in one transaction: drop --batch-rows, --jobs, --reject-file, "
+                          "--resume-key, --retries and --on-conflict");
     if (m_o.freeze)
         throw local_error("--freeze cannot be used with batches", {},
                           "COPY FREEZE needs the table truncated in the same transaction as the whole load");
@@ -255,25 +309,18 @@ void batch_loader::validate() {
     check_inputs_readable(m_inputs);
 }
 
-// The quoted table and column list, and the unquoted names a CSV header must match.
+// The quoted column list (from -c, or from the first input's header), and
+// the unquoted names every header must match.
 void batch_loader::read_columns(connection& c) {
-    m_table_sql = quote_qualified_name(c, parse_qualified_name(m_o.table));
     std::vector<std::string> columns;
-    if (m_o.columns) {
+    if (m_o.columns)
         m_column_names = parse_name_list(*m_o.columns);
-        for (const auto& name : m_column_names)
-            columns.push_back(c.quote_identifier(name));
-        m_columns_sql = " (";
-        for (size_t k = 0; k < columns.size(); ++k)
-            m_columns_sql += (k ? ", " : "") + columns[k];
-        m_columns_sql += ")";
-    }
-    if (!m_o.columns && m_o.format.header) {
-        result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + c.quote_literal(m_table_sql) +
-                               "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
-        for (int k = 0; k < PQntuples(r.get()); ++k)
-            m_column_names.emplace_back(PQgetvalue(r.get(), k, 0));
-    }
+    else if (m_header_columns)
+        m_column_names = *m_header_columns;
+    for (const auto& name : m_column_names)
+        columns.push_back(c.quote_identifier(name));
+    if (!columns.empty())
+        m_columns_sql = " (" + quote_name_list(c, m_column_names) + ")";
     if (m_o.on_conflict == conflict_action::none)
         return;
     if (columns.empty())
@@ -296,7 +343,7 @@ void batch_job::prepare_statements() {
     const copy_load_options& o = m_loader.m_o;
     // The header is ours to strip (each batch is its own COPY), so HEADER
     // never goes to the server.
-    copy_format_options format = o.format;
+    copy_format_options format = m_loader.m_format;
     format.header = false;
     std::string options = copy_options_sql(c, format, false);
     m_copy_target_sql = "COPY " + m_loader.m_table_sql + m_loader.m_columns_sql + " FROM STDIN " + options;
@@ -317,71 +364,75 @@ void batch_job::prepare_statements() {
                                       o.conflict_columns);
 }
 
-// The header line must name the columns being loaded, in order, as the
-// server's HEADER MATCH would check them.
-void batch_loader::check_csv_header(const std::string& input, const std::string& header) const {
-    if (m_o.format.format != copy_format::csv || m_column_names.empty())
+// Every input's header line must name the columns being loaded, in order,
+// as the server's HEADER MATCH would check them.
+void batch_loader::check_header(const std::string& input, const std::string& header) const {
+    if (m_column_names.empty())
         return;
-    const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : ',';
-    const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    std::string_view line = header;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.remove_suffix(1);
-    for (size_t k = 0; k < line.size(); ++k) {
-        char ch = line[k];
-        if (quoted) {
-            if (ch == quote && k + 1 < line.size() && line[k + 1] == quote)
-                fields.back() += quote, ++k;
-            else if (ch == quote)
-                quoted = false;
-            else
-                fields.back() += ch;
-        } else if (ch == quote) {
-            quoted = true;
-        } else if (ch == delimiter) {
-            fields.emplace_back();
-        } else {
-            fields.back() += ch;
-        }
-    }
+    const std::vector<std::string> fields = header_names(header, m_format);
     for (size_t k = 0; k < std::max(fields.size(), m_column_names.size()); ++k) {
         std::string got = k < fields.size() ? fields[k] : "";
         std::string want = k < m_column_names.size() ? m_column_names[k] : "";
         if (got != want)
-            throw local_error(input + ":1: the CSV header does not match the columns: field " + std::to_string(k + 1) +
+            throw local_error(input + ":1: the header does not match the columns: field " + std::to_string(k + 1) +
                                   " is " + (k < fields.size() ? "\"" + got + "\"" : "missing") + ", expected " +
                                   (k < m_column_names.size() ? "\"" + want + "\"" : "no more fields"),
-                              {}, "name the file's columns with -c, in the file's order");
+                              {}, "every input of a batched load names the same columns, in the same order");
     }
+}
+
+// The reject files must be regular files (or new): they are cut back to
+// what committed batches rejected, and FILE.log goes beside FILE.
+void check_reject_path(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw local_error("--reject-file \"" + path + "\" is not a regular file",
+                          "rejects are kept as loadable rows, cut back when a batch rolls back, with their reasons "
+                          "in " + path + ".log",
+                          "name a new or regular file");
 }
 
 void batch_loader::open_rejects() {
     if (m_o.reject_file.empty())
         return;
+    const std::string log_path = m_o.reject_file + ".log";
+    check_reject_path(m_o.reject_file);
+    check_reject_path(log_path);
     m_reject_fd = ::open(m_o.reject_file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    std::string log_path = m_o.reject_file + ".log";
-    m_log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (m_reject_fd < 0 || m_log_fd < 0)
+    if (m_reject_fd < 0)
         throw local_error("could not open the reject file \"" + m_o.reject_file + "\": " + std::strerror(errno));
+    m_log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (m_log_fd < 0)
+        throw local_error("could not open the reject file \"" + log_path + "\": " + std::strerror(errno));
     // A fresh load starts them empty; a resumed one keeps what committed
     // batches rejected (the sizes recorded with the progress).
-    if (::ftruncate(m_reject_fd, static_cast<off_t>(m_reject_size)) != 0 ||
-        ::ftruncate(m_log_fd, static_cast<off_t>(m_log_size)) != 0)
-        throw local_error("could not truncate the reject file: " + std::string(std::strerror(errno)));
-    ::lseek(m_reject_fd, 0, SEEK_END);
-    ::lseek(m_log_fd, 0, SEEK_END);
+    truncate_rejects();
 }
 
 // Back to the committed sizes: rejects of a batch that did not commit go.
+// A failure here would let them load twice once fixed: it stops the load.
 void batch_loader::truncate_rejects() {
     if (m_reject_fd < 0)
         return;
-    (void)!::ftruncate(m_reject_fd, static_cast<off_t>(m_reject_size));
-    (void)!::ftruncate(m_log_fd, static_cast<off_t>(m_log_size));
-    ::lseek(m_reject_fd, 0, SEEK_END);
-    ::lseek(m_log_fd, 0, SEEK_END);
+    auto cut = [](int fd, uint64_t size, const std::string& name) {
+        if (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::lseek(fd, 0, SEEK_END) < 0)
+            throw local_error("could not truncate the reject file \"" + name + "\" to " + std::to_string(size) +
+                              " bytes: " + std::strerror(errno));
+    };
+    cut(m_reject_fd, m_reject_size, m_o.reject_file);
+    cut(m_log_fd, m_log_size, m_o.reject_file + ".log");
+}
+
+// Progress tables made by an older pgcopy lack the fingerprints: add them
+// (once, and only then, so that a role that cannot ALTER still resumes).
+void add_fingerprint_columns(connection& c) {
+    result_ptr r = c.query("SELECT count(*) FROM pg_attribute WHERE (attrelid, attname) IN"
+                           " (('pgpipe.load_progress'::regclass, 'input_hash'),"
+                           " ('pgpipe.load_batches'::regclass, 'content_hash')) AND NOT attisdropped");
+    if (std::string(PQgetvalue(r.get(), 0, 0)) == "2")
+        return;
+    c.exec("ALTER TABLE pgpipe.load_progress ADD COLUMN IF NOT EXISTS input_hash text");
+    c.exec("ALTER TABLE pgpipe.load_batches ADD COLUMN IF NOT EXISTS content_hash text");
 }
 
 position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges_out) {
@@ -403,15 +454,16 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
                " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
                " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
                " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
-               " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+               " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text)");
         // The batches --jobs committed out of order, past input_offset.
         c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
                " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
-               " end_offset bigint NOT NULL, PRIMARY KEY (key, input_index, start_offset))");
+               " end_offset bigint NOT NULL, content_hash text, PRIMARY KEY (key, input_index, start_offset))");
         c.exec("RESET client_min_messages");
     }
+    add_fingerprint_columns(c);
     result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
-                           " rows_seen, reject_bytes, reject_log_bytes, batches, finished"
+                           " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, '')"
                            " FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
     if (PQntuples(r.get()) == 0)
         return p;
@@ -430,30 +482,37 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     m_log_size = std::stoull(v(9));
     m_summary.batches = std::stoull(v(10));
     finished = v(11) == "t";
+    m_resume_hash = v(12);
     if (!ranges_out)
         return p;
-    result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset FROM pgpipe.load_batches WHERE key = " +
+    result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
+                                " FROM pgpipe.load_batches WHERE key = " +
                                 c.quote_literal(m_key) + " ORDER BY input_index, start_offset");
     for (int k = 0; k < PQntuples(ranges.get()); ++k)
         ranges_out->push_back({std::stoul(PQgetvalue(ranges.get(), k, 0)),
                                    std::stoull(PQgetvalue(ranges.get(), k, 1)),
-                                   std::stoull(PQgetvalue(ranges.get(), k, 2))});
+                                   std::stoull(PQgetvalue(ranges.get(), k, 2)), PQgetvalue(ranges.get(), k, 3)});
     return p;
 }
 
-// Whether bytes [start, end) of an input were committed by an earlier run.
-bool batch_loader::is_committed(size_t input_index, uint64_t start, uint64_t end) const {
+const committed_range* batch_loader::committed_range_of(size_t input_index, uint64_t start, uint64_t end) const {
     if (input_index < m_resume_from.input_index ||
         (input_index == m_resume_from.input_index && end <= m_resume_from.offset))
-        return true;
-    auto after = std::upper_bound(m_resume_ranges.begin(), m_resume_ranges.end(), std::pair(input_index, start),
+        return &m_prefix_range;
+    const committed_range* r = range_holding(input_index, start);
+    return r && end <= r->end ? r : nullptr;
+}
+
+// The committed --jobs range in which byte offset lies, or nullptr.
+const committed_range* batch_loader::range_holding(size_t input_index, uint64_t offset) const {
+    auto after = std::upper_bound(m_resume_ranges.begin(), m_resume_ranges.end(), std::pair(input_index, offset),
                                   [](const std::pair<size_t, uint64_t>& key, const committed_range& r) {
                                       return key < std::pair(r.input_index, r.start);
                                   });
     if (after == m_resume_ranges.begin())
-        return false;
+        return nullptr;
     const committed_range& r = *std::prev(after);
-    return r.input_index == input_index && r.start <= start && end <= r.end;
+    return r.input_index == input_index && r.start <= offset && offset < r.end ? &r : nullptr;
 }
 
 // ---------------------------------------------------------------- one batch in one job
@@ -468,16 +527,17 @@ void batch_job::save_progress(const batch& b, const position& after) {
     // batch records its own range, and the prefix stays where it was.
     const position& prefix = l.m_parallel ? l.m_resume_from : after;
     if (l.m_parallel)
-        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset) VALUES (" +
+        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset, content_hash) VALUES (" +
                c.quote_literal(l.m_key) + ", " + n(b.input_index) + ", " + n(b.first_offset + b.starts[0]) + ", " +
-               n(b.end_offset()) + ")");
+               n(b.end_offset()) + ", " + c.quote_literal(b.content_hash) + ")");
     c.exec("INSERT INTO pgpipe.load_progress AS p (key, target, inputs, input_index, input_offset, input_line,"
-           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished) VALUES (" +
+           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash) VALUES (" +
            c.quote_literal(l.m_key) + ", " + c.quote_literal(l.m_o.table) + ", " + c.quote_literal(l.inputs_text()) +
            ", " + n(prefix.input_index) + ", " + n(prefix.offset) + ", " + n(prefix.line) + ", " +
            n(l.m_summary.rows + m_batch_loaded) + ", " + n(l.m_summary.rejected + m_pending_rejects.size()) + ", " +
            n(l.m_rows_sent + b.rows()) + ", " + n(l.m_reject_size) + ", " + n(l.m_log_size) + ", " +
-           n(l.m_summary.batches + 1) + ", false) ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index,"
+           n(l.m_summary.batches + 1) + ", false, " + c.quote_literal(l.m_parallel ? l.m_resume_hash : b.prefix_hash) +
+           ") ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index, input_hash = EXCLUDED.input_hash,"
            " input_offset = EXCLUDED.input_offset, input_line = EXCLUDED.input_line,"
            " rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected,"
            " rows_seen = EXCLUDED.rows_seen, reject_bytes = EXCLUDED.reject_bytes,"
@@ -487,7 +547,7 @@ void batch_job::save_progress(const batch& b, const position& after) {
 batch_job::range_result batch_job::copy_range(batch& b, size_t a, size_t z) {
     range_result out;
     connection& c = *m_conn;
-    const bool binary = m_loader.m_o.format.format == copy_format::binary;
+    const bool binary = m_loader.m_format.format == copy_format::binary;
     try {
         copy_in_session session(c, m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
         if (binary)
@@ -566,12 +626,12 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
             size_t bad = a + static_cast<size_t>(*line) - 1;
             if (bad > a)
                 loaded += load_range(b, a, bad); // known good unless a deferred check says otherwise
-            reject_row(b, bad, &e);
+            reject_row(b, bad, e.sqlstate(), e.what(), e.detail());
             a = bad + 1;
             continue;
         }
         if (z - a == 1) {
-            reject_row(b, a, &e);
+            reject_row(b, a, e.sqlstate(), e.what(), e.detail());
             return loaded;
         }
         size_t mid = a + (z - a) / 2;
@@ -582,14 +642,14 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
     return loaded;
 }
 
-void batch_job::reject_row(batch& b, size_t k, const server_error* why) {
+void batch_job::reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
+                           const std::string& detail) {
     reject r;
     std::string_view raw = b.row(k);
     r.raw.assign(raw);
-    auto field = [](const std::string& text) { return trimmed_line(text); };
     r.log_line = m_loader.input_name(b.input_index) + "\t" + std::to_string(b.line_of(k)) + "\t" +
-                 std::to_string(b.first_offset + b.starts[k]) + "\t" + (why ? why->sqlstate() : "") + "\t" +
-                 (why ? field(why->what()) : "") + "\t" + (why ? field(why->detail()) : "") + "\n";
+                 std::to_string(b.first_offset + b.starts[k]) + "\t" + sqlstate + "\t" + trimmed_line(message) +
+                 "\t" + trimmed_line(detail) + "\n";
     m_pending_rejects.push_back(std::move(r));
     check_reject_limit(false, b);
 }
@@ -615,12 +675,27 @@ void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
     }
     if (!over)
         return;
-    std::string limit = o.max_rejects_percent ? std::to_string(static_cast<int>(*o.max_rejects)) + "%"
-                                              : std::to_string(static_cast<uint64_t>(*o.max_rejects));
+    std::ostringstream limit; // as given: 0.05% is not 0%
+    limit << *o.max_rejects << (o.max_rejects_percent ? "%" : "");
     throw error(exit_status::rows_rejected,
-                "stopped: " + std::to_string(rejected) + " rows rejected, more than --max-rejects " + limit,
+                "stopped: " + std::to_string(rejected) + " rows rejected, more than --max-rejects " + limit.str(),
                 m_loader.committed_so_far() + "; the batch from " + m_loader.where(b, 0) + " was rolled back",
                 "see " + o.reject_file + ".log for the rejected rows");
+}
+
+void write_all(int fd, std::string_view text, const std::string& name) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw local_error("could not write \"" + name + "\": " + std::strerror(errno));
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
 }
 
 // Called with the commit lock held.
@@ -628,25 +703,11 @@ void batch_job::write_rejects(const batch& b) {
     batch_loader& l = m_loader;
     if (l.m_reject_fd < 0)
         return;
-    auto write_all = [](int fd, const std::string& text, const std::string& name) {
-        const char* p = text.data();
-        size_t left = text.size();
-        while (left) {
-            ssize_t n = ::write(fd, p, left);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                throw local_error("could not write \"" + name + "\": " + std::strerror(errno));
-            }
-            p += n;
-            left -= static_cast<size_t>(n);
-        }
-    };
     std::string rows, logs;
     // The reject file is a loadable stream: CSV keeps its header, binary its
     // header (the trailer goes on at the end of the load).
     if (l.m_reject_size == 0 && !m_pending_rejects.empty() &&
-        (l.m_o.format.format == copy_format::binary || l.m_o.format.header))
+        (l.m_format.format == copy_format::binary || l.m_format.header))
         rows += b.header;
     if (l.m_log_size == 0 && !m_pending_rejects.empty())
         logs += "input\tline\tbyte_offset\tsqlstate\tmessage\tdetail\n";
@@ -657,8 +718,8 @@ void batch_job::write_rejects(const batch& b) {
     write_all(l.m_reject_fd, rows, l.m_o.reject_file);
     write_all(l.m_log_fd, logs, l.m_o.reject_file + ".log");
     // On disk before the batch commits, so a committed batch never lacks its rejects.
-    ::fdatasync(l.m_reject_fd);
-    ::fdatasync(l.m_log_fd);
+    if (::fdatasync(l.m_reject_fd) != 0 || ::fdatasync(l.m_log_fd) != 0)
+        throw local_error("could not write \"" + l.m_o.reject_file + "\" to disk: " + std::strerror(errno));
     l.m_reject_size += rows.size();
     l.m_log_size += logs.size();
 }
@@ -684,7 +745,11 @@ void batch_job::attempt_batch(batch& b) {
             c.exec("TRUNCATE " + l.m_table_sql);
         if (l.m_reject_fd >= 0)
             c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
-        m_batch_loaded = load_range(b, 0, b.rows());
+        if (b.end_marker)
+            reject_row(b, 0, "22P04", "end-of-data marker \\. before the end of the input",
+                       "the server would stop reading there; the rows after it were loaded");
+        else
+            m_batch_loaded = load_range(b, 0, b.rows());
 
         m_commit_lock.lock();
         reject_size = l.m_reject_size;
@@ -915,109 +980,285 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
             next.starts.push_back(b.starts[k] - base);
         b.bytes.resize(base);
         b.starts.resize(cut + 1);
+        if (!m_key.empty()) {
+            print_through(b, base);
+            b.prefix_hash = m_input_print.hex();
+            if (m_parallel)
+                b.content_hash = fingerprint_of(b.bytes.data() + b.starts[0], b.size());
+        }
         dispatch(std::move(b));
         b = std::move(next);
     }
 }
 
-void batch_loader::load_input(size_t index) {
-    input_stream input(m_inputs[index]);
-    auto splitter = make_row_splitter(m_o.format);
-    const bool binary = m_o.format.format == copy_format::binary;
-    bool header_pending = binary || m_o.format.header;
+// The first input's first bytes decide what the options cannot: binary data
+// without -F binary, a script stream (which loads in one transaction), and
+// with --header but no -c, the columns.
+void batch_loader::sniff_first_input(connection& c) {
+    const size_t index = m_resume_from.input_index;
+    if (index >= m_inputs.size())
+        return;
+    m_first_input = std::make_unique<input_stream>(m_inputs[index]);
+    m_first_chunk.resize(read_chunk);
+    m_first_chunk.resize(m_first_input->read(m_first_chunk.data(), m_first_chunk.size()));
+    const std::string_view head = m_first_chunk;
+    const std::string_view first_line = head.substr(0, head.find('\n'));
+    if (m_format.format == copy_format::text && !m_o.format_given &&
+        head.substr(0, 11) == std::string_view(binary_copy_header()).substr(0, 11)) {
+        m_format = copy_format_options{};
+        m_format.format = copy_format::binary;
+    }
+    if (m_format.format == copy_format::text && parse_script_header(first_line))
+        throw local_error(input_name(index) + ":1: a script stream cannot be loaded in batches",
+                          "a script stream (pgrec's output, pg_dump's data) loads in one transaction",
+                          "drop the batch and recovery options (--batch-rows, --jobs, --reject-file, "
+                          "--resume-key, --retries, --on-conflict)");
+    if (!m_format.header || m_o.columns || m_format.format == copy_format::binary)
+        return;
+    if (first_line.size() == read_chunk)
+        throw local_error(input_name(index) + ":1: the header line is longer than " + std::to_string(read_chunk) +
+                          " bytes");
+    m_header_columns = check_header_names(c, m_table_sql, m_o.table, header_names(first_line, m_format),
+                                          input_name(index));
+}
+
+// What the reader knows of the input it is cutting into batches.
+struct batch_loader::input_cursor {
+    size_t index = 0;
     batch b;
-    reserve_batch(b);
-    b.input_index = index;
-    b.rows_are_lines = binary;
-    b.starts.push_back(0);
-    std::vector<size_t> ends;
-    std::string chunk(read_chunk, '\0');
-    uint64_t total = 0;
+    std::unique_ptr<row_splitter> splitter;
+    bool binary = false;
+    bool header_pending = false;
     bool trailer = false;
-    // Skips a row an earlier run committed: its lines still count.
-    auto skip_row = [&](size_t end) {
-        b.first_line += binary ? 1 : count_newlines(b.bytes.data() + b.starts[0], end - b.starts[0]);
-        b.m_memo_line = b.first_line;
-        b.starts[0] = end;
-    };
-    while (!trailer) {
-        size_t n = input.read(chunk.data(), chunk.size());
+    uint64_t total = 0;          // bytes read
+    uint64_t chunk_offset = 0;   // of the current chunk in the input
+    std::optional<batch> marker; // a \. row, held until it is known whether data follows
+};
+
+void batch_loader::load_input(size_t index) {
+    std::unique_ptr<input_stream> input;
+    if (m_first_input && index == m_resume_from.input_index)
+        input = std::move(m_first_input);
+    else
+        input = std::make_unique<input_stream>(m_inputs[index]);
+    input_cursor in;
+    in.index = index;
+    in.splitter = make_row_splitter(m_format, input_name(index));
+    in.binary = m_format.format == copy_format::binary;
+    in.header_pending = in.binary || m_format.header;
+    reserve_batch(in.b);
+    in.b.input_index = index;
+    in.b.rows_are_lines = in.binary;
+    in.b.starts.push_back(0);
+    m_input_print = fingerprint();
+    m_printed = 0;
+    std::string chunk(read_chunk, '\0');
+    while (!in.trailer) {
+        size_t n;
+        if (!m_first_chunk.empty()) {
+            n = m_first_chunk.size();
+            std::memcpy(chunk.data(), m_first_chunk.data(), n);
+            m_first_chunk = std::string();
+        } else {
+            n = input->read(chunk.data(), chunk.size());
+        }
         throw_if_interrupted();
         if (n == 0)
             break;
-        ends.clear();
-        splitter->scan(chunk.data(), n, ends);
-        const uint64_t chunk_offset = total; // of chunk[0] in the input
-        b.bytes.append(chunk.data(), n);
-        total += n;
-        for (size_t k = 0; k < ends.size(); ++k) {
-            // Relative to b, which a cut below may move.
-            size_t end = static_cast<size_t>(chunk_offset + ends[k] - b.first_offset);
-            if (header_pending) {
-                // The first "row" is the binary file header or the CSV header line.
-                b.header = b.bytes.substr(b.starts[0], end - b.starts[0]);
-                header_pending = false;
-                if (!binary)
-                    check_csv_header(input_name(index), b.header);
-                b.first_line = binary ? 1 : 1 + count_newlines(b.bytes.data(), end);
-                b.m_memo_line = b.first_line;
-                b.starts[0] = end;
-                continue;
-            }
-            if (binary && splitter->saw_trailer() && k + 1 == ends.size()) {
-                trailer = true; // the trailer is not a row
-                break;
-            }
-            const uint64_t row_start = b.first_offset + b.starts.back();
-            if (is_committed(index, row_start, b.first_offset + end)) {
-                if (b.rows() > 0) {
-                    // The rows before it go as a batch of their own: a batch is contiguous.
-                    cut_batches(b, false);
-                    cut_batches(b, true);
-                    end = static_cast<size_t>(chunk_offset + ends[k] - b.first_offset);
-                }
-                skip_row(end);
-                continue;
-            }
-            b.starts.push_back(end);
+        take_chunk(in, chunk.data(), n);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_state.bytes += n;
+        m_state.input_bytes = input->raw_bytes_read();
+        m_meter.update(m_state);
+    }
+    finish_input(in);
+}
+
+void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
+    std::vector<size_t> ends;
+    in.splitter->scan(chunk, n, ends);
+    const std::vector<end_marker>& markers = in.splitter->end_markers();
+    size_t next_marker = 0;
+    in.chunk_offset = in.total;
+    in.b.bytes.append(chunk, n);
+    in.total += n;
+    for (size_t k = 0; k < ends.size() && !in.trailer; ++k) {
+        const bool marker = next_marker < markers.size() && markers[next_marker].end == ends[k];
+        next_marker += marker;
+        // Relative to b, which a cut may move.
+        take_row(in, static_cast<size_t>(in.chunk_offset + ends[k] - in.b.first_offset), marker);
+    }
+    batch& b = in.b;
+    if (b.rows() == 0 && b.starts[0] > 0) {
+        // Nothing pending: drop what was skipped so memory stays flat.
+        print_through(b, b.starts[0]);
+        b.bytes.erase(0, b.starts[0]);
+        b.first_offset += b.starts[0];
+        b.starts[0] = 0;
+    }
+    cut_batches(b, false);
+}
+
+// One row of the input ends at end (relative to in.b).
+void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
+    batch& b = in.b;
+    if (in.header_pending) {
+        // The first "row" is the binary file header or the CSV header line.
+        b.header = b.bytes.substr(b.starts[0], end - b.starts[0]);
+        in.header_pending = false;
+        if (!in.binary)
+            check_header(input_name(in.index), b.header);
+        b.first_line = in.binary ? 1 : 1 + count_newlines(b.bytes.data(), end);
+        b.m_memo_line = b.first_line;
+        b.starts[0] = end;
+        return;
+    }
+    if (in.binary && in.splitter->saw_trailer() && b.first_offset + end == in.total) {
+        in.trailer = true; // the trailer is not a row
+        return;
+    }
+    const size_t start = b.starts.back();
+    check_resumed_prefix(in, end);
+    if (const committed_range* range = committed_range_of(in.index, b.first_offset + start, b.first_offset + end)) {
+        check_resumed_range(in, range, start, end);
+        if (b.rows() > 0) {
+            // The rows before it go as a batch of their own: a batch is contiguous.
+            const uint64_t at = b.first_offset + end;
+            cut_batches(b, false);
+            cut_batches(b, true);
+            end = static_cast<size_t>(at - b.first_offset);
         }
-        if (b.rows() == 0 && b.starts[0] > 0) {
-            // Nothing pending: drop what was skipped so memory stays flat.
-            b.bytes.erase(0, b.starts[0]);
-            b.first_offset += b.starts[0];
-            b.starts[0] = 0;
-        }
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            m_state.bytes += n;
-            m_state.input_bytes = input.raw_bytes_read();
-            m_meter.update(m_state);
-        }
+        skip_row(in, end);
+        return;
+    }
+    check_resumed_range(in, nullptr, start, end);
+    if (in.marker)
+        hold_marker(in, 0); // data follows the \. line: it is an error, or a reject
+    if (marker) {
+        hold_marker(in, end);
+        return;
+    }
+    b.starts.push_back(end);
+}
+
+// Skips a row an earlier run committed (or a \. line): its lines still count.
+void batch_loader::skip_row(input_cursor& in, size_t end) {
+    batch& b = in.b;
+    b.first_line += in.binary ? 1 : count_newlines(b.bytes.data() + b.starts[0], end - b.starts[0]);
+    b.m_memo_line = b.first_line;
+    b.starts[0] = end;
+}
+
+// With end > 0: the row before end is a \. line; it is held. With end 0:
+// data follows the held one, which then fails the load, or with a reject
+// file goes to it as a batch of its own.
+void batch_loader::hold_marker(input_cursor& in, size_t end) {
+    batch& b = in.b;
+    if (end == 0) {
+        batch held = std::move(*in.marker);
+        in.marker.reset();
+        if (m_reject_fd < 0)
+            throw data_after_end_marker(input_name(in.index), held.first_line);
+        dispatch(std::move(held));
+        return;
+    }
+    if (b.rows() > 0) {
+        const uint64_t at = b.first_offset + end;
         cut_batches(b, false);
+        cut_batches(b, true);
+        end = static_cast<size_t>(at - b.first_offset);
     }
-    if (!trailer) {
-        try {
-            splitter->finish(total);
-        } catch (const error& e) {
-            throw error(e.status(), "\"" + input_name(index) + "\": " + e.what(), e.detail(), e.hint());
-        }
-    }
-    uint64_t committed_end = m_resume_from.input_index == index ? m_resume_from.offset : 0;
+    batch held;
+    held.input_index = in.index;
+    held.header = b.header;
+    held.end_marker = true;
+    held.first_line = b.first_line;
+    held.m_memo_line = held.first_line;
+    held.first_offset = b.first_offset + b.starts[0];
+    held.bytes = b.bytes.substr(b.starts[0], end - b.starts[0]);
+    held.starts = {0, held.bytes.size()};
+    skip_row(in, end);
+    print_through(b, b.starts[0]);
+    held.prefix_hash = m_key.empty() ? std::string() : m_input_print.hex();
+    held.content_hash = m_key.empty() ? std::string() : fingerprint_of(held.bytes.data(), held.bytes.size());
+    in.marker = std::move(held);
+}
+
+void batch_loader::finish_input(input_cursor& in) {
+    batch& b = in.b;
+    if (!in.trailer)
+        in.splitter->finish(in.total);
+    uint64_t committed_end = m_resume_from.input_index == in.index ? m_resume_from.offset : 0;
     for (const auto& r : m_resume_ranges)
-        if (r.input_index == index)
+        if (r.input_index == in.index)
             committed_end = std::max(committed_end, r.end);
-    if (committed_end > total)
-        throw local_error("\"" + input_name(index) + "\" is shorter (" + std::to_string(total) +
+    if (committed_end > in.total)
+        throw local_error("\"" + input_name(in.index) + "\" is shorter (" + std::to_string(in.total) +
                               " bytes) than what this resume key committed (" + std::to_string(committed_end) + ")",
                           {}, "the input changed since the first run; use a new --resume-key");
-    if (header_pending && m_o.format.header)
+    if (in.header_pending && m_format.header)
         return; // a header without a newline and nothing else
     // A last row without a final newline is a row too (text and CSV).
-    if (!binary && b.starts.back() < b.bytes.size() &&
-        !is_committed(index, b.first_offset + b.starts.back(), b.first_offset + b.bytes.size()))
-        b.starts.push_back(b.bytes.size());
+    if (!in.binary && b.starts.back() < b.bytes.size())
+        take_row(in, b.bytes.size(), false);
     b.bytes.resize(b.starts.back());
     cut_batches(b, true);
+}
+
+// Adds the bytes of b before end (relative to b) to the input's fingerprint.
+void batch_loader::print_through(const batch& b, size_t end) {
+    if (m_key.empty() || b.first_offset + end <= m_printed)
+        return;
+    const size_t from = static_cast<size_t>(m_printed - b.first_offset);
+    m_input_print.update(b.bytes.data() + from, end - from);
+    m_printed = b.first_offset + end;
+}
+
+void batch_loader::input_changed(const std::string& input, const std::string& what) {
+    const std::string& key = m_key;
+    m_input_changed = true; // a rerun with the key would fail the same way: say nothing of it
+    throw local_error("\"" + input + "\" is not the input that resume key \"" + key + "\" was loading: " + what +
+                          " differ from what that run committed",
+                      {},
+                      "to start over, remove what the first run loaded and forget the key (DELETE FROM "
+                      "pgpipe.load_progress WHERE key = '" + key + "'), or use a new --resume-key");
+}
+
+// The row ending at end reaches the committed prefix's end: what came before
+// must be the bytes that run committed.
+void batch_loader::check_resumed_prefix(const input_cursor& in, size_t end) {
+    const batch& b = in.b;
+    if (m_prefix_checked || in.index != m_resume_from.input_index || m_resume_from.offset == 0 ||
+        b.first_offset + end < m_resume_from.offset)
+        return;
+    m_prefix_checked = true;
+    print_through(b, static_cast<size_t>(m_resume_from.offset - b.first_offset));
+    if (!m_resume_hash.empty() && m_input_print.hex() != m_resume_hash)
+        input_changed(input_name(in.index), "its bytes up to byte offset " + std::to_string(m_resume_from.offset));
+}
+
+// Rows skipped as a --jobs batch an earlier run committed must add up to
+// that batch's bytes; a row that starts inside one and runs past it means
+// the input changed.
+void batch_loader::check_resumed_range(const input_cursor& in, const committed_range* range, size_t start, size_t end) {
+    const batch& b = in.b;
+    if (range == &m_prefix_range || m_resume_ranges.empty())
+        return;
+    if (!range) {
+        if (m_checking || range_holding(in.index, b.first_offset + start))
+            input_changed(input_name(in.index), "the rows at byte offset " + std::to_string(b.first_offset + start));
+        return;
+    }
+    if (range != m_checking) {
+        m_checking = range;
+        m_range_print = fingerprint();
+    }
+    m_range_print.update(b.bytes.data() + start, end - start);
+    if (b.first_offset + end < range->end)
+        return;
+    if (!range->hash.empty() && m_range_print.hex() != range->hash)
+        input_changed(input_name(in.index), "the bytes of the batch at byte offset " + std::to_string(range->start));
+    m_checking = nullptr;
 }
 
 load_summary batch_loader::run() {
@@ -1074,6 +1315,8 @@ load_summary batch_loader::run() {
                                                     std::to_string(m_resume_from.offset) + ")"
                                               : std::string("some out of input order (--jobs)")));
         m_committed = m_resume_from;
+        m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
+        sniff_first_input(first);
         read_columns(first);
         for (auto& job : m_jobs)
             job->prepare_statements();
@@ -1088,8 +1331,17 @@ load_summary batch_loader::run() {
                 load_input(k);
             wait_for_jobs();
         } catch (const load_stopped&) {
+        } catch (const interrupted&) {
+            stop_jobs(); // the batches being loaded still commit: they precede the signal
+            throw;
+        } catch (const error&) {
+            // Bad input: every batch cut before it still commits, so that
+            // what committed is the whole input up to the bad place.
+            wait_for_jobs();
+            stop_jobs();
+            throw;
         } catch (...) {
-            stop_jobs(); // the batches in flight still commit: they precede the failure
+            stop_jobs();
             throw;
         }
         stop_jobs();
@@ -1099,9 +1351,9 @@ load_summary batch_loader::run() {
             m_jobs[0]->conn().exec("TRUNCATE " + m_table_sql);
         if (m_o.single_transaction)
             m_jobs[0]->conn().exec("COMMIT");
-        if (m_o.format.format == copy_format::binary && m_reject_size > 0) {
+        if (m_format.format == copy_format::binary && m_reject_size > 0) {
             std::string trailer = binary_copy_trailer();
-            (void)!::write(m_reject_fd, trailer.data(), trailer.size());
+            write_all(m_reject_fd, trailer, m_o.reject_file);
         }
         if (!m_key.empty()) {
             connection& c = m_jobs[0]->conn(); // a retry may have replaced it
@@ -1141,7 +1393,7 @@ load_summary batch_loader::run() {
             error out(e.status(), e.what(),
                       (e.detail().empty() ? "" : e.detail() + "\n") + committed_so_far() +
                           "; the batches after them were rolled back" +
-                          (m_key.empty() || m_implicit_key ? "" : " (rerun with --resume-key " + m_key + " to go on)"),
+                          (m_key.empty() || m_implicit_key || m_input_changed ? "" : " (rerun with --resume-key " + m_key + " to go on)"),
                       e.hint());
             out.set_context(e.context());
             throw out;

@@ -60,85 +60,16 @@ error annotate(const error& e, const std::string& input_name, stage at, bool con
     return out;
 }
 
-std::string build_copy_sql(const connection& conn, const copy_load_options& o) {
-    copy_format_options format = o.format;
+// COPY table [(columns)] FROM STDIN (options). columns are unquoted names.
+std::string build_copy_sql(const connection& conn, const std::string& table_sql,
+                           const std::vector<std::string>& columns, copy_format_options format, bool freeze) {
     // A header whose names do not match the columns is refused by the
     // server itself from PostgreSQL 15 on.
-    format.header_match = o.format.header && PQserverVersion(conn.get()) >= 150000;
-    std::string sql = "COPY " + quote_qualified_name(conn, parse_qualified_name(o.table));
-    if (o.columns) {
-        sql += " (";
-        bool first = true;
-        for (const auto& column : parse_name_list(*o.columns)) {
-            if (!first)
-                sql += ", ";
-            first = false;
-            sql += conn.quote_identifier(column);
-        }
-        sql += ")";
-    }
-    return sql + " FROM STDIN " + copy_options_sql(conn, format, o.freeze);
-}
-
-// "COPY name [(columns)] FROM stdin;" of a script stream, rebuilt with
-// quoted identifiers: the input names tables, it never supplies SQL.
-std::string script_copy_sql(const connection& conn, std::string_view line, const std::string& where) {
-    auto fail = [&]() -> std::string {
-        throw local_error(where + ": expected \"COPY table [(columns)] FROM stdin;\", found \"" +
-                          std::string(line.substr(0, 80)) + "\"");
-    };
-    auto starts = [](std::string_view text, std::string_view word) {
-        if (text.size() < word.size())
-            return false;
-        for (size_t k = 0; k < word.size(); ++k)
-            if (std::toupper(static_cast<unsigned char>(text[k])) != word[k])
-                return false;
-        return true;
-    };
-    if (!starts(line, "COPY "))
-        return fail();
-    std::string_view rest = line.substr(5);
-    // The name runs to " (" or " FROM" outside quotes.
-    size_t k = 0;
-    bool quoted = false;
-    for (; k < rest.size(); ++k) {
-        if (rest[k] == '"')
-            quoted = !quoted;
-        else if (!quoted && (rest[k] == '(' || rest[k] == ' '))
-            break;
-    }
-    std::string sql = "COPY " + quote_qualified_name(conn, parse_qualified_name(rest.substr(0, k)));
-    rest = rest.substr(k);
-    while (!rest.empty() && rest[0] == ' ')
-        rest.remove_prefix(1);
-    if (!rest.empty() && rest[0] == '(') {
-        size_t close = std::string_view::npos;
-        quoted = false;
-        for (size_t j = 1; j < rest.size(); ++j) {
-            if (rest[j] == '"')
-                quoted = !quoted;
-            else if (!quoted && rest[j] == ')') {
-                close = j;
-                break;
-            }
-        }
-        if (close == std::string_view::npos)
-            return fail();
-        sql += " (";
-        bool first = true;
-        for (const auto& column : parse_name_list(rest.substr(1, close - 1))) {
-            sql += (first ? "" : ", ") + conn.quote_identifier(column);
-            first = false;
-        }
-        sql += ")";
-        rest = rest.substr(close + 1);
-        while (!rest.empty() && rest[0] == ' ')
-            rest.remove_prefix(1);
-    }
-    if (!starts(rest, "FROM STDIN") || rest.substr(10).find_first_not_of(" ;") != std::string_view::npos ||
-        rest.substr(10).find(';') == std::string_view::npos)
-        return fail();
-    return sql + " FROM STDIN (FORMAT text)";
+    format.header_match = format.header && PQserverVersion(conn.get()) >= 150000;
+    std::string sql = "COPY " + table_sql;
+    if (!columns.empty())
+        sql += " (" + quote_name_list(conn, columns) + ")";
+    return sql + " FROM STDIN " + copy_options_sql(conn, format, freeze);
 }
 
 std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs) {
@@ -152,12 +83,164 @@ std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs)
     return total;
 }
 
+// One streamed load: every input in one transaction on one connection.
+class stream_loader {
+public:
+    stream_loader(const copy_load_options& o, connection& conn, load_summary& summary)
+        : m_o(o), m_conn(conn), m_summary(summary), m_meter(o.show_progress), m_buffer(chunk_size) {
+        m_state.rows_known = o.format.format != copy_format::binary;
+        m_count_rows = m_state.rows_known && o.show_progress;
+        if (!o.table.empty())
+            m_table_sql = quote_qualified_name(conn, parse_qualified_name(o.table));
+        if (o.columns)
+            m_columns = parse_name_list(*o.columns);
+    }
+    /// Loads one input (a script stream, or rows for TABLE).
+    void load(const std::string& path);
+    /// The first input, opened already (to look at it before connecting).
+    void set_first_input(std::unique_ptr<input_stream> first) { m_first_input = std::move(first); }
+    void set_input_total(std::optional<uint64_t> total) { m_state.input_total = total; }
+    void finish_progress() { m_meter.finish(); }
+    const std::string& table_sql() const { return m_table_sql; }
+    std::string current_input;  ///< for messages: the input being read
+    uint64_t current_line = 0;  ///< in a script: the line before the current block's data
+
+private:
+    void load_rows(input_stream& input, size_t first, bool binary);
+    void load_script(input_stream& input, size_t first);
+    void start_script_block(std::string_view header, const std::string& where,
+                            std::optional<copy_in_session>& session);
+    std::vector<std::string> header_columns(const input_stream& input, size_t first, const copy_format_options& f);
+    [[noreturn]] void reject_marker(const input_stream& input, const end_marker& m) const;
+    void count_input(const input_stream& input) {
+        m_state.bytes = m_summary.bytes;
+        m_state.input_bytes = m_input_bytes_before + input.raw_bytes_read();
+        m_meter.update(m_state);
+    }
+
+    const copy_load_options& m_o;
+    connection& m_conn;
+    load_summary& m_summary;
+    progress_meter m_meter;
+    progress_state m_state;
+    std::vector<char> m_buffer;
+    bool m_count_rows = false;
+    std::string m_table_sql;            // TABLE, quoted; empty for a script without TABLE
+    std::vector<std::string> m_columns; // -c, unquoted
+    std::optional<std::string> m_table_oid; // TABLE's oid, for scripts that name it
+    uint64_t m_input_bytes_before = 0;
+    std::unique_ptr<input_stream> m_first_input;
+};
+
+void stream_loader::load(const std::string& path) {
+    std::unique_ptr<input_stream> opened = m_first_input ? std::move(m_first_input) : std::make_unique<input_stream>(path);
+    input_stream& input = *opened;
+    current_input = input.name();
+    size_t first = input.read(m_buffer.data(), m_buffer.size());
+    std::string_view head(m_buffer.data(), first);
+    const bool text = m_o.format.format == copy_format::text;
+    // A script stream (pgrec, pg_dump's data) starts with its first COPY
+    // line; with TABLE given, a first row that only starts with "COPY" is data.
+    bool script = m_o.script;
+    if (!script && text && starts_with_word(head, "COPY ")) {
+        std::string_view line = head.substr(0, head.find('\n'));
+        script = m_table_sql.empty() || parse_script_header(line).has_value();
+    }
+    // Binary COPY data announces itself by its signature.
+    const bool binary = m_o.format.format == copy_format::binary ||
+                        (!m_o.format_given && text && first >= 11 &&
+                         std::memcmp(m_buffer.data(), binary_copy_header().data(), 11) == 0);
+    if (script)
+        load_script(input, first);
+    else
+        load_rows(input, first, binary);
+    m_input_bytes_before += input.raw_bytes_read();
+    m_summary.input_bytes = m_input_bytes_before;
+}
+
+// --header without -c: the header line names the columns, in its order.
+std::vector<std::string> stream_loader::header_columns(const input_stream& input, size_t first,
+                                                       const copy_format_options& f) {
+    if (!f.header || !m_columns.empty() || f.format == copy_format::binary)
+        return m_columns;
+    std::string_view head(m_buffer.data(), first);
+    size_t nl = head.find('\n');
+    if (nl == std::string_view::npos && first == m_buffer.size())
+        throw local_error(input.name() + ":1: the header line is longer than " + std::to_string(chunk_size) + " bytes");
+    return check_header_names(m_conn, m_table_sql, m_o.table, header_names(head.substr(0, nl), f),
+                              input.name());
+}
+
+void stream_loader::reject_marker(const input_stream& input, const end_marker& m) const {
+    throw data_after_end_marker(input.name(), m.line);
+}
+
+void stream_loader::load_rows(input_stream& input, size_t first, bool binary) {
+    copy_format_options format = m_o.format;
+    if (binary && format.format != copy_format::binary) {
+        format = copy_format_options{};
+        format.format = copy_format::binary;
+    }
+    const std::vector<std::string> columns = header_columns(input, first, format);
+    copy_in_session session(m_conn, build_copy_sql(m_conn, m_table_sql, columns, format, m_o.freeze));
+    // Follow the rows as the server will read them: a binary stream without
+    // its trailer is a producer that died, and a \. line in text or CSV
+    // ends the data there. Neither may commit what it would lose.
+    std::unique_ptr<row_splitter> splitter = make_row_splitter(format, input.name());
+    std::vector<size_t> ends;
+    uint64_t stream_bytes = 0;
+    std::optional<end_marker> marker;
+    for (size_t n = first; n > 0; n = input.read(m_buffer.data(), m_buffer.size())) {
+        throw_if_interrupted();
+        if (marker)
+            reject_marker(input, *marker);
+        ends.clear();
+        splitter->scan(m_buffer.data(), n, ends);
+        if (!splitter->end_markers().empty()) {
+            marker = splitter->end_markers().front();
+            if (marker->end < n)
+                reject_marker(input, *marker);
+        }
+        stream_bytes += n;
+        session.put(m_buffer.data(), n);
+        m_summary.bytes += n;
+        if (m_count_rows)
+            m_state.rows += ends.size();
+        count_input(input);
+    }
+    throw_if_interrupted();
+    splitter->finish(stream_bytes);
+    m_summary.rows += session.finish();
+}
+
+// Starts the COPY of a script block. With TABLE given, every block must load
+// into it: a script never sends rows elsewhere than the command line says.
+void stream_loader::start_script_block(std::string_view header, const std::string& where,
+                                       std::optional<copy_in_session>& session) {
+    std::optional<script_header> h = parse_script_header(header);
+    if (!h)
+        throw local_error(where + ": expected \"COPY table [(columns)] FROM stdin;\", found \"" +
+                          std::string(header.substr(0, 80)) + "\"");
+    if (!m_columns.empty())
+        throw local_error(where + ": -c cannot be used with a script stream", {},
+                          "its COPY lines name the columns");
+    const std::string block_table = quote_qualified_name(m_conn, h->table);
+    if (!m_table_sql.empty()) {
+        if (!m_table_oid)
+            m_table_oid = PQgetvalue(m_conn.query("SELECT " + m_conn.quote_literal(m_table_sql) + "::regclass::oid").get(), 0, 0);
+        result_ptr r = m_conn.query("SELECT to_regclass(" + m_conn.quote_literal(block_table) + ")::oid");
+        if (PQgetvalue(r.get(), 0, 0) != *m_table_oid)
+            throw local_error(where + ": the script loads into " + block_table + ", not into " + m_o.table +
+                                  " (the TABLE given)",
+                              {}, "drop TABLE to run the script as it is");
+    }
+    copy_format_options text;
+    session.emplace(m_conn, build_copy_sql(m_conn, block_table, h->columns, text, false));
+}
+
 // Runs the COPY blocks of a script stream, in the caller's transaction.
-// Returns the rows the server reported. first bytes are already in buffer.
-uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& buffer, size_t first,
-                     load_summary& summary, progress_state& state, progress_meter& meter, bool count_rows,
-                     uint64_t input_bytes_before, uint64_t& block_line) {
-    uint64_t rows = 0;
+// The first bytes are already in the buffer.
+void stream_loader::load_script(input_stream& input, size_t first) {
     uint64_t line = 0;               // lines consumed so far
     std::string pending;             // bytes not yet handled (a partial header, or the terminator's lookahead)
     std::optional<copy_in_session> session;
@@ -176,9 +259,8 @@ uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& b
                 if (header.find_first_not_of(" \t\r") == std::string_view::npos)
                     continue;
                 header_line = line;
-                std::string sql = script_copy_sql(conn, header, input.name() + ":" + std::to_string(line));
-                session.emplace(conn, sql);
-                block_line = line;
+                start_script_block(header, input.name() + ":" + std::to_string(line), session);
+                current_line = line;
                 continue;
             }
             // Data up to a line that is exactly "\." ends the block.
@@ -198,27 +280,25 @@ uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& b
                 session->put(pending.data() + pos, send_to - pos);
                 uint64_t lines = count_newlines(pending.data() + pos, send_to - pos);
                 line += lines;
-                summary.bytes += send_to - pos;
-                if (count_rows)
-                    state.rows += lines;
+                m_summary.bytes += send_to - pos;
+                if (m_count_rows)
+                    m_state.rows += lines;
                 pos = send_to;
             }
             if (end == std::string::npos)
                 break;
             ++line; // the "\." line
-            rows += session->finish();
+            m_summary.rows += session->finish();
             session.reset();
             pos = end;
         }
         pending.erase(0, pos);
     };
-    feed(std::string_view(buffer.data(), first));
-    while (size_t n = input.read(buffer.data(), buffer.size())) {
+    feed(std::string_view(m_buffer.data(), first));
+    while (size_t n = input.read(m_buffer.data(), m_buffer.size())) {
         throw_if_interrupted();
-        feed(std::string_view(buffer.data(), n));
-        state.bytes = summary.bytes;
-        state.input_bytes = input_bytes_before + input.raw_bytes_read();
-        meter.update(state);
+        feed(std::string_view(m_buffer.data(), n));
+        count_input(input);
     }
     if (session)
         throw local_error(input.name() + ": the script ends inside the COPY block that starts at line " +
@@ -226,7 +306,6 @@ uint64_t load_script(connection& conn, input_stream& input, std::vector<char>& b
                           "the stream is truncated: no \\. line ends the block");
     if (pending.find_first_not_of(" \t\r\n") != std::string::npos)
         throw local_error(input.name() + ":" + std::to_string(line + 1) + ": a COPY line without its line end");
-    return rows;
 }
 
 } // namespace
@@ -246,6 +325,74 @@ void apply_session_settings(connection& conn, const copy_load_options& o) {
         conn.exec("SET default_toast_compression = " + conn.quote_literal(*o.toast_compression));
 }
 
+namespace {
+
+// Checks made before connecting, so that a typo costs no connection.
+void validate_stream_load(const copy_load_options& o, const std::vector<std::string>& inputs) {
+    validate_copy_format(o.format);
+    if (o.freeze && !o.truncate)
+        throw local_error("--freeze needs --truncate",
+                          "COPY FREEZE is valid only when the table was truncated or created in the "
+                          "same transaction",
+                          "add --truncate to empty the table first, in the load's transaction");
+    // A script stream names its own tables; then TABLE may be absent.
+    if (o.table.empty() && (o.truncate || o.defer_indexes || o.defer_constraints))
+        throw local_error("--truncate and --defer-* need a TABLE");
+    if (!o.table.empty())
+        parse_qualified_name(o.table);
+    if (o.columns)
+        parse_name_list(*o.columns);
+    check_inputs_readable(inputs);
+}
+
+// Without TABLE (or --script) every input must be a script stream: the
+// first is looked at before connecting, so that a forgotten TABLE costs no
+// connection. Returns it opened, its first bytes given back.
+std::unique_ptr<input_stream> check_script_without_table(const copy_load_options& o, const std::string& path) {
+    auto input = std::make_unique<input_stream>(path);
+    std::string head(chunk_size, '\0');
+    head.resize(input->read(head.data(), head.size()));
+    input->unread(head);
+    const bool text = o.format.format == copy_format::text;
+    if (!text || !parse_script_header(std::string_view(head).substr(0, head.find('\n'))))
+        throw local_error("no table given, and " + input->name() + " is not a script stream",
+                          "a script stream starts with a line \"COPY table [(columns)] FROM stdin;\"",
+                          "name the table to load: pgcopy TABLE [FILE]...");
+    return input;
+}
+
+// The load's transaction: TRUNCATE and deferred indexes first, every input,
+// the indexes back, COMMIT. at says how far it got.
+void load_in_transaction(const copy_load_options& o, connection& conn, stream_loader& loader,
+                         const std::vector<std::string>& inputs, stage& at) {
+    conn.exec("BEGIN");
+    at = stage::loading;
+    if (o.truncate)
+        conn.exec("TRUNCATE " + loader.table_sql());
+    // Dropped and rebuilt inside this transaction: a failure (a duplicate
+    // key found when the unique index is rebuilt) rolls everything back.
+    std::vector<std::string> restore;
+    if (o.defer_indexes || o.defer_constraints)
+        restore = drop_for_load(conn, loader.table_sql(), o.defer_indexes, o.defer_constraints);
+    for (const auto& path : inputs)
+        loader.load(path);
+    loader.current_input.clear();
+    if (!restore.empty()) {
+        // One sort per index, with room to sort in memory.
+        conn.exec("SET LOCAL maintenance_work_mem = '1GB'");
+        for (const auto& sql : restore) {
+            throw_if_interrupted();
+            conn.exec(sql);
+        }
+    }
+    throw_if_interrupted();
+    at = stage::committing;
+    conn.exec("COMMIT");
+    at = stage::done;
+}
+
+} // namespace
+
 load_summary run_copy(const copy_load_options& o) {
     if (o.batched())
         return run_batched_copy(o);
@@ -253,168 +400,59 @@ load_summary run_copy(const copy_load_options& o) {
     summary.program = std::string(program_name());
     summary.target = o.table.empty() ? "the script's tables" : o.table;
     auto started = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Nothing is committed when the load fails: the summary says so.
+    auto failed = [&](const std::string& message) {
+        summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        summary.rows = 0;
+        summary.error = message;
+        write_stats_file(o.stats_file, summary);
     };
-    auto write_stats = [&] { write_stats_file(o.stats_file, summary); };
-
     stage at = stage::connecting;
-    std::string current_input;
-    uint64_t current_line = 0; // in a script: the line before the current COPY block's data
+    std::optional<stream_loader> loader;
     std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
     try {
-        validate_copy_format(o.format);
-        if (o.freeze && !o.truncate)
-            throw local_error("--freeze needs --truncate",
-                              "COPY FREEZE is valid only when the table was truncated or created in the "
-                              "same transaction",
-                              "add --truncate to empty the table first, in the load's transaction");
-        // Parse names before connecting so that a typo costs no connection.
-        // A script stream names its own tables; then TABLE may be absent.
-        const bool have_table = !(o.script && o.table.empty());
-        if (have_table)
-            parse_qualified_name(o.table);
-        if (o.columns)
-            parse_name_list(*o.columns);
-        check_inputs_readable(inputs);
+        validate_stream_load(o, inputs);
+        std::unique_ptr<input_stream> first;
+        if (o.table.empty() && !o.script)
+            first = check_script_without_table(o, inputs[0]);
         if (!quiet() && inputs.size() == 1 && inputs[0] == "-" && isatty(STDIN_FILENO))
             log_info("reading rows from the terminal; end them with Ctrl-D");
         throw_if_interrupted();
         connection conn = connection::open(o.connection);
         cancel_target cancel(conn.get());
         apply_session_settings(conn, o);
-        std::string copy_sql = have_table ? build_copy_sql(conn, o) : std::string();
-
-        progress_meter meter(o.show_progress);
-        progress_state state;
-        state.rows_known = o.format.format != copy_format::binary;
-        state.input_total = o.show_progress ? total_input_size(inputs) : std::nullopt;
-        std::vector<char> buffer(chunk_size);
-        const bool count_rows = state.rows_known && o.show_progress;
-
-        conn.exec("BEGIN");
-        at = stage::loading;
+        loader.emplace(o, conn, summary);
+        loader->set_first_input(std::move(first));
+        if (o.show_progress)
+            loader->set_input_total(total_input_size(inputs));
         try {
-            const std::string table_sql = have_table ? quote_qualified_name(conn, parse_qualified_name(o.table)) : "";
-            if ((o.truncate || o.defer_indexes || o.defer_constraints) && !have_table)
-                throw local_error("--truncate and --defer-* need a TABLE");
-            if (o.truncate)
-                conn.exec("TRUNCATE " + table_sql);
-            // Dropped and rebuilt inside this transaction: a failure (a
-            // duplicate key found when the unique index is rebuilt) rolls
-            // everything back, indexes included.
-            std::vector<std::string> restore;
-            if (o.defer_indexes || o.defer_constraints)
-                restore = drop_for_load(conn, table_sql, o.defer_indexes, o.defer_constraints);
-            uint64_t input_bytes_before = 0;
-            for (const auto& path : inputs) {
-                input_stream input(path);
-                current_input = input.name();
-                size_t first = input.read(buffer.data(), buffer.size());
-                // A script stream (pgrec --child, pg_dump's data) starts with its first COPY line.
-                bool script = o.script || (o.format.format == copy_format::text && first >= 5 &&
-                                           std::string_view(buffer.data(), 5) == "COPY ");
-                // Binary COPY data announces itself by its signature.
-                const bool detected_binary = !o.format_given && o.format.format == copy_format::text && first >= 11 &&
-                                             std::memcmp(buffer.data(), binary_copy_header().data(), 11) == 0;
-                if (script) {
-                    summary.rows += load_script(conn, input, buffer, first, summary, state, meter, count_rows,
-                                                input_bytes_before, current_line);
-                    input_bytes_before += input.raw_bytes_read();
-                    summary.input_bytes = input_bytes_before;
-                    continue;
-                }
-                copy_load_options as_binary;
-                if (detected_binary) {
-                    as_binary = o;
-                    as_binary.format = copy_format_options{};
-                    as_binary.format.format = copy_format::binary;
-                    as_binary.freeze = o.freeze;
-                }
-                copy_in_session session(conn, detected_binary ? build_copy_sql(conn, as_binary) : copy_sql);
-                // Binary: follow the tuple framing (payloads are skipped, so
-                // it is cheap). The server takes a stream that stops between
-                // rows; a stream without its trailer is a producer that died,
-                // and must not commit.
-                std::unique_ptr<row_splitter> framing;
-                if (o.format.format == copy_format::binary || detected_binary)
-                    framing = make_row_splitter(detected_binary ? as_binary.format : o.format);
-                std::vector<size_t> ends;
-                uint64_t stream_bytes = 0;
-                for (size_t n = first; n > 0; n = input.read(buffer.data(), buffer.size())) {
-                    throw_if_interrupted();
-                    if (framing) {
-                        ends.clear();
-                        framing->scan(buffer.data(), n, ends);
-                        stream_bytes += n;
-                    }
-                    session.put(buffer.data(), n);
-                    summary.bytes += n;
-                    if (count_rows)
-                        state.rows += count_newlines(buffer.data(), n);
-                    state.bytes = summary.bytes;
-                    state.input_bytes = input_bytes_before + input.raw_bytes_read();
-                    meter.update(state);
-                }
-                throw_if_interrupted();
-                if (framing) {
-                    try {
-                        framing->finish(stream_bytes);
-                    } catch (const error& e) {
-                        throw error(e.status(), "\"" + input.name() + "\": " + e.what(), e.detail(), e.hint());
-                    }
-                }
-                summary.rows += session.finish();
-                input_bytes_before += input.raw_bytes_read();
-                summary.input_bytes = input_bytes_before;
-            }
-            current_input.clear();
-            if (!restore.empty()) {
-                // One sort per index, with room to sort in memory.
-                conn.exec("SET LOCAL maintenance_work_mem = '1GB'");
-                for (const auto& sql : restore) {
-                    throw_if_interrupted();
-                    conn.exec(sql);
-                }
-            }
-            throw_if_interrupted();
-            at = stage::committing;
-            conn.exec("COMMIT");
-            at = stage::done;
+            load_in_transaction(o, conn, *loader, inputs, at);
             summary.committed = true;
         } catch (...) {
-            meter.finish();
+            loader->finish_progress();
             // Leave the server idle and rolled back if it is still there; the
             // COPY session's destructor has already ended any open COPY.
             if (conn.ok() && at == stage::loading)
                 PQclear(PQexec(conn.get(), "ROLLBACK"));
             throw;
         }
-        meter.finish();
-        summary.seconds = elapsed();
+        loader->finish_progress();
+        summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     } catch (const server_error& e) {
-        summary.seconds = elapsed();
-        summary.rows = 0; // nothing committed, whatever was sent
-        error annotated = annotate(e, current_input, at, e.connection_lost(), current_line);
-        summary.error = annotated.what();
-        write_stats();
+        error annotated = annotate(e, loader ? loader->current_input : std::string(), at, e.connection_lost(),
+                                   loader ? loader->current_line : 0);
+        failed(annotated.what());
         throw annotated;
     } catch (const interrupted& e) {
-        summary.seconds = elapsed();
-        summary.rows = 0;
-        summary.error = e.what();
-        write_stats();
+        failed(e.what());
         throw interrupted(e.signal_number(), commit_state(at, false));
     } catch (const error& e) {
-        summary.seconds = elapsed();
-        summary.rows = 0;
         error annotated = annotate(e, {}, at, false);
-        summary.error = annotated.what();
-        write_stats();
+        failed(annotated.what());
         throw annotated;
     }
     log_info(summary_line(summary));
-    write_stats();
+    write_stats_file(o.stats_file, summary);
     return summary;
 }
 

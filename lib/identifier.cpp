@@ -115,4 +115,11 @@ std::string quote_qualified_name(const connection& conn, const std::vector<std::
     return out;
 }
 
+std::string quote_name_list(const connection& conn, const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names)
+        out += (out.empty() ? "" : ", ") + conn.quote_identifier(name);
+    return out;
+}
+
 } // namespace pgpipe

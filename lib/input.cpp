@@ -2,6 +2,7 @@
 
 #include "pgpipe/error.hpp"
 #include "pgpipe/interrupt.hpp"
+#include "pgpipe/log.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -89,6 +90,7 @@ void input_stream::start() {
         }
         m_raw_len += n;
     }
+    refuse_other_compression();
     if (starts_with_zstd_magic(reinterpret_cast<const unsigned char*>(m_raw.data()), m_raw_len)) {
         m_zstd = ZSTD_createDStream();
         if (!m_zstd)
@@ -98,7 +100,38 @@ void input_stream::start() {
     }
 }
 
+// gzip, bzip2 and xz are not decompressed here: say so by name, rather than
+// let the server report a byte sequence that is invalid in the encoding.
+void input_stream::refuse_other_compression() const {
+    static const struct {
+        const char* name;
+        std::string_view magic;
+        const char* tool;
+    } formats[] = {
+        {"gzip", std::string_view("\x1f\x8b", 2), "zcat"},
+        {"bzip2", std::string_view("BZh", 3), "bzcat"},
+        {"xz", std::string_view("\xfd" "7zXZ\0", 6), "xzcat"},
+    };
+    std::string_view head(m_raw.data(), m_raw_len);
+    for (const auto& f : formats) {
+        // bzip2's "BZh" could start a row: its block magic (pi's digits) must follow.
+        const bool bzip2_block = head.size() >= 10 && head[3] >= '1' && head[3] <= '9' &&
+                                 head.substr(4, 6) == std::string_view("\x31\x41\x59\x26\x53\x59", 6);
+        if (head.substr(0, f.magic.size()) != f.magic || (f.magic == "BZh" && !bzip2_block))
+            continue;
+        throw local_error("\"" + m_name + "\": " + f.name + " input: decompress it first (" + f.tool + " … | " +
+                              std::string(program_name()) + " …)",
+                          std::string("it starts with the ") + f.name + " signature; of the compressed formats only zstd is read as it is");
+    }
+}
+
 size_t input_stream::read(char* dst, size_t cap) {
+    if (m_pushback_pos < m_pushback.size()) {
+        size_t n = std::min(cap, m_pushback.size() - m_pushback_pos);
+        std::memcpy(dst, m_pushback.data() + m_pushback_pos, n);
+        m_pushback_pos += n;
+        return n;
+    }
     if (!m_started)
         start();
     if (m_zstd)

@@ -37,13 +37,35 @@ std::vector<int> parse_int_array(const std::string& text) {
 
 } // namespace
 
-std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql) {
-    // Quoted by libpq, like the names given with -c, so that lists compare.
+std::vector<std::string> table_column_names(connection& conn, const std::string& table_sql) {
     result_ptr r = conn.query("SELECT attname FROM pg_attribute WHERE attrelid = " + conn.quote_literal(table_sql) +
                               "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
     std::vector<std::string> out;
     for (int k = 0; k < PQntuples(r.get()); ++k)
-        out.push_back(conn.quote_identifier(PQgetvalue(r.get(), k, 0)));
+        out.emplace_back(PQgetvalue(r.get(), k, 0));
+    return out;
+}
+
+std::vector<std::string> check_header_names(connection& conn, const std::string& table_sql, const std::string& table,
+                                            const std::vector<std::string>& names, const std::string& input) {
+    const std::vector<std::string> columns = table_column_names(conn, table_sql);
+    for (size_t k = 0; k < names.size(); ++k) {
+        const std::string& name = names[k];
+        const std::string where = input + ":1: the header's field " + std::to_string(k + 1) + " ";
+        if (std::find(columns.begin(), columns.end(), name) == columns.end())
+            throw local_error(where + "names \"" + name + "\", which is not a column of " + table, {},
+                              "fix the header, or name the file's columns with -c (in the file's order)");
+        if (std::find(names.begin(), names.begin() + static_cast<ptrdiff_t>(k), name) != names.begin() + static_cast<ptrdiff_t>(k))
+            throw local_error(where + "names \"" + name + "\" a second time");
+    }
+    return names;
+}
+
+std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql) {
+    // Quoted by libpq, like the names given with -c, so that lists compare.
+    std::vector<std::string> out = table_column_names(conn, table_sql);
+    for (auto& name : out)
+        name = conn.quote_identifier(name);
     return out;
 }
 

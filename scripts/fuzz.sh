@@ -13,7 +13,7 @@ mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib -I/usr/include/postgresql)
 for target in tests/fuzz/*_fuzz.cpp; do
   name=$(basename "$target" .cpp)
-  clang++ "${flags[@]}" "$target" lib/row_splitter.cpp lib/copy_format.cpp lib/connection.cpp lib/log.cpp \
+  clang++ "${flags[@]}" "$target" lib/row_splitter.cpp lib/copy_format.cpp lib/identifier.cpp lib/connection.cpp lib/log.cpp \
     -lpq -o "$out/$name"
   mkdir -p "$out/$name.corpus"
   echo "fuzz: $name for ${seconds}s" >&2

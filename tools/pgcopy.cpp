@@ -22,7 +22,8 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
          "load only these columns, in this order (a,b,c)")
         ("format,F", po::value<std::string>(&format)->value_name("FORMAT"),
          "input format: text (default), csv or binary")
-        ("header", po::bool_switch(&cfg.format.header), "the first line of each input names the columns")
+        ("header", po::bool_switch(&cfg.format.header),
+         "the first line of each input names the columns (and without -c, which)")
         ("delimiter", po::value<std::string>()->value_name("CHAR")
              ->notifier([&](const std::string& v) { cfg.format.delimiter = v; }),
          "column delimiter (text: tab, csv: comma)")
@@ -39,7 +40,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
              ->notifier([&](const std::string& v) { cfg.format.encoding = v; }),
          "encoding of the input (default: the client's)")
         ("script", po::bool_switch(&cfg.script),
-         "the input is a script stream of COPY blocks (detected when it starts with COPY)")
+         "the inputs are script streams of COPY blocks (else detected by their first line)")
         ("truncate", po::bool_switch(&cfg.truncate), "empty the table first, in the same transaction")
         ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)")
         ("toast-compression", po::value<std::string>()->value_name("METHOD")
@@ -98,15 +99,14 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
         cfg.inputs.insert(cfg.inputs.begin(), cfg.table);
         cfg.table.clear();
     }
-    if (cfg.table.empty() && !cfg.script)
-        return pgpipe::usage_error("no table given");
+    // No TABLE: the input must be a script stream (checked as it is read).
     cfg.format.format = pgpipe::parse_copy_format(format);
     cfg.format_given = vm.count("format") > 0;
     if (!batch_rows.empty())
         cfg.batch_rows = pgpipe::parse_count(batch_rows);
     if (!batch_bytes.empty())
         cfg.batch_bytes = pgpipe::parse_size(batch_bytes);
-    if (!max_rejects.empty()) {
+    if (vm.count("max-rejects")) {
         cfg.max_rejects_percent = max_rejects.back() == '%';
         std::string number = cfg.max_rejects_percent ? max_rejects.substr(0, max_rejects.size() - 1) : max_rejects;
         try {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgpipe {
 
@@ -38,6 +39,24 @@ std::string copy_options_sql(const connection& conn, const copy_format_options& 
 
 /// The line number in a server CONTEXT such as `COPY t, line 3, column a: "x"`.
 std::optional<uint64_t> copy_context_line(std::string_view context);
+
+/// The column names of a header line (its line end may be included): CSV
+/// fields with their quotes undone, or text fields split at the delimiter.
+std::vector<std::string> header_names(std::string_view line, const copy_format_options& options);
+
+/// Whether text starts with word (upper case), ignoring ASCII case.
+bool starts_with_word(std::string_view text, std::string_view word);
+
+/// What a script stream's "COPY name [(columns)] FROM stdin;" line names.
+struct script_header {
+    std::vector<std::string> table;   ///< the name's parts, unquoted
+    std::vector<std::string> columns; ///< unquoted; empty: every column
+};
+
+/// Parses a script stream's COPY line (its line end may be included);
+/// nullopt when the line is not one. The stream names tables and columns,
+/// it never supplies SQL.
+std::optional<script_header> parse_script_header(std::string_view line);
 
 /// Counts newline bytes, for progress on line-oriented formats.
 uint64_t count_newlines(const char* data, size_t size);

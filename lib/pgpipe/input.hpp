@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 typedef struct ZSTD_DCtx_s ZSTD_DStream;
@@ -26,6 +27,9 @@ public:
     /// Reads up to cap decompressed bytes; 0 only at the end. Throws
     /// local_error on a read error or a truncated or corrupt zstd frame.
     size_t read(char* dst, size_t cap);
+    /// Gives bytes back: the next reads return them first (for a look at
+    /// an input's first bytes before deciding how to load it).
+    void unread(std::string_view bytes) { m_pushback.assign(bytes); m_pushback_pos = 0; }
     /// The name used in messages: the path, or "stdin".
     const std::string& name() const noexcept { return m_name; }
     /// Whether the input turned out to be zstd-compressed (known after the first read).
@@ -38,6 +42,7 @@ public:
 private:
     size_t read_raw(char* dst, size_t cap);
     void start();
+    void refuse_other_compression() const;
     size_t read_zstd(char* dst, size_t cap);
 
     std::string m_name;
@@ -50,6 +55,8 @@ private:
     std::vector<char> m_raw;  // compressed input, or the bytes read to sniff the magic
     size_t m_raw_pos = 0;
     size_t m_raw_len = 0;
+    std::string m_pushback; // bytes given back by unread()
+    size_t m_pushback_pos = 0;
     ZSTD_DStream* m_zstd = nullptr;
     size_t m_frame_remaining = 0; // last ZSTD_decompressStream hint: 0 at a frame boundary
     bool m_output_full = false;   // decoder may hold output it could not hand over

@@ -35,6 +35,16 @@ struct table_schema {
     std::vector<std::string> ignored_checks; ///< CHECK constraints not of a simple range form
 };
 
+/// The names of the columns COPY can fill (not dropped, not generated), in
+/// order, unquoted. table_sql is already quoted.
+std::vector<std::string> table_column_names(connection& conn, const std::string& table_sql);
+
+/// A header line's names checked against table_sql's columns (TABLE as the
+/// user wrote it, for messages): each must name a column, once. Returns
+/// them; throws local_error naming INPUT:1 and the first name that is wrong.
+std::vector<std::string> check_header_names(connection& conn, const std::string& table_sql, const std::string& table,
+                                            const std::vector<std::string>& names, const std::string& input);
+
 /// The columns COPY or INSERT fill when none are named: every column that is
 /// not dropped or generated, quoted, in order. table_sql is already quoted.
 std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql);

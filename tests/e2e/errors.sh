@@ -118,9 +118,9 @@ test_usage_errors_exit_1_before_connecting() {
   run 1 pgcopy -F binary --header orders x
   run 1 pgcopy -F tsv orders x
   assert_contains "$err" 'unknown format "tsv"'
-  run 1 pgcopy
-  assert_contains "$err" "no table given"
-  assert_contains "$err" 'Try "pgcopy --help" for more information.'
+  run 1 pgcopy </dev/null
+  assert_contains "$err" "no table given, and stdin is not a script stream"
+  assert_contains "$err" "name the table to load: pgcopy TABLE [FILE]..."
   run 1 pgcopy '"unterminated' x
   assert_contains "$err" "unterminated quoted identifier"
   run 1 pgcopy -c 'a,,b' orders x

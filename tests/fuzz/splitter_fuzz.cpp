@@ -3,6 +3,7 @@
 #include "pgpipe/error.hpp"
 #include "pgpipe/row_splitter.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -11,8 +12,10 @@ using namespace pgpipe;
 
 namespace {
 
-// Row ends over the whole input, scanned in chunks of the given sizes.
-bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_t chunk, std::vector<size_t>& out) {
+// Row ends over the whole input, scanned in chunks of the given sizes; the
+// end-of-data markers found go to markers as (end, line).
+bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_t chunk, std::vector<size_t>& out,
+           std::vector<std::pair<size_t, uint64_t>>& markers) {
     auto s = make_row_splitter(o);
     std::vector<size_t> ends;
     try {
@@ -24,6 +27,11 @@ bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_
                 if (e > n || (!out.empty() && at + e <= out.back() && at + e != 0))
                     std::abort(); // an end outside the chunk, or going backwards
                 out.push_back(at + e);
+            }
+            for (const auto& m : s->end_markers()) {
+                if (std::find(ends.begin(), ends.end(), m.end) == ends.end())
+                    std::abort(); // a marker that is not a row end
+                markers.emplace_back(at + m.end, m.line);
             }
         }
         s->finish(size);
@@ -47,13 +55,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++data;
     --size;
     std::vector<size_t> whole, pieces;
-    bool ok_whole = split(o, data, size, size ? size : 1, whole);
-    bool ok_pieces = split(o, data, size, chunk, pieces);
+    std::vector<std::pair<size_t, uint64_t>> whole_markers, piece_markers;
+    bool ok_whole = split(o, data, size, size ? size : 1, whole, whole_markers);
+    bool ok_pieces = split(o, data, size, chunk, pieces, piece_markers);
     // Chunking must not change the answer, except that an error may come
     // earlier in the chunked run (it stops at the first bad byte).
     if (ok_whole != ok_pieces)
         std::abort();
-    if (ok_whole && whole != pieces)
+    if (ok_whole && (whole != pieces || whole_markers != piece_markers))
         std::abort();
     return 0;
 }

@@ -1,0 +1,237 @@
+# pgcopy never exits 0 with rows missing: end-of-data markers inside the
+# input, scripts that name another table, resumes over changed input, and the
+# inputs it must refuse by name (gzip, bzip2, xz, broken binary framing).
+
+# two_col: a table of (id int, name text) and 1,000 rows of it in t.tsv.
+two_col() {
+  sql "CREATE TABLE t (id int, name text)"
+  seq 1 1000 | awk '{print $1 "\tn" $1}' >t.tsv
+}
+
+# with_marker_after N: t.tsv with a line "\." after line N, into m.tsv.
+with_marker_after() { (head -n "$1" t.tsv; printf '\\.\n'; tail -n +"$(($1 + 1))" t.tsv) >m.tsv; }
+
+test_a_marker_mid_input_fails_the_streamed_load_naming_its_line() {
+  two_col
+  with_marker_after 9
+  run 1 pgcopy t m.tsv
+  assert_contains "$err" "m.tsv:10: end-of-data marker \\. before the end of the input"
+  assert_contains "$err" "nothing was committed"
+  assert_eq 0 "$(table_count t)"
+  # On stdin, in CSV, and in text after data on the same line (the server
+  # ends the data at an unescaped \. anywhere in a line).
+  run 1 pgcopy t <m.tsv
+  assert_contains "$err" "stdin:10:"
+  (head -n 3 t.tsv; printf '4\tfour\\.\n'; tail -n +5 t.tsv) >inline.tsv
+  run 1 pgcopy t inline.tsv
+  assert_contains "$err" "inline.tsv:4: end-of-data marker"
+  tr '\t' , <m.tsv >m.csv
+  run 1 pgcopy -F csv t m.csv
+  assert_contains "$err" "m.csv:10: end-of-data marker"
+  assert_eq 0 "$(table_count t)"
+}
+
+test_a_marker_mid_input_stops_batches_and_jobs_saying_what_committed() {
+  two_col
+  with_marker_after 9
+  run 1 pgcopy --batch-rows 100 t m.tsv
+  assert_contains "$err" "m.tsv:10: end-of-data marker"
+  assert_contains "$err" "9 rows were committed"
+  assert_eq 9 "$(table_count t)"
+  sql "TRUNCATE t"
+  with_marker_after 500
+  run 1 pgcopy --jobs 2 --batch-rows 100 t m.tsv
+  assert_contains "$err" "m.tsv:501: end-of-data marker"
+  # Whatever committed is a whole prefix of batches before the marker.
+  [ "$(table_count t)" -le 500 ] || fail "rows after the marker were loaded"
+  assert_eq 0 "$(sql 'SELECT count(*) FROM t WHERE id > 500')"
+}
+
+test_a_marker_mid_input_is_rejected_like_a_bad_row_with_a_reject_file() {
+  two_col
+  with_marker_after 9
+  run 3 pgcopy --batch-rows 100 --reject-file rejects.tsv t m.tsv
+  assert_eq 1000 "$(table_count t)"
+  assert_eq "$(md5sum <t.tsv)" "$(psql -XAtq -c 'COPY (SELECT * FROM t ORDER BY id) TO STDOUT' | md5sum)"
+  assert_eq '\.' "$(cat rejects.tsv)"
+  assert_contains "$(cat rejects.tsv.log)" "m.tsv	10	"
+  assert_contains "$(cat rejects.tsv.log)" "22P04"
+  sql "TRUNCATE t"
+  run 3 pgcopy --jobs 2 --batch-rows 100 --reject-file rejects.tsv t m.tsv
+  assert_eq 1000 "$(table_count t)"
+}
+
+test_markers_that_end_inputs_and_quoted_markers_are_fine() {
+  two_col
+  (cat t.tsv; printf '\\.\n') >ends.tsv
+  run 0 pgcopy t ends.tsv ends.tsv
+  assert_eq 2000 "$(table_count t)"
+  run 0 pgcopy --batch-rows 300 t ends.tsv ends.tsv
+  assert_eq 4000 "$(table_count t)"
+  sql "TRUNCATE t"
+  printf '1,"\\."\n2,"a\n\\.\nb"\n3,x\n' >quoted.csv
+  run 0 pgcopy -F csv t quoted.csv
+  assert_eq '1|\.' "$(sql 'SELECT * FROM t WHERE id = 1')"
+  assert_eq 3 "$(table_count t)"
+  assert_eq "$(printf 'a\n\\.\nb')" "$(sql 'SELECT name FROM t WHERE id = 2')"
+  run 0 pgcopy -F csv --batch-rows 1 t quoted.csv
+  assert_eq 6 "$(table_count t)"
+  # An escaped backslash before a dot is data in text.
+  printf '7\tend\\\\.\n8\tx\n' >escaped.tsv
+  run 0 pgcopy t escaped.tsv
+  assert_eq 'end\.' "$(sql 'SELECT name FROM t WHERE id = 7')"
+}
+
+test_a_table_given_with_a_script_for_another_table_is_refused() {
+  sql "CREATE TABLE t (id int, name text); CREATE TABLE other (id int, name text)"
+  printf 'COPY t (id, name) FROM stdin;\n1\tone\n\\.\n' >script.sql
+  run 1 pgcopy other <script.sql
+  assert_contains "$err" "stdin:1: the script loads into"
+  assert_contains "$err" "not into other"
+  assert_eq "0|0" "$(sql 'SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM other)')"
+  # The same table: loads; no TABLE: detected as a script.
+  run 0 pgcopy t <script.sql
+  run 0 pgcopy <script.sql
+  run 0 pgcopy --script script.sql
+  assert_eq 3 "$(table_count t)"
+  # A row of data that only starts with "COPY" is data when TABLE is given.
+  printf 'COPY 1\t2\n' | pgcopy -q -c name,id other
+  assert_eq "2|COPY 1" "$(sql 'SELECT * FROM other')"
+  run 1 pgcopy <t.tsv 2>/dev/null || true
+  printf '1\tone\n' >rows.tsv
+  run 1 pgcopy <rows.tsv
+  assert_contains "$err" "no table given, and stdin is not a script stream"
+  run 1 pgcopy --batch-rows 10 t <script.sql
+  assert_contains "$err" "a script stream cannot be loaded in batches"
+}
+
+test_a_resume_key_refuses_changed_input() {
+  sql "CREATE TABLE t (id int CHECK (id < 1000000), name text)"
+  seq 1 1000 | awk '{ if ($1 == 601) print "2000000\tbad"; else print $1 "\ta" $1 }' >input.tsv
+  run 2 pgcopy --batch-rows 100 --resume-key k t input.tsv
+  assert_eq 600 "$(table_count t)"
+  # Different rows under the same name: refused, nothing more loaded.
+  seq 1 1000 | awk '{print $1 "\tb" $1}' >input.tsv
+  run 1 pgcopy --batch-rows 100 --resume-key k t input.tsv
+  assert_contains "$err" "is not the input that resume key \"k\" was loading"
+  assert_contains "$err" "DELETE FROM pgpipe.load_progress WHERE key = 'k'"
+  assert_not_contains "$err" "to go on"
+  assert_eq 600 "$(table_count t)"
+  # The first rows as they were, the bad one fixed: the resume goes on.
+  seq 1 1000 | awk '{print $1 "\ta" $1}' >input.tsv
+  run 0 pgcopy --batch-rows 100 --resume-key k t input.tsv
+  assert_eq "1000|1000" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
+  # stdin, and a batch size other than the first run's.
+  sql "TRUNCATE t"
+  seq 1 1000 | awk '{ if ($1 == 601) print "2000000\tbad"; else print $1 "\ta" $1 }' >first.tsv
+  run 2 pgcopy --batch-rows 100 --resume-key s t <first.tsv
+  seq 1 1000 | awk '{print $1 "\tc" $1}' >other.tsv
+  run 1 pgcopy --batch-rows 70 --resume-key s t <other.tsv
+  assert_contains "$err" "\"stdin\" is not the input"
+  assert_eq 600 "$(table_count t)"
+}
+
+test_a_resume_key_refuses_changed_input_with_jobs() {
+  sql "CREATE TABLE t (id int CHECK (id < 1000000), name text)"
+  seq 1 1000 | awk '{ if ($1 == 901) print "2000000\tbad"; else print $1 "\ta" $1 }' >input.tsv
+  run 2 pgcopy --jobs 2 --batch-rows 100 --resume-key j t input.tsv
+  local loaded
+  loaded=$(table_count t)
+  [ "$loaded" -gt 0 ] || fail "nothing committed before the bad row"
+  seq 1 1000 | awk '{print $1 "\tz" $1}' >input.tsv
+  run 1 pgcopy --jobs 2 --batch-rows 100 --resume-key j t input.tsv
+  assert_contains "$err" "is not the input that resume key \"j\" was loading"
+  assert_eq 0 "$(sql "SELECT count(*) FROM t WHERE name LIKE 'z%'")" "rows of the changed input"
+}
+
+test_gzip_bzip2_and_xz_input_is_refused_by_name() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1\tone\n2\ttwo\n' >rows.tsv
+  gzip -k rows.tsv
+  bzip2 -k rows.tsv
+  xz -k rows.tsv
+  run 1 pgcopy t rows.tsv.gz
+  assert_contains "$err" "gzip input: decompress it first (zcat"
+  run 1 pgcopy t <rows.tsv.bz2
+  assert_contains "$err" "bzip2 input: decompress it first (bzcat"
+  run 1 pgcopy --batch-rows 1 t rows.tsv.xz
+  assert_contains "$err" "xz input: decompress it first (xzcat"
+  assert_eq 0 "$(table_count t)"
+  # A text row that starts with "BZh" is data.
+  printf 'BZh91AY\n' | pgcopy -q -c name t
+  assert_eq 1 "$(table_count t)"
+}
+
+test_a_csv_header_maps_columns_by_name() {
+  sql "CREATE TABLE t (id int, name text, score int DEFAULT 7)"
+  printf 'name,id\nx,1\ny,2\n' >reordered.csv
+  run 0 pgcopy -F csv --header t reordered.csv
+  assert_eq "$(printf '1|x|7\n2|y|7')" "$(sql 'SELECT * FROM t ORDER BY id')"
+  run 0 pgcopy -F csv --header --batch-rows 1 t reordered.csv reordered.csv
+  assert_eq 6 "$(table_count t)"
+  assert_eq 0 "$(sql "SELECT count(*) FROM t WHERE name NOT IN ('x', 'y') OR score <> 7")"
+  printf 'name,nme\nx,1\n' >unknown.csv
+  run 1 pgcopy -F csv --header t unknown.csv
+  assert_contains "$err" "unknown.csv:1: the header's field 2 names \"nme\", which is not a column of t"
+  run 1 pgcopy -F csv --header --jobs 2 t unknown.csv
+  assert_contains "$err" "names \"nme\""
+  # Every input of a batched load names the same columns.
+  printf 'id,name\n3,z\n' >other_order.csv
+  run 1 pgcopy -F csv --header --batch-rows 1 t reordered.csv other_order.csv
+  assert_contains "$err" "other_order.csv:1: the header does not match the columns"
+}
+
+# A binary stream: header, then the bytes given as a Python expression.
+binary_with() {
+  python3 -c "import struct, sys
+h = b'PGCOPY\n\xff\r\n\0' + struct.pack('>ii', 0, 0)
+sys.stdout.buffer.write(h + $1)"
+}
+
+test_broken_binary_framing_is_named_with_its_file_and_byte() {
+  sql "CREATE TABLE t (id int, name text)"
+  binary_with "struct.pack('>hi', 2, 0x7fffffff) + b'abc'" >huge.bin
+  run 1 pgcopy t huge.bin
+  assert_contains "$err" '"huge.bin": invalid field length 2147483647 at byte offset 21'
+  binary_with "struct.pack('>hi', 2, -2) + b'abc'" >minus2.bin
+  run 1 pgcopy t minus2.bin
+  assert_contains "$err" '"minus2.bin": invalid field length -2 at byte offset 21'
+  run 1 pgcopy --batch-rows 1 t minus2.bin
+  assert_contains "$err" '"minus2.bin": invalid field length -2'
+  binary_with "struct.pack('>hi', 3, 1) + b'a' + struct.pack('>i', 1) + b'b' + struct.pack('>h', -1)" >count.bin
+  run 1 pgcopy t count.bin
+  assert_contains "$err" "inside the length of field 3 of 3 of the row that starts at byte offset 19"
+  binary_with "struct.pack('>hi', 2, 100) + b'abc'" >short.bin
+  run 1 pgcopy t short.bin
+  assert_contains "$err" "whose length (at byte offset 21) says 100 bytes, 97 more than are left"
+  assert_eq 0 "$(table_count t)"
+}
+
+test_binary_input_is_detected_in_batches() {
+  sql "CREATE TABLE t (id int, name text)"
+  seq 1 100 | awk '{print $1 "\tn" $1}' >rows.tsv
+  pgcopy -q t rows.tsv
+  export_table t binary rows.bin
+  sql "TRUNCATE t"
+  run 0 pgcopy --batch-rows 10 t rows.bin
+  run 0 pgcopy --jobs 2 --batch-rows 10 t <rows.bin
+  assert_eq "200|100" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
+}
+
+test_messages_name_the_place_and_the_limit() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1,a\n2,b\n3,c\n4,"d\n' >open_quote.csv
+  run 1 pgcopy -F csv t open_quote.csv
+  assert_contains "$err" "open_quote.csv:4: unterminated CSV quoted field"
+  run 1 pgcopy -F csv --batch-rows 2 t open_quote.csv
+  assert_contains "$err" "open_quote.csv:4: unterminated CSV quoted field"
+  printf '1\ta\n' >rows.tsv
+  run 1 pgcopy --reject-file /dev/full t rows.tsv
+  assert_contains "$err" '--reject-file "/dev/full" is not a regular file'
+  [ ! -e /dev/full.log ] || fail "/dev/full.log was created"
+  run 1 pgcopy --max-rejects '' --reject-file r t rows.tsv
+  assert_contains "$err" 'invalid --max-rejects ""'
+  (printf 'x\tbad\n'; seq 1 99 | awk '{print $1 "\tok"}') >some_bad.tsv
+  run 3 pgcopy --max-rejects 0.05% --reject-file r --batch-rows 10 t some_bad.tsv
+  assert_contains "$err" "more than --max-rejects 0.05%"
+}
