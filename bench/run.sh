@@ -180,7 +180,7 @@ users_select() {
 DATASETS=(orders posts users)
 declare -A NROWS=([orders]=$ORDERS_N [posts]=$POSTS_N [users]=$USERS_N)
 declare -A SLOW_N=([orders]=$SLOW_ORDERS_N [posts]=$SLOW_POSTS_N [users]=$SLOW_USERS_N)
-declare -A TEXT_BYTES CSV_BYTES BIN_BYTES ZST_BYTES SLOW_BYTES REC_COLUMNS
+declare -A TEXT_BYTES CSV_BYTES BIN_BYTES ZST_BYTES SLOW_BYTES
 
 for ds in "${DATASETS[@]}"; do
 	if [[ $ds == users ]]; then
@@ -202,7 +202,6 @@ for ds in "${DATASETS[@]}"; do
 	# JSON lines for pgrec, one object per row keyed by column name, written
 	# by the server from the table (only when pgrec is there to read them).
 	if [[ -n $HAVE_PGREC ]]; then
-		REC_COLUMNS[$ds]=$("$PGREC" --with-ids --list-columns "$ds")
 		[[ $ds == users ]] || "${PSQL[@]}" -c "COPY $ds FROM $(lit "$DATA/$ds.txt")"
 		psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT row_to_json(t) FROM $ds AS t ORDER BY id" \
 			>"$DATA/$ds.jsonl"
@@ -359,7 +358,7 @@ load() {
 	# The records carry their ids (the files above do too), in pgrec's column order.
 	pgrec-pgcopy)
 		"$PGREC" -q --with-ids "$ds" <"$DATA/$ds.jsonl" |
-			"$PGCOPY" -q -c "${REC_COLUMNS[$ds]}" --stats "$STATS" "$ds" ;;
+			"$PGCOPY" -q --stats "$STATS" "$ds" ;;
 	pgcopy-batches) "$PGCOPY" -q --batch-rows 100k --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
 	pginsert-values | pginsert-pipeline)
 		"$PGINSERT" -q --strategy "${m#pginsert-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
@@ -747,8 +746,8 @@ check_rank() {
 		echo "pgrec \\| pgcopy: not built yet (no \`${PGREC#"$ROOT"/}\`), so it has no rows here."
 	else
 		echo "pgrec \\| pgcopy: \`pgrec --with-ids TABLE\` turns JSON lines (one object per row,"
-		echo "written by the server from the loaded table with \`row_to_json\`) into COPY text"
-		echo "that \`pgcopy -c COLUMNS\` loads (COLUMNS from \`pgrec --list-columns\`)."
+		echo "written by the server from the loaded table with \`row_to_json\`) into a script"
+		echo "stream whose COPY lines name the columns, which \`pgcopy TABLE\` loads as it is."
 	fi
 	echo
 	echo "## Batch-size sweep"

@@ -65,7 +65,7 @@ _pgrec__value()
         _pgpipe_add_matches "$value" text csv binary
         ;;
     --missing)
-        _pgpipe_add_matches "$value" null error
+        _pgpipe_add_matches "$value" default null error
         ;;
     -o | --output | --reject-file | --stats)
         _pgpipe_files "$value" "$raw"

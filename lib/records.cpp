@@ -1,4 +1,4 @@
-// pgrec: JSON lines (ORM objects) to COPY rows, with exact conversions.
+// pgrec: JSON lines (ORM objects) to COPY rows and script streams, with exact conversions.
 #include "pgpipe/records.hpp"
 
 #include "pgpipe/error.hpp"
@@ -15,6 +15,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -38,6 +40,7 @@ struct out_column {
     std::string name;
     column_type type;
     std::vector<std::string> enum_labels;
+    bool has_default = false; // a DEFAULT or an identity: what a missing key gets
 };
 
 // Storage for one cell's converted bytes, reused record after record.
@@ -628,8 +631,177 @@ std::vector<out_column> live_columns(connection& conn, const std::string& table,
                               {}, "give the types offline with --columns, e.g. " + c.name + ":text");
         out.push_back({c.name, *c.type, c.enum_labels});
     }
+    // Identity columns count as defaulted: their next value is what an
+    // absent key gets when --with-ids writes them.
+    result_ptr r = conn.query("SELECT attname FROM pg_attribute WHERE attrelid = " +
+                              conn.quote_literal(schema.quoted_name) +
+                              "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"
+                              " AND (atthasdef OR attidentity <> '')");
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        for (auto& c : out)
+            if (c.name == PQgetvalue(r.get(), k, 0))
+                c.has_default = true;
     return out;
 }
+
+// ---------------------------------------------------------------- script streams
+
+// The keywords that cannot name a table or a column unquoted: PostgreSQL's
+// reserved and type-or-function-name keywords (pg_get_keywords(), catcode
+// R and T), in byte order for binary search.
+constexpr std::array<std::string_view, 100> reserved_words{
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary",
+    "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create",
+    "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+    "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
+    "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike",
+    "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left",
+    "like", "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only",
+    "or", "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
+    "session_user", "similar", "some", "symmetric", "table", "tablesample", "then", "to", "trailing", "true",
+    "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window", "with"};
+
+// A name as a script's COPY line writes it: bare when SQL reads it back
+// unchanged, else in double quotes, so that psql runs the script too.
+std::string script_name(std::string_view name) {
+    std::string out = quote_identifier_if_needed(name);
+    if (out.size() == name.size() && std::binary_search(reserved_words.begin(), reserved_words.end(), name))
+        out = "\"" + out + "\"";
+    return out;
+}
+
+// TABLE as the user wrote it (maybe schema-qualified), for a COPY line.
+std::string script_table_name(const std::string& table) {
+    std::string out;
+    for (const auto& part : parse_qualified_name(table))
+        out += (out.empty() ? "" : ".") + script_name(part);
+    return out;
+}
+
+// The rows of one table that name the same columns: a COPY block each time
+// they are written out.
+struct shape {
+    std::vector<size_t> columns; // the columns its block names, in table order
+    std::string header;          // "COPY t (a, b) FROM stdin;\n"
+    std::string rows;            // COPY text rows not yet written, in input order
+    uint64_t count = 0;          // how many rows that is
+    size_t held = 0;             // rows.capacity() as last accounted for
+};
+
+// A row added to a shape, so that it can be taken back.
+struct added_row {
+    shape* into;
+    size_t before; // into->rows.size() before the row
+};
+
+// A table's rows grouped by shape: which columns with a DEFAULT the record
+// had keys for. The other columns are always named, as NULL when their key
+// is missing: their default is NULL anyway, and fewer shapes mean fewer
+// blocks.
+class shaped_rows {
+public:
+    shaped_rows(std::string table_sql, std::vector<out_column> columns, std::vector<char> defaulted)
+        : m_table_sql(std::move(table_sql)), m_columns(std::move(columns)), m_defaulted(std::move(defaulted)) {}
+    shaped_rows(const shaped_rows&) = delete;
+    shaped_rows& operator=(const shaped_rows&) = delete;
+    /// Adds the row of values to its shape; seen[k] says whether the record
+    /// had column k's key. Throws value_error when no column is left to name.
+    added_row add(const std::vector<value>& values, const std::vector<char>& seen);
+    /// Takes a row back (the rows after it first).
+    static void take_back(const added_row& row) {
+        row.into->rows.resize(row.before);
+        --row.into->count;
+    }
+    /// Every shape so far, in the order they first appeared.
+    const std::vector<std::unique_ptr<shape>>& shapes() const noexcept { return m_shapes; }
+
+private:
+    shape& find(const std::vector<char>& seen);
+
+    std::string m_table_sql;
+    std::vector<out_column> m_columns;
+    std::vector<char> m_defaulted;
+    std::string m_key; // the record's shape: a byte per defaulted column
+    std::string m_row; // the row being written, before it joins its shape
+    row_writer m_writer{copy_format::text, m_row};
+    std::unordered_map<std::string, size_t> m_index;
+    std::vector<std::unique_ptr<shape>> m_shapes; // pointers stay put as shapes are added
+};
+
+shape& shaped_rows::find(const std::vector<char>& seen) {
+    m_key.clear();
+    for (size_t k = 0; k < m_columns.size(); ++k)
+        if (m_defaulted[k])
+            m_key += seen[k] ? '1' : '0';
+    if (auto it = m_index.find(m_key); it != m_index.end())
+        return *m_shapes[it->second];
+    auto s = std::make_unique<shape>();
+    std::string names;
+    for (size_t k = 0; k < m_columns.size(); ++k)
+        if (!m_defaulted[k] || seen[k]) {
+            s->columns.push_back(k);
+            names += (names.empty() ? "" : ", ") + script_name(m_columns[k].name);
+        }
+    // COPY names at least one column; a row of defaults alone needs INSERT.
+    if (s->columns.empty())
+        throw value_error{"the record has no key for any column, and a COPY row cannot consist of defaults alone"};
+    s->header = "COPY " + m_table_sql + " (" + names + ") FROM stdin;\n";
+    m_index.emplace(m_key, m_shapes.size());
+    m_shapes.push_back(std::move(s));
+    return *m_shapes.back();
+}
+
+added_row shaped_rows::add(const std::vector<value>& values, const std::vector<char>& seen) {
+    shape& s = find(seen);
+    m_writer.begin_row(static_cast<int16_t>(s.columns.size()));
+    for (size_t k : s.columns)
+        m_writer.field(values[k], m_columns[k].type);
+    m_writer.end_row();
+    m_writer.flush();
+    added_row row{&s, s.rows.size()};
+    s.rows.append(m_row);
+    m_row.clear();
+    ++s.count;
+    return row;
+}
+
+// Writes the blocks of a script stream. Until finish(), the stream stops
+// inside a block: a block's "\." goes out in one write with the next
+// block's header and rows, so that a producer that dies leaves an unended
+// block (which pgcopy refuses) rather than a shorter whole script; only a
+// pipe that took exactly the bytes up to that "\." could show one.
+class script_output {
+public:
+    explicit script_output(output_stream& out) : m_out(out) {}
+    /// Writes rows as a block under header, or as more of the open block
+    /// when that has the same header (one COPY for a run of one shape).
+    void block(const std::string& header, std::string_view rows) {
+        if (rows.empty())
+            return;
+        if (header == m_open) {
+            m_out.write(rows);
+            return;
+        }
+        m_buf.assign(m_open.empty() ? "" : "\\.\n");
+        m_buf += header;
+        m_buf += rows;
+        m_out.write(m_buf);
+        m_open = header;
+    }
+    /// Ends the open block: from here on the stream is a whole script.
+    void finish() {
+        if (!m_open.empty())
+            m_out.write("\\.\n");
+        m_open.clear();
+    }
+    /// The header of the block not yet ended, or "".
+    const std::string& open_header() const noexcept { return m_open; }
+
+private:
+    output_stream& m_out;
+    std::string m_open; // the header of the block not yet ended
+    std::string m_buf;  // "\." + header + rows, for one write
+};
 
 class record_loader {
 public:
@@ -637,27 +809,54 @@ public:
     load_summary run();
 
 private:
+    // A shape's block is written when it holds this much; all shapes
+    // together hold at most held_limit bytes (the largest is written and
+    // its buffer freed past that), whatever the number of shapes.
+    static constexpr size_t block_bytes = 1 << 20;
+    static constexpr size_t held_limit = 16 << 20;
+
     void setup_columns();
+    void setup_map();
+    void setup_output(output_stream& out);
+    void list_columns();
     void convert_line(std::string_view line, const std::string& input, uint64_t number);
-    void reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why);
+    bool open_object(std::string_view line, const std::string& input, uint64_t number, od::document& doc,
+                     od::object& object);
+    void read_fields(od::document& doc, od::object& object, std::string_view line);
+    bool fill_missing(std::string_view line, const std::string& input, uint64_t number);
+    void write_row(std::string_view line, const std::string& input, uint64_t number);
+    void write_shape(shape& s, bool release);
+    void finish_output(output_stream& out);
+    void summarize(std::chrono::steady_clock::time_point started);
+    void reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why,
+                const std::string& hint = {});
 
     const record_options& m_o;
     std::vector<out_column> m_columns;
+    std::vector<std::string> m_keys;                      // the key of each column (--map renames)
     std::unordered_map<std::string, int> m_key_to_column; // -1: a server-filled column
     std::vector<std::string> m_server_filled;
+    std::vector<char> m_defaulted; // a missing key leaves the column to its DEFAULT
     std::vector<value> m_values;
     std::vector<cell> m_cells;
     std::vector<char> m_seen;
+    std::string m_current_key; // the key being converted, for messages
     converter m_converter;
     od::parser m_parser;
     std::string m_padded;
-    std::unique_ptr<row_writer> m_writer;
+    bool m_script = false;                     // text: a script stream, a COPY block per shape
+    std::unique_ptr<row_writer> m_writer;      // csv and binary: one plain stream
+    std::unique_ptr<shaped_rows> m_shapes;     // text: the rows waiting in their shapes
+    std::unique_ptr<script_output> m_script_out;
+    size_t m_held = 0;                         // bytes the shapes' buffers hold
+    uint64_t m_rows = 0;
     std::unique_ptr<line_rejects> m_rejects;
     load_summary m_summary;
 };
 
 void record_loader::setup_columns() {
-    if (m_o.columns) {
+    const bool live = !m_o.columns;
+    if (!live) {
         for (const auto& part : split_outside_parens(*m_o.columns)) {
             auto colon = part.find(':');
             if (colon == std::string::npos)
@@ -673,108 +872,170 @@ void record_loader::setup_columns() {
     }
     if (m_columns.empty())
         throw local_error("no columns to fill in " + m_o.table);
-    for (size_t k = 0; k < m_columns.size(); ++k)
+    m_script = m_o.format == copy_format::text;
+    for (size_t k = 0; k < m_columns.size(); ++k) {
         m_key_to_column[m_columns[k].name] = static_cast<int>(k);
+        m_keys.push_back(m_columns[k].name);
+        // Offline the defaults are unknown: a script leaves every missing
+        // column to the server, whose default for a column without one is
+        // NULL; CSV and binary, which must write a value, write NULL.
+        bool defaulted = live ? m_columns[k].has_default : m_script;
+        m_defaulted.push_back(m_o.missing == missing_key::default_value && defaulted);
+    }
     for (const auto& name : m_server_filled)
         m_key_to_column[name] = -1;
-    if (m_o.map) {
-        for (const auto& pair : split_outside_parens(*m_o.map)) {
-            auto eq = pair.find('=');
-            if (eq == std::string::npos)
-                throw local_error("--map wants key=column pairs, not \"" + pair + "\"");
-            std::string key = pair.substr(0, eq);
-            auto names = parse_name_list(pair.substr(eq + 1));
-            auto it = m_key_to_column.find(names.at(0));
-            if (it == m_key_to_column.end())
-                throw local_error("--map " + pair + ": no column " + names[0] + " in " + m_o.table);
-            int index = it->second;
-            m_key_to_column.erase(it); // the column's own name is no longer a key
-            m_key_to_column[key] = index;
-        }
-    }
+    setup_map();
     m_values.resize(m_columns.size());
     m_cells.resize(m_columns.size());
     m_seen.resize(m_columns.size());
 }
 
-void record_loader::reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why) {
+void record_loader::setup_map() {
+    if (!m_o.map)
+        return;
+    for (const auto& pair : split_outside_parens(*m_o.map)) {
+        auto eq = pair.find('=');
+        if (eq == std::string::npos)
+            throw local_error("--map wants key=column pairs, not \"" + pair + "\"");
+        std::string key = pair.substr(0, eq);
+        auto names = parse_name_list(pair.substr(eq + 1));
+        auto it = m_key_to_column.find(names.at(0));
+        if (it == m_key_to_column.end())
+            throw local_error("--map " + pair + ": no column " + names[0] + " in " + m_o.table);
+        int index = it->second;
+        m_key_to_column.erase(it); // the column's own name is no longer a key
+        m_key_to_column[key] = index;
+        if (index >= 0)
+            m_keys[static_cast<size_t>(index)] = key;
+    }
+}
+
+void record_loader::reject(std::string_view line, const std::string& input, uint64_t number, const std::string& why,
+                           const std::string& hint) {
     if (!m_rejects->open())
         throw local_error(input + ":" + std::to_string(number) + ": " + why, {},
-                          "nothing of this line was written; --reject-file sets bad lines aside and goes on");
+                          hint.empty() ? "nothing of this line was written; --reject-file sets bad lines aside and goes on"
+                                       : hint);
     m_rejects->add(line, input, number, why);
     ++m_summary.rejected;
 }
 
-void record_loader::convert_line(std::string_view line, const std::string& input, uint64_t number) {
+// Parses the line and opens its object; false when the line is bad (and
+// reported).
+bool record_loader::open_object(std::string_view line, const std::string& input, uint64_t number, od::document& doc,
+                                od::object& object) {
     // simdjson reads a little past the end: give it a padded copy.
     m_padded.assign(line);
     m_padded.append(simdjson::SIMDJSON_PADDING, '\0');
-    od::document doc;
     if (auto err = m_parser.iterate(m_padded.data(), line.size(), m_padded.size()).get(doc)) {
-        reject(line, input, number, std::string("invalid JSON: ") + simdjson::error_message(err));
-        return;
-    }
-    od::object object;
-    if (auto err = doc.get_object().get(object)) {
-        od::json_type kind;
-        bool is_json = !doc.type().get(kind);
-        if (size_t after = after_object_column(line); after > 0)
-            reject(line, input, number, "more after the object, at byte column " + std::to_string(after));
-        else if (is_json && err == simdjson::INCORRECT_TYPE)
-            reject(line, input, number, "not a JSON object (each line must be one object)");
+        if (err == simdjson::UNCLOSED_STRING)
+            reject(line, input, number, "invalid JSON: the line ends at byte " + std::to_string(line.size()) +
+                                            " inside a string (a closing \" is missing)");
         else
-            reject(line, input, number,
-                   "invalid JSON at byte column " + std::to_string(error_column(doc, m_padded.data(), line.size())) +
-                       ": " + simdjson::error_message(err));
-        return;
+            reject(line, input, number, std::string("invalid JSON: ") + simdjson::error_message(err));
+        return false;
     }
+    auto err = doc.get_object().get(object);
+    if (!err)
+        return true;
+    od::json_type kind;
+    bool is_json = !doc.type().get(kind);
+    if (size_t after = after_object_column(line); after > 0)
+        reject(line, input, number, "more after the object, at byte column " + std::to_string(after));
+    else if (is_json && err == simdjson::INCORRECT_TYPE)
+        reject(line, input, number, "not a JSON object (each line must be one object)");
+    else if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT)
+        // simdjson places such an error at the start of the line; the
+        // fault is at its end.
+        reject(line, input, number, "invalid JSON: the line ends at byte " + std::to_string(line.size()) +
+                                        " inside an object or array (a closing } or ] is missing)");
+    else
+        reject(line, input, number,
+               "invalid JSON at byte column " + std::to_string(error_column(doc, m_padded.data(), line.size())) +
+                   ": " + simdjson::error_message(err));
+    return false;
+}
+
+// Converts the object's keys into m_values, marking m_seen. Throws
+// value_error (m_current_key names the key, if any) or simdjson_error.
+void record_loader::read_fields(od::document& doc, od::object& object, std::string_view line) {
+    m_current_key.clear();
+    for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key))
+            throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
+        m_current_key.assign(key);
+        auto it = m_key_to_column.find(m_current_key);
+        if (it == m_key_to_column.end() || it->second < 0) {
+            if (m_o.ignore_unknown)
+                continue;
+            if (it != m_key_to_column.end())
+                throw value_error{"fills column " + m_current_key +
+                                  ", which the server fills (serial, identity or generated); pass --with-ids to load it"};
+            throw value_error{"no column of " + m_o.table + " takes this key (--map renames, --ignore-unknown drops)"};
+        }
+        auto c = static_cast<size_t>(it->second);
+        if (m_seen[c])
+            throw value_error{"the key appears twice"};
+        m_seen[c] = 1;
+        od::value v;
+        if (field.value().get(v))
+            throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
+        m_converter.convert(v, m_columns[c], m_columns[c].type, m_values[c], m_cells[c], false);
+    }
+    m_current_key.clear();
+    // Anything but white space after the object is not one JSON value.
+    const char* at = nullptr;
+    if (!doc.current_location().get(at) && at) {
+        const char* end = m_padded.data() + line.size();
+        std::string_view rest(at, at < end ? static_cast<size_t>(end - at) : 0);
+        size_t extra = rest.find_first_not_of(" \t\r");
+        if (extra != std::string_view::npos)
+            throw value_error{"more after the object, at byte column " +
+                              std::to_string(static_cast<size_t>(at - m_padded.data()) + extra + 1)};
+    }
+}
+
+// Fills the columns whose keys the record lacks: NULL, or in a script a
+// defaulted column is left out of the row's shape. False when the line is
+// bad for it (and reported).
+bool record_loader::fill_missing(std::string_view line, const std::string& input, uint64_t number) {
+    for (size_t k = 0; k < m_columns.size(); ++k) {
+        if (m_seen[k])
+            continue;
+        const std::string& key = m_keys[k];
+        if (m_o.missing == missing_key::error) {
+            reject(line, input, number, "key \"" + key + "\" is missing (--missing error)");
+            return false;
+        }
+        if (m_defaulted[k] && !m_script) {
+            reject(line, input, number,
+                   "key \"" + key + "\" is missing, and -F " + copy_format_name(m_o.format) +
+                       " cannot leave column " + m_columns[k].name + " to its DEFAULT",
+                   "the default text output (a script stream for pgcopy) leaves missing keys to their "
+                   "DEFAULT; --missing null writes NULL");
+            return false;
+        }
+        m_values[k] = value{}; // NULL
+    }
+    return true;
+}
+
+void record_loader::convert_line(std::string_view line, const std::string& input, uint64_t number) {
+    od::document doc;
+    od::object object;
+    if (!open_object(line, input, number, doc, object))
+        return;
     std::fill(m_seen.begin(), m_seen.end(), 0);
-    std::string current_key;
     try {
-        current_key.clear();
-        for (auto field : object) {
-            std::string_view key;
-            if (field.unescaped_key().get(key))
-                throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
-            auto it = m_key_to_column.find(std::string(key));
-            if (it == m_key_to_column.end() || it->second < 0) {
-                if (m_o.ignore_unknown)
-                    continue;
-                current_key = key;
-                if (it != m_key_to_column.end())
-                    throw value_error{"fills column " + std::string(key) +
-                                      ", which the server fills (serial, identity or generated); pass --with-ids to load it"};
-                throw value_error{"no column of " + m_o.table + " takes this key (--map renames, --ignore-unknown drops)"};
-            }
-            int c = it->second;
-            current_key = key;
-            if (m_seen[static_cast<size_t>(c)])
-                throw value_error{"the key appears twice"};
-            m_seen[static_cast<size_t>(c)] = 1;
-            od::value v;
-            if (field.value().get(v))
-                throw simdjson::simdjson_error(simdjson::TAPE_ERROR);
-            const out_column& col = m_columns[static_cast<size_t>(c)];
-            m_converter.convert(v, col, col.type, m_values[static_cast<size_t>(c)], m_cells[static_cast<size_t>(c)], false);
-        }
-        current_key.clear();
-        // Anything but white space after the object is not one JSON value.
-        const char* at = nullptr;
-        if (!doc.current_location().get(at) && at) {
-            const char* end = m_padded.data() + line.size();
-            std::string_view rest(at, at < end ? static_cast<size_t>(end - at) : 0);
-            size_t extra = rest.find_first_not_of(" \t\r");
-            if (extra != std::string_view::npos)
-                throw value_error{"more after the object, at byte column " +
-                                  std::to_string(static_cast<size_t>(at - m_padded.data()) + extra + 1)};
-        }
+        read_fields(doc, object, line);
     } catch (const value_error& e) {
         const out_column* col = nullptr;
-        auto it = m_key_to_column.find(current_key);
-        if (it != m_key_to_column.end() && it->second >= 0)
+        auto it = m_key_to_column.find(m_current_key);
+        if (!m_current_key.empty() && it != m_key_to_column.end() && it->second >= 0)
             col = &m_columns[static_cast<size_t>(it->second)];
         reject(line, input, number,
-               (current_key.empty() ? e.message : "key \"" + current_key + "\": " + e.message) +
+               (m_current_key.empty() ? e.message : "key \"" + m_current_key + "\": " + e.message) +
                    (col ? " (column " + col->name + ", type " + col->type.name + ")" : ""));
         return;
     } catch (const simdjson::simdjson_error& e) {
@@ -783,19 +1044,96 @@ void record_loader::convert_line(std::string_view line, const std::string& input
                    ": " + e.what());
         return;
     }
-    for (size_t k = 0; k < m_columns.size(); ++k) {
-        if (m_seen[k])
-            continue;
-        if (m_o.missing_is_error) {
-            reject(line, input, number, "key \"" + m_columns[k].name + "\" is missing (--missing error)");
-            return;
-        }
-        m_values[k] = value{}; // NULL
+    if (fill_missing(line, input, number))
+        write_row(line, input, number);
+}
+
+void record_loader::write_row(std::string_view line, const std::string& input, uint64_t number) {
+    if (!m_script) {
+        m_writer->begin_row(static_cast<int16_t>(m_columns.size()));
+        for (size_t k = 0; k < m_columns.size(); ++k)
+            m_writer->field(m_values[k], m_columns[k].type);
+        m_writer->end_row();
+        return;
     }
-    m_writer->begin_row(static_cast<int16_t>(m_columns.size()));
-    for (size_t k = 0; k < m_columns.size(); ++k)
-        m_writer->field(m_values[k], m_columns[k].type);
-    m_writer->end_row();
+    shape* s = nullptr;
+    try {
+        s = m_shapes->add(m_values, m_seen).into;
+    } catch (const value_error& e) {
+        reject(line, input, number, e.message);
+        return;
+    }
+    ++m_rows;
+    m_held += s->rows.capacity() - s->held;
+    s->held = s->rows.capacity();
+    if (s->rows.size() >= block_bytes)
+        write_shape(*s, false);
+    while (m_held > held_limit) {
+        // Many shapes at once: write the one holding most, and free it.
+        shape* largest = nullptr;
+        for (const auto& candidate : m_shapes->shapes())
+            if (!largest || candidate->held > largest->held)
+                largest = candidate.get();
+        write_shape(*largest, true);
+    }
+}
+
+// Writes a shape's rows as a block; release frees its buffer too (a shape
+// that filled its block keeps it, as it is likely to fill it again).
+void record_loader::write_shape(shape& s, bool release) {
+    m_script_out->block(s.header, s.rows);
+    s.rows.clear();
+    s.count = 0;
+    if (release) {
+        std::string().swap(s.rows);
+        m_held -= s.held;
+        s.held = 0;
+    }
+}
+
+void record_loader::setup_output(output_stream& out) {
+    if (!m_script) {
+        m_writer = std::make_unique<row_writer>(m_o.format, out);
+        m_writer->begin();
+        return;
+    }
+    std::vector<out_column> columns = m_columns;
+    m_shapes = std::make_unique<shaped_rows>(script_table_name(m_o.table), std::move(columns), m_defaulted);
+    m_script_out = std::make_unique<script_output>(out);
+}
+
+void record_loader::finish_output(output_stream& out) {
+    if (!m_script) {
+        m_writer->finish();
+        return;
+    }
+    // The open block's shape first: its rows continue that block.
+    const auto& shapes = m_shapes->shapes();
+    for (const auto& s : shapes)
+        if (s->header == m_script_out->open_header())
+            write_shape(*s, false);
+    for (const auto& s : shapes)
+        write_shape(*s, false);
+    m_script_out->finish();
+    out.close();
+}
+
+void record_loader::list_columns() {
+    std::string names;
+    for (const auto& c : m_columns)
+        names += (names.empty() ? "" : ",") + quote_identifier_if_needed(c.name);
+    output_stream out(m_o.output, 0, false);
+    out.write(names + "\n");
+    out.close();
+}
+
+void record_loader::summarize(std::chrono::steady_clock::time_point started) {
+    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string line = summary_line(m_summary);
+    if (m_summary.rejected)
+        line += "; " + format_count(m_summary.rejected) + " lines rejected (see " + m_o.reject_file + ".log)";
+    log_info(line);
+    write_stats_file(m_o.stats_file, m_summary);
 }
 
 load_summary record_loader::run() {
@@ -807,59 +1145,53 @@ load_summary record_loader::run() {
     std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
     setup_columns();
     if (m_o.list_columns) {
-        std::string names;
-        for (const auto& c : m_columns)
-            names += (names.empty() ? "" : ",") + quote_identifier_if_needed(c.name);
-        output_stream out(m_o.output, 0, false);
-        out.write(names + "\n");
-        out.close();
+        list_columns();
         return m_summary;
     }
     if (!m_server_filled.empty()) {
         std::string names;
         for (const auto& n : m_server_filled)
             names += (names.empty() ? "" : ", ") + n;
-        log_info("leaving " + names + " to the server; load with: pgcopy -c \"$(pgrec --list-columns " + m_o.table +
-                 ")\" " + m_o.table);
+        // A script names its columns; a plain stream needs pgcopy -c.
+        log_info("leaving " + names + " to the server" +
+                 (m_script ? "" : "; load with: pgcopy -c \"$(pgrec --list-columns " + m_o.table + ")\" " + m_o.table));
     }
     check_inputs_readable(inputs);
     m_rejects = std::make_unique<line_rejects>(m_o.reject_file);
     output_stream out(m_o.output, m_o.zstd_level, m_o.format == copy_format::binary);
-    m_writer = std::make_unique<row_writer>(m_o.format, out);
     progress_meter meter(m_o.show_progress);
     progress_state state;
+    auto rows = [&] { return m_script ? m_rows : m_writer->rows(); };
     try {
-        m_writer->begin();
+        setup_output(out);
         for (const auto& path : inputs) {
             input_stream in(path);
             for_each_line(
                 in, [&](std::string_view line, uint64_t number) { convert_line(line, in.name(), number); },
                 [&] {
-                    state.rows = m_writer->rows();
+                    state.rows = rows();
                     state.bytes = out.bytes_in();
                     meter.update(state);
                 });
             m_summary.input_bytes += in.raw_bytes_read();
         }
-        m_writer->finish();
+        finish_output(out);
     } catch (const broken_pipe&) {
         meter.finish();
-        m_summary.rows = m_writer->rows();
+        m_summary.rows = rows();
         return m_summary;
     } catch (const error&) {
+        // A plain stream gets its whole rows (binary, no trailer); a script
+        // stays inside its open block: either way the reader can tell.
         meter.finish();
-        m_writer->abandon();
+        if (m_writer)
+            m_writer->abandon();
         throw;
     }
     meter.finish();
-    m_summary.rows = m_writer->rows();
+    m_summary.rows = rows();
     m_summary.bytes = out.bytes_in();
-    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::string line = summary_line(m_summary);
-    if (m_summary.rejected)
-        line += "; " + format_count(m_summary.rejected) + " lines rejected (see " + m_o.reject_file + ".log)";
-    log_info(line);
-    write_stats_file(m_o.stats_file, m_summary);
+    summarize(started);
     return m_summary;
 }
 
@@ -884,8 +1216,7 @@ struct tree_node {
     std::vector<int64_t> id_pool;     // pre-allocated ids, used from the back
     uint64_t ids_used_in_block = 0;
     int64_t next_offline_id = 0;
-    std::string block_rows;           // this table's rows of the current block
-    std::unique_ptr<row_writer> writer;
+    std::unique_ptr<shaped_rows> rows; // this table's rows of the current block, by shape
     std::vector<value> values;
     std::vector<cell> cells;
     std::vector<char> seen;
@@ -898,9 +1229,12 @@ public:
 
 private:
     void setup();
+    void setup_node(tree_node& n);
     int64_t next_id(tree_node& n);
     void convert(int node, std::string_view json, std::optional<int64_t> parent_id, int depth);
-    void emit_block(output_stream& out);
+    std::optional<int64_t> fill_keys(tree_node& n, std::optional<int64_t> parent_id);
+    void convert_children(int child, std::string_view raw, std::optional<int64_t> id, int depth);
+    void emit_block();
 
     const record_options& m_o;
     std::optional<connection> m_conn;
@@ -911,6 +1245,8 @@ private:
     std::vector<od::parser> m_parsers, m_array_parsers;
     std::vector<std::string> m_padded, m_array_padded;
     converter m_converter;
+    std::vector<added_row> m_added; // the rows of the record being converted, to take back
+    std::unique_ptr<script_output> m_script;
     load_summary m_summary;
     uint64_t m_allocations = 0;
 };
@@ -946,51 +1282,60 @@ void tree_loader::setup() {
         m_nodes[static_cast<size_t>(n.parent)].children.push_back(static_cast<int>(m_nodes.size()));
         m_nodes.push_back(std::move(n));
     }
-    connection& c = *m_conn;
-    for (auto& n : m_nodes) {
-        n.table_sql = quote_qualified_name(c, parse_qualified_name(n.table));
-        // A parent's key is written by pgrec (pre-allocated), so it is kept
-        // even when it is serial; a child's reference too.
-        std::string pk;
-        if (!n.children.empty()) {
-            result_ptr r = c.query("SELECT a.attname, coalesce(pg_get_serial_sequence(" + c.quote_literal(n.table_sql) +
-                                   ", a.attname), '') FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                                   " AND a.attnum = i.indkey[0] WHERE i.indrelid = " + c.quote_literal(n.table_sql) +
-                                   "::regclass AND i.indisprimary AND i.indnatts = 1");
-            if (PQntuples(r.get()) != 1)
-                throw local_error(n.table + " has children, so it needs a one-column primary key for them to reference");
-            pk = PQgetvalue(r.get(), 0, 0);
-            n.pk_sequence = PQgetvalue(r.get(), 0, 1);
-            if (n.pk_sequence.empty() && !m_o.id_start)
-                throw local_error("the key " + pk + " of " + n.table + " has no sequence to pre-allocate ids from", {},
-                                  "give --id-start N, or make it serial or an identity column");
-        }
-        std::vector<std::string> keep{pk};
-        if (!n.fk_column.empty())
-            keep.push_back(n.fk_column);
-        std::vector<std::string> server_filled;
-        n.columns = live_columns(c, n.table, m_o.with_ids, keep, server_filled);
-        for (size_t k = 0; k < n.columns.size(); ++k) {
-            n.key_to_column[n.columns[k].name] = static_cast<int>(k);
-            if (n.columns[k].name == pk)
-                n.pk_index = static_cast<int>(k);
-            if (!n.fk_column.empty() && n.columns[k].name == n.fk_column)
-                n.fk_index = static_cast<int>(k);
-        }
-        if (!n.fk_column.empty() && n.fk_index < 0)
-            throw local_error("--child: " + n.table + " has no column " + n.fk_column);
-        for (int child : n.children)
-            n.key_to_column[m_nodes[static_cast<size_t>(child)].key] = -2 - child;
-        n.values.resize(n.columns.size());
-        n.cells.resize(n.columns.size());
-        n.seen.resize(n.columns.size());
-        n.writer = std::make_unique<row_writer>(copy_format::text, n.block_rows);
-        n.next_offline_id = m_o.id_start.value_or(1);
-    }
+    for (auto& n : m_nodes)
+        setup_node(n);
     m_parsers.resize(m_nodes.size() + 1);
     m_array_parsers.resize(m_nodes.size() + 1);
     m_padded.resize(m_nodes.size() + 1);
     m_array_padded.resize(m_nodes.size() + 1);
+}
+
+// A node's columns, keys and shapes, from the live table.
+void tree_loader::setup_node(tree_node& n) {
+    connection& c = *m_conn;
+    n.table_sql = quote_qualified_name(c, parse_qualified_name(n.table));
+    // A parent's key is written by pgrec (pre-allocated), so it is kept
+    // even when it is serial; a child's reference too.
+    std::string pk;
+    if (!n.children.empty()) {
+        result_ptr r = c.query("SELECT a.attname, coalesce(pg_get_serial_sequence(" + c.quote_literal(n.table_sql) +
+                               ", a.attname), '') FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                               " AND a.attnum = i.indkey[0] WHERE i.indrelid = " + c.quote_literal(n.table_sql) +
+                               "::regclass AND i.indisprimary AND i.indnatts = 1");
+        if (PQntuples(r.get()) != 1)
+            throw local_error(n.table + " has children, so it needs a one-column primary key for them to reference");
+        pk = PQgetvalue(r.get(), 0, 0);
+        n.pk_sequence = PQgetvalue(r.get(), 0, 1);
+        if (n.pk_sequence.empty() && !m_o.id_start)
+            throw local_error("the key " + pk + " of " + n.table + " has no sequence to pre-allocate ids from", {},
+                              "give --id-start N, or make it serial or an identity column");
+    }
+    std::vector<std::string> keep{pk};
+    if (!n.fk_column.empty())
+        keep.push_back(n.fk_column);
+    std::vector<std::string> server_filled;
+    n.columns = live_columns(c, n.table, m_o.with_ids, keep, server_filled);
+    for (size_t k = 0; k < n.columns.size(); ++k) {
+        n.key_to_column[n.columns[k].name] = static_cast<int>(k);
+        if (n.columns[k].name == pk)
+            n.pk_index = static_cast<int>(k);
+        if (!n.fk_column.empty() && n.columns[k].name == n.fk_column)
+            n.fk_index = static_cast<int>(k);
+    }
+    if (!n.fk_column.empty() && n.fk_index < 0)
+        throw local_error("--child: " + n.table + " has no column " + n.fk_column);
+    for (int child : n.children)
+        n.key_to_column[m_nodes[static_cast<size_t>(child)].key] = -2 - child;
+    n.values.resize(n.columns.size());
+    n.cells.resize(n.columns.size());
+    n.seen.resize(n.columns.size());
+    // The keys are always written: pre-allocated or the parent's.
+    std::vector<char> defaulted(n.columns.size());
+    for (size_t k = 0; k < n.columns.size(); ++k)
+        defaulted[k] = m_o.missing == missing_key::default_value && n.columns[k].has_default &&
+                       static_cast<int>(k) != n.pk_index && static_cast<int>(k) != n.fk_index;
+    n.rows = std::make_unique<shaped_rows>(script_table_name(n.table), n.columns, std::move(defaulted));
+    n.next_offline_id = m_o.id_start.value_or(1);
 }
 
 int64_t tree_loader::next_id(tree_node& n) {
@@ -1055,11 +1400,22 @@ void tree_loader::convert(int index, std::string_view json, std::optional<int64_
                               ", type " + n.columns[c].type.name + ")"};
         }
     }
+    std::optional<int64_t> id = fill_keys(n, parent_id);
+    m_added.push_back(n.rows->add(n.values, n.seen));
+    // Children after the row: their reference is this row's key.
+    for (const auto& [child, raw] : child_arrays)
+        convert_children(child, raw, id, depth);
+}
+
+// Fills the columns whose keys are missing, the key (pre-allocated when
+// missing) and the reference to the parent; returns the row's key.
+std::optional<int64_t> tree_loader::fill_keys(tree_node& n, std::optional<int64_t> parent_id) {
     for (size_t k = 0; k < n.columns.size(); ++k)
         if (!n.seen[k]) {
-            if (m_o.missing_is_error && static_cast<int>(k) != n.pk_index && static_cast<int>(k) != n.fk_index)
+            if (m_o.missing == missing_key::error && static_cast<int>(k) != n.pk_index &&
+                static_cast<int>(k) != n.fk_index)
                 throw value_error{"key \"" + n.columns[k].name + "\" is missing in " + n.table + " (--missing error)"};
-            n.values[k] = value{};
+            n.values[k] = value{}; // NULL, unless its shape leaves the column to its DEFAULT
         }
     std::optional<int64_t> id;
     if (n.pk_index >= 0) {
@@ -1067,6 +1423,7 @@ void tree_loader::convert(int index, std::string_view json, std::optional<int64_
         if (pk.kind == value_kind::null) {
             pk.kind = value_kind::integer;
             pk.i = next_id(n);
+            n.seen[static_cast<size_t>(n.pk_index)] = 1;
         } else if (pk.kind != value_kind::integer) {
             throw value_error{"the key of " + n.table + " must be an integer to be referenced"};
         }
@@ -1077,47 +1434,40 @@ void tree_loader::convert(int index, std::string_view json, std::optional<int64_
         fk = value{};
         fk.kind = value_kind::integer;
         fk.i = *parent_id;
+        n.seen[static_cast<size_t>(n.fk_index)] = 1;
     }
-    n.writer->begin_row(static_cast<int16_t>(n.columns.size()));
-    for (size_t k = 0; k < n.columns.size(); ++k)
-        n.writer->field(n.values[k], n.columns[k].type);
-    n.writer->end_row();
-    // Children after the row: their reference is this row's key.
-    for (const auto& [child, raw] : child_arrays) {
-        std::string& array_padded = m_array_padded[static_cast<size_t>(depth)];
-        array_padded.assign(raw);
-        array_padded.append(simdjson::SIMDJSON_PADDING, '\0');
-        od::document array_doc;
-        od::array elements;
-        if (m_array_parsers[static_cast<size_t>(depth)].iterate(array_padded.data(), raw.size(), array_padded.size())
-                .get(array_doc) ||
-            array_doc.get_array().get(elements))
-            throw value_error{"the children under \"" + m_nodes[static_cast<size_t>(child)].key + "\" are not an array"};
-        for (auto element : elements) {
-            od::object o;
-            std::string_view text;
-            if (element.get_object().get(o) || o.raw_json().get(text))
-                throw value_error{"a child under \"" + m_nodes[static_cast<size_t>(child)].key + "\" is not an object"};
-            convert(child, trim(text), id, depth + 1);
-        }
+    return id;
+}
+
+// Converts the child records in the JSON array raw, referencing id.
+void tree_loader::convert_children(int child, std::string_view raw, std::optional<int64_t> id, int depth) {
+    std::string& array_padded = m_array_padded[static_cast<size_t>(depth)];
+    array_padded.assign(raw);
+    array_padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    od::document array_doc;
+    od::array elements;
+    if (m_array_parsers[static_cast<size_t>(depth)].iterate(array_padded.data(), raw.size(), array_padded.size())
+            .get(array_doc) ||
+        array_doc.get_array().get(elements))
+        throw value_error{"the children under \"" + m_nodes[static_cast<size_t>(child)].key + "\" are not an array"};
+    for (auto element : elements) {
+        od::object o;
+        std::string_view text;
+        if (element.get_object().get(o) || o.raw_json().get(text))
+            throw value_error{"a child under \"" + m_nodes[static_cast<size_t>(child)].key + "\" is not an object"};
+        convert(child, trim(text), id, depth + 1);
     }
 }
 
-void tree_loader::emit_block(output_stream& out) {
+void tree_loader::emit_block() {
     // Parents before children: the nodes are in the order of their --child.
     for (auto& n : m_nodes) {
-        n.writer->flush();
-        if (!n.block_rows.empty()) {
-            std::string cols;
-            for (size_t k = 0; k < n.columns.size(); ++k)
-                cols += (k ? ", " : "") + m_conn->quote_identifier(n.columns[k].name);
-            out.write("COPY " + n.table_sql + " (" + cols + ") FROM stdin;\n");
-            out.write(n.block_rows);
-            out.write("\\.\n");
-            m_summary.rows += n.writer->rows();
+        for (const auto& s : n.rows->shapes()) {
+            m_script->block(s->header, s->rows);
+            m_summary.rows += s->count;
+            s->rows.clear();
+            s->count = 0;
         }
-        n.block_rows.clear();
-        n.writer->rewind({0, 0});
         n.ids_used_in_block = 0;
     }
 }
@@ -1133,20 +1483,19 @@ load_summary tree_loader::run() {
     check_inputs_readable(inputs);
     line_rejects rejects(m_o.reject_file);
     output_stream out(m_o.output, m_o.zstd_level, false);
+    m_script = std::make_unique<script_output>(out);
     uint64_t in_block = 0;
     try {
         for (const auto& path : inputs) {
             input_stream in(path);
             auto handle = [&](std::string_view line, uint64_t number) {
                 // A bad record is taken back whole, children and all.
-                std::vector<std::pair<size_t, uint64_t>> marks;
-                for (auto& n : m_nodes)
-                    marks.push_back(n.writer->mark());
+                m_added.clear();
                 try {
                     convert(0, line, std::nullopt, 0);
                 } catch (const value_error& e) {
-                    for (size_t k = 0; k < m_nodes.size(); ++k)
-                        m_nodes[k].writer->rewind(marks[k]);
+                    for (auto row = m_added.rbegin(); row != m_added.rend(); ++row)
+                        shaped_rows::take_back(*row);
                     if (!rejects.open())
                         throw local_error(in.name() + ":" + std::to_string(number) + ": " + e.message, {},
                                           "nothing of this record (or of its block) was written");
@@ -1155,13 +1504,14 @@ load_summary tree_loader::run() {
                     return;
                 }
                 if (++in_block == m_o.block) {
-                    emit_block(out);
+                    emit_block();
                     in_block = 0;
                 }
             };
             for_each_line(in, handle, [] {});
         }
-        emit_block(out);
+        emit_block();
+        m_script->finish();
         out.close();
     } catch (const broken_pipe&) {
         return m_summary;

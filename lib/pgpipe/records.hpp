@@ -1,3 +1,4 @@
+// pgrec's options and entry points: JSON lines to COPY rows or script streams.
 #pragma once
 
 #include "pgpipe/connection.hpp"
@@ -10,6 +11,13 @@
 
 namespace pgpipe {
 
+/// What a column gets when a record lacks its key (--missing).
+enum class missing_key {
+    default_value, ///< its DEFAULT: text output leaves the column out of the row's COPY block
+    null,          ///< NULL
+    error,         ///< the line is bad
+};
+
 /// Everything pgrec was asked to do.
 struct record_options {
     connection_options connection;           ///< for the live table's column types
@@ -17,7 +25,7 @@ struct record_options {
     std::vector<std::string> inputs;         ///< JSON lines files; "-" is stdin
     std::optional<std::string> columns;      ///< --columns name:type,...: types offline
     std::optional<std::string> map;          ///< --map key=column,...
-    bool missing_is_error = false;           ///< --missing error
+    missing_key missing = missing_key::default_value; ///< --missing
     bool ignore_unknown = false;             ///< --ignore-unknown
     bool with_ids = false;                   ///< --with-ids: fill serial/identity columns from the records
     std::string reject_file;                 ///< --reject-file: bad lines go here and the rest goes on
@@ -32,8 +40,10 @@ struct record_options {
     std::string stats_file;                  ///< --stats FILE
 };
 
-/// Reads JSON lines and writes COPY rows for the table (text, CSV or
-/// binary). A line that is not valid JSON, not an object, or has a value
+/// Reads JSON lines and writes COPY rows for the table. Text output is a
+/// script stream: a COPY block per shape (the set of keys with a DEFAULT
+/// that records carry), so that absent keys get their column's DEFAULT;
+/// CSV and binary are plain streams of every column. A line that is not valid JSON, not an object, or has a value
 /// that does not fit its column is an error naming the file, line, key,
 /// column and type (exit 1, the row not written) or, with a reject file,
 /// goes there with its reason (the summary's rejected count). Throws error.

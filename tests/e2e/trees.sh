@@ -58,7 +58,7 @@ test_offline_ids_and_a_bad_child_rejects_its_whole_record() {
     '{"name": "b", "annotations": [{"label": "y", "pos": "not a number"}]}' \
     '{"name": "c", "annotations": []}' >in.jsonl
   run 3 pgrec --child annotations=annotation.sequence_id --id-start 100 --reject-file rej sequence in.jsonl
-  assert_eq "$(printf 'COPY "sequence" ("id", "name", "residues") FROM stdin;\n100\ta\t\\N\n102\tc\t\\N\n\\.\nCOPY "annotation" ("sequence_id", "label", "pos") FROM stdin;\n100\tx\t1\n\\.')" "$out"
+  assert_eq "$(printf 'COPY sequence (id, name, residues) FROM stdin;\n100\ta\t\\N\n102\tc\t\\N\n\\.\nCOPY annotation (sequence_id, label, pos) FROM stdin;\n100\tx\t1\n\\.')" "$out"
   assert_contains "$(cat rej.log)" 'key "pos": "not a number" is not a valid integer (annotation.pos, type integer)'
   assert_eq "$(sed -n 2p in.jsonl)" "$(cat rej)"
 }
@@ -77,4 +77,31 @@ test_script_lines_are_checked_not_executed() {
   assert_eq 0 "$(table_count victim)" "one transaction: the first block is rolled back too"
   run 0 pgcopy victim <(printf 'COPY "victim" ("a") FROM stdin;\n7\n\\.\n\nCOPY public.victim FROM STDIN;\n8\n\\.\n')
   assert_eq "7 8" "$(sql "SELECT string_agg(a::text, ' ' ORDER BY a) FROM victim")"
+}
+
+test_children_missing_keys_get_their_defaults() {
+  psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TABLE invoice (id bigserial PRIMARY KEY, customer text NOT NULL, status text NOT NULL DEFAULT 'open');
+CREATE TABLE line (id serial PRIMARY KEY, invoice_id bigint NOT NULL REFERENCES invoice, item text NOT NULL,
+                   qty int NOT NULL DEFAULT 1, note text DEFAULT 'none');
+SQL
+  # Record c has a good child in one shape and a bad one in another: the
+  # whole record is taken back, from every shape.
+  printf '%s\n' \
+    '{"customer": "a", "lines": [{"item": "x"}, {"item": "y", "qty": 3}, {"item": "z", "note": null}]}' \
+    '{"customer": "b", "status": "paid", "lines": [{"item": "w", "qty": 2, "note": "gift"}, {"item": "v"}]}' \
+    '{"customer": "c", "lines": [{"item": "u", "qty": 4}, {"item": "t", "qty": "many"}]}' \
+    '{"customer": "d", "lines": [{"item": "s"}]}' >in.jsonl
+  run 3 bash -o pipefail -c 'pgrec --child lines=line.invoice_id --reject-file rej invoice in.jsonl | pgcopy --script'
+  assert_contains "$(cat rej.log)" $'in.jsonl\t3\tkey "qty": "many" is not a valid integer (line.qty, type integer)'
+  assert_eq "a|open
+b|paid
+d|open" "$(sql 'SELECT customer, status FROM invoice ORDER BY customer')"
+  assert_eq "a|x|1|none
+a|y|3|none
+a|z|1|
+b|v|1|none
+b|w|2|gift
+d|s|1|none" "$(sql 'SELECT i.customer, l.item, l.qty, l.note FROM line l JOIN invoice i ON i.id = l.invoice_id
+                    ORDER BY 1, 2')" "lines, with their defaults"
 }
