@@ -1,4 +1,5 @@
 #pragma once
+// Connections to the server with psql's options, and the server's errors.
 
 #include "pgpipe/error.hpp"
 
@@ -87,6 +88,18 @@ private:
     explicit connection(PGconn* conn) noexcept : m_conn(conn) {}
     PGconn* m_conn = nullptr;
 };
+
+/// Throws local_error (exit 1) if libpq would refuse dbname (given with -d)
+/// as a conninfo string or URI. The message names the problem in libpq's
+/// words but never quotes the string, which may hold a password.
+void check_connection_string(const std::string& dbname);
+
+/// text (libpq's message after a failed connection) with every quoted value
+/// that holds or is part of a secret replaced by "...": the password typed,
+/// the password in dbname, the password parts of URIs in it (a password with
+/// an unencoded "@" or "/" ends up in pieces in host and port messages).
+std::string redact_connection_message(const std::string& text, const std::string& dbname,
+                                      const std::string& password);
 
 /// Reads a password from the terminal without echo; empty if there is none.
 std::string read_password(const std::string& prompt);
