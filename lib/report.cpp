@@ -1,3 +1,5 @@
+// pgreport's snapshots: the SQL per server version, taking, parsing and
+// comparing them, and the COPY progress of watch.
 #include "pgpipe/report.hpp"
 
 #include "pgpipe/cli.hpp"
@@ -32,6 +34,21 @@ std::string scalar_or_empty(connection& conn, const std::string& sql) {
     if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0))
         return {};
     return PQgetvalue(r.get(), 0, 0);
+}
+
+// Which server and database a snapshot is of, so that diff can refuse two
+// of different ones. pg_control_system() may be revoked from PUBLIC (some
+// managed services do): the system identifier is then left out, with a note.
+std::string server_identity(connection& conn, std::vector<std::string>& notes) {
+    const std::string rest = ", 'port', current_setting('port')::int, 'address', host(inet_server_addr()),"
+                             " 'database_oid', (SELECT oid::bigint FROM pg_database WHERE datname = current_database()))";
+    try {
+        return scalar_or_empty(conn, "SELECT json_build_object('system_identifier',"
+                                     " (SELECT system_identifier::text FROM pg_control_system())" + rest);
+    } catch (const server_error& e) {
+        notes.push_back(std::string("system identifier left out: ") + e.what());
+        return scalar_or_empty(conn, "SELECT json_build_object('system_identifier', NULL::text" + rest);
+    }
 }
 
 } // namespace
@@ -105,6 +122,7 @@ std::string take_snapshot(connection& conn, const std::vector<std::string>& tabl
             notes.push_back(section.name + " left out: " + e.what());
         }
     }
+    json += ", \"server\": " + server_identity(conn, notes);
     json += ", \"notes\": [";
     for (size_t k = 0; k < notes.size(); ++k)
         json += (k ? ", " : "") + json_quote(notes[k]);
@@ -126,6 +144,61 @@ void read_numbers(simdjson::dom::object object, std::map<std::string, double>& o
             out[std::string(field.key)] = static_cast<double>(i);
         else if (field.value.get(u) == simdjson::SUCCESS)
             out[std::string(field.key)] = static_cast<double>(u);
+    }
+}
+
+// The "server" member; older snapshots lack it, and diff then compares names only.
+void read_server(simdjson::dom::element root, snapshot& s) {
+    simdjson::dom::object server;
+    if (root["server"].get(server))
+        return;
+    std::string_view text;
+    int64_t number;
+    if (!server["system_identifier"].get(text))
+        s.system_identifier = std::string(text);
+    if (!server["address"].get(text))
+        s.server_address = std::string(text);
+    if (!server["port"].get(number))
+        s.server_port = static_cast<int>(number);
+    if (!server["database_oid"].get(number))
+        s.database_oid = number;
+}
+
+// The "statements" section: counters summed per queryid (the same query
+// may appear once per user and top-level flag).
+void read_statements(simdjson::dom::element root, snapshot& s) {
+    simdjson::dom::array array;
+    if (!root["statements"].get(array)) {
+        for (auto element : array) {
+            simdjson::dom::object st;
+            std::string_view id, query;
+            if (element.get(st) || st["queryid"].get(id))
+                continue;
+            std::map<std::string, double> numbers;
+            read_numbers(st, numbers);
+            auto& total = s.statements[std::string(id)];
+            for (const auto& [key, v] : numbers)
+                total[key] += v;
+            if (!st["query"].get(query))
+                s.statement_text[std::string(id)] = std::string(query);
+        }
+    }
+}
+
+// The "io" section (16+): writes by client backends per object and context.
+void read_io(simdjson::dom::element root, snapshot& s) {
+    simdjson::dom::array array;
+    if (!root["io"].get(array)) {
+        for (auto element : array) {
+            simdjson::dom::object io;
+            std::string_view backend, object, context;
+            int64_t writes;
+            if (element.get(io) || io["backend_type"].get(backend) || io["object"].get(object) ||
+                io["context"].get(context) || io["writes"].get(writes))
+                continue;
+            if (backend == "client backend")
+                s.io_client_writes[std::string(object) + "/" + std::string(context)] = static_cast<double>(writes);
+        }
     }
 }
 
@@ -161,6 +234,7 @@ snapshot parse_snapshot(const std::string& json, const std::string& source) {
         s.database = std::string(text);
     if (!meta["taken_at"].get(text))
         s.taken_at = std::string(text);
+    read_server(root, s);
     for (const char* name : {"database", "wal", "bgwriter", "checkpointer"}) {
         simdjson::dom::object object;
         if (!root[name].get(object))
@@ -176,33 +250,8 @@ snapshot parse_snapshot(const std::string& json, const std::string& source) {
             throw not_a_snapshot("a table without schema or name");
         read_numbers(t, s.tables[std::string(schema) + "." + std::string(name)]);
     }
-    if (!root["statements"].get(array)) {
-        for (auto element : array) {
-            simdjson::dom::object st;
-            std::string_view id, query;
-            if (element.get(st) || st["queryid"].get(id))
-                continue;
-            std::map<std::string, double> numbers;
-            read_numbers(st, numbers);
-            auto& total = s.statements[std::string(id)];
-            for (const auto& [key, v] : numbers)
-                total[key] += v;
-            if (!st["query"].get(query))
-                s.statement_text[std::string(id)] = std::string(query);
-        }
-    }
-    if (!root["io"].get(array)) {
-        for (auto element : array) {
-            simdjson::dom::object io;
-            std::string_view backend, object, context;
-            int64_t writes;
-            if (element.get(io) || io["backend_type"].get(backend) || io["object"].get(object) ||
-                io["context"].get(context) || io["writes"].get(writes))
-                continue;
-            if (backend == "client backend")
-                s.io_client_writes[std::string(object) + "/" + std::string(context)] = static_cast<double>(writes);
-        }
-    }
+    read_statements(root, s);
+    read_io(root, s);
     simdjson::dom::object settings;
     if (!root["settings"].get(settings))
         for (auto field : settings)
@@ -213,6 +262,40 @@ snapshot parse_snapshot(const std::string& json, const std::string& source) {
             if (!element.get(text))
                 s.notes.emplace_back(text);
     return s;
+}
+
+namespace {
+
+// "database "shop" on the server with system identifier 7…, port 5432".
+std::string where(const snapshot& s) {
+    std::string server;
+    if (!s.system_identifier.empty())
+        server = "system identifier " + s.system_identifier;
+    if (s.server_port)
+        server += (server.empty() ? "" : ", ") + (s.server_address.empty() ? "" : s.server_address + " ") +
+                  "port " + std::to_string(s.server_port);
+    return "database \"" + s.database + "\"" +
+           (server.empty() ? " (the snapshot does not record its server)" : " on the server with " + server);
+}
+
+} // namespace
+
+void check_same_database(const snapshot& a, const snapshot& b) {
+    std::string why;
+    if (a.database != b.database)
+        why = "different databases";
+    else if (!a.system_identifier.empty() && !b.system_identifier.empty() &&
+             a.system_identifier != b.system_identifier)
+        why = "different servers";
+    else if (a.server_port && b.server_port && a.server_port != b.server_port)
+        why = "different servers (or a primary and its standby)";
+    else if (a.database_oid && b.database_oid && a.database_oid != b.database_oid)
+        why = "different databases of the same name (dropped and created again in between?)";
+    if (why.empty())
+        return;
+    throw local_error("cannot compare snapshots of " + why,
+                      "\"" + a.source + "\" is of " + where(a) + "\n\"" + b.source + "\" is of " + where(b),
+                      "compare snapshots of one database, taken with the same -d, -h and -p");
 }
 
 report_format parse_report_format(const std::string& name) {

@@ -151,6 +151,8 @@ pgpipe::exit_status pgreport_main(int argc, char** argv) {
             pgpipe::connection conn = pgpipe::connection::open(conn_opts);
             after = pgpipe::parse_snapshot(pgpipe::take_snapshot(conn, tables), "now");
         }
+        // Counters of two databases (or servers) subtract to nonsense.
+        pgpipe::check_same_database(before, after);
         if (after.epoch < before.epoch)
             pgpipe::log_warning("\"" + args[1] + "\" was taken after the other snapshot; the deltas are negative");
         emit(pgpipe::render_diff(before, after, fmt), output, false);

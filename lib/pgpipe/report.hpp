@@ -1,7 +1,9 @@
 #pragma once
+// pgreport's snapshots of the statistics views, their diff, and the COPY watch.
 
 #include "pgpipe/connection.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +36,10 @@ struct snapshot {
     int server_version_num = 0;                          ///< e.g. 150018
     std::string server_version;                          ///< e.g. "15.18"
     std::string database;                                ///< current_database()
+    int64_t database_oid = 0;                            ///< its OID; 0 when the snapshot does not say
+    std::string system_identifier;                       ///< pg_control_system()'s; empty when unknown
+    int server_port = 0;                                 ///< the server's port setting; 0 when unknown
+    std::string server_address;                          ///< inet_server_addr(); empty on a Unix socket
     std::map<std::string, std::map<std::string, double>> flat; ///< database, wal, bgwriter, checkpointer
     std::map<std::string, std::map<std::string, double>> tables; ///< "schema.name" -> counters and sizes
     std::map<std::string, std::map<std::string, double>> statements; ///< queryid -> calls, rows, times
@@ -45,6 +51,12 @@ struct snapshot {
 
 /// Parses a snapshot; throws local_error naming source if it is not one.
 snapshot parse_snapshot(const std::string& json, const std::string& source);
+
+/// Throws local_error (exit 1), naming both, unless before and after can be
+/// snapshots of the same database of the same server: the names must match,
+/// and the system identifiers, database OIDs and ports wherever both
+/// snapshots record them (older snapshots record only the name).
+void check_same_database(const snapshot& before, const snapshot& after);
 
 /// Output formats of reports.
 enum class report_format { text, json, tsv };
