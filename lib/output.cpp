@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -107,25 +108,49 @@ void output_stream::close() {
     m_closed = true;
 }
 
+namespace {
+
+// The largest count: a bigint's, as the SQL side counts rows in bigints.
+constexpr uint64_t max_count = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+error count_too_large(std::string_view text) {
+    return local_error("invalid row count \"" + std::string(text) + "\": too large (the maximum is " +
+                       std::to_string(max_count) + ")");
+}
+
+} // namespace
+
 uint64_t parse_count(std::string_view text) {
     std::string s(text);
     if (s.empty())
         throw local_error("empty row count");
-    double multiplier = 1;
+    uint64_t multiplier = 1;
     switch (s.back()) {
-    case 'k': case 'K': multiplier = 1e3; s.pop_back(); break;
-    case 'm': case 'M': multiplier = 1e6; s.pop_back(); break;
-    case 'g': case 'G': multiplier = 1e9; s.pop_back(); break;
+    case 'k': case 'K': multiplier = 1000; s.pop_back(); break;
+    case 'm': case 'M': multiplier = 1000000; s.pop_back(); break;
+    case 'g': case 'G': multiplier = 1000000000; s.pop_back(); break;
     default: break;
+    }
+    // Plain digits exactly, without a double's rounding past 2^53.
+    uint64_t whole = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), whole);
+    if (!s.empty() && ptr == s.data() + s.size() && ec == std::errc::result_out_of_range)
+        throw count_too_large(text);
+    if (!s.empty() && ptr == s.data() + s.size() && ec == std::errc()) {
+        if (whole > max_count / multiplier)
+            throw count_too_large(text);
+        return whole * multiplier;
     }
     char* end = nullptr;
     errno = 0;
     double value = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || errno != 0 || !(value >= 0))
-        throw local_error("invalid row count \"" + std::string(text) + "\"", {},
-                          "write it as 1000000, 1e6 or 1M");
-    value *= multiplier;
-    if (value != std::floor(value) || value > 9.2e18)
+    bool overflow = errno == ERANGE && std::isinf(value);
+    if (s.empty() || *end != '\0' || (errno != 0 && !overflow) || !(value >= 0) || (std::isinf(value) && !overflow))
+        throw local_error("invalid row count \"" + std::string(text) + "\"", {}, "write it as 1000000, 1e6 or 1M");
+    value *= static_cast<double>(multiplier);
+    if (overflow || value >= 0x1p63)
+        throw count_too_large(text);
+    if (value != std::floor(value))
         throw local_error("invalid row count \"" + std::string(text) + "\": not a whole number of rows");
     return static_cast<uint64_t>(value);
 }
