@@ -1,5 +1,6 @@
-# pgpipe: libpgpipe and its programs. `make check` and `make demo` install
-# what is missing first (see scripts/deps.sh).
+# pgpipe: libpgpipe (lib/, an internal static library) and its programs
+# (tools/PROG/: main.cpp and the program's own engine). `make check` and
+# `make demo` install what is missing first (see scripts/deps.sh).
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -9,23 +10,30 @@ OPT      ?= -O2 -g
 SANITIZE ?=
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wvla
-CXXFLAGS += -std=c++20 $(OPT) $(WARNINGS) -fPIC $(SANITIZE) -Ilib -I/usr/include/postgresql
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+CXXFLAGS += -std=c++20 $(OPT) $(WARNINGS) $(SANITIZE) -Ilib -Itools $(PQ_CFLAGS)
 LDFLAGS  += $(SANITIZE)
-LDLIBS   := -lpq -lboost_program_options -lzstd -lsimdjson
+LDLIBS   := $(PQ_LIBS) -lboost_program_options -lzstd -lsimdjson
 
-PROGRAMS := pgcopy pgsandbox pggen pgreport pginsert pgrec
-LIB_SRC  := $(wildcard lib/*.cpp)
-LIB_OBJ  := $(LIB_SRC:%.cpp=$(BUILD)/%.o)
-UNIT_SRC := $(wildcard tests/unit/*.cpp)
-UNIT_OBJ := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
-BINS     := $(PROGRAMS:%=$(BUILD)/bin/%)
+PROGRAMS   := pgcopy pgsandbox pggen pgreport pginsert pgrec
+LIB_SRC    := $(wildcard lib/*/*.cpp)
+LIB_OBJ    := $(LIB_SRC:%.cpp=$(BUILD)/%.o)
+TOOL_SRC   := $(wildcard tools/*/*.cpp)
+TOOL_OBJ   := $(TOOL_SRC:%.cpp=$(BUILD)/%.o)
+# The engines, without the programs' mains: the unit tests reach into them.
+ENGINE_OBJ := $(filter-out %/main.o,$(TOOL_OBJ))
+UNIT_SRC   := $(wildcard tests/unit/*.cpp)
+UNIT_OBJ   := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
+BINS       := $(PROGRAMS:%=$(BUILD)/bin/%)
 
 .PHONY: all deps check check-only demo asan bench fuzz install clean
-# Keep the objects of the programs: they are intermediates of a pattern chain.
+# Keep the objects: they are intermediates of a pattern chain.
 .SECONDARY:
+.SECONDEXPANSION:
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/libpgpipe.a $(BUILD)/libpgpipe.so $(BINS)
+all: $(BUILD)/libpgpipe.a $(BINS)
 
 deps:
 	@scripts/deps.sh
@@ -34,21 +42,20 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
+# libpgpipe is linked into each program and not installed: it has no stable
+# API of its own, only what the programs share.
 $(BUILD)/libpgpipe.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libpgpipe.so: $(LIB_OBJ)
-	$(CXX) -shared $(LDFLAGS) -Wl,-soname,libpgpipe.so.0 -o $@ $^ $(LDLIBS)
-
-# Programs link the static library: they run from the build tree as they
-# will when installed, with no LD_LIBRARY_PATH.
-$(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/libpgpipe.a
+# A program is its folder's objects and the library.
+tool_objects = $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tools/$(1)/*.cpp))
+$(BUILD)/bin/%: $$(call tool_objects,$$*) $(BUILD)/libpgpipe.a
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libpgpipe.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libpgpipe.a $(LDLIBS)
 
-$(BUILD)/tests/unit_tests: $(UNIT_OBJ) $(BUILD)/libpgpipe.a
-	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libpgpipe.a $(LDLIBS)
+$(BUILD)/tests/unit_tests: $(UNIT_OBJ) $(ENGINE_OBJ) $(BUILD)/libpgpipe.a
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(ENGINE_OBJ) $(BUILD)/libpgpipe.a $(LDLIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory check-only
@@ -75,13 +82,9 @@ fuzz: deps
 	@scripts/fuzz.sh 300
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/pgpipe \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(BUILD)/libpgpipe.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/libpgpipe.so $(DESTDIR)$(PREFIX)/lib/libpgpipe.so.0
-	ln -sf libpgpipe.so.0 $(DESTDIR)$(PREFIX)/lib/libpgpipe.so
-	install -m 644 lib/pgpipe/*.hpp $(DESTDIR)$(PREFIX)/include/pgpipe/
 	install -m 644 $(PROGRAMS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	for p in $(PROGRAMS); do \
 	    install -m 644 completions/$$p.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done
@@ -90,4 +93,4 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/tools/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

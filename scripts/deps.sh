@@ -7,8 +7,8 @@ packages=(
   g++ make pkg-config
   libpq-dev libboost-program-options-dev libzstd-dev catch2 libsimdjson-dev
   postgresql-15 postgresql-client-15
-  zstd groff-base time
-  clang libclang-rt-14-dev
+  zstd groff-base time python3 gzip bzip2 xz-utils
+  clang libclang-rt-14-dev universal-ctags
 )
 
 missing=()

@@ -10,11 +10,11 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 out=build-fuzz
 mkdir -p "$out"
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib -I/usr/include/postgresql)
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib)
 for target in tests/fuzz/*_fuzz.cpp; do
   name=$(basename "$target" .cpp)
-  clang++ "${flags[@]}" "$target" lib/row_splitter.cpp lib/copy_format.cpp lib/identifier.cpp lib/connection.cpp lib/log.cpp \
-    -lpq -o "$out/$name"
+  clang++ "${flags[@]}" "$target" lib/io/row_splitter.cpp lib/io/copy_format.cpp lib/io/sql_names.cpp \
+    -o "$out/$name"
   mkdir -p "$out/$name.corpus"
   echo "fuzz: $name for ${seconds}s" >&2
   "$out/$name" -max_total_time="$seconds" -max_len=4096 -print_final_stats=0 "$out/$name.corpus" \

@@ -1,5 +1,5 @@
 # Bad input and failures: each gets a clear message naming where, the exit
-# code of DESIGN.md, and nothing half-committed.
+# code of docs/design.md, and nothing half-committed.
 
 orders_table() {
   sql "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL,

@@ -1,7 +1,7 @@
 // libFuzzer target: the row splitters must find the same rows whatever the
 // chunking, never read out of bounds, and fail only with a pgpipe::error.
-#include "pgpipe/error.hpp"
-#include "pgpipe/row_splitter.hpp"
+#include "core/error.hpp"
+#include "io/row_splitter.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // -d strings that libpq refuses, and failed connections: the messages name
 // the problem but never the password, whole or in pieces.
-#include "pgpipe/connection.hpp"
-#include "pgpipe/error.hpp"
+#include "pg/connection.hpp"
+#include "core/error.hpp"
 
 #include <catch2/catch.hpp>
 

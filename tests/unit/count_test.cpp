@@ -1,8 +1,8 @@
 // Row counts (pggen -n, pgcopy --batch-rows, pginsert --batch, pgrec --block,
 // pgreport --count): exact to the last digit, and a count that is only too
 // large says so, with the maximum.
-#include "pgpipe/error.hpp"
-#include "pgpipe/output.hpp"
+#include "core/error.hpp"
+#include "io/output.hpp"
 
 #include <catch2/catch.hpp>
 

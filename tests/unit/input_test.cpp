@@ -1,6 +1,6 @@
 // input_stream: plain and zstd input, read in chunks of every size.
-#include "pgpipe/error.hpp"
-#include "pgpipe/input.hpp"
+#include "core/error.hpp"
+#include "io/input.hpp"
 
 #include <catch2/catch.hpp>
 #include <zstd.h>

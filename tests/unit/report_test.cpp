@@ -1,7 +1,7 @@
 // pgreport's per-version SQL and diff, without a server: PostgreSQL 13 to 17
 // name their views and columns differently.
-#include "pgpipe/error.hpp"
-#include "pgpipe/report.hpp"
+#include "core/error.hpp"
+#include "pgreport/report.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // The library against the real throwaway server that tests/run.sh starts
 // (PGHOST and friends are set); skipped when there is none.
-#include "pgpipe/connection.hpp"
-#include "pgpipe/copy_in.hpp"
-#include "pgpipe/process.hpp"
+#include "pg/connection.hpp"
+#include "pgcopy/copy_in.hpp"
+#include "core/process.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // The row splitters: row ends, end-of-data markers and binary framing errors,
 // whatever the chunking; script headers, header lines and fingerprints.
-#include "pgpipe/copy_format.hpp"
-#include "pgpipe/error.hpp"
-#include "pgpipe/fingerprint.hpp"
-#include "pgpipe/row_splitter.hpp"
+#include "io/copy_format.hpp"
+#include "core/error.hpp"
+#include "core/fingerprint.hpp"
+#include "io/row_splitter.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,11 +1,12 @@
 // Pure functions of libpgpipe: names, formats, counting, rendering.
-#include "pgpipe/cli.hpp"
-#include "pgpipe/copy_format.hpp"
-#include "pgpipe/error.hpp"
-#include "pgpipe/identifier.hpp"
-#include "pgpipe/progress.hpp"
-#include "pgpipe/sandbox.hpp"
-#include "pgpipe/stats.hpp"
+#include "cli/cli.hpp"
+#include "core/text.hpp"
+#include "io/copy_format.hpp"
+#include "core/error.hpp"
+#include "pg/identifier.hpp"
+#include "core/progress.hpp"
+#include "pgsandbox/sandbox.hpp"
+#include "core/stats.hpp"
 
 #include <catch2/catch.hpp>
 

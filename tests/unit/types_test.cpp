@@ -1,8 +1,8 @@
 // pg_types and generators: the encodings the server must read back exactly.
-#include "pgpipe/error.hpp"
-#include "pgpipe/generator.hpp"
-#include "pgpipe/output.hpp"
-#include "pgpipe/pg_types.hpp"
+#include "core/error.hpp"
+#include "pggen/generator.hpp"
+#include "io/output.hpp"
+#include "pg/pg_types.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "core/error.hpp"
+
+#include <libpq-fe.h>
+
+#include <string>
+
+namespace pgpipe {
+
+/// Thrown when SIGINT or SIGTERM arrived during work; maps to a non-zero exit.
+class interrupted : public error {
+public:
+    /// The failure for the given signal number.
+    explicit interrupted(int signal_number, std::string detail = {});
+    /// The signal that stopped the work.
+    int signal_number() const noexcept { return m_signal; }
+
+private:
+    int m_signal;
+};
+
+/// Installs SIGINT/SIGTERM handlers that set a flag (and cancel the running
+/// query, see cancel_target) instead of killing the process, so that a COPY
+/// can be aborted and its transaction rolled back first.
+void install_interrupt_handlers();
+/// The signal received since install_interrupt_handlers, or 0.
+int pending_interrupt() noexcept;
+/// Throws interrupted if a signal has arrived.
+void throw_if_interrupted();
+/// Ends the process by the signal that interrupted it, as a shell expects.
+[[noreturn]] void die_by_signal(int signal_number);
+
+/// While alive, a signal also sends a cancel request to this connection's
+/// running query (PQcancel is safe in a signal handler).
+class cancel_target {
+public:
+    /// Registers conn's cancel handle.
+    explicit cancel_target(PGconn* conn);
+    /// Unregisters and frees it.
+    ~cancel_target();
+    cancel_target(const cancel_target&) = delete;
+    cancel_target& operator=(const cancel_target&) = delete;
+
+private:
+    PGcancel* m_cancel;
+};
+
+} // namespace pgpipe

@@ -1,0 +1,29 @@
+// Plain-text layout: words wrapped to a width.
+#include "core/text.hpp"
+
+namespace pgpipe {
+
+std::string wrap_text(const std::string& text, size_t first_column, size_t indent, size_t width) {
+    std::string out;
+    size_t column = first_column;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find(' ', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string word = text.substr(pos, end - pos);
+        if (column > indent && column + 1 + word.size() > width) {
+            out += "\n" + std::string(indent, ' ');
+            column = indent;
+        } else if (column > first_column || (column > indent && pos > 0)) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += word.size();
+        pos = end + 1;
+    }
+    return out;
+}
+
+} // namespace pgpipe

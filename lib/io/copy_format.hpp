@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgpipe {
+
+/// The COPY stream formats of docs/design.md.
+enum class copy_format { text, csv, binary };
+
+/// Parses "text", "csv" or "binary"; throws local_error otherwise.
+copy_format parse_copy_format(std::string_view name);
+/// The format's name as COPY spells it.
+const char* copy_format_name(copy_format format);
+
+/// COPY's format options, as given on the command line.
+struct copy_format_options {
+    copy_format format = copy_format::text;  ///< -F
+    bool header = false;                     ///< --header: the first line names the columns
+    bool header_match = false;               ///< the server checks the header's names (PostgreSQL 15+)
+    std::optional<std::string> delimiter;    ///< --delimiter
+    std::optional<std::string> quote;        ///< --quote (csv)
+    std::optional<std::string> escape;       ///< --escape (csv)
+    std::optional<std::string> null_string;  ///< --null
+    std::optional<std::string> encoding;     ///< --encoding of the input
+};
+
+/// Refuses combinations COPY would refuse, with a message naming the flag;
+/// throws local_error.
+void validate_copy_format(const copy_format_options& options);
+
+/// The line number in a server CONTEXT such as `COPY t, line 3, column a: "x"`.
+std::optional<uint64_t> copy_context_line(std::string_view context);
+
+/// The column names of a header line (its line end may be included): CSV
+/// fields with their quotes undone, or text fields split at the delimiter.
+std::vector<std::string> header_names(std::string_view line, const copy_format_options& options);
+
+/// Whether text starts with word (upper case), ignoring ASCII case.
+bool starts_with_word(std::string_view text, std::string_view word);
+
+/// What a script stream's "COPY name [(columns)] FROM stdin;" line names.
+struct script_header {
+    std::vector<std::string> table;   ///< the name's parts, unquoted
+    std::vector<std::string> columns; ///< unquoted; empty: every column
+};
+
+/// Parses a script stream's COPY line (its line end may be included);
+/// nullopt when the line is not one. The stream names tables and columns,
+/// it never supplies SQL.
+std::optional<script_header> parse_script_header(std::string_view line);
+
+/// Counts newline bytes, for progress on line-oriented formats.
+uint64_t count_newlines(const char* data, size_t size);
+
+} // namespace pgpipe

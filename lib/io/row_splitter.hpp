@@ -1,0 +1,60 @@
+#pragma once
+
+#include "io/copy_format.hpp"
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+/// A row that is PostgreSQL's end-of-data marker: the server stops reading
+/// the COPY there and throws away whatever follows, so a loader must see it.
+struct end_marker {
+    size_t end = 0;    ///< offset just past the marker's line end, as in the ends of scan()
+    uint64_t line = 0; ///< the marker's line in the stream (1-based, every newline counts)
+};
+
+/// Finds where rows end in a COPY stream, chunk by chunk, the way the server
+/// will read them: text rows end at a newline that is not escaped by a
+/// backslash; CSV rows at a newline outside quotes; binary rows by the tuple
+/// framing. State carries over between chunks, so a row may span them.
+class row_splitter {
+public:
+    virtual ~row_splitter() = default;
+    /// Scans size more bytes of the stream; appends to ends the offset, from
+    /// data, just past each row that ends in them. For binary, the file
+    /// header and the trailer are reported as rows of their own (see
+    /// header_end and saw_trailer).
+    virtual void scan(const char* data, size_t size, std::vector<size_t>& ends) = 0;
+    /// At the end of the input: throws local_error (naming offset, the
+    /// stream's total size) if it ends inside a binary tuple or header.
+    virtual void finish(uint64_t offset) = 0;
+    /// Binary: the stream offset just past the file header, once seen (else 0).
+    virtual uint64_t header_end() const { return 0; }
+    /// Binary: whether the trailer (field count -1) has been seen.
+    virtual bool saw_trailer() const { return false; }
+    /// Text and CSV: the end-of-data markers (lines of \.) among the rows the
+    /// last scan() found, in order. Text: an unescaped \. ending a line, as
+    /// PostgreSQL 15 reads it; CSV: a line that is exactly \. outside quotes.
+    const std::vector<end_marker>& end_markers() const { return m_markers; }
+
+protected:
+    std::vector<end_marker> m_markers;
+};
+
+/// The failure of a load whose INPUT has rows after a \. line (at LINE).
+error data_after_end_marker(const std::string& input, uint64_t line);
+
+/// The splitter for a format and its options (CSV quote and escape); its
+/// errors name INPUT when one is given.
+std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const std::string& input = {});
+
+/// The binary COPY header every stream starts with (signature, flags 0, no extension).
+std::string binary_copy_header();
+/// The binary COPY trailer.
+std::string binary_copy_trailer();
+
+} // namespace pgpipe

@@ -1,0 +1,676 @@
+#include "pg/pg_types.hpp"
+
+#include "core/error.hpp"
+
+#include <cstring>
+#include <vector>
+
+namespace pgpipe {
+namespace {
+
+struct type_entry {
+    pg_type type;
+    uint32_t oid;
+    uint32_t array_oid;
+    const char* sql_name;
+};
+
+constexpr type_entry types[] = {
+    {pg_type::boolean, 16, 1000, "boolean"},
+    {pg_type::int2, 21, 1005, "smallint"},
+    {pg_type::int4, 23, 1007, "integer"},
+    {pg_type::int8, 20, 1016, "bigint"},
+    {pg_type::numeric, 1700, 1231, "numeric"},
+    {pg_type::float4, 700, 1021, "real"},
+    {pg_type::float8, 701, 1022, "double precision"},
+    {pg_type::text, 25, 1009, "text"},
+    {pg_type::varchar, 1043, 1015, "character varying"},
+    {pg_type::bpchar, 1042, 1014, "character"},
+    {pg_type::bytea, 17, 1001, "bytea"},
+    {pg_type::date, 1082, 1182, "date"},
+    {pg_type::time, 1083, 1183, "time without time zone"},
+    {pg_type::timestamp, 1114, 1115, "timestamp without time zone"},
+    {pg_type::timestamptz, 1184, 1185, "timestamp with time zone"},
+    {pg_type::interval, 1186, 1187, "interval"},
+    {pg_type::uuid, 2950, 2951, "uuid"},
+    {pg_type::json, 114, 199, "json"},
+    {pg_type::jsonb, 3802, 3807, "jsonb"},
+};
+
+struct alias {
+    const char* name;
+    pg_type type;
+};
+
+constexpr alias aliases[] = {
+    {"bool", pg_type::boolean}, {"boolean", pg_type::boolean},
+    {"int2", pg_type::int2}, {"smallint", pg_type::int2},
+    {"int", pg_type::int4}, {"int4", pg_type::int4}, {"integer", pg_type::int4},
+    {"int8", pg_type::int8}, {"bigint", pg_type::int8},
+    {"serial", pg_type::int4}, {"serial4", pg_type::int4}, {"bigserial", pg_type::int8},
+    {"serial8", pg_type::int8}, {"smallserial", pg_type::int2},
+    {"numeric", pg_type::numeric}, {"decimal", pg_type::numeric},
+    {"float4", pg_type::float4}, {"real", pg_type::float4},
+    {"float8", pg_type::float8}, {"double precision", pg_type::float8}, {"float", pg_type::float8},
+    {"text", pg_type::text}, {"varchar", pg_type::varchar}, {"character varying", pg_type::varchar},
+    {"char", pg_type::bpchar}, {"character", pg_type::bpchar}, {"bpchar", pg_type::bpchar},
+    {"bytea", pg_type::bytea}, {"date", pg_type::date},
+    {"time", pg_type::time}, {"time without time zone", pg_type::time},
+    {"timestamp", pg_type::timestamp}, {"timestamp without time zone", pg_type::timestamp},
+    {"timestamptz", pg_type::timestamptz}, {"timestamp with time zone", pg_type::timestamptz},
+    {"interval", pg_type::interval}, {"uuid", pg_type::uuid}, {"json", pg_type::json},
+    {"jsonb", pg_type::jsonb},
+};
+
+std::string lower_trimmed(std::string_view text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == ' ' || c == '\t') {
+            space = !out.empty();
+            continue;
+        }
+        if (space)
+            out += ' ';
+        space = false;
+        out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    return out;
+}
+
+} // namespace
+
+uint32_t type_oid(pg_type type) {
+    for (const auto& t : types)
+        if (t.type == type)
+            return t.oid;
+    return 25;
+}
+
+std::optional<pg_type> type_from_oid(uint32_t oid) {
+    for (const auto& t : types)
+        if (t.oid == oid)
+            return t.type;
+    return std::nullopt;
+}
+
+const char* type_sql_name(pg_type type) {
+    for (const auto& t : types)
+        if (t.type == type)
+            return t.sql_name;
+    return "text";
+}
+
+column_type parse_type_name(std::string_view text) {
+    std::string name = lower_trimmed(text);
+    column_type out;
+    out.name = name;
+    if (name.size() > 2 && name.compare(name.size() - 2, 2, "[]") == 0) {
+        out.is_array = true;
+        name.resize(name.size() - 2);
+    }
+    std::vector<int32_t> args;
+    auto open = name.find('(');
+    if (open != std::string::npos) {
+        auto close = name.find(')', open);
+        if (close == std::string::npos || (close + 1 != name.size() && name.substr(close + 1).find_first_not_of(' ') != std::string::npos))
+            throw local_error("invalid type \"" + std::string(text) + "\"");
+        std::string inside = name.substr(open + 1, close - open - 1);
+        size_t pos = 0;
+        while (pos <= inside.size()) {
+            size_t comma = inside.find(',', pos);
+            std::string part = inside.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            try {
+                size_t used = 0;
+                args.push_back(std::stoi(part, &used));
+                if (part.find_first_not_of(' ', used) != std::string::npos)
+                    throw std::invalid_argument(part);
+            } catch (const std::exception&) {
+                throw local_error("invalid type modifier in \"" + std::string(text) + "\"");
+            }
+            if (comma == std::string::npos)
+                break;
+            pos = comma + 1;
+        }
+        name = lower_trimmed(name.substr(0, open));
+    }
+    for (const auto& a : aliases) {
+        if (name == a.name) {
+            out.base = a.type;
+            if (out.base == pg_type::varchar || out.base == pg_type::bpchar) {
+                if (args.size() > 1 || (!args.empty() && args[0] < 1))
+                    throw local_error("invalid length in \"" + std::string(text) + "\"");
+                out.length = args.empty() ? (out.base == pg_type::bpchar ? 1 : -1) : args[0];
+            } else if (out.base == pg_type::numeric) {
+                if (args.size() > 2 || (!args.empty() && (args[0] < 1 || args[0] > 1000)))
+                    throw local_error("invalid precision in \"" + std::string(text) + "\"");
+                if (!args.empty()) {
+                    out.precision = args[0];
+                    out.scale = args.size() > 1 ? args[1] : 0;
+                }
+            } else if (!args.empty() && out.base != pg_type::time && out.base != pg_type::timestamp &&
+                       out.base != pg_type::timestamptz) {
+                throw local_error("type \"" + name + "\" takes no modifier");
+            }
+            // The name as the server's format_type() writes it.
+            out.name = type_sql_name(out.base);
+            if ((out.base == pg_type::varchar || out.base == pg_type::bpchar) && out.length > 0)
+                out.name += "(" + std::to_string(out.length) + ")";
+            else if (out.base == pg_type::numeric && out.precision > 0)
+                out.name += "(" + std::to_string(out.precision) + "," + std::to_string(out.scale) + ")";
+            if (out.is_array)
+                out.name += "[]";
+            return out;
+        }
+    }
+    throw local_error("unknown type \"" + std::string(text) + "\"", {},
+                      "known: boolean, smallint, integer, bigint, numeric(p,s), real, double precision, text, "
+                      "varchar(n), char(n), bytea, date, time, timestamp, timestamptz, interval, uuid, json, "
+                      "jsonb, and arrays of them (type[])");
+}
+
+void apply_typmod(column_type& type, int32_t typmod) {
+    if (typmod < 0) {
+        if (type.base == pg_type::bpchar)
+            type.length = -1; // bpchar without modifier: any length (internal use)
+        return;
+    }
+    if (type.base == pg_type::varchar || type.base == pg_type::bpchar)
+        type.length = typmod - 4;
+    else if (type.base == pg_type::numeric) {
+        type.precision = ((typmod - 4) >> 16) & 0xffff;
+        type.scale = static_cast<int16_t>((typmod - 4) & 0xffff);
+    }
+}
+
+int32_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    // Howard Hinnant's days_from_civil, shifted from 1970 to 2000.
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return static_cast<int32_t>(era * 146097 + static_cast<int64_t>(doe) - 719468 - 10957);
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+    z += 719468 + 10957;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = static_cast<int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+}
+
+static bool digits(std::string_view t, size_t pos, size_t n, int64_t& v) {
+    if (pos + n > t.size())
+        return false;
+    v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+        v = v * 10 + (t[i] - '0');
+    }
+    return true;
+}
+
+// HH:MM[:SS[.ffffff]] at pos; returns microseconds of the day and moves pos.
+bool parse_time_of_day(std::string_view t, size_t& pos, int64_t& us) {
+    int64_t h, m, s = 0, frac = 0;
+    if (!digits(t, pos, 2, h) || pos + 2 >= t.size() || t[pos + 2] != ':' || !digits(t, pos + 3, 2, m))
+        return false;
+    pos += 5;
+    if (pos < t.size() && t[pos] == ':') {
+        if (!digits(t, pos + 1, 2, s))
+            return false;
+        pos += 3;
+        if (pos < t.size() && t[pos] == '.') {
+            size_t start = ++pos;
+            while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9')
+                ++pos;
+            size_t n = pos - start;
+            if (n == 0)
+                return false;
+            // Microseconds, rounded half up as the server does.
+            int64_t v = 0;
+            for (size_t i = 0; i < std::min<size_t>(n, 6); ++i)
+                v = v * 10 + (t[start + i] - '0');
+            for (size_t i = n; i < 6; ++i)
+                v *= 10;
+            if (n > 6 && t[start + 6] >= '5')
+                ++v;
+            frac = v;
+        }
+    }
+    if (h > 24 || m > 59 || s > 60 || (h == 24 && (m || s || frac)))
+        return false;
+    us = ((h * 60 + m) * 60 + s) * 1000000 + frac;
+    return true;
+}
+
+bool parse_date_prefix(std::string_view t, size_t& pos, int64_t& days) {
+    int64_t y, mo, d;
+    if (!digits(t, 0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
+        !digits(t, 8, 2, d) || mo < 1 || mo > 12 || d < 1)
+        return false;
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false;
+    days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    pos = 10;
+    return true;
+}
+
+// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
+// "2024-01-02 10:00:00Z". offset_seconds is set when there is an offset.
+bool parse_iso_timestamp(std::string_view t, int64_t& us, std::optional<int64_t>& offset_seconds) {
+    size_t pos = 0;
+    int64_t days;
+    if (!parse_date_prefix(t, pos, days))
+        return false;
+    int64_t clock = 0;
+    if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
+        ++pos;
+        if (!parse_time_of_day(t, pos, clock))
+            return false;
+    }
+    if (pos < t.size()) {
+        if (t[pos] == 'Z' && pos + 1 == t.size()) {
+            offset_seconds = 0;
+            ++pos;
+        } else if (t[pos] == '+' || t[pos] == '-') {
+            int sign = t[pos] == '-' ? -1 : 1;
+            int64_t oh, om = 0;
+            if (!digits(t, pos + 1, 2, oh))
+                return false;
+            pos += 3;
+            if (pos < t.size()) {
+                if (t[pos] == ':')
+                    ++pos;
+                if (!digits(t, pos, 2, om))
+                    return false;
+                pos += 2;
+            }
+            offset_seconds = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (pos != t.size())
+        return false;
+    us = days * 86400000000LL + clock;
+    return true;
+}
+
+std::optional<int64_t> parse_timestamp_us(std::string_view t) {
+    int64_t us;
+    std::optional<int64_t> offset;
+    if (!parse_iso_timestamp(t, us, offset))
+        return std::nullopt;
+    return offset ? us - *offset * 1000000 : us;
+}
+
+size_t utf8_length(std::string_view s) {
+    size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+char* format_int(char* out, int64_t n) {
+    char tmp[24];
+    char* p = tmp + sizeof tmp;
+    uint64_t u = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+    do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        *--p = '-';
+    size_t len = static_cast<size_t>(tmp + sizeof tmp - p);
+    std::memcpy(out, p, len);
+    return out + len;
+}
+
+char* format_decimal(char* out, int64_t mantissa, int32_t scale) {
+    if (scale <= 0)
+        return format_int(out, mantissa);
+    char digits[24];
+    uint64_t u = mantissa < 0 ? 0 - static_cast<uint64_t>(mantissa) : static_cast<uint64_t>(mantissa);
+    char* p = digits + sizeof digits;
+    do {
+        *--p = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u);
+    int len = static_cast<int>(digits + sizeof digits - p);
+    if (mantissa < 0)
+        *out++ = '-';
+    if (len <= scale) {
+        *out++ = '0';
+        *out++ = '.';
+        for (int i = len; i < scale; ++i)
+            *out++ = '0';
+        std::memcpy(out, p, static_cast<size_t>(len));
+        return out + len;
+    }
+    std::memcpy(out, p, static_cast<size_t>(len - scale));
+    out += len - scale;
+    *out++ = '.';
+    std::memcpy(out, p + len - scale, static_cast<size_t>(scale));
+    return out + scale;
+}
+
+namespace {
+char* two(char* out, unsigned v) {
+    out[0] = static_cast<char>('0' + v / 10);
+    out[1] = static_cast<char>('0' + v % 10);
+    return out + 2;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+char* clock_part(char* out, int64_t us_of_day) {
+    auto secs = us_of_day / 1000000;
+    auto frac = us_of_day % 1000000;
+    out = two(out, static_cast<unsigned>(secs / 3600));
+    *out++ = ':';
+    out = two(out, static_cast<unsigned>(secs / 60 % 60));
+    *out++ = ':';
+    out = two(out, static_cast<unsigned>(secs % 60));
+    if (frac) {
+        *out++ = '.';
+        char f[6];
+        for (int i = 5; i >= 0; --i) {
+            f[i] = static_cast<char>('0' + frac % 10);
+            frac /= 10;
+        }
+        int n = 6;
+        while (n > 0 && f[n - 1] == '0')
+            --n;
+        std::memcpy(out, f, static_cast<size_t>(n));
+        out += n;
+    }
+    return out;
+}
+} // namespace
+
+char* format_date(char* out, int64_t days) {
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    if (y < 1)
+        return out; // generators keep to AD dates
+    if (y > 9999) {
+        out = format_int(out, y);
+    } else {
+        out = two(out, static_cast<unsigned>(y / 100));
+        out = two(out, static_cast<unsigned>(y % 100));
+    }
+    *out++ = '-';
+    out = two(out, m);
+    *out++ = '-';
+    return two(out, d);
+}
+
+char* format_time(char* out, int64_t us) { return clock_part(out, us); }
+
+char* format_timestamp(char* out, int64_t us) {
+    constexpr int64_t day = 86400LL * 1000000;
+    int64_t days = floor_div(us, day);
+    out = format_date(out, days);
+    *out++ = ' ';
+    return clock_part(out, us - days * day);
+}
+
+char* format_interval(char* out, int32_t months, int32_t days, int64_t us) {
+    // The server's default (postgres) style: "1 mon 2 days 03:04:05.5".
+    bool any = false;
+    auto part = [&](int32_t n, const char* one, const char* many) {
+        if (any)
+            *out++ = ' ';
+        out = format_int(out, n);
+        const char* unit = (n == 1 || n == -1) ? one : many;
+        size_t len = std::strlen(unit);
+        std::memcpy(out, unit, len);
+        out += len;
+        any = true;
+    };
+    if (months)
+        part(months, " mon", " mons");
+    if (days)
+        part(days, " day", " days");
+    if (us || !any) {
+        if (any)
+            *out++ = ' ';
+        if (us < 0) {
+            *out++ = '-';
+            us = -us;
+        }
+        int64_t hours = us / 3600000000LL;
+        if (hours < 10)
+            *out++ = '0';
+        out = format_int(out, hours);
+        *out++ = ':';
+        // clock_part writes HH:MM:SS; keep its MM:SS[.f] for the rest of the hour.
+        char clock[24];
+        char* end = clock_part(clock, us - hours * 3600000000LL);
+        std::memcpy(out, clock + 3, static_cast<size_t>(end - clock - 3));
+        out += end - clock - 3;
+    }
+    return out;
+}
+
+char* format_uuid(char* out, const uint8_t* b) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *out++ = '-';
+        *out++ = hex[b[i] >> 4];
+        *out++ = hex[b[i] & 15];
+    }
+    return out;
+}
+
+void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale) {
+    bool negative = mantissa < 0;
+    uint64_t u = negative ? 0 - static_cast<uint64_t>(mantissa) : static_cast<uint64_t>(mantissa);
+    std::string digits = std::to_string(u);
+    if (static_cast<int32_t>(digits.size()) <= value_scale)
+        digits.insert(0, static_cast<size_t>(value_scale) - digits.size() + 1, '0');
+    size_t point = digits.size() - static_cast<size_t>(std::max(0, value_scale));
+    append_numeric_binary_digits(out, negative, std::string_view(digits).substr(0, point),
+                                 std::string_view(digits).substr(point), dscale);
+}
+
+void append_numeric_binary_digits(std::string& out, bool negative, std::string_view int_digits,
+                                  std::string_view frac_digits, int32_t dscale) {
+    // Base-10000 groups aligned on the point, as numeric stores them;
+    // leading and trailing zero groups are stripped, as make_result() does.
+    std::string digits;
+    size_t lead = (4 - int_digits.size() % 4) % 4;
+    digits.assign(lead, '0');
+    digits.append(int_digits);
+    digits.append(frac_digits);
+    digits.append((4 - frac_digits.size() % 4) % 4, '0');
+    int int_groups = static_cast<int>((int_digits.size() + lead) / 4);
+    int total_groups = static_cast<int>(digits.size() / 4);
+    std::vector<int16_t> groups(static_cast<size_t>(total_groups));
+    for (int g = 0; g < total_groups; ++g) {
+        int v = 0;
+        for (int k = 0; k < 4; ++k)
+            v = v * 10 + (digits[static_cast<size_t>(g * 4 + k)] - '0');
+        groups[static_cast<size_t>(g)] = static_cast<int16_t>(v);
+    }
+    int weight = int_groups - 1;
+    size_t first = 0;
+    while (first < groups.size() && groups[first] == 0) {
+        ++first;
+        --weight;
+    }
+    size_t last = groups.size();
+    while (last > first && groups[last - 1] == 0)
+        --last;
+    int16_t ndigits = static_cast<int16_t>(last - first);
+    if (ndigits == 0) {
+        weight = 0;
+        negative = false;
+    }
+    auto put16 = [&](int v) {
+        out += static_cast<char>((v >> 8) & 0xff);
+        out += static_cast<char>(v & 0xff);
+    };
+    put16(ndigits);
+    put16(weight);
+    put16(negative ? 0x4000 : 0x0000);
+    put16(dscale);
+    for (size_t g = first; g < last; ++g)
+        put16(groups[g]);
+}
+
+std::string plain_decimal::text() const {
+    std::string out = negative ? "-" : "";
+    out += int_digits.empty() ? "0" : int_digits;
+    if (!frac_digits.empty())
+        out += "." + frac_digits;
+    return out;
+}
+
+std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t scale) {
+    plain_decimal d;
+    size_t i = 0;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+        d.negative = t[i++] == '-';
+    std::string digits;
+    long point = -1;
+    bool any = false;
+    for (; i < t.size(); ++i) {
+        char c = t[i];
+        if (c >= '0' && c <= '9') {
+            digits += c;
+            any = true;
+        } else if (c == '.' && point < 0) {
+            point = static_cast<long>(digits.size());
+        } else {
+            break;
+        }
+    }
+    if (!any)
+        return std::nullopt;
+    if (point < 0)
+        point = static_cast<long>(digits.size());
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        bool neg = false;
+        if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+            neg = t[i++] == '-';
+        long e = 0;
+        bool exp_any = false;
+        for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+            e = e * 10 + (t[i] - '0');
+            exp_any = true;
+            if (e > 100000)
+                return std::nullopt;
+        }
+        if (!exp_any)
+            return std::nullopt;
+        point += neg ? -e : e;
+    }
+    if (i != t.size())
+        return std::nullopt;
+    // Shift the point into the digits.
+    if (point < 0) {
+        digits.insert(0, static_cast<size_t>(-point), '0');
+        point = 0;
+    }
+    if (point > static_cast<long>(digits.size()))
+        digits.append(static_cast<size_t>(point) - digits.size(), '0');
+    d.int_digits = digits.substr(0, static_cast<size_t>(point));
+    d.frac_digits = digits.substr(static_cast<size_t>(point));
+    if (scale >= 0 && static_cast<int32_t>(d.frac_digits.size()) > scale) {
+        // Half away from zero, as numeric's rounding does.
+        bool up = d.frac_digits[static_cast<size_t>(scale)] >= '5';
+        d.frac_digits.resize(static_cast<size_t>(scale));
+        if (up) {
+            std::string all = d.int_digits + d.frac_digits;
+            int k = static_cast<int>(all.size()) - 1;
+            while (k >= 0 && all[static_cast<size_t>(k)] == '9')
+                all[static_cast<size_t>(k--)] = '0';
+            if (k < 0)
+                all.insert(0, 1, '1');
+            else
+                all[static_cast<size_t>(k)]++;
+            d.int_digits = all.substr(0, all.size() - d.frac_digits.size());
+            d.frac_digits = all.substr(all.size() - d.frac_digits.size());
+        }
+    }
+    if (scale >= 0)
+        d.frac_digits.append(static_cast<size_t>(scale) - d.frac_digits.size(), '0');
+    d.int_digits.erase(0, std::min(d.int_digits.find_first_not_of('0'), d.int_digits.size()));
+    if (d.int_digits.empty() && d.frac_digits.find_first_not_of('0') == std::string::npos)
+        d.negative = false; // -0 is 0
+    return d;
+}
+
+bool is_plain_text(std::string_view bytes) {
+    if (bytes.empty())
+        return false;
+    for (unsigned char c : bytes)
+        if (c < 0x20 || c == '\\' || c == '"' || c == ',' || c == 0x7f)
+            return false;
+    return true;
+}
+
+void append_copy_text_escaped(std::string& out, std::string_view bytes) {
+    const char* p = bytes.data();
+    const char* end = p + bytes.size();
+    while (p < end) {
+        // Copy the longest run that needs no escape in one go.
+        const char* run = p;
+        while (p < end) {
+            unsigned char c = static_cast<unsigned char>(*p);
+            if (c == '\\' || c < 0x20)
+                break;
+            ++p;
+        }
+        out.append(run, static_cast<size_t>(p - run));
+        if (p == end)
+            break;
+        char c = *p++;
+        switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\v': out += "\\v"; break;
+        default: out += c; // other control bytes are data in COPY text
+        }
+    }
+}
+
+void append_csv_field(std::string& out, std::string_view bytes, char delimiter) {
+    bool quote = bytes.empty() || bytes == "\\.";
+    for (char c : bytes) {
+        if (c == delimiter || c == '"' || c == '\n' || c == '\r') {
+            quote = true;
+            break;
+        }
+    }
+    if (!quote) {
+        out.append(bytes);
+        return;
+    }
+    out += '"';
+    for (char c : bytes) {
+        if (c == '"')
+            out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+} // namespace pgpipe

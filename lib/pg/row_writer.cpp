@@ -1,0 +1,305 @@
+#include "pg/row_writer.hpp"
+
+#include "core/error.hpp"
+#include "io/row_splitter.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace pgpipe {
+namespace {
+
+bool is_textual(pg_type t) {
+    return t == pg_type::text || t == pg_type::varchar || t == pg_type::bpchar || t == pg_type::enumeration ||
+           t == pg_type::json || t == pg_type::jsonb;
+}
+
+double as_double(const value& v) {
+    switch (v.kind) {
+    case value_kind::integer: return static_cast<double>(v.i);
+    case value_kind::decimal: return static_cast<double>(v.i) / std::pow(10.0, v.scale);
+    case value_kind::real: return v.d;
+    default: return 0;
+    }
+}
+
+// Pads char(n) values with spaces, as the server stores (and emits) them.
+size_t bpchar_padding(const value& v, const column_type& type) {
+    if (type.base != pg_type::bpchar || type.length <= 0)
+        return 0;
+    size_t chars = utf8_length(v.s);
+    return chars < static_cast<size_t>(type.length) ? static_cast<size_t>(type.length) - chars : 0;
+}
+
+} // namespace
+
+row_writer::row_writer(copy_format format, output_stream& out, char delimiter)
+    : m_format(format), m_out(&out),
+      m_delimiter(delimiter ? delimiter : (format == copy_format::csv ? ',' : '\t')) {
+    m_buf.reserve(flush_threshold + (64 << 10));
+}
+
+row_writer::row_writer(copy_format format, std::string& memory)
+    : m_format(format), m_memory(&memory), m_delimiter(format == copy_format::csv ? ',' : '\t') {}
+
+void row_writer::put_be32(uint32_t v) {
+    char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                 static_cast<char>(v)};
+    m_buf.append(b, 4);
+}
+
+void row_writer::put_be64(uint64_t v) {
+    put_be32(static_cast<uint32_t>(v >> 32));
+    put_be32(static_cast<uint32_t>(v));
+}
+
+void row_writer::begin() {
+    if (m_format != copy_format::binary)
+        return;
+    m_buf += binary_copy_header(); // signature, no flags, no extension
+}
+
+void row_writer::flush() {
+    if (m_buf.empty())
+        return;
+    if (m_memory)
+        m_memory->append(m_buf);
+    else
+        m_out->write(m_buf);
+    m_buf.clear();
+}
+
+void row_writer::finish() {
+    if (m_format == copy_format::binary)
+        put_be16(-1);
+    flush();
+    if (m_out)
+        m_out->close();
+}
+
+void row_writer::field(const value& v, const column_type& type) {
+    if (m_format == copy_format::binary)
+        binary_field(v, type);
+    else
+        text_field(v, type);
+}
+
+// The value's text form as the server would accept it for the column; no
+// COPY escaping yet. Inside an array, strings are quoted per array syntax.
+void row_writer::render_text(std::string& out, const value& v, const column_type& type, bool in_array) {
+    char tmp[64];
+    char* end = tmp;
+    switch (v.kind) {
+    case value_kind::null: out += in_array ? "NULL" : ""; return;
+    case value_kind::integer: end = format_int(tmp, v.i); break;
+    case value_kind::decimal: end = format_decimal(tmp, v.i, v.scale); break;
+    case value_kind::real:
+        end = type.base == pg_type::float4 ? std::to_chars(tmp, tmp + sizeof tmp, static_cast<float>(v.d)).ptr
+                                           : std::to_chars(tmp, tmp + sizeof tmp, v.d).ptr;
+        break;
+    case value_kind::boolean: *end++ = v.i ? 't' : 'f'; break;
+    case value_kind::date: end = format_date(tmp, v.i); break;
+    case value_kind::time: end = format_time(tmp, v.i); break;
+    case value_kind::timestamp:
+        if (type.base == pg_type::date) {
+            end = format_date(tmp, v.i >= 0 ? v.i / 86400000000LL : -((-v.i + 86399999999LL) / 86400000000LL));
+        } else {
+            end = format_timestamp(tmp, v.i);
+            if (type.base == pg_type::timestamptz) {
+                std::memcpy(end, "+00", 3);
+                end += 3;
+            }
+        }
+        break;
+    case value_kind::interval: end = format_interval(tmp, v.months, v.days, v.i); break;
+    case value_kind::uuid: end = format_uuid(tmp, v.uuid.data()); break;
+    case value_kind::bytes: {
+        static const char hex[] = "0123456789abcdef";
+        if (in_array)
+            out += '"';
+        out += in_array ? "\\\\x" : "\\x";
+        for (unsigned char c : v.s) {
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+        if (in_array)
+            out += '"';
+        return;
+    }
+    case value_kind::numeric_text: out.append(v.s); return;
+    case value_kind::string:
+    case value_kind::json:
+        if (!in_array) {
+            out.append(v.s);
+            out.append(bpchar_padding(v, type), ' ');
+        } else {
+            out += '"';
+            for (char c : v.s) {
+                if (c == '"' || c == '\\')
+                    out += '\\';
+                out += c;
+            }
+            out.append(bpchar_padding(v, type), ' ');
+            out += '"';
+        }
+        return;
+    case value_kind::array:
+        out += '{';
+        for (uint32_t k = 0; k < v.count; ++k) {
+            if (k)
+                out += ',';
+            render_text(out, v.elements[k], type, true);
+        }
+        out += '}';
+        return;
+    }
+    out.append(tmp, static_cast<size_t>(end - tmp));
+}
+
+void row_writer::text_field(const value& v, const column_type& type) {
+    separator();
+    if (v.kind == value_kind::null) {
+        if (m_format == copy_format::text)
+            m_buf += "\\N";
+        return; // CSV: an unquoted empty field
+    }
+    // Strings their producer vouched for go straight in, like numbers and dates.
+    if (v.plain && v.kind == value_kind::string && (m_delimiter == '\t' || m_delimiter == ',')) {
+        m_buf.append(v.s);
+        m_buf.append(bpchar_padding(v, type), ' ');
+        return;
+    }
+    // Numbers, dates and the like never need escaping: write them straight in.
+    bool needs_escaping = v.kind == value_kind::string || v.kind == value_kind::json ||
+                          v.kind == value_kind::bytes || v.kind == value_kind::array;
+    if (!needs_escaping) {
+        render_text(m_buf, v, type, false);
+        return;
+    }
+    m_scratch.clear();
+    render_text(m_scratch, v, type, false);
+    if (m_format == copy_format::text)
+        append_copy_text_escaped(m_buf, m_scratch);
+    else
+        append_csv_field(m_buf, m_scratch, m_delimiter);
+}
+
+void row_writer::binary_field(const value& v, const column_type& type) {
+    if (v.kind == value_kind::null) {
+        put_be32(0xFFFFFFFFu);
+        return;
+    }
+    size_t length_at = m_buf.size();
+    put_be32(0);
+    if (type.is_array) {
+        if (v.kind != value_kind::array)
+            throw local_error("internal: array column given a scalar");
+        bool has_null = false;
+        for (uint32_t k = 0; k < v.count; ++k)
+            has_null |= v.elements[k].kind == value_kind::null;
+        uint32_t elem_oid = type.base == pg_type::enumeration ? type.enum_oid : type_oid(type.base);
+        put_be32(v.count ? 1 : 0); // dimensions
+        put_be32(has_null ? 1 : 0);
+        put_be32(elem_oid);
+        if (v.count) {
+            put_be32(v.count); // length of the dimension
+            put_be32(1);       // lower bound
+        }
+        for (uint32_t k = 0; k < v.count; ++k) {
+            const value& e = v.elements[k];
+            if (e.kind == value_kind::null) {
+                put_be32(0xFFFFFFFFu);
+                continue;
+            }
+            size_t at = m_buf.size();
+            put_be32(0);
+            binary_scalar(e, type);
+            uint32_t len = static_cast<uint32_t>(m_buf.size() - at - 4);
+            for (int b = 0; b < 4; ++b)
+                m_buf[at + static_cast<size_t>(b)] = static_cast<char>(len >> (24 - 8 * b));
+        }
+    } else {
+        binary_scalar(v, type);
+    }
+    uint32_t len = static_cast<uint32_t>(m_buf.size() - length_at - 4);
+    for (int b = 0; b < 4; ++b)
+        m_buf[length_at + static_cast<size_t>(b)] = static_cast<char>(len >> (24 - 8 * b));
+}
+
+void row_writer::binary_scalar(const value& v, const column_type& type) {
+    switch (type.base) {
+    case pg_type::boolean: m_buf += static_cast<char>(v.i ? 1 : 0); return;
+    case pg_type::int2: put_be16(static_cast<int>(v.i)); return;
+    case pg_type::int4: put_be32(static_cast<uint32_t>(v.i)); return;
+    case pg_type::int8: put_be64(static_cast<uint64_t>(v.i)); return;
+    case pg_type::float4: {
+        float f = static_cast<float>(as_double(v));
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        put_be32(bits);
+        return;
+    }
+    case pg_type::float8: {
+        double d = as_double(v);
+        uint64_t bits;
+        std::memcpy(&bits, &d, 8);
+        put_be64(bits);
+        return;
+    }
+    case pg_type::numeric: {
+        if (v.kind == value_kind::numeric_text) {
+            std::string_view t = v.s;
+            bool negative = !t.empty() && t[0] == '-';
+            if (negative)
+                t.remove_prefix(1);
+            auto point = t.find('.');
+            std::string_view int_part = t.substr(0, point);
+            std::string_view frac = point == std::string_view::npos ? std::string_view() : t.substr(point + 1);
+            while (int_part.size() > 0 && int_part[0] == '0')
+                int_part.remove_prefix(1);
+            append_numeric_binary_digits(m_buf, negative, int_part, frac,
+                                         type.scale >= 0 ? type.scale : static_cast<int32_t>(frac.size()));
+            return;
+        }
+        int32_t value_scale = v.kind == value_kind::decimal ? v.scale : 0;
+        int32_t dscale = type.scale >= 0 ? type.scale : value_scale;
+        append_numeric_binary(m_buf, v.i, value_scale, dscale);
+        return;
+    }
+    case pg_type::date:
+        put_be32(static_cast<uint32_t>(v.kind == value_kind::timestamp ? v.i / 86400000000LL : v.i));
+        return;
+    case pg_type::time: put_be64(static_cast<uint64_t>(v.i)); return;
+    case pg_type::timestamp:
+    case pg_type::timestamptz:
+        // A date at midnight, as the server casts it.
+        put_be64(static_cast<uint64_t>(v.kind == value_kind::date ? v.i * 86400000000LL : v.i));
+        return;
+    case pg_type::interval:
+        put_be64(static_cast<uint64_t>(v.i));
+        put_be32(static_cast<uint32_t>(v.days));
+        put_be32(static_cast<uint32_t>(v.months));
+        return;
+    case pg_type::uuid: m_buf.append(reinterpret_cast<const char*>(v.uuid.data()), 16); return;
+    case pg_type::jsonb: m_buf += '\1'; m_buf.append(v.s); return; // jsonb's version byte
+    case pg_type::bytea:
+    case pg_type::json:
+    case pg_type::text:
+    case pg_type::varchar:
+    case pg_type::enumeration: break;
+    case pg_type::bpchar: m_buf.append(v.s); m_buf.append(bpchar_padding(v, type), ' '); return;
+    }
+    if (v.kind == value_kind::string || v.kind == value_kind::json || v.kind == value_kind::bytes) {
+        m_buf.append(v.s);
+        return;
+    }
+    // A non-string value in a textual column: its text form.
+    if (is_textual(type.base)) {
+        render_text(m_buf, v, type, false);
+        return;
+    }
+    throw local_error("internal: cannot encode value for type " + type.name);
+}
+
+} // namespace pgpipe

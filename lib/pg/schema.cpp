@@ -1,0 +1,303 @@
+#include "pg/schema.hpp"
+
+#include "pg/connection.hpp"
+#include "pg/identifier.hpp"
+#include "core/log.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <regex>
+
+namespace pgpipe {
+namespace {
+
+result_ptr query_params(connection& conn, const char* sql, const std::string& param) {
+    const char* values[] = {param.c_str()};
+    result_ptr r(PQexecParams(conn.get(), sql, 1, nullptr, values, nullptr, nullptr, 0), PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+        throw server_error(r.get(), conn.get());
+    return r;
+}
+
+std::vector<int> parse_int_array(const std::string& text) {
+    std::vector<int> out;
+    const char* p = text.c_str();
+    while (*p) {
+        if (*p >= '0' && *p <= '9') {
+            char* end;
+            out.push_back(static_cast<int>(std::strtol(p, &end, 10)));
+            p = end;
+        } else {
+            ++p;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> table_column_names(connection& conn, const std::string& table_sql) {
+    result_ptr r = conn.query("SELECT attname FROM pg_attribute WHERE attrelid = " + conn.quote_literal(table_sql) +
+                              "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
+    std::vector<std::string> out;
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        out.emplace_back(PQgetvalue(r.get(), k, 0));
+    return out;
+}
+
+std::vector<std::string> check_header_names(connection& conn, const std::string& table_sql, const std::string& table,
+                                            const std::vector<std::string>& names, const std::string& input) {
+    const std::vector<std::string> columns = table_column_names(conn, table_sql);
+    for (size_t k = 0; k < names.size(); ++k) {
+        const std::string& name = names[k];
+        const std::string where = input + ":1: the header's field " + std::to_string(k + 1) + " ";
+        if (std::find(columns.begin(), columns.end(), name) == columns.end())
+            throw local_error(where + "names \"" + name + "\", which is not a column of " + table, {},
+                              "fix the header, or name the file's columns with -c (in the file's order)");
+        if (std::find(names.begin(), names.begin() + static_cast<ptrdiff_t>(k), name) != names.begin() + static_cast<ptrdiff_t>(k))
+            throw local_error(where + "names \"" + name + "\" a second time");
+    }
+    return names;
+}
+
+std::vector<std::string> insertable_columns(connection& conn, const std::string& table_sql) {
+    // Quoted by libpq, like the names given with -c, so that lists compare.
+    std::vector<std::string> out = table_column_names(conn, table_sql);
+    for (auto& name : out)
+        name = conn.quote_identifier(name);
+    return out;
+}
+
+conflict_action parse_conflict_action(std::string_view text) {
+    if (text.empty())
+        return conflict_action::none;
+    if (text == "ignore")
+        return conflict_action::ignore;
+    if (text == "update")
+        return conflict_action::update;
+    throw local_error("invalid --on-conflict \"" + std::string(text) + "\" (ignore or update)");
+}
+
+std::string on_conflict_clause(connection& conn, const std::string& table_sql, const std::vector<std::string>& columns,
+                               bool update, const std::optional<std::string>& key_columns) {
+    std::vector<std::string> keys;
+    if (key_columns) {
+        for (const auto& name : parse_name_list(*key_columns))
+            keys.push_back(conn.quote_identifier(name));
+    } else if (update) {
+        result_ptr r = conn.query("SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+                                  " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                                  " WHERE i.indrelid = " + conn.quote_literal(table_sql) +
+                                  "::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)");
+        for (int k = 0; k < PQntuples(r.get()); ++k)
+            keys.push_back(conn.quote_identifier(PQgetvalue(r.get(), k, 0)));
+        if (keys.empty())
+            throw local_error("--on-conflict update needs --conflict-columns: " + table_sql + " has no primary key");
+    }
+    std::string clause = " ON CONFLICT";
+    if (!keys.empty()) {
+        clause += " (";
+        for (size_t k = 0; k < keys.size(); ++k)
+            clause += (k ? ", " : "") + keys[k];
+        clause += ")";
+    }
+    std::string sets;
+    if (update)
+        for (const auto& col : columns)
+            if (std::find(keys.begin(), keys.end(), col) == keys.end())
+                sets += (sets.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
+    return clause + (sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets);
+}
+
+std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints) {
+    std::vector<std::string> restore_indexes, restore_constraints, drops;
+    const std::string rel = conn.quote_literal(table_sql) + "::regclass";
+    if (constraints) {
+        // Foreign keys and checks first: a foreign key may use one of our indexes.
+        result_ptr r = conn.query("SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint"
+                                  " WHERE conrelid = " + rel + " AND contype IN ('f', 'c') ORDER BY conname");
+        for (int k = 0; k < PQntuples(r.get()); ++k) {
+            std::string name = PQgetvalue(r.get(), k, 0);
+            drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + name);
+            restore_constraints.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + name + " " +
+                                          PQgetvalue(r.get(), k, 1));
+        }
+    }
+    if (indexes) {
+        result_ptr r = conn.query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid),"
+            "       coalesce(quote_ident(c.conname), ''), coalesce(c.contype::text, ''),"
+            "       EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid"
+            "                AND f.conrelid <> i.indrelid),"
+            "       quote_ident(ic.relname)"
+            "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace"
+            "  LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+            "   AND c.contype IN ('p', 'u', 'x')"
+            " WHERE i.indrelid = " + rel + " ORDER BY i.indisprimary DESC, ic.relname");
+        for (int k = 0; k < PQntuples(r.get()); ++k) {
+            std::string index = PQgetvalue(r.get(), k, 0), def = PQgetvalue(r.get(), k, 1);
+            std::string conname = PQgetvalue(r.get(), k, 2), contype = PQgetvalue(r.get(), k, 3);
+            std::string bare = PQgetvalue(r.get(), k, 5);
+            if (std::string(PQgetvalue(r.get(), k, 4)) == "t") {
+                log_info("keeping index " + index + ": a foreign key of another table depends on it");
+                continue;
+            }
+            if (contype == "x") {
+                log_info("keeping index " + index + " of exclusion constraint " + conname);
+                continue;
+            }
+            if (conname.empty()) {
+                drops.push_back("DROP INDEX " + index);
+                restore_indexes.push_back(def);
+            } else {
+                drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + conname);
+                restore_indexes.push_back(def);
+                restore_indexes.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + conname +
+                                          (contype == "p" ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " + bare);
+            }
+        }
+    }
+    for (const auto& sql : drops)
+        conn.exec(sql);
+    restore_indexes.insert(restore_indexes.end(), restore_constraints.begin(), restore_constraints.end());
+    return restore_indexes;
+}
+
+table_schema read_table_schema(connection& conn, const std::string& table) {
+    table_schema schema;
+    schema.quoted_name = quote_qualified_name(conn, parse_qualified_name(table));
+
+    result_ptr cols(nullptr, PQclear);
+    try {
+        cols = query_params(conn,
+            "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, t.typtype, t.typcategory,"
+            "       t.typelem, et.typtype, format_type(a.atttypid, a.atttypmod),"
+            "       coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity, a.attgenerated,"
+            "       (SELECT string_agg(e.enumlabel, E'\\n' ORDER BY e.enumsortorder) FROM pg_enum e"
+            "         WHERE e.enumtypid = CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE t.oid END)"
+            "  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+            "  LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'"
+            "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attnum",
+            schema.quoted_name);
+    } catch (const server_error& e) {
+        if (e.sqlstate() == "42P01" || e.sqlstate() == "3F000")
+            throw local_error(e.what(), {}, "create the table first, or name it as \\d would: schema.table");
+        throw;
+    }
+    std::map<int, size_t> by_attnum;
+    for (int r = 0; r < PQntuples(cols.get()); ++r) {
+        auto get = [&](int c) { return std::string(PQgetvalue(cols.get(), r, c)); };
+        table_column col;
+        col.name = get(1);
+        uint32_t oid = static_cast<uint32_t>(std::stoul(get(2)));
+        int32_t typmod = std::stoi(get(3));
+        col.not_null = get(4) == "t";
+        std::string typtype = get(5), category = get(6), elem_typtype = get(8);
+        col.type_name = get(9);
+        std::string default_expr = get(10);
+        col.server_filled = !get(11).empty() || !get(12).empty() ||
+                            default_expr.rfind("nextval(", 0) == 0;
+        col.generated_always = !get(12).empty();
+        column_type type;
+        bool known = false;
+        if (category == "A") {
+            uint32_t elem = static_cast<uint32_t>(std::stoul(get(7)));
+            type.is_array = true;
+            if (elem_typtype == "e") {
+                type.base = pg_type::enumeration;
+                type.enum_oid = elem;
+                known = true;
+            } else if (auto base = type_from_oid(elem)) {
+                type.base = *base;
+                known = true;
+            }
+        } else if (typtype == "e") {
+            type.base = pg_type::enumeration;
+            type.enum_oid = oid;
+            known = true;
+        } else if (auto base = type_from_oid(oid)) {
+            type.base = *base;
+            known = true;
+        }
+        if (!PQgetisnull(cols.get(), r, 13)) {
+            std::string labels = get(13);
+            size_t start = 0;
+            while (start <= labels.size()) {
+                size_t nl = labels.find('\n', start);
+                col.enum_labels.push_back(labels.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+                if (nl == std::string::npos)
+                    break;
+                start = nl + 1;
+            }
+        }
+        if (known) {
+            apply_typmod(type, typmod);
+            if (type.base == pg_type::bpchar && type.length < 0)
+                type.length = 1;
+            type.name = col.type_name;
+            col.type = type;
+        }
+        by_attnum[std::stoi(get(0))] = schema.columns.size();
+        schema.columns.push_back(std::move(col));
+    }
+
+    result_ptr cons = query_params(conn,
+        "SELECT c.contype, c.conkey::text, pg_get_constraintdef(c.oid), c.conname,"
+        "       coalesce(c.confrelid::regclass::text, ''),"
+        "       coalesce((SELECT quote_ident(attname) FROM pg_attribute"
+        "                  WHERE attrelid = c.confrelid AND attnum = c.confkey[1]), '')"
+        "  FROM pg_constraint c WHERE c.conrelid = $1::regclass ORDER BY c.conname",
+        schema.quoted_name);
+    // (col >= 5), (col < '10'::numeric), ((col)::numeric > 0.5): the simple
+    // range forms a CHECK can take after the server has normalized it.
+    static const std::regex comparison(
+        R"re(\(+"?([A-Za-z_][A-Za-z0-9_$]*)"?\)?(?:::[a-z ]+)?\s*(>=|<=|>|<)\s*\(*'?(-?[0-9]+(?:\.[0-9]+)?)'?\)*(?:::[a-z ]+)?\))re");
+    static const std::regex only_ranges(R"re(^CHECK \(.*\)$)re");
+    for (int r = 0; r < PQntuples(cons.get()); ++r) {
+        std::string type = PQgetvalue(cons.get(), r, 0);
+        std::vector<int> keys = parse_int_array(PQgetvalue(cons.get(), r, 1));
+        std::string def = PQgetvalue(cons.get(), r, 2);
+        if ((type == "p" || type == "u") && keys.size() == 1 && by_attnum.count(keys[0])) {
+            schema.columns[by_attnum[keys[0]]].unique = true;
+        } else if ((type == "p" || type == "u") && keys.size() > 1 && by_attnum.count(keys[0])) {
+            // Unique by construction on the first column makes the whole key unique.
+            schema.columns[by_attnum[keys[0]]].unique = true;
+        } else if (type == "f" && keys.size() == 1 && by_attnum.count(keys[0])) {
+            auto& col = schema.columns[by_attnum[keys[0]]];
+            col.references_table = PQgetvalue(cons.get(), r, 4);
+            col.references_column = PQgetvalue(cons.get(), r, 5);
+        } else if (type == "c") {
+            bool understood = false;
+            // Only AND-ed comparisons are ranges; an OR or a function is not.
+            if (def.find(" OR ") == std::string::npos) {
+                for (auto it = std::sregex_iterator(def.begin(), def.end(), comparison); it != std::sregex_iterator();
+                     ++it) {
+                    std::string name = (*it)[1], op = (*it)[2];
+                    double bound = std::stod((*it)[3]);
+                    for (auto& col : schema.columns) {
+                        if (col.name != name)
+                            continue;
+                        understood = true;
+                        if (op[0] == '>') {
+                            if (!col.check_min || bound > *col.check_min) {
+                                col.check_min = bound;
+                                col.check_min_strict = op == ">";
+                            }
+                        } else if (!col.check_max || bound < *col.check_max) {
+                            col.check_max = bound;
+                            col.check_max_strict = op == "<";
+                        }
+                    }
+                }
+            }
+            if (!understood)
+                schema.ignored_checks.push_back(std::string(PQgetvalue(cons.get(), r, 3)) + ": " + def);
+        }
+    }
+    return schema;
+}
+
+} // namespace pgpipe

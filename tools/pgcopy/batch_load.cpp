@@ -1,0 +1,1369 @@
+// pgcopy's batched load: one reader cuts the input into batches at row
+// boundaries and deals them to --jobs connections (one by default), each
+// batch in its own transaction with its progress; bad rows rejected; resume
+// and retries.
+#include "copy_load.hpp"
+
+#include "copy_in.hpp"
+#include "copy_sql.hpp"
+#include "io/reject_sink.hpp"
+#include "core/fingerprint.hpp"
+#include "pg/identifier.hpp"
+#include "io/input.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "io/row_splitter.hpp"
+#include "pg/schema.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <fcntl.h>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace pgpipe {
+namespace {
+
+constexpr size_t read_chunk = 1 << 20;
+constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
+constexpr int deadlock_retries = 8;                // parallel upserts may deadlock each other
+
+// The rows of one batch: bytes of whole rows, and where each row starts.
+struct batch {
+    std::string bytes;
+    std::vector<size_t> starts; // row k is [starts[k], starts[k+1]); the last entry is the end
+    size_t input_index = 0;
+    uint64_t first_line = 1;    // line number of row 0 in its input (1-based, the header counts)
+    uint64_t first_offset = 0;  // byte offset of bytes[0] in its (decompressed) input
+    std::string header;         // the input's binary file header or CSV header line
+    bool end_marker = false;    // one row, a \. line with more data after it: rejected, never sent
+    std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
+    std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
+    uint64_t size() const { return starts.back() - starts.front(); }
+    uint64_t end_offset() const { return first_offset + starts.back(); }
+    // Physical line of row k: rows may hold newlines (CSV quotes, escaped
+    // text newlines), and editors count those. Remembers the last answer,
+    // since rejects come mostly in order.
+    uint64_t line_of(size_t k) const {
+        if (rows_are_lines)
+            return first_line + k;
+        if (k < m_memo_row) {
+            m_memo_row = 0;
+            m_memo_line = first_line;
+        }
+        m_memo_line += count_newlines(bytes.data() + starts[m_memo_row], starts[k] - starts[m_memo_row]);
+        m_memo_row = k;
+        return m_memo_line;
+    }
+    bool rows_are_lines = false; // binary: "line" means row, not newline-counted
+    mutable size_t m_memo_row = 0;
+    mutable uint64_t m_memo_line = 1;
+    size_t rows() const { return starts.empty() ? 0 : starts.size() - 1; }
+    std::string_view row(size_t k) const { return std::string_view(bytes).substr(starts[k], starts[k + 1] - starts[k]); }
+};
+
+// Where the load stands in the input, as recorded with each commit.
+struct position {
+    size_t input_index = 0;
+    uint64_t offset = 0;
+    uint64_t line = 1;
+};
+
+// Bytes [start, end) of an input that an earlier run of --jobs committed.
+struct committed_range {
+    size_t input_index;
+    uint64_t start, end;
+    std::string hash; // fingerprint of the bytes (empty: recorded by an older pgcopy)
+};
+
+struct reject {
+    std::string raw;
+    std::string log_line;
+};
+
+std::string trimmed_line(std::string text) {
+    for (auto& c : text)
+        if (c == '\n' || c == '\t' || c == '\r')
+            c = ' ';
+    return text;
+}
+
+// Thrown into the reader when a job has failed: the job's own error is the one reported.
+struct load_stopped {};
+
+class batch_loader;
+
+// One connection loading whole batches: a COPY per batch (or per range,
+// around rejected rows), committed together with the load's progress.
+class batch_job {
+public:
+    batch_job(batch_loader& loader, unsigned index);
+
+    void connect();
+    void prepare_statements();
+    void commit_batch(batch& b); // with --retries
+    connection& conn() { return *m_conn; }
+    uint64_t rows_committed = 0; // by this job, for progress and --stats
+
+private:
+    void attempt_batch(batch& b);
+    uint64_t load_range(batch& b, size_t a, size_t z);
+    struct range_result {
+        bool ok = false;
+        uint64_t rows = 0;
+        std::optional<server_error> failure;
+    };
+    range_result copy_range(batch& b, size_t a, size_t z);
+    void reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
+                    const std::string& detail);
+    void check_reject_limit(bool at_batch_end, const batch& b);
+    void write_rejects(const batch& b);
+    void save_progress(const batch& b, const position& after);
+    bool recover_after_lost_connection(batch& b, const server_error& e, int& attempt);
+
+    batch_loader& m_loader;
+    unsigned m_index;
+    std::optional<connection> m_conn;
+    std::string m_copy_target_sql, m_copy_stage_sql, m_insert_sql;
+    std::vector<reject> m_pending_rejects;
+    uint64_t m_batch_loaded = 0;
+    // Held from writing a batch's rejects to its COMMIT, and through the
+    // recovery when the connection is lost in between: the reject files'
+    // recorded sizes then always match what committed.
+    std::unique_lock<std::mutex> m_commit_lock;
+};
+
+class batch_loader {
+public:
+    explicit batch_loader(const copy_load_options& o) : m_o(o) {
+        m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
+        // --batch-rows 100k of 33 kB rows must not hold 3 GB.
+        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : default_batch_bytes;
+        m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
+        m_format = o.format;
+        m_summary.program = std::string(program_name());
+        m_summary.target = o.table;
+    }
+
+    batch_loader(const batch_loader&) = delete;
+    batch_loader& operator=(const batch_loader&) = delete;
+
+    load_summary run();
+
+private:
+    friend class batch_job;
+
+    // --- setup (before the jobs start)
+    void validate();
+    void read_columns(connection& c);
+    void open_rejects();
+    position read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges); // under m_mutex once jobs run
+    void truncate_rejects();
+
+    // --- reading and dealing out batches
+    struct input_cursor;
+    void sniff_first_input(connection& c);
+    void load_input(size_t index);
+    void take_chunk(input_cursor& in, const char* chunk, size_t n);
+    void take_row(input_cursor& in, size_t end, bool marker);
+    void skip_row(input_cursor& in, size_t end);
+    void hold_marker(input_cursor& in, size_t end);
+    void finish_input(input_cursor& in);
+    void check_header(const std::string& input, const std::string& header) const;
+    void cut_batches(batch& b, bool at_end);
+    // Fingerprints of what a resumed load skips, against what its first run recorded.
+    void print_through(const batch& b, size_t end);
+    void check_resumed_prefix(const input_cursor& in, size_t end);
+    void check_resumed_range(const input_cursor& in, const committed_range* range, size_t start, size_t end);
+    [[noreturn]] void input_changed(const std::string& input, const std::string& what);
+    bool m_input_changed = false;
+    // Room for a whole batch at once: growing by doubling would hold up to
+    // twice a batch per buffer. (Past 64 MiB, doubling it is.)
+    void reserve_batch(batch& b) const {
+        b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
+    }
+    void dispatch(batch&& b);
+    void run_job(batch_job& job);
+    void wait_for_jobs();
+    bool is_committed(size_t input_index, uint64_t start, uint64_t end) const {
+        return committed_range_of(input_index, start, end) != nullptr;
+    }
+    // The range an earlier run committed that holds bytes [start, end), or
+    // nullptr; &m_prefix_range for the committed prefix.
+    const committed_range* committed_range_of(size_t input_index, uint64_t start, uint64_t end) const;
+    const committed_range* range_holding(size_t input_index, uint64_t offset) const;
+    std::string committed_so_far() const;
+
+    std::string where(const batch& b, size_t k) const {
+        return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));
+    }
+    std::string input_name(size_t index) const { return m_inputs[index] == "-" ? "stdin" : m_inputs[index]; }
+    std::string inputs_text() const {
+        std::string inputs;
+        for (const auto& in : m_inputs)
+            inputs += (inputs.empty() ? "" : "\n") + in;
+        return inputs;
+    }
+
+    // Fixed once the jobs start.
+    const copy_load_options& m_o;
+    std::vector<std::string> m_inputs;
+    uint64_t m_batch_bytes, m_batch_rows;
+    std::string m_table_sql, m_columns_sql, m_column_list_sql; // quoted
+    std::vector<std::string> m_column_names; // unquoted, for the CSV header check
+    std::vector<std::string> m_load_columns; // quoted, for upserts: the columns loaded
+    std::string m_key;
+    bool m_implicit_key = false;
+    bool m_parallel = false; // more than one job: batches commit out of order
+    std::optional<connection_options> m_login; // as the first connection logged in
+    position m_resume_from;  // an earlier run's committed prefix
+    std::string m_resume_hash; // ... its fingerprint (empty: none recorded)
+    committed_range m_prefix_range{0, 0, 0, {}};
+    std::unique_ptr<input_stream> m_first_input; // opened to look at its first bytes; load_input reads on
+    std::string m_first_chunk;                   // those first bytes
+    copy_format_options m_format;                // -F's, or binary when the data says so
+    std::optional<std::vector<std::string>> m_header_columns; // --header without -c: the first header's names
+    // The reader's fingerprints (with a resume key): of the current input up
+    // to m_printed, and of the committed range being skipped.
+    fingerprint m_input_print;
+    uint64_t m_printed = 0;
+    bool m_prefix_checked = false;
+    const committed_range* m_checking = nullptr;
+    fingerprint m_range_print;
+    std::vector<committed_range> m_resume_ranges; // and its --jobs batches past it
+    std::vector<std::unique_ptr<batch_job>> m_jobs;
+    std::unique_ptr<reject_sink> m_rejects; // --reject-file
+    progress_meter m_meter{false};
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+
+    // Shared by the reader and the jobs: under m_mutex.
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<batch> m_queue;
+    std::vector<batch> m_spare; // loaded batches, kept for their buffers: no fresh pages per batch
+    unsigned m_outstanding = 0; // batches queued or being loaded
+    bool m_closed = false;      // no more batches will come
+    bool m_stopping = false;    // take no more batches
+    bool m_dispatched = false;  // a batch went out (--truncate waits for the first to commit)
+    std::exception_ptr m_failure; // the first job's error
+    position m_committed;       // the end of the last committed batch (in input order with one job)
+    load_summary m_summary;
+    uint64_t m_rows_sent = 0;   // rows seen in committed batches (loaded + rejected + conflicts)
+    uint64_t m_reject_size = 0, m_log_size = 0; // committed sizes of the reject files
+    progress_state m_state;
+    bool m_truncate_pending = false; // --truncate goes into the first batch's transaction
+};
+
+// ---------------------------------------------------------------- setup
+
+batch_job::batch_job(batch_loader& loader, unsigned index)
+    : m_loader(loader), m_index(index), m_commit_lock(loader.m_mutex, std::defer_lock) {}
+
+void batch_loader::validate() {
+    validate_copy_format(m_o.format);
+    if (m_o.table.empty())
+        throw local_error("the batch and recovery options need a TABLE", {},
+                          "a script stream loads in one transaction: drop --batch-rows, --jobs, --reject-file, "
+                          "--resume-key, --retries and --on-conflict");
+    if (m_o.freeze)
+        throw local_error("--freeze cannot be used with batches", {},
+                          "COPY FREEZE needs the table truncated in the same transaction as the whole load");
+    if (m_o.single_transaction && (!m_o.resume_key.empty() || m_o.retries > 0))
+        throw local_error("--single-transaction cannot be used with --resume-key or --retries", {},
+                          "with one transaction nothing is committed before the end, so there is nothing to resume");
+    if (m_o.single_transaction && m_o.jobs > 1)
+        throw local_error("--single-transaction cannot be used with --jobs", {},
+                          "one transaction is one connection");
+    if (m_o.truncate && (!m_o.resume_key.empty() || m_o.retries > 0))
+        throw local_error("--truncate cannot be used with --resume-key or --retries",
+                          "a resumed load would empty the table of what the first run committed");
+    if (m_o.defer_indexes || m_o.defer_constraints)
+        throw local_error("--defer-indexes and --defer-constraints cannot be used with batches", {},
+                          "they need the whole load in one transaction: drop the batch and recovery options");
+    if (m_o.max_rejects && m_o.reject_file.empty())
+        throw local_error("--max-rejects needs --reject-file");
+    if (m_o.conflict_columns && m_o.on_conflict == conflict_action::none)
+        throw local_error("--conflict-columns needs --on-conflict");
+    if ((m_o.batch_rows && *m_o.batch_rows == 0) || (m_o.batch_bytes && *m_o.batch_bytes == 0))
+        throw local_error("a batch must hold at least one row or byte");
+    parse_qualified_name(m_o.table);
+    if (m_o.columns)
+        parse_name_list(*m_o.columns);
+    check_inputs_readable(m_inputs);
+}
+
+// The quoted column list (from -c, or from the first input's header), and
+// the unquoted names every header must match.
+void batch_loader::read_columns(connection& c) {
+    std::vector<std::string> columns;
+    if (m_o.columns)
+        m_column_names = parse_name_list(*m_o.columns);
+    else if (m_header_columns)
+        m_column_names = *m_header_columns;
+    for (const auto& name : m_column_names)
+        columns.push_back(c.quote_identifier(name));
+    if (!columns.empty())
+        m_columns_sql = " (" + quote_name_list(c, m_column_names) + ")";
+    if (m_o.on_conflict == conflict_action::none)
+        return;
+    if (columns.empty())
+        columns = insertable_columns(c, m_table_sql); // generated columns are not loaded
+    for (size_t k = 0; k < columns.size(); ++k)
+        m_column_list_sql += (k ? ", " : "") + columns[k];
+    m_load_columns = std::move(columns);
+}
+
+void batch_job::connect() {
+    // The first job may ask for a password; the others and every retry reuse it.
+    m_conn.emplace(connection::open(m_loader.m_login ? *m_loader.m_login : m_loader.m_o.connection));
+    if (!m_loader.m_login)
+        m_loader.m_login = m_conn->same_login(m_loader.m_o.connection);
+    apply_session_settings(*m_conn, m_loader.m_o);
+}
+
+void batch_job::prepare_statements() {
+    connection& c = *m_conn;
+    const copy_load_options& o = m_loader.m_o;
+    // The header is ours to strip (each batch is its own COPY), so HEADER
+    // never goes to the server.
+    copy_format_options format = m_loader.m_format;
+    format.header = false;
+    std::string options = copy_options_sql(c, format, false);
+    m_copy_target_sql = "COPY " + m_loader.m_table_sql + m_loader.m_columns_sql + " FROM STDIN " + options;
+    if (o.on_conflict == conflict_action::none)
+        return;
+
+    // Upserts: each batch goes into a temporary table first (one per
+    // connection, so jobs do not meet there).
+    const std::string& list = m_loader.m_column_list_sql;
+    // Only the loaded columns, with their types and nothing else: no NOT
+    // NULL for a column the target fills itself, and no default, so that a
+    // column left out gets its default once, from the target.
+    c.exec("CREATE TEMP TABLE pgcopy_stage ON COMMIT DELETE ROWS AS SELECT " + list + " FROM " +
+           m_loader.m_table_sql + " WITH NO DATA");
+    m_copy_stage_sql = "COPY pgcopy_stage (" + list + ") FROM STDIN " + options;
+    m_insert_sql = "INSERT INTO " + m_loader.m_table_sql + " (" + list + ") SELECT " + list + " FROM pgcopy_stage" +
+                   on_conflict_clause(c, m_loader.m_table_sql, m_loader.m_load_columns, o.on_conflict == conflict_action::update,
+                                      o.conflict_columns);
+}
+
+// Every input's header line must name the columns being loaded, in order,
+// as the server's HEADER MATCH would check them.
+void batch_loader::check_header(const std::string& input, const std::string& header) const {
+    if (m_column_names.empty())
+        return;
+    const std::vector<std::string> fields = header_names(header, m_format);
+    for (size_t k = 0; k < std::max(fields.size(), m_column_names.size()); ++k) {
+        std::string got = k < fields.size() ? fields[k] : "";
+        std::string want = k < m_column_names.size() ? m_column_names[k] : "";
+        if (got != want)
+            throw local_error(input + ":1: the header does not match the columns: field " + std::to_string(k + 1) +
+                                  " is " + (k < fields.size() ? "\"" + got + "\"" : "missing") + ", expected " +
+                                  (k < m_column_names.size() ? "\"" + want + "\"" : "no more fields"),
+                              {}, "every input of a batched load names the same columns, in the same order");
+    }
+}
+
+void batch_loader::open_rejects() {
+    if (!m_o.reject_file.empty()) // a resumed load keeps what committed batches rejected
+        m_rejects = std::make_unique<reject_sink>(m_o.reject_file, m_reject_size, m_log_size);
+}
+
+// Back to the committed sizes: rejects of a batch that did not commit go.
+void batch_loader::truncate_rejects() {
+    if (m_rejects)
+        m_rejects->truncate(m_reject_size, m_log_size);
+}
+
+// Progress tables made by an older pgcopy lack the fingerprints: add them
+// (once, and only then, so that a role that cannot ALTER still resumes).
+void add_fingerprint_columns(connection& c) {
+    result_ptr r = c.query("SELECT count(*) FROM pg_attribute WHERE (attrelid, attname) IN"
+                           " (('pgpipe.load_progress'::regclass, 'input_hash'),"
+                           " ('pgpipe.load_batches'::regclass, 'content_hash')) AND NOT attisdropped");
+    if (std::string(PQgetvalue(r.get(), 0, 0)) == "2")
+        return;
+    c.exec("ALTER TABLE pgpipe.load_progress ADD COLUMN IF NOT EXISTS input_hash text");
+    c.exec("ALTER TABLE pgpipe.load_batches ADD COLUMN IF NOT EXISTS content_hash text");
+}
+
+position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges_out) {
+    finished = false;
+    position p;
+    if (m_key.empty())
+        return p;
+    // Created on first use only: a role that may write the table need not
+    // be allowed to create schemas. Quietly: "already exists" is noise.
+    result_ptr exists = c.query("SELECT to_regclass('pgpipe.load_progress') IS NOT NULL,"
+                                " to_regclass('pgpipe.load_batches') IS NOT NULL");
+    bool have_table = std::string(PQgetvalue(exists.get(), 0, 0)) == "t";
+    bool have_batches = std::string(PQgetvalue(exists.get(), 0, 1)) == "t";
+    if (!have_table || !have_batches) {
+        c.exec("SET client_min_messages = warning");
+        c.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
+        c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_progress ("
+               " key text PRIMARY KEY, target text NOT NULL, inputs text NOT NULL,"
+               " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
+               " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
+               " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
+               " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text)");
+        // The batches --jobs committed out of order, past input_offset.
+        c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
+               " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
+               " end_offset bigint NOT NULL, content_hash text, PRIMARY KEY (key, input_index, start_offset))");
+        c.exec("RESET client_min_messages");
+    }
+    add_fingerprint_columns(c);
+    result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
+                           " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, '')"
+                           " FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
+    if (PQntuples(r.get()) == 0)
+        return p;
+    auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
+    if (v(0) != m_o.table || v(1) != inputs_text())
+        throw local_error("resume key \"" + m_key + "\" belongs to another load (of " + v(0) + " from " +
+                              trimmed_line(v(1)) + ")",
+                          {}, "use a new key for a new load");
+    p.input_index = std::stoul(v(2));
+    p.offset = std::stoull(v(3));
+    p.line = std::stoull(v(4));
+    m_summary.rows = std::stoull(v(5));
+    m_summary.rejected = std::stoull(v(6));
+    m_rows_sent = std::stoull(v(7));
+    m_reject_size = std::stoull(v(8));
+    m_log_size = std::stoull(v(9));
+    m_summary.batches = std::stoull(v(10));
+    finished = v(11) == "t";
+    m_resume_hash = v(12);
+    if (!ranges_out)
+        return p;
+    result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
+                                " FROM pgpipe.load_batches WHERE key = " +
+                                c.quote_literal(m_key) + " ORDER BY input_index, start_offset");
+    for (int k = 0; k < PQntuples(ranges.get()); ++k)
+        ranges_out->push_back({std::stoul(PQgetvalue(ranges.get(), k, 0)),
+                                   std::stoull(PQgetvalue(ranges.get(), k, 1)),
+                                   std::stoull(PQgetvalue(ranges.get(), k, 2)), PQgetvalue(ranges.get(), k, 3)});
+    return p;
+}
+
+const committed_range* batch_loader::committed_range_of(size_t input_index, uint64_t start, uint64_t end) const {
+    if (input_index < m_resume_from.input_index ||
+        (input_index == m_resume_from.input_index && end <= m_resume_from.offset))
+        return &m_prefix_range;
+    const committed_range* r = range_holding(input_index, start);
+    return r && end <= r->end ? r : nullptr;
+}
+
+// The committed --jobs range in which byte offset lies, or nullptr.
+const committed_range* batch_loader::range_holding(size_t input_index, uint64_t offset) const {
+    auto after = std::upper_bound(m_resume_ranges.begin(), m_resume_ranges.end(), std::pair(input_index, offset),
+                                  [](const std::pair<size_t, uint64_t>& key, const committed_range& r) {
+                                      return key < std::pair(r.input_index, r.start);
+                                  });
+    if (after == m_resume_ranges.begin())
+        return nullptr;
+    const committed_range& r = *std::prev(after);
+    return r.input_index == input_index && r.start <= offset && offset < r.end ? &r : nullptr;
+}
+
+// ---------------------------------------------------------------- one batch in one job
+
+void batch_job::save_progress(const batch& b, const position& after) {
+    batch_loader& l = m_loader;
+    if (l.m_key.empty())
+        return;
+    connection& c = *m_conn;
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    // One job: the committed prefix moves with each batch. Several: each
+    // batch records its own range, and the prefix stays where it was.
+    const position& prefix = l.m_parallel ? l.m_resume_from : after;
+    if (l.m_parallel)
+        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset, content_hash) VALUES (" +
+               c.quote_literal(l.m_key) + ", " + n(b.input_index) + ", " + n(b.first_offset + b.starts[0]) + ", " +
+               n(b.end_offset()) + ", " + c.quote_literal(b.content_hash) + ")");
+    c.exec("INSERT INTO pgpipe.load_progress AS p (key, target, inputs, input_index, input_offset, input_line,"
+           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash) VALUES (" +
+           c.quote_literal(l.m_key) + ", " + c.quote_literal(l.m_o.table) + ", " + c.quote_literal(l.inputs_text()) +
+           ", " + n(prefix.input_index) + ", " + n(prefix.offset) + ", " + n(prefix.line) + ", " +
+           n(l.m_summary.rows + m_batch_loaded) + ", " + n(l.m_summary.rejected + m_pending_rejects.size()) + ", " +
+           n(l.m_rows_sent + b.rows()) + ", " + n(l.m_reject_size) + ", " + n(l.m_log_size) + ", " +
+           n(l.m_summary.batches + 1) + ", false, " + c.quote_literal(l.m_parallel ? l.m_resume_hash : b.prefix_hash) +
+           ") ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index, input_hash = EXCLUDED.input_hash,"
+           " input_offset = EXCLUDED.input_offset, input_line = EXCLUDED.input_line,"
+           " rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected,"
+           " rows_seen = EXCLUDED.rows_seen, reject_bytes = EXCLUDED.reject_bytes,"
+           " reject_log_bytes = EXCLUDED.reject_log_bytes, batches = EXCLUDED.batches, updated_at = now()");
+}
+
+batch_job::range_result batch_job::copy_range(batch& b, size_t a, size_t z) {
+    range_result out;
+    connection& c = *m_conn;
+    const bool binary = m_loader.m_format.format == copy_format::binary;
+    try {
+        copy_in_session session(c, m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
+        if (binary)
+            session.put(b.header.data(), b.header.size());
+        size_t from = b.starts[a], to = b.starts[z];
+        while (from < to) {
+            size_t n = std::min<size_t>(to - from, read_chunk);
+            session.put(b.bytes.data() + from, n);
+            from += n;
+        }
+        if (binary) {
+            std::string trailer = binary_copy_trailer();
+            session.put(trailer.data(), trailer.size());
+        }
+        out.rows = session.finish();
+        if (!m_insert_sql.empty()) {
+            result_ptr r(PQexec(c.get(), m_insert_sql.c_str()), PQclear);
+            if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+                throw server_error(r.get(), c.get());
+            out.rows = std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+            c.exec("TRUNCATE pgcopy_stage");
+        }
+        out.ok = true;
+    } catch (const server_error& e) {
+        if (e.connection_lost())
+            throw;
+        out.failure = e;
+    }
+    return out;
+}
+
+bool is_deadlock(const server_error& e) { return e.sqlstate() == "40P01" || e.sqlstate() == "40001"; }
+
+// Loads rows [a, z) of the batch inside the open transaction, rejecting the
+// rows the server refuses: by the line its CONTEXT names, or, where it names
+// none (deferred checks, the upsert), by halving the range.
+uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
+    connection& c = *m_conn;
+    const bool rejecting = m_loader.m_rejects != nullptr;
+    uint64_t loaded = 0;
+    while (a < z) {
+        throw_if_interrupted();
+        if (rejecting)
+            c.exec("SAVEPOINT pgcopy_range");
+        range_result r = copy_range(b, a, z);
+        if (r.ok) {
+            if (rejecting)
+                c.exec("RELEASE SAVEPOINT pgcopy_range");
+            return loaded + r.rows;
+        }
+        const server_error& e = *r.failure;
+        if (is_deadlock(e))
+            throw e; // the batch's, never a row's: commit_batch loads it again
+        std::optional<uint64_t> line = copy_context_line(e.context());
+        if (!rejecting) {
+            // No reject file: the batch fails as a whole, naming the row.
+            error annotated(e.status(),
+                            (line && *line <= z - a ? m_loader.where(b, a + *line - 1) + ": " : std::string()) +
+                                e.what(),
+                            e.detail(), e.hint());
+            annotated.set_context(e.context());
+            throw annotated;
+        }
+        c.exec("ROLLBACK TO SAVEPOINT pgcopy_range");
+        c.exec("RELEASE SAVEPOINT pgcopy_range");
+        // Only a row can be rejected for a row's fault: bad data (22),
+        // a violated constraint (23) or a trigger's RAISE (P0). A missing
+        // table or privilege is the load's fault.
+        const std::string& state = e.sqlstate();
+        if (!(state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state.rfind("P0", 0) == 0)) {
+            error whole(e.status(), e.what(), e.detail(), e.hint());
+            whole.set_context(e.context());
+            throw whole;
+        }
+        if (line && *line >= 1 && *line <= z - a && m_insert_sql.empty()) {
+            size_t bad = a + static_cast<size_t>(*line) - 1;
+            if (bad > a)
+                loaded += load_range(b, a, bad); // known good unless a deferred check says otherwise
+            reject_row(b, bad, e.sqlstate(), e.what(), e.detail());
+            a = bad + 1;
+            continue;
+        }
+        if (z - a == 1) {
+            reject_row(b, a, e.sqlstate(), e.what(), e.detail());
+            return loaded;
+        }
+        size_t mid = a + (z - a) / 2;
+        loaded += load_range(b, a, mid);
+        loaded += load_range(b, mid, z);
+        return loaded;
+    }
+    return loaded;
+}
+
+void batch_job::reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
+                           const std::string& detail) {
+    reject r;
+    std::string_view raw = b.row(k);
+    r.raw.assign(raw);
+    r.log_line = reject_sink::log_line(m_loader.input_name(b.input_index), b.line_of(k),
+                                       std::to_string(b.first_offset + b.starts[k]), sqlstate, message, detail);
+    m_pending_rejects.push_back(std::move(r));
+    check_reject_limit(false, b);
+}
+
+// Called with the commit lock held at a batch's end, without it per row.
+void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
+    const copy_load_options& o = m_loader.m_o;
+    if (!o.max_rejects)
+        return;
+    std::unique_lock<std::mutex> lock(m_loader.m_mutex, std::defer_lock);
+    if (!at_batch_end)
+        lock.lock();
+    const load_summary& s = m_loader.m_summary;
+    uint64_t rejected = s.rejected + m_pending_rejects.size();
+    bool over = false;
+    if (!o.max_rejects_percent) {
+        over = static_cast<double>(rejected) > *o.max_rejects;
+    } else if (at_batch_end) {
+        // A percentage is judged on whole batches: one bad row early on is
+        // not 100% of the load.
+        uint64_t seen = m_loader.m_rows_sent + b.rows();
+        over = seen && static_cast<double>(rejected) * 100.0 > *o.max_rejects * static_cast<double>(seen);
+    }
+    if (!over)
+        return;
+    std::ostringstream limit; // as given: 0.05% is not 0%
+    limit << *o.max_rejects << (o.max_rejects_percent ? "%" : "");
+    throw error(exit_status::rows_rejected,
+                "stopped: " + std::to_string(rejected) + " rows rejected, more than --max-rejects " + limit.str(),
+                m_loader.committed_so_far() + "; the batch from " + m_loader.where(b, 0) + " was rolled back",
+                "see " + o.reject_file + ".log for the rejected rows");
+}
+
+// Called with the commit lock held.
+void batch_job::write_rejects(const batch& b) {
+    batch_loader& l = m_loader;
+    if (!l.m_rejects || m_pending_rejects.empty())
+        return;
+    std::string rows, logs;
+    for (const auto& r : m_pending_rejects) {
+        rows += r.raw;
+        logs += r.log_line;
+    }
+    // The reject file is a loadable stream: CSV keeps its header, binary its
+    // header (the trailer goes on at the end of the load).
+    const bool header = l.m_format.format == copy_format::binary || l.m_format.header;
+    l.m_rejects->append(rows, logs, header ? std::string_view(b.header) : std::string_view());
+    // On disk before the batch commits, so a committed batch never lacks its rejects.
+    l.m_rejects->sync();
+    l.m_reject_size = l.m_rejects->rows_size();
+    l.m_log_size = l.m_rejects->log_size();
+}
+
+void batch_job::attempt_batch(batch& b) {
+    batch_loader& l = m_loader;
+    const copy_load_options& o = l.m_o;
+    connection& c = *m_conn;
+    m_pending_rejects.clear();
+    m_batch_loaded = 0;
+    uint64_t reject_size = 0, log_size = 0;
+    try {
+        if (o.single_transaction)
+            c.exec("SAVEPOINT pgcopy_batch");
+        else
+            c.exec("BEGIN");
+        bool truncate;
+        {
+            std::lock_guard<std::mutex> lock(l.m_mutex);
+            truncate = l.m_truncate_pending; // only the first batch sees it: the reader waits for it
+        }
+        if (truncate)
+            c.exec("TRUNCATE " + l.m_table_sql);
+        if (l.m_rejects)
+            c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
+        if (b.end_marker)
+            reject_row(b, 0, "22P04", "end-of-data marker \\. before the end of the input",
+                       "the server would stop reading there; the rows after it were loaded");
+        else
+            m_batch_loaded = load_range(b, 0, b.rows());
+
+        m_commit_lock.lock();
+        reject_size = l.m_reject_size;
+        log_size = l.m_log_size;
+        check_reject_limit(true, b);
+        write_rejects(b);
+        position after{b.input_index, b.end_offset(), b.line_of(b.rows())};
+        save_progress(b, after);
+        c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
+        l.m_committed = after;
+        l.m_truncate_pending = false;
+        l.m_summary.rows += m_batch_loaded;
+        l.m_summary.bytes += b.size();
+        l.m_summary.rejected += m_pending_rejects.size();
+        l.m_rows_sent += b.rows();
+        l.m_summary.batches += 1;
+        rows_committed += m_batch_loaded;
+        l.m_state.rows = l.m_summary.rows;
+        if (l.m_parallel)
+            l.m_state.job_rows[m_index] = rows_committed;
+        m_commit_lock.unlock();
+    } catch (const std::exception& failure) {
+        // Rejects written for a batch that did not commit are taken back;
+        // after a lost connection, whether it committed is read back first
+        // (commit_batch), with the lock still held.
+        const auto* lost = dynamic_cast<const server_error*>(&failure);
+        if (m_commit_lock.owns_lock() && !(lost && lost->connection_lost())) {
+            l.m_reject_size = reject_size;
+            l.m_log_size = log_size;
+            l.truncate_rejects();
+            m_commit_lock.unlock();
+        }
+        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !o.single_transaction)
+            PQclear(PQexec(c.get(), "ROLLBACK"));
+        throw;
+    }
+}
+
+// Returns whether the batch had committed before the connection was lost
+// (a lost reply to COMMIT).
+bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, int& attempt) {
+    batch_loader& l = m_loader;
+    // Reconnect with backoff, then ask the progress table whether the batch
+    // committed before the connection went: never a duplicate, never a gap.
+    // Under the commit lock, so that no other job commits meanwhile and the
+    // recorded reject sizes are the committed ones.
+    if (!m_commit_lock.owns_lock())
+        m_commit_lock.lock();
+    for (;; ++attempt) {
+        double wait = std::min(8.0, 0.25 * std::pow(2.0, attempt));
+        log_warning("connection lost in the batch from " + l.where(b, 0) + " (" + e.what() + "); retrying in " +
+                    std::to_string(wait).substr(0, 4) + " s (" + std::to_string(attempt + 1) + " of " +
+                    std::to_string(l.m_o.retries) + ")");
+        std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        throw_if_interrupted();
+        try {
+            connect();
+            prepare_statements();
+            break;
+        } catch (const error&) {
+            if (attempt + 1 >= l.m_o.retries)
+                throw;
+        }
+    }
+    bool finished = false;
+    connection& c = *m_conn;
+    position saved = l.read_progress(c, finished, nullptr); // counters and reject sizes as committed
+    // One job moves the committed prefix; several record each batch's range.
+    const bool done =
+        l.m_parallel
+            ? PQntuples(c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + c.quote_literal(l.m_key) +
+                                " AND input_index = " + std::to_string(b.input_index) +
+                                " AND start_offset = " + std::to_string(b.first_offset + b.starts[0]))
+                            .get()) > 0
+            : saved.input_index == b.input_index && saved.offset >= b.end_offset();
+    l.truncate_rejects();
+    if (done) {
+        l.m_committed = {b.input_index, b.end_offset(), b.line_of(b.rows())};
+        l.m_truncate_pending = false;
+        l.m_state.rows = l.m_summary.rows;
+        log_info("the batch from " + l.where(b, 0) + " had committed before the connection was lost");
+    }
+    m_commit_lock.unlock();
+    return done;
+}
+
+void batch_job::commit_batch(batch& b) {
+    if (b.rows() == 0)
+        return;
+    // Whatever goes wrong, the commit lock is not left held: the other jobs wait on it.
+    struct release_on_exit {
+        std::unique_lock<std::mutex>& lock;
+        ~release_on_exit() {
+            if (lock.owns_lock())
+                lock.unlock();
+        }
+    } release{m_commit_lock};
+    int deadlocks = 0;
+    for (int attempt = 0;; ++attempt) {
+        try {
+            attempt_batch(b);
+            return;
+        } catch (const server_error& e) {
+            if (is_deadlock(e) && ++deadlocks <= deadlock_retries) {
+                // Two jobs' upserts met on the same keys: the server chose
+                // this batch to give way; it goes again.
+                log_info("the batch from " + m_loader.where(b, 0) + " met another job's (" + e.what() +
+                         "); trying it again");
+                --attempt;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10 * deadlocks));
+                continue;
+            }
+            if (!e.connection_lost() || attempt >= m_loader.m_o.retries)
+                throw;
+            if (recover_after_lost_connection(b, e, attempt))
+                return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the reader
+
+std::string batch_loader::committed_so_far() const {
+    std::string out = format_count(m_summary.rows) + " rows were committed in " + format_count(m_summary.batches) +
+                      " batches";
+    if (m_parallel)
+        return out + " (by " + std::to_string(m_jobs.size()) + " jobs, not in input order)";
+    return out + ", up to " + input_name(m_committed.input_index) + ":" + std::to_string(m_committed.line - 1) +
+           " (byte offset " + std::to_string(m_committed.offset) + ")";
+}
+
+// Hands a batch to the jobs, waiting while each has one (memory stays at
+// jobs + 2 batches: those loading, the one being read, one spare buffer). With --truncate, the first batch commits alone first:
+// its TRUNCATE must not wait for, then empty, another job's batch.
+void batch_loader::dispatch(batch&& b) {
+    if (b.rows() == 0)
+        return;
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+        if (m_failure || m_stopping)
+            throw load_stopped{};
+        if (m_outstanding < m_jobs.size() && !(m_truncate_pending && m_dispatched))
+            break;
+        m_changed.wait_for(lock, std::chrono::milliseconds(250));
+        m_meter.update(m_state);
+        throw_if_interrupted();
+    }
+    m_queue.push_back(std::move(b));
+    ++m_outstanding;
+    m_dispatched = true;
+    m_changed.notify_all();
+}
+
+void batch_loader::run_job(batch_job& job) {
+    try {
+        for (;;) {
+            batch b;
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_changed.wait(lock, [&] { return m_failure || m_stopping || m_closed || !m_queue.empty(); });
+                if (m_failure || m_stopping || m_queue.empty())
+                    return;
+                b = std::move(m_queue.front());
+                m_queue.pop_front();
+            }
+            job.commit_batch(b);
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_spare.empty()) { // one is enough: a job frees one for each batch the reader cuts
+                b.bytes.clear();
+                b.starts.clear();
+                m_spare.push_back(std::move(b));
+            }
+            --m_outstanding;
+            m_changed.notify_all();
+        }
+    } catch (...) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_failure)
+            m_failure = std::current_exception();
+        m_changed.notify_all();
+    }
+}
+
+// Until every batch dealt out has committed (or a job failed).
+void batch_loader::wait_for_jobs() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_closed = true;
+    m_changed.notify_all();
+    while (m_outstanding > 0 && !m_failure) {
+        m_changed.wait_for(lock, std::chrono::milliseconds(250));
+        m_meter.update(m_state);
+    }
+}
+
+// Moves whole batches out of b while it holds enough rows or bytes; with
+// at_end, the rest too.
+void batch_loader::cut_batches(batch& b, bool at_end) {
+    while (b.rows() > 0) {
+        size_t n = b.rows();
+        size_t cut = n;
+        if (!at_end) {
+            if (n < m_batch_rows && b.size() < m_batch_bytes)
+                return;
+            // The first row end at which the batch is full.
+            cut = 1;
+            while (cut < n && cut < m_batch_rows && b.starts[cut] - b.starts[0] < m_batch_bytes)
+                ++cut;
+        }
+        batch next;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (!m_spare.empty()) {
+                next.bytes = std::move(m_spare.back().bytes);
+                next.starts = std::move(m_spare.back().starts);
+                m_spare.pop_back();
+            }
+        }
+        reserve_batch(next);
+        next.input_index = b.input_index;
+        next.rows_are_lines = b.rows_are_lines;
+        next.header = b.header;
+        next.first_line = b.line_of(cut);
+        next.m_memo_line = next.first_line;
+        size_t base = b.starts[cut];
+        next.first_offset = b.first_offset + base;
+        next.bytes.assign(b.bytes, base, std::string::npos);
+        for (size_t k = cut; k < b.starts.size(); ++k)
+            next.starts.push_back(b.starts[k] - base);
+        b.bytes.resize(base);
+        b.starts.resize(cut + 1);
+        if (!m_key.empty()) {
+            print_through(b, base);
+            b.prefix_hash = m_input_print.hex();
+            if (m_parallel)
+                b.content_hash = fingerprint_of(b.bytes.data() + b.starts[0], b.size());
+        }
+        dispatch(std::move(b));
+        b = std::move(next);
+    }
+}
+
+// The first input's first bytes decide what the options cannot: binary data
+// without -F binary, a script stream (which loads in one transaction), and
+// with --header but no -c, the columns.
+void batch_loader::sniff_first_input(connection& c) {
+    const size_t index = m_resume_from.input_index;
+    if (index >= m_inputs.size())
+        return;
+    m_first_input = std::make_unique<input_stream>(m_inputs[index]);
+    m_first_chunk.resize(read_chunk);
+    m_first_chunk.resize(m_first_input->read(m_first_chunk.data(), m_first_chunk.size()));
+    const std::string_view head = m_first_chunk;
+    const std::string_view first_line = head.substr(0, head.find('\n'));
+    if (m_format.format == copy_format::text && !m_o.format_given &&
+        head.substr(0, 11) == std::string_view(binary_copy_header()).substr(0, 11)) {
+        m_format = copy_format_options{};
+        m_format.format = copy_format::binary;
+    }
+    if (m_format.format == copy_format::text && parse_script_header(first_line))
+        throw local_error(input_name(index) + ":1: a script stream cannot be loaded in batches",
+                          "a script stream (pgrec's output, pg_dump's data) loads in one transaction",
+                          "drop the batch and recovery options (--batch-rows, --jobs, --reject-file, "
+                          "--resume-key, --retries, --on-conflict)");
+    if (!m_format.header || m_o.columns || m_format.format == copy_format::binary)
+        return;
+    if (first_line.size() == read_chunk)
+        throw local_error(input_name(index) + ":1: the header line is longer than " + std::to_string(read_chunk) +
+                          " bytes");
+    m_header_columns = check_header_names(c, m_table_sql, m_o.table, header_names(first_line, m_format),
+                                          input_name(index));
+}
+
+// What the reader knows of the input it is cutting into batches.
+struct batch_loader::input_cursor {
+    size_t index = 0;
+    batch b;
+    std::unique_ptr<row_splitter> splitter;
+    bool binary = false;
+    bool header_pending = false;
+    bool trailer = false;
+    uint64_t total = 0;          // bytes read
+    uint64_t chunk_offset = 0;   // of the current chunk in the input
+    std::optional<batch> marker; // a \. row, held until it is known whether data follows
+};
+
+void batch_loader::load_input(size_t index) {
+    std::unique_ptr<input_stream> input;
+    if (m_first_input && index == m_resume_from.input_index)
+        input = std::move(m_first_input);
+    else
+        input = std::make_unique<input_stream>(m_inputs[index]);
+    input_cursor in;
+    in.index = index;
+    in.splitter = make_row_splitter(m_format, input_name(index));
+    in.binary = m_format.format == copy_format::binary;
+    in.header_pending = in.binary || m_format.header;
+    reserve_batch(in.b);
+    in.b.input_index = index;
+    in.b.rows_are_lines = in.binary;
+    in.b.starts.push_back(0);
+    m_input_print = fingerprint();
+    m_printed = 0;
+    std::string chunk(read_chunk, '\0');
+    while (!in.trailer) {
+        size_t n;
+        if (!m_first_chunk.empty()) {
+            n = m_first_chunk.size();
+            std::memcpy(chunk.data(), m_first_chunk.data(), n);
+            m_first_chunk = std::string();
+        } else {
+            n = input->read(chunk.data(), chunk.size());
+        }
+        throw_if_interrupted();
+        if (n == 0)
+            break;
+        take_chunk(in, chunk.data(), n);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_state.bytes += n;
+        m_state.input_bytes = input->raw_bytes_read();
+        m_meter.update(m_state);
+    }
+    finish_input(in);
+}
+
+void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
+    std::vector<size_t> ends;
+    in.splitter->scan(chunk, n, ends);
+    const std::vector<end_marker>& markers = in.splitter->end_markers();
+    size_t next_marker = 0;
+    in.chunk_offset = in.total;
+    in.b.bytes.append(chunk, n);
+    in.total += n;
+    for (size_t k = 0; k < ends.size() && !in.trailer; ++k) {
+        const bool marker = next_marker < markers.size() && markers[next_marker].end == ends[k];
+        next_marker += marker;
+        // Relative to b, which a cut may move.
+        take_row(in, static_cast<size_t>(in.chunk_offset + ends[k] - in.b.first_offset), marker);
+    }
+    batch& b = in.b;
+    if (b.rows() == 0 && b.starts[0] > 0) {
+        // Nothing pending: drop what was skipped so memory stays flat.
+        print_through(b, b.starts[0]);
+        b.bytes.erase(0, b.starts[0]);
+        b.first_offset += b.starts[0];
+        b.starts[0] = 0;
+    }
+    cut_batches(b, false);
+}
+
+// One row of the input ends at end (relative to in.b).
+void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
+    batch& b = in.b;
+    if (in.header_pending) {
+        // The first "row" is the binary file header or the CSV header line.
+        b.header = b.bytes.substr(b.starts[0], end - b.starts[0]);
+        in.header_pending = false;
+        if (!in.binary)
+            check_header(input_name(in.index), b.header);
+        b.first_line = in.binary ? 1 : 1 + count_newlines(b.bytes.data(), end);
+        b.m_memo_line = b.first_line;
+        b.starts[0] = end;
+        return;
+    }
+    if (in.binary && in.splitter->saw_trailer() && b.first_offset + end == in.total) {
+        in.trailer = true; // the trailer is not a row
+        return;
+    }
+    const size_t start = b.starts.back();
+    check_resumed_prefix(in, end);
+    if (const committed_range* range = committed_range_of(in.index, b.first_offset + start, b.first_offset + end)) {
+        check_resumed_range(in, range, start, end);
+        if (b.rows() > 0) {
+            // The rows before it go as a batch of their own: a batch is contiguous.
+            const uint64_t at = b.first_offset + end;
+            cut_batches(b, false);
+            cut_batches(b, true);
+            end = static_cast<size_t>(at - b.first_offset);
+        }
+        skip_row(in, end);
+        return;
+    }
+    check_resumed_range(in, nullptr, start, end);
+    if (in.marker)
+        hold_marker(in, 0); // data follows the \. line: it is an error, or a reject
+    if (marker) {
+        hold_marker(in, end);
+        return;
+    }
+    b.starts.push_back(end);
+}
+
+// Skips a row an earlier run committed (or a \. line): its lines still count.
+void batch_loader::skip_row(input_cursor& in, size_t end) {
+    batch& b = in.b;
+    b.first_line += in.binary ? 1 : count_newlines(b.bytes.data() + b.starts[0], end - b.starts[0]);
+    b.m_memo_line = b.first_line;
+    b.starts[0] = end;
+}
+
+// With end > 0: the row before end is a \. line; it is held. With end 0:
+// data follows the held one, which then fails the load, or with a reject
+// file goes to it as a batch of its own.
+void batch_loader::hold_marker(input_cursor& in, size_t end) {
+    batch& b = in.b;
+    if (end == 0) {
+        batch held = std::move(*in.marker);
+        in.marker.reset();
+        if (!m_rejects)
+            throw data_after_end_marker(input_name(in.index), held.first_line);
+        dispatch(std::move(held));
+        return;
+    }
+    if (b.rows() > 0) {
+        const uint64_t at = b.first_offset + end;
+        cut_batches(b, false);
+        cut_batches(b, true);
+        end = static_cast<size_t>(at - b.first_offset);
+    }
+    batch held;
+    held.input_index = in.index;
+    held.header = b.header;
+    held.end_marker = true;
+    held.first_line = b.first_line;
+    held.m_memo_line = held.first_line;
+    held.first_offset = b.first_offset + b.starts[0];
+    held.bytes = b.bytes.substr(b.starts[0], end - b.starts[0]);
+    held.starts = {0, held.bytes.size()};
+    skip_row(in, end);
+    print_through(b, b.starts[0]);
+    held.prefix_hash = m_key.empty() ? std::string() : m_input_print.hex();
+    held.content_hash = m_key.empty() ? std::string() : fingerprint_of(held.bytes.data(), held.bytes.size());
+    in.marker = std::move(held);
+}
+
+void batch_loader::finish_input(input_cursor& in) {
+    batch& b = in.b;
+    if (!in.trailer)
+        in.splitter->finish(in.total);
+    uint64_t committed_end = m_resume_from.input_index == in.index ? m_resume_from.offset : 0;
+    for (const auto& r : m_resume_ranges)
+        if (r.input_index == in.index)
+            committed_end = std::max(committed_end, r.end);
+    if (committed_end > in.total)
+        throw local_error("\"" + input_name(in.index) + "\" is shorter (" + std::to_string(in.total) +
+                              " bytes) than what this resume key committed (" + std::to_string(committed_end) + ")",
+                          {}, "the input changed since the first run; use a new --resume-key");
+    if (in.header_pending && m_format.header)
+        return; // a header without a newline and nothing else
+    // A last row without a final newline is a row too (text and CSV).
+    if (!in.binary && b.starts.back() < b.bytes.size())
+        take_row(in, b.bytes.size(), false);
+    b.bytes.resize(b.starts.back());
+    cut_batches(b, true);
+}
+
+// Adds the bytes of b before end (relative to b) to the input's fingerprint.
+void batch_loader::print_through(const batch& b, size_t end) {
+    if (m_key.empty() || b.first_offset + end <= m_printed)
+        return;
+    const size_t from = static_cast<size_t>(m_printed - b.first_offset);
+    m_input_print.update(b.bytes.data() + from, end - from);
+    m_printed = b.first_offset + end;
+}
+
+void batch_loader::input_changed(const std::string& input, const std::string& what) {
+    const std::string& key = m_key;
+    m_input_changed = true; // a rerun with the key would fail the same way: say nothing of it
+    throw local_error("\"" + input + "\" is not the input that resume key \"" + key + "\" was loading: " + what +
+                          " differ from what that run committed",
+                      {},
+                      "to start over, remove what the first run loaded and forget the key (DELETE FROM "
+                      "pgpipe.load_progress WHERE key = '" + key + "'), or use a new --resume-key");
+}
+
+// The row ending at end reaches the committed prefix's end: what came before
+// must be the bytes that run committed.
+void batch_loader::check_resumed_prefix(const input_cursor& in, size_t end) {
+    const batch& b = in.b;
+    if (m_prefix_checked || in.index != m_resume_from.input_index || m_resume_from.offset == 0 ||
+        b.first_offset + end < m_resume_from.offset)
+        return;
+    m_prefix_checked = true;
+    print_through(b, static_cast<size_t>(m_resume_from.offset - b.first_offset));
+    if (!m_resume_hash.empty() && m_input_print.hex() != m_resume_hash)
+        input_changed(input_name(in.index), "its bytes up to byte offset " + std::to_string(m_resume_from.offset));
+}
+
+// Rows skipped as a --jobs batch an earlier run committed must add up to
+// that batch's bytes; a row that starts inside one and runs past it means
+// the input changed.
+void batch_loader::check_resumed_range(const input_cursor& in, const committed_range* range, size_t start, size_t end) {
+    const batch& b = in.b;
+    if (range == &m_prefix_range || m_resume_ranges.empty())
+        return;
+    if (!range) {
+        if (m_checking || range_holding(in.index, b.first_offset + start))
+            input_changed(input_name(in.index), "the rows at byte offset " + std::to_string(b.first_offset + start));
+        return;
+    }
+    if (range != m_checking) {
+        m_checking = range;
+        m_range_print = fingerprint();
+    }
+    m_range_print.update(b.bytes.data() + start, end - start);
+    if (b.first_offset + end < range->end)
+        return;
+    if (!range->hash.empty() && m_range_print.hex() != range->hash)
+        input_changed(input_name(in.index), "the bytes of the batch at byte offset " + std::to_string(range->start));
+    m_checking = nullptr;
+}
+
+load_summary batch_loader::run() {
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count(); };
+    auto write_stats = [&] {
+        m_summary.job_rows.clear();
+        if (m_parallel)
+            for (const auto& job : m_jobs)
+                m_summary.job_rows.push_back(job->rows_committed);
+        write_stats_file(m_o.stats_file, m_summary);
+    };
+    std::vector<std::thread> threads;
+    auto stop_jobs = [&] {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stopping = true;
+            m_changed.notify_all();
+        }
+        for (auto& t : threads)
+            t.join();
+        threads.clear();
+    };
+    try {
+        validate();
+        m_parallel = m_o.jobs > 1;
+        m_meter = progress_meter(m_o.show_progress);
+        for (unsigned k = 0; k < std::max(1u, m_o.jobs); ++k) {
+            m_jobs.push_back(std::make_unique<batch_job>(*this, k));
+            m_jobs.back()->connect();
+        }
+        m_state.job_rows.assign(m_parallel ? m_jobs.size() : 0, 0);
+        connection& first = m_jobs[0]->conn();
+        if (!m_o.resume_key.empty()) {
+            m_key = m_o.resume_key;
+        } else if (m_o.retries > 0) {
+            // Retries need to know whether a batch committed: a key of this run's own.
+            std::random_device rd;
+            m_key = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+            m_implicit_key = true;
+        }
+        bool finished = false;
+        m_resume_from = read_progress(first, finished, &m_resume_ranges);
+        if (finished) {
+            log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
+                     " rows); nothing to do");
+            m_summary.committed = true;
+            return m_summary;
+        }
+        if (m_summary.batches > 0)
+            log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
+                     format_count(m_summary.batches) + " batches committed before, " +
+                     (m_resume_ranges.empty() ? "up to " + input_name(m_resume_from.input_index) + ":" +
+                                                    std::to_string(m_resume_from.line - 1) + " (byte offset " +
+                                                    std::to_string(m_resume_from.offset) + ")"
+                                              : std::string("some out of input order (--jobs)")));
+        m_committed = m_resume_from;
+        m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
+        sniff_first_input(first);
+        read_columns(first);
+        for (auto& job : m_jobs)
+            job->prepare_statements();
+        open_rejects();
+        if (m_o.single_transaction)
+            first.exec("BEGIN");
+        m_truncate_pending = m_o.truncate;
+        for (auto& job : m_jobs)
+            threads.emplace_back([this, &job] { run_job(*job); });
+        try {
+            for (size_t k = m_resume_from.input_index; k < m_inputs.size(); ++k)
+                load_input(k);
+            wait_for_jobs();
+        } catch (const load_stopped&) {
+        } catch (const interrupted&) {
+            stop_jobs(); // the batches being loaded still commit: they precede the signal
+            throw;
+        } catch (const error&) {
+            // Bad input: every batch cut before it still commits, so that
+            // what committed is the whole input up to the bad place.
+            wait_for_jobs();
+            stop_jobs();
+            throw;
+        } catch (...) {
+            stop_jobs();
+            throw;
+        }
+        stop_jobs();
+        if (m_failure)
+            std::rethrow_exception(m_failure);
+        if (m_truncate_pending) // an empty input still empties the table
+            m_jobs[0]->conn().exec("TRUNCATE " + m_table_sql);
+        if (m_o.single_transaction)
+            m_jobs[0]->conn().exec("COMMIT");
+        if (m_rejects && m_format.format == copy_format::binary)
+            m_rejects->finish_binary();
+        if (!m_key.empty()) {
+            connection& c = m_jobs[0]->conn(); // a retry may have replaced it
+            std::string key = c.quote_literal(m_key);
+            c.exec("BEGIN");
+            c.exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + key
+                                  : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
+                                    " WHERE key = " + key);
+            c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
+            c.exec("COMMIT");
+        }
+        m_summary.committed = true;
+    } catch (const error& e) {
+        stop_jobs();
+        m_meter.finish();
+        m_summary.seconds = elapsed();
+        m_summary.error = e.what();
+        if (m_o.single_transaction) {
+            // One transaction: whatever the batches did is rolled back.
+            m_summary.rows = 0;
+            m_summary.batches = 0;
+            m_summary.rejected = 0;
+            m_reject_size = m_log_size = 0;
+            truncate_rejects(); // a failure to do so is the error reported
+            write_stats();
+            // The "committed so far" of a --max-rejects stop is void here.
+            std::string detail = e.status() == exit_status::rows_rejected || e.detail().empty() ? "" : e.detail() + "\n";
+            error out(e.status(), e.what(),
+                      detail + "nothing was committed: --single-transaction rolled the whole load back", e.hint());
+            out.set_context(e.context());
+            throw out;
+        }
+        write_stats();
+        if (m_summary.batches && e.status() != exit_status::rows_rejected) {
+            error out(e.status(), e.what(),
+                      (e.detail().empty() ? "" : e.detail() + "\n") + committed_so_far() +
+                          "; the batches after them were rolled back" +
+                          (m_key.empty() || m_implicit_key || m_input_changed ? "" : " (rerun with --resume-key " + m_key + " to go on)"),
+                      e.hint());
+            out.set_context(e.context());
+            throw out;
+        }
+        throw;
+    } catch (...) {
+        stop_jobs();
+        throw;
+    }
+    m_meter.finish();
+    m_summary.seconds = elapsed();
+    m_summary.input_bytes = m_state.input_bytes;
+    std::string line = summary_line(m_summary) + " in " + format_count(m_summary.batches) + " batch" +
+                       (m_summary.batches == 1 ? "" : "es");
+    if (m_parallel)
+        line += " by " + std::to_string(m_jobs.size()) + " jobs";
+    if (m_summary.rejected)
+        line += "; " + format_count(m_summary.rejected) + (m_summary.rejected == 1 ? " row" : " rows") +
+                " rejected (see " + m_o.reject_file + ".log)";
+    if (m_o.on_conflict == conflict_action::ignore && m_rows_sent > m_summary.rows + m_summary.rejected)
+        line += "; " + format_count(m_rows_sent - m_summary.rows - m_summary.rejected) + " conflicting rows skipped";
+    log_info(line);
+    write_stats();
+    return m_summary;
+}
+
+} // namespace
+
+load_summary run_batched_copy(const copy_load_options& options) {
+    batch_loader loader(options);
+    return loader.run();
+}
+
+} // namespace pgpipe

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "pg/connection.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace pgpipe {
+
+/// One `COPY … FROM STDIN` in progress. It cannot be copied; finish() ends it
+/// and returns the server's row count; destroying an unfinished session ends
+/// the COPY with an error, so a half-sent load is never committed.
+class copy_in_session {
+public:
+    /// Starts the COPY statement; throws server_error if the server refuses it.
+    copy_in_session(connection& conn, const std::string& copy_sql);
+    ~copy_in_session();
+    copy_in_session(const copy_in_session&) = delete;
+    copy_in_session& operator=(const copy_in_session&) = delete;
+
+    /// Sends one chunk (any size; rows may span chunks). Throws server_error
+    /// if the connection is lost.
+    void put(const char* data, size_t size);
+    /// Ends the data, drains every result, and returns the rows the server
+    /// reports in its command tag. Throws server_error with the server's
+    /// message, detail, hint and context.
+    uint64_t finish();
+    /// Ends the COPY with an error message (the server rolls back the
+    /// statement) and drains the results; never throws.
+    void abort(const char* reason) noexcept;
+    /// Whether the COPY is still open.
+    bool active() const noexcept { return m_active; }
+
+private:
+    connection& m_conn;
+    bool m_active = false;
+};
+
+} // namespace pgpipe

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "pg/connection.hpp"
+#include "pg/schema.hpp"
+#include "io/copy_format.hpp"
+#include "core/stats.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+/// Everything pgcopy was asked to do.
+struct copy_load_options {
+    connection_options connection;        ///< where to load
+    std::string table;                    ///< TABLE as the user wrote it (maybe qualified, maybe quoted)
+    std::optional<std::string> columns;   ///< -c: comma-separated column list
+    std::vector<std::string> inputs;      ///< files; "-" is stdin
+    copy_format_options format;           ///< -F and the CSV/text options
+    bool truncate = false;                ///< TRUNCATE first, in the same transaction
+    bool freeze = false;                  ///< COPY FREEZE (needs truncate)
+    bool show_progress = false;           ///< draw the progress line
+    std::string stats_file;               ///< --stats FILE, or empty
+    // Batched loads (any of these turns batching on):
+    std::optional<uint64_t> batch_rows;   ///< --batch-rows: commit every N rows
+    std::optional<uint64_t> batch_bytes;  ///< --batch-bytes: commit every N bytes
+    std::string reject_file;              ///< --reject-file: bad rows go here, the load goes on
+    std::optional<double> max_rejects;    ///< --max-rejects N or N%
+    bool max_rejects_percent = false;     ///< --max-rejects was N%
+    std::string resume_key;               ///< --resume-key: exactly-once across runs
+    int retries = 0;                      ///< --retries: reconnect and retry the current batch
+    conflict_action on_conflict = conflict_action::none; ///< --on-conflict
+    std::optional<std::string> conflict_columns; ///< --conflict-columns a,b
+    bool single_transaction = false;      ///< --single-transaction: one commit, a savepoint per batch
+    unsigned jobs = 1;                    ///< --jobs: connections loading batches in parallel
+    // Speed levers:
+    std::optional<std::string> toast_compression; ///< --toast-compression lz4|pglz for the session
+    bool defer_indexes = false;           ///< --defer-indexes: drop before, rebuild after, same transaction
+    bool defer_constraints = false;       ///< --defer-constraints: FKs and CHECKs re-added after the load
+    bool script = false;                  ///< --script: the input is a script stream (else detected)
+    bool format_given = false;            ///< -F was given: no detection of binary input
+
+    /// Whether the load runs in batches rather than one streamed COPY.
+    bool batched() const {
+        return batch_rows || batch_bytes || !reject_file.empty() || !resume_key.empty() || retries > 0 ||
+               on_conflict != conflict_action::none || single_transaction || max_rejects || conflict_columns ||
+               jobs > 1;
+    }
+};
+
+/// Streams every input into `COPY table FROM STDIN` (one COPY per input, all
+/// in one transaction), prints the summary, writes --stats, and returns what
+/// was loaded. Throws error (local or server) after rolling back; the error's
+/// detail says what was and was not committed.
+load_summary run_copy(const copy_load_options& options);
+
+/// Applies the session settings a load asks for (--toast-compression).
+void apply_session_settings(connection& conn, const copy_load_options& options);
+
+/// The batched load behind run_copy when options.batched(): batches at row
+/// boundaries, each committed with its progress; rejects, resume, retries
+/// and upserts. Throws like run_copy; status rows_rejected past --max-rejects.
+load_summary run_batched_copy(const copy_load_options& options);
+
+} // namespace pgpipe

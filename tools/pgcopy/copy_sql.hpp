@@ -1,0 +1,22 @@
+// pgcopy's COPY statements, built with the connection's quoting.
+#pragma once
+
+#include "io/copy_format.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+class connection;
+
+/// The parenthesized option list of a COPY statement, literals quoted by libpq.
+std::string copy_options_sql(const connection& conn, const copy_format_options& options, bool freeze);
+
+/// COPY table_sql [(columns)] FROM STDIN (options): table_sql is quoted
+/// already, columns are unquoted names (none: every column). With a header,
+/// the server checks its names (HEADER MATCH) from PostgreSQL 15 on.
+std::string build_copy_sql(const connection& conn, const std::string& table_sql,
+                           const std::vector<std::string>& columns, copy_format_options format, bool freeze);
+
+} // namespace pgpipe

@@ -1,0 +1,336 @@
+#include "insert_load.hpp"
+
+#include "copy_text.hpp"
+#include "pg/identifier.hpp"
+#include "io/input.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "io/row_splitter.hpp"
+#include "pg/schema.hpp"
+
+#include <chrono>
+
+namespace pgpipe {
+
+insert_strategy parse_insert_strategy(const std::string& name) {
+    if (name == "row")
+        return insert_strategy::row;
+    if (name == "txn")
+        return insert_strategy::txn;
+    if (name == "values")
+        return insert_strategy::values;
+    if (name == "pipeline")
+        return insert_strategy::pipeline;
+    throw local_error("unknown strategy \"" + name + "\"", {}, "the strategies are row, txn, values and pipeline");
+}
+
+namespace {
+
+// The most parameters one statement may carry (the protocol's 16-bit count).
+constexpr uint64_t max_parameters = 65535;
+
+class inserter {
+public:
+    explicit inserter(const insert_load_options& o) : m_o(o) {}
+    load_summary run();
+
+private:
+    void prepare(size_t fields);
+    std::string statement_for(size_t rows) const;
+    void add_row(std::string_view row, const std::string& input, uint64_t line);
+    void flush_values();
+    void drain_pipeline();
+    [[noreturn]] void fail(const server_error& e, const std::string& input, uint64_t line);
+
+    const insert_load_options& m_o;
+    std::optional<connection> m_conn;
+    std::string m_table_sql;
+    std::vector<std::string> m_columns;
+    std::string m_conflict;
+    size_t m_fields = 0;
+    uint64_t m_batch = 0;
+    copy_text_fields m_row;
+    // values: the parameters of the rows waiting for a statement, and where they came from
+    std::vector<std::string> m_pending_values;
+    std::vector<char> m_pending_null;
+    std::vector<std::pair<std::string, uint64_t>> m_pending_where;
+    std::vector<std::pair<std::string, uint64_t>> m_pipeline_where;
+    std::vector<size_t> m_prepared_sizes; // statement sizes prepared so far
+    load_summary m_summary;
+    uint64_t m_rows_read = 0;
+    bool m_end_marker = false;
+    progress_meter m_meter{false};
+    progress_state m_state;
+};
+
+std::string inserter::statement_for(size_t rows) const {
+    std::string cols;
+    for (size_t k = 0; k < m_columns.size(); ++k)
+        cols += (k ? ", " : "") + m_columns[k];
+    std::string sql = "INSERT INTO " + m_table_sql + (cols.empty() ? "" : " (" + cols + ")") + " VALUES ";
+    size_t p = 1;
+    for (size_t r = 0; r < rows; ++r) {
+        sql += r ? ", (" : "(";
+        for (size_t f = 0; f < m_fields; ++f)
+            sql += (f ? ", $" : "$") + std::to_string(p++);
+        sql += ")";
+    }
+    return sql + m_conflict;
+}
+
+void inserter::prepare(size_t fields) {
+    m_fields = m_columns.size();
+    m_batch = m_o.batch;
+    if (m_o.strategy == insert_strategy::values && m_batch * fields > max_parameters) {
+        m_batch = std::max<uint64_t>(1, max_parameters / fields);
+        log_info("--batch lowered to " + std::to_string(m_batch) + " rows: a statement takes at most 65535 parameters");
+    }
+    if (m_o.on_conflict != conflict_action::none) {
+        std::vector<std::string> cols = m_columns.empty() ? insertable_columns(*m_conn, m_table_sql) : m_columns;
+        m_conflict = on_conflict_clause(*m_conn, m_table_sql, cols, m_o.on_conflict == conflict_action::update,
+                                        m_o.conflict_columns);
+    }
+    size_t per_statement = m_o.strategy == insert_strategy::values ? m_batch : 1;
+    result_ptr r(PQprepare(m_conn->get(), "pginsert", statement_for(per_statement).c_str(), 0, nullptr), PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+        throw server_error(r.get(), m_conn->get());
+    m_prepared_sizes.push_back(per_statement);
+    // Prepared synchronously above; from here on, queries are queued.
+    if (m_o.strategy == insert_strategy::pipeline && PQenterPipelineMode(m_conn->get()) != 1)
+        throw server_error(nullptr, m_conn->get());
+}
+
+void inserter::fail(const server_error& e, const std::string& input, uint64_t line) {
+    std::string detail = e.detail();
+    if (m_o.strategy == insert_strategy::row)
+        detail += std::string(detail.empty() ? "" : "\n") + format_count(m_summary.rows) +
+                  " rows were committed before it (one transaction per row)";
+    else
+        detail += std::string(detail.empty() ? "" : "\n") + "nothing was committed: the load's transaction was rolled back";
+    error out(e.status(), input + ":" + std::to_string(line) + ": " + e.what(), detail, e.hint());
+    out.set_context(e.context());
+    throw out;
+}
+
+void inserter::flush_values() {
+    size_t rows = m_pending_where.size();
+    if (rows == 0)
+        return;
+    std::vector<const char*> params;
+    params.reserve(rows * m_fields);
+    for (size_t k = 0; k < rows * m_fields; ++k)
+        params.push_back(m_pending_null[k] ? nullptr : m_pending_values[k].c_str());
+    // A shorter last batch needs its own statement.
+    const char* name = "pginsert";
+    std::string tail_name;
+    if (rows != m_batch) {
+        tail_name = "pginsert_" + std::to_string(rows);
+        result_ptr p(PQprepare(m_conn->get(), tail_name.c_str(), statement_for(rows).c_str(), 0, nullptr), PQclear);
+        if (PQresultStatus(p.get()) != PGRES_COMMAND_OK)
+            throw server_error(p.get(), m_conn->get());
+        name = tail_name.c_str();
+    }
+    result_ptr r(PQexecPrepared(m_conn->get(), name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0),
+                 PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        server_error e(r.get(), m_conn->get());
+        // A multi-row statement names no row: point at the first of the batch.
+        fail(e, m_pending_where.front().first, m_pending_where.front().second);
+    }
+    m_summary.rows += std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+    m_pending_where.clear();
+}
+
+void inserter::drain_pipeline() {
+    PGconn* c = m_conn->get();
+    if (PQpipelineSync(c) != 1)
+        throw server_error::after_send_failure(c);
+    size_t k = 0;
+    std::optional<server_error> first_error;
+    size_t error_at = 0;
+    for (;;) {
+        PGresult* raw = PQgetResult(c);
+        if (!raw) {
+            ++k; // the end of one query's results
+            continue;
+        }
+        result_ptr r(raw, PQclear);
+        auto status = PQresultStatus(raw);
+        if (status == PGRES_PIPELINE_SYNC)
+            break;
+        if (status == PGRES_COMMAND_OK) {
+            m_summary.rows += std::strtoull(PQcmdTuples(raw), nullptr, 10);
+        } else if (status != PGRES_PIPELINE_ABORTED && !first_error) {
+            first_error.emplace(raw, c);
+            error_at = k;
+        }
+        if (PQstatus(c) == CONNECTION_BAD)
+            throw server_error(nullptr, c);
+    }
+    if (first_error) {
+        const auto& where = m_pipeline_where[std::min(error_at, m_pipeline_where.size() - 1)];
+        fail(*first_error, where.first, where.second);
+    }
+    m_pipeline_where.clear();
+}
+
+void inserter::add_row(std::string_view row, const std::string& input, uint64_t line) {
+    if (!row.empty() && row.back() == '\n')
+        row.remove_suffix(1);
+    if (row == "\\." || row == "\\.\r") {
+        m_end_marker = true; // the end-of-data line of COPY text
+        return;
+    }
+    m_row.parse(row);
+    if (m_fields == 0)
+        prepare(m_row.size());
+    if (m_row.size() != m_fields)
+        throw local_error(input + ":" + std::to_string(line) + ": " + std::to_string(m_row.size()) +
+                          (m_row.size() == 1 ? " field" : " fields") + " where " + std::to_string(m_fields) +
+                          (m_fields == 1 ? " column is" : " columns are") + " loaded",
+                          "nothing was committed" + std::string(m_o.strategy == insert_strategy::row
+                                                                    ? " after row " + format_count(m_summary.rows)
+                                                                    : ""));
+    PGconn* c = m_conn->get();
+    switch (m_o.strategy) {
+    case insert_strategy::row:
+    case insert_strategy::txn: {
+        result_ptr r(PQexecPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr,
+                                    nullptr, 0),
+                     PQclear);
+        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+            fail(server_error(r.get(), c), input, line);
+        m_summary.rows += std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+        break;
+    }
+    case insert_strategy::values: {
+        size_t at = m_pending_where.size() * m_fields;
+        if (m_pending_values.size() < at + m_fields) {
+            m_pending_values.resize(at + m_fields);
+            m_pending_null.resize(at + m_fields);
+        }
+        for (size_t f = 0; f < m_fields; ++f) {
+            const char* v = m_row.value(f);
+            m_pending_null[at + f] = v == nullptr;
+            if (v)
+                m_pending_values[at + f].assign(v);
+        }
+        m_pending_where.emplace_back(input, line);
+        if (m_pending_where.size() == m_batch)
+            flush_values();
+        break;
+    }
+    case insert_strategy::pipeline:
+        if (PQsendQueryPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr, nullptr,
+                                0) != 1)
+            throw server_error::after_send_failure(c);
+        m_pipeline_where.emplace_back(input, line);
+        if (m_pipeline_where.size() >= m_batch)
+            drain_pipeline();
+        break;
+    }
+}
+
+load_summary inserter::run() {
+    auto started = std::chrono::steady_clock::now();
+    m_summary.program = std::string(program_name());
+    m_summary.target = m_o.table;
+    m_summary.verb = "inserted";
+    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    try {
+        if (m_o.batch == 0)
+            throw local_error("--batch must be at least 1");
+        parse_qualified_name(m_o.table);
+        check_inputs_readable(inputs);
+        m_conn.emplace(connection::open(m_o.connection));
+        m_table_sql = quote_qualified_name(*m_conn, parse_qualified_name(m_o.table));
+        // Name the columns always: a short row must be refused, as COPY
+        // refuses it, not padded with NULLs; and a missing table is found
+        // before any input is read.
+        if (m_o.columns)
+            for (const auto& name : parse_name_list(*m_o.columns))
+                m_columns.push_back(m_conn->quote_identifier(name));
+        else
+            m_columns = insertable_columns(*m_conn, m_table_sql);
+        m_meter = progress_meter(m_o.show_progress);
+        if (m_o.strategy != insert_strategy::row)
+            m_conn->exec("BEGIN");
+        copy_format_options text;
+        std::string chunk(1 << 20, '\0'), carry;
+        std::vector<size_t> ends;
+        for (const auto& path : inputs) {
+            input_stream in(path);
+            auto splitter = make_row_splitter(text);
+            uint64_t line = 0;
+            carry.clear();
+            m_end_marker = false;
+            while (size_t n = in.read(chunk.data(), chunk.size())) {
+                throw_if_interrupted();
+                ends.clear();
+                splitter->scan(chunk.data(), n, ends);
+                size_t from = 0;
+                for (size_t e : ends) {
+                    if (m_end_marker)
+                        break;
+                    ++line;
+                    if (!carry.empty()) {
+                        carry.append(chunk.data() + from, e - from);
+                        add_row(carry, in.name(), line);
+                        carry.clear();
+                    } else {
+                        add_row(std::string_view(chunk.data() + from, e - from), in.name(), line);
+                    }
+                    from = e;
+                }
+                if (m_end_marker)
+                    break;
+                carry.append(chunk.data() + from, n - from);
+                m_state.rows = m_summary.rows;
+                m_state.bytes += n;
+                m_meter.update(m_state);
+            }
+            if (!carry.empty() && !m_end_marker)
+                add_row(carry, in.name(), ++line);
+            m_rows_read += line;
+            m_summary.input_bytes += in.raw_bytes_read();
+        }
+        if (m_o.strategy == insert_strategy::values)
+            flush_values();
+        if (m_o.strategy == insert_strategy::pipeline && !m_pipeline_where.empty())
+            drain_pipeline();
+        if (m_o.strategy == insert_strategy::pipeline)
+            PQexitPipelineMode(m_conn->get());
+        if (m_o.strategy != insert_strategy::row)
+            m_conn->exec("COMMIT");
+        m_summary.committed = true;
+    } catch (const error& e) {
+        m_meter.finish();
+        m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        m_summary.error = e.what();
+        if (m_o.strategy != insert_strategy::row)
+            m_summary.rows = 0;
+        write_stats_file(m_o.stats_file, m_summary);
+        if (const auto* stop = dynamic_cast<const interrupted*>(&e))
+            throw interrupted(stop->signal_number(),
+                              m_o.strategy == insert_strategy::row
+                                  ? format_count(m_summary.rows) + " rows were committed (one transaction per row)"
+                                  : "nothing was committed: the load's transaction was rolled back");
+        throw;
+    }
+    m_meter.finish();
+    m_summary.bytes = m_state.bytes;
+    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log_info(summary_line(m_summary));
+    write_stats_file(m_o.stats_file, m_summary);
+    return m_summary;
+}
+
+} // namespace
+
+load_summary run_insert(const insert_load_options& options) {
+    inserter loader(options);
+    return loader.run();
+}
+
+} // namespace pgpipe

@@ -1,0 +1,73 @@
+// pginsert: the same load as pgcopy, by INSERT strategies, for comparison
+// and for targets without COPY.
+#include "cli/cli.hpp"
+#include "insert_load.hpp"
+#include "core/log.hpp"
+#include "io/output.hpp"
+
+#include <iostream>
+
+namespace {
+
+pgpipe::exit_status pginsert_main(int argc, char** argv) {
+    namespace po = pgpipe::po;
+    pgpipe::insert_load_options cfg;
+    pgpipe::progress_options out;
+    std::string strategy = "values", batch = "1000", on_conflict;
+
+    pgpipe::option_set visible;
+    visible.add_group("Insert options")
+        ("strategy", po::value<std::string>(&strategy)->value_name("NAME"),
+         "row, txn, values (default) or pipeline")
+        ("batch", po::value<std::string>(&batch)->value_name("N"),
+         "rows per statement (values) or per sync (pipeline); 1000")
+        ("columns,c", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.columns = v; }),
+         "insert into these columns, in this order (a,b,c)")
+        ("on-conflict", po::value<std::string>(&on_conflict)->value_name("ACTION"),
+         "ignore or update rows whose key exists")
+        ("conflict-columns", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
+         "the unique key for --on-conflict (default: the primary key)");
+    pgpipe::add_client_options(visible, cfg.connection, out);
+
+    po::options_description hidden;
+    po::positional_options_description positional;
+    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
+
+    pgpipe::program_help help{
+        "pginsert [OPTION]... TABLE [FILE]...",
+        "pginsert reads COPY text rows (FILEs, or stdin; zstd is detected) and\n"
+        "inserts them the ways applications do: row (an INSERT and a commit per\n"
+        "row), txn (an INSERT per row, one transaction), values (multi-row\n"
+        "VALUES) or pipeline (libpq pipeline mode, one prepared statement).",
+        "Exit status: 0 inserted; 1 usage or local error; 2 connection failed or\n"
+        "the server refused a row (with row: the rows before it stay committed;\n"
+        "otherwise nothing is).\n\n"
+        "See pginsert(1).\n"};
+
+    po::variables_map vm;
+    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
+    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
+    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
+    case pgpipe::parse_outcome::run: break;
+    }
+    if (cfg.table.empty())
+        return pgpipe::usage_error("no table given");
+    cfg.strategy = pgpipe::parse_insert_strategy(strategy);
+    cfg.batch = pgpipe::parse_count(batch);
+    if (cfg.batch == 0)
+        return pgpipe::usage_error("--batch must be at least 1");
+    cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);
+    if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
+        return pgpipe::usage_error("--conflict-columns needs --on-conflict");
+    pgpipe::set_quiet(out.quiet);
+    cfg.show_progress = out.show_progress();
+    cfg.stats_file = out.stats_file;
+    pgpipe::run_insert(cfg);
+    return pgpipe::exit_status::success;
+}
+
+} // namespace
+
+int main(int argc, char** argv) { return pgpipe::run_program(argc, argv, pginsert_main); }

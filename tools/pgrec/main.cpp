@@ -1,0 +1,111 @@
+// pgrec: ORM-shaped records (JSON lines) to COPY rows for a table.
+#include "cli/cli.hpp"
+#include "core/log.hpp"
+#include "io/output.hpp"
+#include "records.hpp"
+
+#include <iostream>
+#include <optional>
+
+namespace {
+
+namespace po = pgpipe::po;
+
+// The record options, into cfg; --missing and --block as written.
+void add_record_options(pgpipe::option_set& visible, pgpipe::record_options& cfg, std::string& missing,
+                        std::string& block) {
+    visible.add_group("Record options")
+        ("columns", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.columns = v; }),
+         "column types offline: name:type,... (no connection)")
+        ("map", po::value<std::string>()->value_name("LIST")
+             ->notifier([&](const std::string& v) { cfg.map = v; }),
+         "rename keys: key=column,...")
+        ("missing", po::value<std::string>(&missing)->value_name("WHAT"),
+         "a missing key: default (the column's DEFAULT), null or error")
+        ("ignore-unknown", po::bool_switch(&cfg.ignore_unknown), "drop keys that name no column")
+        ("with-ids", po::bool_switch(&cfg.with_ids), "fill serial and identity columns from the records too")
+        ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
+         "write bad lines to FILE (reasons to FILE.log) and go on")
+        ("list-columns", po::bool_switch(&cfg.list_columns),
+         "print the columns of -F csv and binary, comma-separated, then exit")
+        ("child", po::value<std::vector<std::string>>(&cfg.children)->value_name("KEY=TABLE.COLUMN"),
+         "the array under KEY holds rows of TABLE referencing the parent by COLUMN")
+        ("block", po::value<std::string>(&block)->value_name("N"), "with --child: records per script block (1000)")
+        ("id-start", po::value<int64_t>()->value_name("N")
+             ->notifier([&](int64_t v) { cfg.id_start = v; }),
+         "with --child: count ids from N instead of the sequences");
+}
+
+// --missing's value; nullopt for a word it does not take.
+std::optional<pgpipe::missing_key> parse_missing(const std::string& word) {
+    if (word == "default")
+        return pgpipe::missing_key::default_value;
+    if (word == "null")
+        return pgpipe::missing_key::null;
+    if (word == "error")
+        return pgpipe::missing_key::error;
+    return std::nullopt;
+}
+
+pgpipe::exit_status pgrec_main(int argc, char** argv) {
+    pgpipe::record_options cfg;
+    pgpipe::progress_options out;
+    std::string missing = "default", block = "1000";
+
+    pgpipe::option_set visible;
+    add_record_options(visible, cfg, missing, block);
+    pgpipe::output_options output;
+    pgpipe::add_output_format_options(visible, output);
+    pgpipe::add_client_options(visible, cfg.connection, out);
+
+    po::options_description hidden;
+    po::positional_options_description positional;
+    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
+
+    pgpipe::program_help help{
+        "pgrec [OPTION]... TABLE [FILE]...",
+        "pgrec turns JSON lines (one object per line, as an application prints its\n"
+        "ORM objects) into COPY rows for TABLE: keys map to columns, values are\n"
+        "converted exactly to the column types read from the live table (or given\n"
+        "with --columns), and every bad line is named by file, line and key.\n"
+        "Text output is a script stream (COPY blocks naming their columns), so\n"
+        "serial ids and a missing key's DEFAULT are left to the server:\n\n"
+        "  app | pgrec posts | pgcopy posts",
+        "-F csv and -F binary write every column, for pgcopy -c \"$(pgrec\n"
+        "--list-columns TABLE)\"; a missing key with a DEFAULT is then a bad line.\n"
+        "With --child, nested records become a script stream (a COPY block per\n"
+        "table, parents first) that pgcopy or psql -1 -f - runs.\n\n"
+        "Exit status: 0 success; 1 usage error or a bad line (nothing of it is\n"
+        "written); 2 connection failed; 3 some lines went to --reject-file.\n\n"
+        "See pgrec(1).\n"};
+
+    po::variables_map vm;
+    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
+    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
+    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
+    case pgpipe::parse_outcome::run: break;
+    }
+    if (cfg.table.empty())
+        return pgpipe::usage_error("no table given");
+    auto missing_key = parse_missing(missing);
+    if (!missing_key)
+        return pgpipe::usage_error("invalid --missing \"" + missing + "\" (default, null or error)");
+    cfg.missing = *missing_key;
+    cfg.format = pgpipe::parse_copy_format(output.format);
+    if (vm.count("zstd"))
+        cfg.zstd_level = pgpipe::parse_zstd_level(output.zstd);
+    cfg.output = output.path;
+    pgpipe::set_quiet(out.quiet);
+    cfg.show_progress = out.show_progress();
+    cfg.stats_file = out.stats_file;
+    cfg.block = pgpipe::parse_count(block);
+    if (cfg.block == 0)
+        return pgpipe::usage_error("--block must be at least 1");
+    pgpipe::load_summary summary = cfg.children.empty() ? pgpipe::run_records(cfg) : pgpipe::run_record_tree(cfg);
+    return summary.rejected ? pgpipe::exit_status::rows_rejected : pgpipe::exit_status::success;
+}
+
+} // namespace
+
+int main(int argc, char** argv) { return pgpipe::run_program(argc, argv, pgrec_main); }

@@ -1,0 +1,83 @@
+#pragma once
+// pgreport's snapshots of the statistics views, their diff, and the COPY watch.
+
+#include "pg/connection.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+/// One part of a snapshot and the query that fills it (it returns one JSON value).
+struct snapshot_section {
+    std::string name; ///< the key in the snapshot: "database", "tables", "wal", ...
+    std::string sql;  ///< returns one row, one column of json (or NULL)
+};
+
+/// The sections a server of this version (server_version_num) has, with the
+/// SQL for each: views and columns differ from PostgreSQL 13 to 17.
+/// tables, when not empty, limits the table section (regclass literals, quoted).
+std::vector<snapshot_section> snapshot_sections(int server_version_num, bool have_pg_stat_statements,
+                                                const std::vector<std::string>& tables);
+
+/// Takes a snapshot as JSON text. tables are names as the user wrote them.
+/// A section the server cannot give (no extension, no privilege) is left
+/// out with a note in the snapshot's "notes".
+std::string take_snapshot(connection& conn, const std::vector<std::string>& tables);
+
+/// A snapshot read back: flat numeric sections and the per-row lists.
+struct snapshot {
+    std::string source;                                  ///< file name, for messages
+    double epoch = 0;                                    ///< server time, seconds
+    std::string taken_at;                                ///< server time, ISO 8601
+    int server_version_num = 0;                          ///< e.g. 150018
+    std::string server_version;                          ///< e.g. "15.18"
+    std::string database;                                ///< current_database()
+    int64_t database_oid = 0;                            ///< its OID; 0 when the snapshot does not say
+    std::string system_identifier;                       ///< pg_control_system()'s; empty when unknown
+    int server_port = 0;                                 ///< the server's port setting; 0 when unknown
+    std::string server_address;                          ///< inet_server_addr(); empty on a Unix socket
+    std::map<std::string, std::map<std::string, double>> flat; ///< database, wal, bgwriter, checkpointer
+    std::map<std::string, std::map<std::string, double>> tables; ///< "schema.name" -> counters and sizes
+    std::map<std::string, std::map<std::string, double>> statements; ///< queryid -> calls, rows, times
+    std::map<std::string, std::string> statement_text;  ///< queryid -> query (shortened)
+    std::map<std::string, double> io_client_writes;     ///< pg_stat_io: writes by client backends (16+)
+    std::map<std::string, std::string> settings;        ///< setting -> value
+    std::vector<std::string> notes;                     ///< sections left out, and why
+};
+
+/// Parses a snapshot; throws local_error naming source if it is not one.
+snapshot parse_snapshot(const std::string& json, const std::string& source);
+
+/// Throws local_error (exit 1), naming both, unless before and after can be
+/// snapshots of the same database of the same server: the names must match,
+/// and the system identifiers, database OIDs and ports wherever both
+/// snapshots record them (older snapshots record only the name).
+void check_same_database(const snapshot& before, const snapshot& after);
+
+/// Output formats of reports.
+enum class report_format { text, json, tsv };
+
+/// Parses "text", "json" or "tsv"; throws local_error.
+report_format parse_report_format(const std::string& name);
+
+/// The differences between two snapshots, rendered in format. Text is
+/// aligned tables within 80 columns.
+std::string render_diff(const snapshot& before, const snapshot& after, report_format format);
+
+/// The backends connected to the current database other than this one.
+std::vector<int> other_backends(connection& conn);
+
+/// Waits (up to timeout_seconds) until the backends that are not in before
+/// have gone, so that their statistics are published; on servers before 15
+/// also waits for the statistics collector.
+void wait_for_statistics(connection& conn, const std::vector<int>& before, int server_version_num,
+                         double timeout_seconds);
+
+/// One reading of pg_stat_progress_copy: a line per running COPY.
+std::string render_copy_progress(connection& conn, report_format format, bool header);
+
+} // namespace pgpipe
