@@ -187,6 +187,8 @@ int run_program(int argc, char** argv, const std::function<exit_status(int, char
         die_by_signal(e.signal_number());
     } catch (const error& e) {
         log_exception(e);
+        if (e.usage())
+            log_raw("Try \"" + std::string(program_name()) + " --help\" for more information.\n");
         if (int sig = pending_interrupt())
             die_by_signal(sig);
         return static_cast<int>(e.status());

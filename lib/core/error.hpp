@@ -32,13 +32,28 @@ public:
     const std::string& context() const noexcept { return m_context; }
     /// Attaches a context line.
     void set_context(std::string context) { m_context = std::move(context); }
+    /// Whether the command line was at fault: the program then adds its
+    /// `Try "PROG --help"` line.
+    bool usage() const noexcept { return m_usage; }
+    /// Marks the failure as the command line's.
+    error& mark_usage() noexcept {
+        m_usage = true;
+        return *this;
+    }
 
 private:
+    bool m_usage = false;
     exit_status m_status;
     std::string m_detail;
     std::string m_hint;
     std::string m_context;
 };
+
+/// A bad command line (exit 1), found after parsing: an option's value or a
+/// combination of options.
+inline error usage_failure(const std::string& message, std::string detail = {}, std::string hint = {}) {
+    return error(exit_status::local_error, message, std::move(detail), std::move(hint)).mark_usage();
+}
 
 /// A local failure (exit 1): unreadable input, bad spec, bad option value.
 inline error local_error(const std::string& message, std::string detail = {},

@@ -415,19 +415,27 @@ connection connection::open(const connection_options& options) {
     return connection(conn);
 }
 
-connection::connection(connection&& other) noexcept : m_conn(other.m_conn) { other.m_conn = nullptr; }
+connection::connection(PGconn* conn) : m_conn(conn), m_cancel(std::make_unique<cancel_target>(conn)) {}
+
+connection::connection(connection&& other) noexcept
+    : m_conn(other.m_conn), m_cancel(std::move(other.m_cancel)) {
+    other.m_conn = nullptr;
+}
 
 connection& connection::operator=(connection&& other) noexcept {
     if (this != &other) {
+        m_cancel.reset(); // no signal may cancel through a handle of a closed connection
         if (m_conn)
             PQfinish(m_conn);
         m_conn = other.m_conn;
+        m_cancel = std::move(other.m_cancel);
         other.m_conn = nullptr;
     }
     return *this;
 }
 
 connection::~connection() {
+    m_cancel.reset();
     if (m_conn)
         PQfinish(m_conn);
 }

@@ -1,7 +1,8 @@
-#pragma once
 // Connections to the server with psql's options, and the server's errors.
+#pragma once
 
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 
 #include <libpq-fe.h>
 
@@ -85,8 +86,9 @@ public:
     std::string describe() const;
 
 private:
-    explicit connection(PGconn* conn) noexcept : m_conn(conn) {}
+    explicit connection(PGconn* conn);
     PGconn* m_conn = nullptr;
+    std::unique_ptr<cancel_target> m_cancel; // a signal cancels this connection's running query
 };
 
 /// Throws local_error (exit 1) if libpq would refuse dbname (given with -d)

@@ -166,6 +166,20 @@ public:
 private:
     friend class batch_job;
 
+    // --- the load's steps
+    bool start();
+    void prepare();
+    void read_all();
+    void conclude();
+    [[noreturn]] void fail(const error& e);
+    void report();
+    void write_stats();
+    void stop_jobs();
+    double elapsed() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    }
+    std::vector<std::thread> m_threads;
+
     // --- setup (before the jobs start)
     void validate();
     void read_columns(connection& c);
@@ -272,38 +286,7 @@ private:
 batch_job::batch_job(batch_loader& loader, unsigned index)
     : m_loader(loader), m_index(index), m_commit_lock(loader.m_mutex, std::defer_lock) {}
 
-void batch_loader::validate() {
-    validate_copy_format(m_o.format);
-    if (m_o.table.empty())
-        throw local_error("the batch and recovery options need a TABLE", {},
-                          "a script stream loads in one transaction: drop --batch-rows, --jobs, --reject-file, "
-                          "--resume-key, --retries and --on-conflict");
-    if (m_o.freeze)
-        throw local_error("--freeze cannot be used with batches", {},
-                          "COPY FREEZE needs the table truncated in the same transaction as the whole load");
-    if (m_o.single_transaction && (!m_o.resume_key.empty() || m_o.retries > 0))
-        throw local_error("--single-transaction cannot be used with --resume-key or --retries", {},
-                          "with one transaction nothing is committed before the end, so there is nothing to resume");
-    if (m_o.single_transaction && m_o.jobs > 1)
-        throw local_error("--single-transaction cannot be used with --jobs", {},
-                          "one transaction is one connection");
-    if (m_o.truncate && (!m_o.resume_key.empty() || m_o.retries > 0))
-        throw local_error("--truncate cannot be used with --resume-key or --retries",
-                          "a resumed load would empty the table of what the first run committed");
-    if (m_o.defer_indexes || m_o.defer_constraints)
-        throw local_error("--defer-indexes and --defer-constraints cannot be used with batches", {},
-                          "they need the whole load in one transaction: drop the batch and recovery options");
-    if (m_o.max_rejects && m_o.reject_file.empty())
-        throw local_error("--max-rejects needs --reject-file");
-    if (m_o.conflict_columns && m_o.on_conflict == conflict_action::none)
-        throw local_error("--conflict-columns needs --on-conflict");
-    if ((m_o.batch_rows && *m_o.batch_rows == 0) || (m_o.batch_bytes && *m_o.batch_bytes == 0))
-        throw local_error("a batch must hold at least one row or byte");
-    parse_qualified_name(m_o.table);
-    if (m_o.columns)
-        parse_name_list(*m_o.columns);
-    check_inputs_readable(m_inputs);
-}
+void batch_loader::validate() { validate_copy_load(m_o); }
 
 // The quoted column list (from -c, or from the first input's header), and
 // the unquoted names every header must match.
@@ -1204,144 +1187,158 @@ void batch_loader::check_resumed_range(const input_cursor& in, const committed_r
     m_checking = nullptr;
 }
 
-load_summary batch_loader::run() {
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count(); };
-    auto write_stats = [&] {
-        m_summary.job_rows.clear();
-        if (m_parallel)
-            for (const auto& job : m_jobs)
-                m_summary.job_rows.push_back(job->rows_committed);
-        write_stats_file(m_o.stats_file, m_summary);
-    };
-    std::vector<std::thread> threads;
-    auto stop_jobs = [&] {
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            m_stopping = true;
-            m_changed.notify_all();
-        }
-        for (auto& t : threads)
-            t.join();
-        threads.clear();
-    };
-    try {
-        validate();
-        m_parallel = m_o.jobs > 1;
-        m_meter = progress_meter(m_o.show_progress);
-        for (unsigned k = 0; k < std::max(1u, m_o.jobs); ++k) {
-            m_jobs.push_back(std::make_unique<batch_job>(*this, k));
-            m_jobs.back()->connect();
-        }
-        m_state.job_rows.assign(m_parallel ? m_jobs.size() : 0, 0);
-        connection& first = m_jobs[0]->conn();
-        if (!m_o.resume_key.empty()) {
-            m_key = m_o.resume_key;
-        } else if (m_o.retries > 0) {
-            // Retries need to know whether a batch committed: a key of this run's own.
-            std::random_device rd;
-            m_key = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
-            m_implicit_key = true;
-        }
-        bool finished = false;
-        m_resume_from = read_progress(first, finished, &m_resume_ranges);
-        if (finished) {
-            log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
-                     " rows); nothing to do");
-            m_summary.committed = true;
-            return m_summary;
-        }
-        if (m_summary.batches > 0)
-            log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
-                     format_count(m_summary.batches) + " batches committed before, " +
-                     (m_resume_ranges.empty() ? "up to " + input_name(m_resume_from.input_index) + ":" +
-                                                    std::to_string(m_resume_from.line - 1) + " (byte offset " +
-                                                    std::to_string(m_resume_from.offset) + ")"
-                                              : std::string("some out of input order (--jobs)")));
-        m_committed = m_resume_from;
-        m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
-        sniff_first_input(first);
-        read_columns(first);
-        for (auto& job : m_jobs)
-            job->prepare_statements();
-        open_rejects();
-        if (m_o.single_transaction)
-            first.exec("BEGIN");
-        m_truncate_pending = m_o.truncate;
-        for (auto& job : m_jobs)
-            threads.emplace_back([this, &job] { run_job(*job); });
-        try {
-            for (size_t k = m_resume_from.input_index; k < m_inputs.size(); ++k)
-                load_input(k);
-            wait_for_jobs();
-        } catch (const load_stopped&) {
-        } catch (const interrupted&) {
-            stop_jobs(); // the batches being loaded still commit: they precede the signal
-            throw;
-        } catch (const error&) {
-            // Bad input: every batch cut before it still commits, so that
-            // what committed is the whole input up to the bad place.
-            wait_for_jobs();
-            stop_jobs();
-            throw;
-        } catch (...) {
-            stop_jobs();
-            throw;
-        }
-        stop_jobs();
-        if (m_failure)
-            std::rethrow_exception(m_failure);
-        if (m_truncate_pending) // an empty input still empties the table
-            m_jobs[0]->conn().exec("TRUNCATE " + m_table_sql);
-        if (m_o.single_transaction)
-            m_jobs[0]->conn().exec("COMMIT");
-        if (m_rejects && m_format.format == copy_format::binary)
-            m_rejects->finish_binary();
-        if (!m_key.empty()) {
-            connection& c = m_jobs[0]->conn(); // a retry may have replaced it
-            std::string key = c.quote_literal(m_key);
-            c.exec("BEGIN");
-            c.exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + key
-                                  : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
-                                    " WHERE key = " + key);
-            c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
-            c.exec("COMMIT");
-        }
+void batch_loader::write_stats() {
+    m_summary.job_rows.clear();
+    if (m_parallel)
+        for (const auto& job : m_jobs)
+            m_summary.job_rows.push_back(job->rows_committed);
+    write_stats_file(m_o.stats_file, m_summary);
+}
+
+// The jobs take no more batches; those being loaded finish first.
+void batch_loader::stop_jobs() {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stopping = true;
+        m_changed.notify_all();
+    }
+    for (auto& t : m_threads)
+        t.join();
+    m_threads.clear();
+}
+
+// Connects the jobs and reads what an earlier run of the key committed.
+// Returns false when that run finished the load.
+bool batch_loader::start() {
+    validate();
+    m_parallel = m_o.jobs > 1;
+    m_meter = progress_meter(m_o.show_progress);
+    for (unsigned k = 0; k < std::max(1u, m_o.jobs); ++k) {
+        m_jobs.push_back(std::make_unique<batch_job>(*this, k));
+        m_jobs.back()->connect();
+    }
+    m_state.job_rows.assign(m_parallel ? m_jobs.size() : 0, 0);
+    if (!m_o.resume_key.empty()) {
+        m_key = m_o.resume_key;
+    } else if (m_o.retries > 0) {
+        // Retries need to know whether a batch committed: a key of this run's own.
+        std::random_device rd;
+        m_key = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+        m_implicit_key = true;
+    }
+    bool finished = false;
+    m_resume_from = read_progress(m_jobs[0]->conn(), finished, &m_resume_ranges);
+    if (finished) {
+        log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
+                 " rows); nothing to do");
         m_summary.committed = true;
-    } catch (const error& e) {
+        return false;
+    }
+    if (m_summary.batches > 0)
+        log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
+                 format_count(m_summary.batches) + " batches committed before, " +
+                 (m_resume_ranges.empty() ? "up to " + input_name(m_resume_from.input_index) + ":" +
+                                                std::to_string(m_resume_from.line - 1) + " (byte offset " +
+                                                std::to_string(m_resume_from.offset) + ")"
+                                          : std::string("some out of input order (--jobs)")));
+    m_committed = m_resume_from;
+    return true;
+}
+
+// Statements, reject files and the jobs' threads.
+void batch_loader::prepare() {
+    connection& first = m_jobs[0]->conn();
+    m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
+    sniff_first_input(first);
+    read_columns(first);
+    for (auto& job : m_jobs)
+        job->prepare_statements();
+    open_rejects();
+    if (m_o.single_transaction)
+        first.exec("BEGIN");
+    m_truncate_pending = m_o.truncate;
+    for (auto& job : m_jobs)
+        m_threads.emplace_back([this, &job] { run_job(*job); });
+}
+
+// Reads every input into batches for the jobs, until all committed.
+void batch_loader::read_all() {
+    try {
+        for (size_t k = m_resume_from.input_index; k < m_inputs.size(); ++k)
+            load_input(k);
+        wait_for_jobs();
+    } catch (const load_stopped&) {
+    } catch (const interrupted&) {
+        stop_jobs(); // the batches being loaded still commit: they precede the signal
+        throw;
+    } catch (const error&) {
+        // Bad input: every batch cut before it still commits, so that
+        // what committed is the whole input up to the bad place.
+        wait_for_jobs();
         stop_jobs();
-        m_meter.finish();
-        m_summary.seconds = elapsed();
-        m_summary.error = e.what();
-        if (m_o.single_transaction) {
-            // One transaction: whatever the batches did is rolled back.
-            m_summary.rows = 0;
-            m_summary.batches = 0;
-            m_summary.rejected = 0;
-            m_reject_size = m_log_size = 0;
-            truncate_rejects(); // a failure to do so is the error reported
-            write_stats();
-            // The "committed so far" of a --max-rejects stop is void here.
-            std::string detail = e.status() == exit_status::rows_rejected || e.detail().empty() ? "" : e.detail() + "\n";
-            error out(e.status(), e.what(),
-                      detail + "nothing was committed: --single-transaction rolled the whole load back", e.hint());
-            out.set_context(e.context());
-            throw out;
-        }
-        write_stats();
-        if (m_summary.batches && e.status() != exit_status::rows_rejected) {
-            error out(e.status(), e.what(),
-                      (e.detail().empty() ? "" : e.detail() + "\n") + committed_so_far() +
-                          "; the batches after them were rolled back" +
-                          (m_key.empty() || m_implicit_key || m_input_changed ? "" : " (rerun with --resume-key " + m_key + " to go on)"),
-                      e.hint());
-            out.set_context(e.context());
-            throw out;
-        }
         throw;
     } catch (...) {
         stop_jobs();
         throw;
     }
+    stop_jobs();
+    if (m_failure)
+        std::rethrow_exception(m_failure);
+}
+
+// After the last batch: the one transaction's COMMIT, the binary trailer of
+// the reject file, and the key marked finished.
+void batch_loader::conclude() {
+    connection& c = m_jobs[0]->conn(); // a retry may have replaced it
+    if (m_truncate_pending) // an empty input still empties the table
+        c.exec("TRUNCATE " + m_table_sql);
+    if (m_o.single_transaction)
+        c.exec("COMMIT");
+    if (m_rejects && m_format.format == copy_format::binary)
+        m_rejects->finish_binary();
+    if (!m_key.empty()) {
+        std::string key = c.quote_literal(m_key);
+        c.exec("BEGIN");
+        c.exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + key
+                              : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
+                                " WHERE key = " + key);
+        c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
+        c.exec("COMMIT");
+    }
+    m_summary.committed = true;
+}
+
+// Rethrows the failure with what committed before it and how to go on
+// (called in the handler: with nothing to add, the error goes on as it is).
+void batch_loader::fail(const error& e) {
+    stop_jobs();
+    m_meter.finish();
+    m_summary.seconds = elapsed();
+    m_summary.error = e.what();
+    std::string detail = e.detail();
+    if (m_o.single_transaction) {
+        // One transaction: whatever the batches did is rolled back.
+        m_summary.rows = m_summary.batches = m_summary.rejected = 0;
+        m_reject_size = m_log_size = 0;
+        truncate_rejects(); // a failure to do so is the error reported
+        // The "committed so far" of a --max-rejects stop is void here.
+        detail = (e.status() == exit_status::rows_rejected || detail.empty() ? "" : detail + "\n") +
+                 "nothing was committed: --single-transaction rolled the whole load back";
+    } else if (m_summary.batches && e.status() != exit_status::rows_rejected) {
+        detail = (detail.empty() ? "" : detail + "\n") + committed_so_far() +
+                 "; the batches after them were rolled back" +
+                 (m_key.empty() || m_implicit_key || m_input_changed ? ""
+                                                                     : " (rerun with --resume-key " + m_key + " to go on)");
+    }
+    write_stats();
+    if (detail == e.detail())
+        throw;
+    error out(e.status(), e.what(), detail, e.hint());
+    out.set_context(e.context());
+    throw out;
+}
+
+void batch_loader::report() {
     m_meter.finish();
     m_summary.seconds = elapsed();
     m_summary.input_bytes = m_state.input_bytes;
@@ -1356,6 +1353,22 @@ load_summary batch_loader::run() {
         line += "; " + format_count(m_rows_sent - m_summary.rows - m_summary.rejected) + " conflicting rows skipped";
     log_info(line);
     write_stats();
+}
+
+load_summary batch_loader::run() {
+    try {
+        if (!start())
+            return m_summary;
+        prepare();
+        read_all();
+        conclude();
+    } catch (const error& e) {
+        fail(e);
+    } catch (...) {
+        stop_jobs();
+        throw;
+    }
+    report();
     return m_summary;
 }
 

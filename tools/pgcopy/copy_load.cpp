@@ -11,6 +11,7 @@
 #include "pg/schema.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <chrono>
 #include <unistd.h>
@@ -58,6 +59,8 @@ error annotate(const error& e, const std::string& input_name, stage at, bool con
         message = input_name + ":" + std::to_string(*line + line_offset) + ": " + message;
     error out(e.status(), message, append_line(e.detail(), commit_state(at, connection_lost)), e.hint());
     out.set_context(e.context());
+    if (e.usage())
+        out.mark_usage();
     return out;
 }
 
@@ -299,30 +302,103 @@ void stream_loader::load_script(input_stream& input, size_t first) {
 
 } // namespace
 
+void parse_max_rejects(const std::string& text, copy_load_options& o) {
+    o.max_rejects_percent = !text.empty() && text.back() == '%';
+    const std::string number = o.max_rejects_percent ? text.substr(0, text.size() - 1) : text;
+    try {
+        size_t used = 0;
+        o.max_rejects = std::stod(number, &used);
+        if (used != number.size() || !std::isfinite(*o.max_rejects) || *o.max_rejects < 0)
+            throw std::invalid_argument(number);
+    } catch (const std::exception&) {
+        throw usage_failure("invalid --max-rejects \"" + text + "\" (N or N%)");
+    }
+}
+
+namespace {
+
+// Values the command line got wrong: usage failures.
+void validate_values(const copy_load_options& o) {
+    if (o.toast_compression && *o.toast_compression != "lz4" && *o.toast_compression != "pglz")
+        throw usage_failure("invalid --toast-compression \"" + *o.toast_compression + "\" (lz4 or pglz)");
+    if (o.jobs < 1 || o.jobs > 64)
+        throw usage_failure("--jobs must be between 1 and 64");
+    if (o.retries < 0)
+        throw usage_failure("--retries must be 0 or more");
+    validate_copy_format(o.format);
+    if (!o.table.empty())
+        parse_qualified_name(o.table);
+    if (o.columns)
+        parse_name_list(*o.columns);
+}
+
+// A rule refused as a table: {applies, message, detail, hint}.
+struct combination_rule {
+    bool refused;
+    const char* message;
+    const char* detail;
+    const char* hint;
+};
+
+// The combinations of a streamed load.
+void validate_streamed(const copy_load_options& o) {
+    const combination_rule rules[] = {
+        {o.freeze && !o.truncate, "--freeze needs --truncate",
+         "COPY FREEZE is valid only when the table was truncated or created in the same transaction",
+         "add --truncate to empty the table first, in the load's transaction"},
+        // A script stream names its own tables; then TABLE may be absent.
+        {o.table.empty() && (o.truncate || o.defer_indexes || o.defer_constraints),
+         "--truncate and --defer-* need a TABLE", "", ""},
+    };
+    for (const auto& r : rules)
+        if (r.refused)
+            throw local_error(r.message, r.detail, r.hint);
+}
+
+// The combinations of a batched load.
+void validate_batched(const copy_load_options& o) {
+    const bool recovering = !o.resume_key.empty() || o.retries > 0;
+    const combination_rule rules[] = {
+        {o.table.empty(), "the batch and recovery options need a TABLE", "",
+         "a script stream loads in one transaction: drop --batch-rows, --jobs, --reject-file, --resume-key, "
+         "--retries and --on-conflict"},
+        {o.freeze, "--freeze cannot be used with batches", "",
+         "COPY FREEZE needs the table truncated in the same transaction as the whole load"},
+        {o.single_transaction && recovering, "--single-transaction cannot be used with --resume-key or --retries", "",
+         "with one transaction nothing is committed before the end, so there is nothing to resume"},
+        {o.single_transaction && o.jobs > 1, "--single-transaction cannot be used with --jobs", "",
+         "one transaction is one connection"},
+        {o.truncate && recovering, "--truncate cannot be used with --resume-key or --retries",
+         "a resumed load would empty the table of what the first run committed", ""},
+        {o.defer_indexes || o.defer_constraints, "--defer-indexes and --defer-constraints cannot be used with batches",
+         "", "they need the whole load in one transaction: drop the batch and recovery options"},
+        {o.max_rejects && o.reject_file.empty(), "--max-rejects needs --reject-file", "", ""},
+        {o.conflict_columns && o.on_conflict == conflict_action::none, "--conflict-columns needs --on-conflict", "", ""},
+        {(o.batch_rows && *o.batch_rows == 0) || (o.batch_bytes && *o.batch_bytes == 0),
+         "a batch must hold at least one row or byte", "", ""},
+    };
+    for (const auto& r : rules)
+        if (r.refused)
+            throw local_error(r.message, r.detail, r.hint);
+}
+
+} // namespace
+
+void validate_copy_load(const copy_load_options& o) {
+    validate_values(o);
+    if (o.batched())
+        validate_batched(o);
+    else
+        validate_streamed(o);
+    check_inputs_readable(o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs);
+}
+
 void apply_session_settings(connection& conn, const copy_load_options& o) {
     if (o.toast_compression)
         conn.exec("SET default_toast_compression = " + conn.quote_literal(*o.toast_compression));
 }
 
 namespace {
-
-// Checks made before connecting, so that a typo costs no connection.
-void validate_stream_load(const copy_load_options& o, const std::vector<std::string>& inputs) {
-    validate_copy_format(o.format);
-    if (o.freeze && !o.truncate)
-        throw local_error("--freeze needs --truncate",
-                          "COPY FREEZE is valid only when the table was truncated or created in the "
-                          "same transaction",
-                          "add --truncate to empty the table first, in the load's transaction");
-    // A script stream names its own tables; then TABLE may be absent.
-    if (o.table.empty() && (o.truncate || o.defer_indexes || o.defer_constraints))
-        throw local_error("--truncate and --defer-* need a TABLE");
-    if (!o.table.empty())
-        parse_qualified_name(o.table);
-    if (o.columns)
-        parse_name_list(*o.columns);
-    check_inputs_readable(inputs);
-}
 
 // Without TABLE (or --script) every input must be a script stream: the
 // first is looked at before connecting, so that a forgotten TABLE costs no
@@ -390,7 +466,7 @@ load_summary run_copy(const copy_load_options& o) {
     std::optional<stream_loader> loader;
     std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
     try {
-        validate_stream_load(o, inputs);
+        validate_copy_load(o);
         std::unique_ptr<input_stream> first;
         if (o.table.empty() && !o.script)
             first = check_script_without_table(o, inputs[0]);
@@ -398,7 +474,6 @@ load_summary run_copy(const copy_load_options& o) {
             log_info("reading rows from the terminal; end them with Ctrl-D");
         throw_if_interrupted();
         connection conn = connection::open(o.connection);
-        cancel_target cancel(conn.get());
         apply_session_settings(conn, o);
         loader.emplace(o, conn, summary);
         loader->set_first_input(std::move(first));

@@ -49,6 +49,14 @@ struct copy_load_options {
     }
 };
 
+/// Parses --max-rejects N or N% into options. Throws a usage failure.
+void parse_max_rejects(const std::string& text, copy_load_options& options);
+
+/// Checks every rule on the options and their combinations, before anything
+/// is opened or connected: the one place each rule lives. Throws error
+/// (a usage failure for a bad value, local_error for a refused combination).
+void validate_copy_load(const copy_load_options& options);
+
 /// Streams every input into `COPY table FROM STDIN` (one COPY per input, all
 /// in one transaction), prints the summary, writes --stats, and returns what
 /// was loaded. Throws error (local or server) after rolling back; the error's

@@ -4,89 +4,118 @@
 #include "core/log.hpp"
 #include "io/output.hpp"
 
-#include <cmath>
 #include <iostream>
 
 namespace {
 
-pgpipe::exit_status pgcopy_main(int argc, char** argv) {
-    namespace po = pgpipe::po;
-    pgpipe::copy_load_options cfg;
-    pgpipe::progress_options out;
-    std::string format = "text", batch_rows, batch_bytes, max_rejects, on_conflict;
+namespace po = pgpipe::po;
 
-    pgpipe::option_set visible;
-    visible.add_group("Load options")
+// Option values as typed, before the engine reads them.
+struct typed_options {
+    std::string format = "text", batch_rows, batch_bytes, max_rejects, on_conflict;
+};
+
+void add_load_options(pgpipe::option_set& options, pgpipe::copy_load_options& cfg, typed_options& text) {
+    options.add_group("Load options")
         ("columns,c", po::value<std::string>()->value_name("LIST")
-             ->notifier([&](const std::string& v) { cfg.columns = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->columns = v; }),
          "load only these columns, in this order (a,b,c)")
-        ("format,F", po::value<std::string>(&format)->value_name("FORMAT"),
+        ("format,F", po::value<std::string>(&text.format)->value_name("FORMAT"),
          "input format: text (default), csv or binary")
         ("header", po::bool_switch(&cfg.format.header),
          "the first line of each input names the columns (and without -c, which)")
         ("delimiter", po::value<std::string>()->value_name("CHAR")
-             ->notifier([&](const std::string& v) { cfg.format.delimiter = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->format.delimiter = v; }),
          "column delimiter (text: tab, csv: comma)")
         ("quote", po::value<std::string>()->value_name("CHAR")
-             ->notifier([&](const std::string& v) { cfg.format.quote = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->format.quote = v; }),
          "csv quote character (default \")")
         ("escape", po::value<std::string>()->value_name("CHAR")
-             ->notifier([&](const std::string& v) { cfg.format.escape = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->format.escape = v; }),
          "csv escape character (default: the quote)")
         ("null", po::value<std::string>()->value_name("STRING")
-             ->notifier([&](const std::string& v) { cfg.format.null_string = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->format.null_string = v; }),
          "string that means NULL (text: \\N, csv: empty)")
         ("encoding", po::value<std::string>()->value_name("ENCODING")
-             ->notifier([&](const std::string& v) { cfg.format.encoding = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->format.encoding = v; }),
          "encoding of the input (default: the client's)")
         ("script", po::bool_switch(&cfg.script),
          "the inputs are script streams of COPY blocks (else detected by their first line)")
         ("truncate", po::bool_switch(&cfg.truncate), "empty the table first, in the same transaction")
         ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)")
         ("toast-compression", po::value<std::string>()->value_name("METHOD")
-             ->notifier([&](const std::string& v) { cfg.toast_compression = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->toast_compression = v; }),
          "compress wide values with lz4 or pglz during the load")
         ("defer-indexes", po::bool_switch(&cfg.defer_indexes),
          "drop the table's indexes first, rebuild them after, in the load's transaction")
         ("defer-constraints", po::bool_switch(&cfg.defer_constraints),
          "drop foreign keys and checks first, re-add (validate) them after");
-    visible.add_group("Batch and recovery options")
-        ("batch-rows", po::value<std::string>(&batch_rows)->value_name("N"), "commit every N rows (1000, 100k)")
-        ("batch-bytes", po::value<std::string>(&batch_bytes)->value_name("N"), "commit every N bytes (64M; 16M by default)")
+}
+
+void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& cfg, typed_options& text) {
+    options.add_group("Batch and recovery options")
+        ("batch-rows", po::value<std::string>(&text.batch_rows)->value_name("N"), "commit every N rows (1000, 100k)")
+        ("batch-bytes", po::value<std::string>(&text.batch_bytes)->value_name("N"), "commit every N bytes (64M; 16M by default)")
         ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
          "write rows the server refuses to FILE (reasons to FILE.log) and go on")
-        ("max-rejects", po::value<std::string>(&max_rejects)->value_name("N[%]"),
+        ("max-rejects", po::value<std::string>(&text.max_rejects)->value_name("N[%]"),
          "stop after more than N rejected rows (or N% of rows)")
         ("resume-key", po::value<std::string>(&cfg.resume_key)->value_name("KEY"),
          "record progress under KEY; a rerun skips what committed")
         ("retries", po::value<int>(&cfg.retries)->value_name("N"),
          "on a lost connection, reconnect and retry the batch N times")
-        ("on-conflict", po::value<std::string>(&on_conflict)->value_name("ACTION"),
+        ("on-conflict", po::value<std::string>(&text.on_conflict)->value_name("ACTION"),
          "ignore or update rows whose key exists (via a staging table)")
         ("conflict-columns", po::value<std::string>()->value_name("LIST")
-             ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->conflict_columns = v; }),
          "the unique key for --on-conflict (default: the primary key)")
         ("single-transaction", po::bool_switch(&cfg.single_transaction),
          "batches in one transaction, a savepoint each")
         ("jobs,j", po::value<unsigned>(&cfg.jobs)->value_name("N"),
          "load batches over N connections in parallel (each commits its own)");
-    pgpipe::add_client_options(visible, cfg.connection, out);
+}
 
+const pgpipe::program_help help{
+    "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...",
+    "pgcopy streams rows into a PostgreSQL table with COPY FROM STDIN, in one\n"
+    "transaction. FILEs (or stdin, or -) hold COPY text, csv or binary data;\n"
+    "zstd-compressed input is detected and decompressed on the fly.",
+    "Exit status: 0 loaded; 1 usage or local error (nothing committed);\n"
+    "2 connection failed or lost, or the server refused the load (nothing\n"
+    "committed in the failed batch); 3 some rows were rejected (see\n"
+    "--reject-file), or more than --max-rejects.\n\n"
+    "See pgcopy(1). Connection settings also come from PGHOST, PGPORT,\n"
+    "PGUSER, PGDATABASE, ~/.pgpass and service files, as in psql.\n"};
+
+// The typed values into the options; every rule is the engine's.
+void read_typed_options(const typed_options& text, const po::variables_map& vm, pgpipe::copy_load_options& cfg) {
+    // A script names its tables: with --script every argument is a FILE.
+    if (cfg.script && !cfg.table.empty()) {
+        cfg.inputs.insert(cfg.inputs.begin(), cfg.table);
+        cfg.table.clear();
+    }
+    cfg.format.format = pgpipe::parse_copy_format(text.format);
+    cfg.format_given = vm.count("format") > 0;
+    if (!text.batch_rows.empty())
+        cfg.batch_rows = pgpipe::parse_count(text.batch_rows);
+    if (!text.batch_bytes.empty())
+        cfg.batch_bytes = pgpipe::parse_size(text.batch_bytes);
+    if (vm.count("max-rejects"))
+        pgpipe::parse_max_rejects(text.max_rejects, cfg);
+    cfg.on_conflict = pgpipe::parse_conflict_action(text.on_conflict);
+}
+
+pgpipe::exit_status pgcopy_main(int argc, char** argv) {
+    pgpipe::copy_load_options cfg;
+    pgpipe::progress_options out;
+    typed_options text;
+    pgpipe::option_set visible;
+    add_load_options(visible, cfg, text);
+    add_batch_options(visible, cfg, text);
+    pgpipe::add_client_options(visible, cfg.connection, out);
     po::options_description hidden;
     po::positional_options_description positional;
     pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
-
-    pgpipe::program_help help{
-        "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...",
-        "pgcopy streams rows into a PostgreSQL table with COPY FROM STDIN, in one\n"
-        "transaction. FILEs (or stdin, or -) hold COPY text, csv or binary data;\n"
-        "zstd-compressed input is detected and decompressed on the fly.",
-        "Exit status: 0 loaded; 1 usage or local error (nothing committed);\n"
-        "2 connection failed or lost, or the server refused the load (nothing\n"
-        "committed in the failed batch); 3 some rows were rejected (see\n"
-        "--reject-file), or more than --max-rejects.\n\n"
-        "See pgcopy(1). Connection settings also come from PGHOST, PGPORT,\n"
-        "PGUSER, PGDATABASE, ~/.pgpass and service files, as in psql.\n"};
 
     po::variables_map vm;
     switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
@@ -94,37 +123,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
     case pgpipe::parse_outcome::run: break;
     }
-    // A script names its tables: with --script every argument is a FILE.
-    if (cfg.script && !cfg.table.empty()) {
-        cfg.inputs.insert(cfg.inputs.begin(), cfg.table);
-        cfg.table.clear();
-    }
-    // No TABLE: the input must be a script stream (checked as it is read).
-    cfg.format.format = pgpipe::parse_copy_format(format);
-    cfg.format_given = vm.count("format") > 0;
-    if (!batch_rows.empty())
-        cfg.batch_rows = pgpipe::parse_count(batch_rows);
-    if (!batch_bytes.empty())
-        cfg.batch_bytes = pgpipe::parse_size(batch_bytes);
-    if (vm.count("max-rejects")) {
-        cfg.max_rejects_percent = max_rejects.back() == '%';
-        std::string number = cfg.max_rejects_percent ? max_rejects.substr(0, max_rejects.size() - 1) : max_rejects;
-        try {
-            size_t used = 0;
-            cfg.max_rejects = std::stod(number, &used);
-            if (used != number.size() || !std::isfinite(*cfg.max_rejects) || *cfg.max_rejects < 0)
-                throw std::invalid_argument(number);
-        } catch (const std::exception&) {
-            return pgpipe::usage_error("invalid --max-rejects \"" + max_rejects + "\" (N or N%)");
-        }
-    }
-    if (cfg.toast_compression && *cfg.toast_compression != "lz4" && *cfg.toast_compression != "pglz")
-        return pgpipe::usage_error("invalid --toast-compression \"" + *cfg.toast_compression + "\" (lz4 or pglz)");
-    if (cfg.jobs < 1 || cfg.jobs > 64)
-        return pgpipe::usage_error("--jobs must be between 1 and 64");
-    if (cfg.retries < 0)
-        return pgpipe::usage_error("--retries must be 0 or more");
-    cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);
+    read_typed_options(text, vm, cfg);
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;
