@@ -4,6 +4,7 @@
 // and retries.
 #include "copy_load.hpp"
 
+#include "batch_cut.hpp"
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
 #include "io/reject_sink.hpp"
@@ -88,6 +89,11 @@ struct committed_range {
     std::string hash; // fingerprint of the bytes (empty: recorded by an older pgcopy)
 };
 
+// What committed batches hold.
+struct batch_counts {
+    uint64_t rows = 0, rejected = 0, seen = 0, batches = 0;
+};
+
 struct reject {
     std::string raw;
     std::string log_line;
@@ -131,7 +137,10 @@ private:
     void check_reject_limit(bool at_batch_end, const batch& b);
     void write_rejects(const batch& b);
     void save_progress(const batch& b, const position& after);
+    void count_committed(const batch& b, const position& after);
+    void take_back_rejects();
     bool recover_after_lost_connection(batch& b, const server_error& e, int& attempt);
+    void reconnect(batch& b, const server_error& e, int& attempt);
 
     batch_loader& m_loader;
     unsigned m_index;
@@ -139,10 +148,12 @@ private:
     std::string m_copy_target_sql, m_copy_stage_sql, m_insert_sql;
     std::vector<reject> m_pending_rejects;
     uint64_t m_batch_loaded = 0;
-    // Held from writing a batch's rejects to its COMMIT, and through the
-    // recovery when the connection is lost in between: the reject files'
-    // recorded sizes then always match what committed.
-    std::unique_lock<std::mutex> m_commit_lock;
+    // Held by a batch that has rejects, from writing them to its COMMIT
+    // (and through the recovery when the connection is lost in between):
+    // the reject files then hold committed batches' rejects only, up to the
+    // recorded sizes. Batches without rejects commit without it.
+    std::unique_lock<std::mutex> m_reject_lock;
+    uint64_t m_reject_snapshot = 0, m_log_snapshot = 0; // the sizes before this batch's rejects
 };
 
 class batch_loader {
@@ -184,7 +195,9 @@ private:
     void validate();
     void read_columns(connection& c);
     void open_rejects();
-    position read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges); // under m_mutex once jobs run
+    position read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges);
+    void add_batch_counts(connection& c);
+    void ensure_progress_row(connection& c);
     void truncate_rejects();
 
     // --- reading and dealing out batches
@@ -263,8 +276,11 @@ private:
     progress_meter m_meter{false};
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 
-    // Shared by the reader and the jobs: under m_mutex.
+    // Shared by the reader and the jobs: under m_mutex, never held across a
+    // statement, so that jobs take batches while another commits.
     std::mutex m_mutex;
+    std::mutex m_reject_mutex; // see batch_job::m_reject_lock
+    batch_counts m_from_batches; // what --jobs batch rows of an earlier run add to load_progress's counts
     std::condition_variable m_changed;
     std::deque<batch> m_queue;
     std::vector<batch> m_spare; // loaded batches, kept for their buffers: no fresh pages per batch
@@ -284,7 +300,7 @@ private:
 // ---------------------------------------------------------------- setup
 
 batch_job::batch_job(batch_loader& loader, unsigned index)
-    : m_loader(loader), m_index(index), m_commit_lock(loader.m_mutex, std::defer_lock) {}
+    : m_loader(loader), m_index(index), m_reject_lock(loader.m_reject_mutex, std::defer_lock) {}
 
 void batch_loader::validate() { validate_copy_load(m_o); }
 
@@ -371,16 +387,53 @@ void batch_loader::truncate_rejects() {
         m_rejects->truncate(m_reject_size, m_log_size);
 }
 
-// Progress tables made by an older pgcopy lack the fingerprints: add them
-// (once, and only then, so that a role that cannot ALTER still resumes).
-void add_fingerprint_columns(connection& c) {
-    result_ptr r = c.query("SELECT count(*) FROM pg_attribute WHERE (attrelid, attname) IN"
-                           " (('pgpipe.load_progress'::regclass, 'input_hash'),"
-                           " ('pgpipe.load_batches'::regclass, 'content_hash')) AND NOT attisdropped");
-    if (std::string(PQgetvalue(r.get(), 0, 0)) == "2")
+// Progress tables made by an older pgcopy lack the fingerprints and the
+// counts of --jobs batches: add them (only then, so that a role that cannot
+// ALTER still resumes).
+void upgrade_progress_tables(connection& c) {
+    static const char* const added[][2] = {
+        {"load_progress", "input_hash text"},        {"load_batches", "content_hash text"},
+        {"load_batches", "rows_loaded bigint"},      {"load_batches", "rows_rejected bigint"},
+        {"load_batches", "rows_seen bigint"},        {"load_batches", "reject_bytes bigint"},
+        {"load_batches", "reject_log_bytes bigint"},
+    };
+    result_ptr r = c.query("SELECT count(*) FROM pg_attribute WHERE attrelid IN ('pgpipe.load_progress'::regclass,"
+                           " 'pgpipe.load_batches'::regclass) AND attname IN ('input_hash', 'content_hash',"
+                           " 'rows_loaded', 'rows_rejected', 'rows_seen', 'reject_bytes', 'reject_log_bytes')"
+                           " AND NOT attisdropped");
+    // load_progress has rows_*, reject_* of its own: 5 + the 7 added.
+    if (std::string(PQgetvalue(r.get(), 0, 0)) == "12")
         return;
-    c.exec("ALTER TABLE pgpipe.load_progress ADD COLUMN IF NOT EXISTS input_hash text");
-    c.exec("ALTER TABLE pgpipe.load_batches ADD COLUMN IF NOT EXISTS content_hash text");
+    for (const auto& column : added)
+        c.exec(std::string("ALTER TABLE pgpipe.") + column[0] + " ADD COLUMN IF NOT EXISTS " + column[1]);
+}
+
+// What the --jobs batches of earlier runs committed, on top of the progress row.
+void batch_loader::add_batch_counts(connection& c) {
+    result_ptr r = c.query("SELECT coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0),"
+                           " coalesce(sum(rows_seen), 0), count(*), coalesce(max(reject_bytes), 0),"
+                           " coalesce(max(reject_log_bytes), 0) FROM pgpipe.load_batches WHERE key = " +
+                           c.quote_literal(m_key));
+    auto v = [&](int col) { return std::stoull(PQgetvalue(r.get(), 0, col)); };
+    m_from_batches = {v(0), v(1), v(2), v(3)};
+    m_summary.rows += m_from_batches.rows;
+    m_summary.rejected += m_from_batches.rejected;
+    m_rows_sent += m_from_batches.seen;
+    m_summary.batches += m_from_batches.batches;
+    // The reject files grow in commit order: the last committed batch's sizes are the largest.
+    m_reject_size = std::max<uint64_t>(m_reject_size, v(4));
+    m_log_size = std::max<uint64_t>(m_log_size, v(5));
+}
+
+// --jobs batches record only their own rows; the load's row must be there
+// for a rerun to know the key's load.
+void batch_loader::ensure_progress_row(connection& c) {
+    if (m_key.empty() || !m_parallel)
+        return;
+    c.exec("INSERT INTO pgpipe.load_progress (key, target, inputs, input_index, input_offset, input_line,"
+           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash)"
+           " VALUES (" + c.quote_literal(m_key) + ", " + c.quote_literal(m_o.table) + ", " +
+           c.quote_literal(inputs_text()) + ", 0, 0, 1, 0, 0, 0, 0, 0, 0, false, '') ON CONFLICT (key) DO NOTHING");
 }
 
 position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges_out) {
@@ -406,10 +459,12 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
         // The batches --jobs committed out of order, past input_offset.
         c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
                " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
-               " end_offset bigint NOT NULL, content_hash text, PRIMARY KEY (key, input_index, start_offset))");
+               " end_offset bigint NOT NULL, content_hash text, rows_loaded bigint, rows_rejected bigint,"
+               " rows_seen bigint, reject_bytes bigint, reject_log_bytes bigint,"
+               " PRIMARY KEY (key, input_index, start_offset))");
         c.exec("RESET client_min_messages");
     }
-    add_fingerprint_columns(c);
+    upgrade_progress_tables(c);
     result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
                            " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, '')"
                            " FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
@@ -431,6 +486,7 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     m_summary.batches = std::stoull(v(10));
     finished = v(11) == "t";
     m_resume_hash = v(12);
+    add_batch_counts(c);
     if (!ranges_out)
         return p;
     result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
@@ -465,26 +521,39 @@ const committed_range* batch_loader::range_holding(size_t input_index, uint64_t 
 
 // ---------------------------------------------------------------- one batch in one job
 
+// With one job the committed prefix moves with each batch, in the one
+// progress row. With several, each batch inserts a row of its own into
+// load_batches (its range, counts and fingerprint): no row is shared, so
+// the jobs' transactions do not wait for each other's COMMIT.
 void batch_job::save_progress(const batch& b, const position& after) {
     batch_loader& l = m_loader;
     if (l.m_key.empty())
         return;
     connection& c = *m_conn;
     auto n = [](uint64_t v) { return std::to_string(v); };
-    // One job: the committed prefix moves with each batch. Several: each
-    // batch records its own range, and the prefix stays where it was.
-    const position& prefix = l.m_parallel ? l.m_resume_from : after;
-    if (l.m_parallel)
-        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset, content_hash) VALUES (" +
+    const bool rejects = m_reject_lock.owns_lock();
+    if (l.m_parallel) {
+        c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset, content_hash,"
+               " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes) VALUES (" +
                c.quote_literal(l.m_key) + ", " + n(b.input_index) + ", " + n(b.first_offset + b.starts[0]) + ", " +
-               n(b.end_offset()) + ", " + c.quote_literal(b.content_hash) + ")");
+               n(b.end_offset()) + ", " + c.quote_literal(b.content_hash) + ", " + n(m_batch_loaded) + ", " +
+               n(m_pending_rejects.size()) + ", " + n(b.rows()) + ", " +
+               (rejects ? n(l.m_rejects->rows_size()) + ", " + n(l.m_rejects->log_size()) : "NULL, NULL") + ")");
+        return;
+    }
+    // The progress row counts what one-job batches committed; --jobs batch
+    // rows of an earlier run count their own.
+    const load_summary& s = l.m_summary;
+    const batch_counts& e = l.m_from_batches;
     c.exec("INSERT INTO pgpipe.load_progress AS p (key, target, inputs, input_index, input_offset, input_line,"
            " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash) VALUES (" +
            c.quote_literal(l.m_key) + ", " + c.quote_literal(l.m_o.table) + ", " + c.quote_literal(l.inputs_text()) +
-           ", " + n(prefix.input_index) + ", " + n(prefix.offset) + ", " + n(prefix.line) + ", " +
-           n(l.m_summary.rows + m_batch_loaded) + ", " + n(l.m_summary.rejected + m_pending_rejects.size()) + ", " +
-           n(l.m_rows_sent + b.rows()) + ", " + n(l.m_reject_size) + ", " + n(l.m_log_size) + ", " +
-           n(l.m_summary.batches + 1) + ", false, " + c.quote_literal(l.m_parallel ? l.m_resume_hash : b.prefix_hash) +
+           ", " + n(after.input_index) + ", " + n(after.offset) + ", " + n(after.line) + ", " +
+           n(s.rows - e.rows + m_batch_loaded) + ", " + n(s.rejected - e.rejected + m_pending_rejects.size()) + ", " +
+           n(l.m_rows_sent - e.seen + b.rows()) + ", " +
+           (rejects ? n(l.m_rejects->rows_size()) + ", " + n(l.m_rejects->log_size())
+                    : n(l.m_reject_size) + ", " + n(l.m_log_size)) + ", " +
+           n(s.batches - e.batches + 1) + ", false, " + c.quote_literal(b.prefix_hash) +
            ") ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index, input_hash = EXCLUDED.input_hash,"
            " input_offset = EXCLUDED.input_offset, input_line = EXCLUDED.input_line,"
            " rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected,"
@@ -601,14 +670,11 @@ void batch_job::reject_row(batch& b, size_t k, const std::string& sqlstate, cons
     check_reject_limit(false, b);
 }
 
-// Called with the commit lock held at a batch's end, without it per row.
 void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
     const copy_load_options& o = m_loader.m_o;
     if (!o.max_rejects)
         return;
-    std::unique_lock<std::mutex> lock(m_loader.m_mutex, std::defer_lock);
-    if (!at_batch_end)
-        lock.lock();
+    std::unique_lock<std::mutex> lock(m_loader.m_mutex);
     const load_summary& s = m_loader.m_summary;
     uint64_t rejected = s.rejected + m_pending_rejects.size();
     bool over = false;
@@ -630,7 +696,7 @@ void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
                 "see " + o.reject_file + ".log for the rejected rows");
 }
 
-// Called with the commit lock held.
+// Called with the reject lock held.
 void batch_job::write_rejects(const batch& b) {
     batch_loader& l = m_loader;
     if (!l.m_rejects || m_pending_rejects.empty())
@@ -646,8 +712,35 @@ void batch_job::write_rejects(const batch& b) {
     l.m_rejects->append(rows, logs, header ? std::string_view(b.header) : std::string_view());
     // On disk before the batch commits, so a committed batch never lacks its rejects.
     l.m_rejects->sync();
-    l.m_reject_size = l.m_rejects->rows_size();
-    l.m_log_size = l.m_rejects->log_size();
+}
+
+// A committed batch in the counters (and its rejects' sizes as committed).
+void batch_job::count_committed(const batch& b, const position& after) {
+    batch_loader& l = m_loader;
+    std::lock_guard<std::mutex> lock(l.m_mutex);
+    if (m_reject_lock.owns_lock()) {
+        l.m_reject_size = l.m_rejects->rows_size();
+        l.m_log_size = l.m_rejects->log_size();
+    }
+    l.m_committed = after;
+    l.m_truncate_pending = false;
+    l.m_summary.rows += m_batch_loaded;
+    l.m_summary.bytes += b.size();
+    l.m_summary.rejected += m_pending_rejects.size();
+    l.m_rows_sent += b.rows();
+    l.m_summary.batches += 1;
+    rows_committed += m_batch_loaded;
+    l.m_state.rows = l.m_summary.rows;
+    if (l.m_parallel)
+        l.m_state.job_rows[m_index] = rows_committed;
+}
+
+// The rejects of a batch that did not commit leave the files, and the lock.
+void batch_job::take_back_rejects() {
+    if (!m_reject_lock.owns_lock())
+        return;
+    m_loader.m_rejects->truncate(m_reject_snapshot, m_log_snapshot);
+    m_reject_lock.unlock();
 }
 
 void batch_job::attempt_batch(batch& b) {
@@ -656,12 +749,8 @@ void batch_job::attempt_batch(batch& b) {
     connection& c = *m_conn;
     m_pending_rejects.clear();
     m_batch_loaded = 0;
-    uint64_t reject_size = 0, log_size = 0;
     try {
-        if (o.single_transaction)
-            c.exec("SAVEPOINT pgcopy_batch");
-        else
-            c.exec("BEGIN");
+        c.exec(o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN");
         bool truncate;
         {
             std::lock_guard<std::mutex> lock(l.m_mutex);
@@ -676,54 +765,34 @@ void batch_job::attempt_batch(batch& b) {
                        "the server would stop reading there; the rows after it were loaded");
         else
             m_batch_loaded = load_range(b, 0, b.rows());
-
-        m_commit_lock.lock();
-        reject_size = l.m_reject_size;
-        log_size = l.m_log_size;
         check_reject_limit(true, b);
-        write_rejects(b);
+        if (l.m_rejects && !m_pending_rejects.empty()) {
+            m_reject_lock.lock();
+            m_reject_snapshot = l.m_rejects->rows_size();
+            m_log_snapshot = l.m_rejects->log_size();
+            write_rejects(b);
+        }
         position after{b.input_index, b.end_offset(), b.line_of(b.rows())};
         save_progress(b, after);
         c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
-        l.m_committed = after;
-        l.m_truncate_pending = false;
-        l.m_summary.rows += m_batch_loaded;
-        l.m_summary.bytes += b.size();
-        l.m_summary.rejected += m_pending_rejects.size();
-        l.m_rows_sent += b.rows();
-        l.m_summary.batches += 1;
-        rows_committed += m_batch_loaded;
-        l.m_state.rows = l.m_summary.rows;
-        if (l.m_parallel)
-            l.m_state.job_rows[m_index] = rows_committed;
-        m_commit_lock.unlock();
+        count_committed(b, after);
+        if (m_reject_lock.owns_lock())
+            m_reject_lock.unlock();
     } catch (const std::exception& failure) {
-        // Rejects written for a batch that did not commit are taken back;
-        // after a lost connection, whether it committed is read back first
-        // (commit_batch), with the lock still held.
+        // After a lost connection, whether the batch committed is read back
+        // first (commit_batch), with the rejects still held.
         const auto* lost = dynamic_cast<const server_error*>(&failure);
-        if (m_commit_lock.owns_lock() && !(lost && lost->connection_lost())) {
-            l.m_reject_size = reject_size;
-            l.m_log_size = log_size;
-            l.truncate_rejects();
-            m_commit_lock.unlock();
-        }
+        if (!(lost && lost->connection_lost()))
+            take_back_rejects();
         if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !o.single_transaction)
             PQclear(PQexec(c.get(), "ROLLBACK"));
         throw;
     }
 }
 
-// Returns whether the batch had committed before the connection was lost
-// (a lost reply to COMMIT).
-bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, int& attempt) {
+// Reconnects with backoff, no lock held meanwhile: the other jobs go on.
+void batch_job::reconnect(batch& b, const server_error& e, int& attempt) {
     batch_loader& l = m_loader;
-    // Reconnect with backoff, then ask the progress table whether the batch
-    // committed before the connection went: never a duplicate, never a gap.
-    // Under the commit lock, so that no other job commits meanwhile and the
-    // recorded reject sizes are the committed ones.
-    if (!m_commit_lock.owns_lock())
-        m_commit_lock.lock();
     for (;; ++attempt) {
         double wait = std::min(8.0, 0.25 * std::pow(2.0, attempt));
         log_warning("connection lost in the batch from " + l.where(b, 0) + " (" + e.what() + "); retrying in " +
@@ -734,45 +803,54 @@ bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, i
         try {
             connect();
             prepare_statements();
-            break;
+            return;
         } catch (const error&) {
             if (attempt + 1 >= l.m_o.retries)
                 throw;
         }
     }
-    bool finished = false;
+}
+
+// Returns whether the batch had committed before the connection was lost
+// (a lost reply to COMMIT): the progress tables say, never a guess, so
+// there is never a duplicate nor a gap.
+bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, int& attempt) {
+    batch_loader& l = m_loader;
+    reconnect(b, e, attempt);
     connection& c = *m_conn;
-    position saved = l.read_progress(c, finished, nullptr); // counters and reject sizes as committed
     // One job moves the committed prefix; several record each batch's range.
+    const std::string key = c.quote_literal(l.m_key);
     const bool done =
         l.m_parallel
-            ? PQntuples(c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + c.quote_literal(l.m_key) +
-                                " AND input_index = " + std::to_string(b.input_index) +
+            ? PQntuples(c.query("SELECT 1 FROM pgpipe.load_batches WHERE key = " + key + " AND input_index = " +
+                                std::to_string(b.input_index) +
                                 " AND start_offset = " + std::to_string(b.first_offset + b.starts[0]))
                             .get()) > 0
-            : saved.input_index == b.input_index && saved.offset >= b.end_offset();
-    l.truncate_rejects();
-    if (done) {
-        l.m_committed = {b.input_index, b.end_offset(), b.line_of(b.rows())};
-        l.m_truncate_pending = false;
-        l.m_state.rows = l.m_summary.rows;
-        log_info("the batch from " + l.where(b, 0) + " had committed before the connection was lost");
+            : PQntuples(c.query("SELECT 1 FROM pgpipe.load_progress WHERE key = " + key + " AND (input_index, input_offset) >= (" +
+                                std::to_string(b.input_index) + ", " + std::to_string(b.end_offset()) + ")")
+                            .get()) > 0;
+    if (!done) {
+        take_back_rejects();
+        return false;
     }
-    m_commit_lock.unlock();
-    return done;
+    count_committed(b, {b.input_index, b.end_offset(), b.line_of(b.rows())});
+    if (m_reject_lock.owns_lock())
+        m_reject_lock.unlock();
+    log_info("the batch from " + l.where(b, 0) + " had committed before the connection was lost");
+    return true;
 }
 
 void batch_job::commit_batch(batch& b) {
     if (b.rows() == 0)
         return;
-    // Whatever goes wrong, the commit lock is not left held: the other jobs wait on it.
+    // Whatever goes wrong, the reject lock is not left held: the other jobs wait on it.
     struct release_on_exit {
         std::unique_lock<std::mutex>& lock;
         ~release_on_exit() {
             if (lock.owns_lock())
                 lock.unlock();
         }
-    } release{m_commit_lock};
+    } release{m_reject_lock};
     int deadlocks = 0;
     for (int attempt = 0;; ++attempt) {
         try {
@@ -874,16 +952,9 @@ void batch_loader::wait_for_jobs() {
 // at_end, the rest too.
 void batch_loader::cut_batches(batch& b, bool at_end) {
     while (b.rows() > 0) {
-        size_t n = b.rows();
-        size_t cut = n;
-        if (!at_end) {
-            if (n < m_batch_rows && b.size() < m_batch_bytes)
-                return;
-            // The first row end at which the batch is full.
-            cut = 1;
-            while (cut < n && cut < m_batch_rows && b.starts[cut] - b.starts[0] < m_batch_bytes)
-                ++cut;
-        }
+        const size_t cut = rows_to_cut(b.starts, m_batch_rows, m_batch_bytes, at_end);
+        if (cut == 0)
+            return;
         batch next;
         {
             std::lock_guard<std::mutex> lock(m_mutex);
@@ -1242,6 +1313,7 @@ bool batch_loader::start() {
                                                 std::to_string(m_resume_from.offset) + ")"
                                           : std::string("some out of input order (--jobs)")));
     m_committed = m_resume_from;
+    ensure_progress_row(m_jobs[0]->conn());
     return true;
 }
 
@@ -1299,9 +1371,14 @@ void batch_loader::conclude() {
     if (!m_key.empty()) {
         std::string key = c.quote_literal(m_key);
         c.exec("BEGIN");
+        // The batch rows go: their counts move into the load's row.
+        auto n = [](uint64_t v) { return std::to_string(v); };
         c.exec(m_implicit_key ? "DELETE FROM pgpipe.load_progress WHERE key = " + key
-                              : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now()"
-                                " WHERE key = " + key);
+                              : "UPDATE pgpipe.load_progress SET finished = true, updated_at = now(), rows_loaded = " +
+                                    n(m_summary.rows) + ", rows_rejected = " + n(m_summary.rejected) +
+                                    ", rows_seen = " + n(m_rows_sent) + ", batches = " + n(m_summary.batches) +
+                                    ", reject_bytes = " + n(m_reject_size) + ", reject_log_bytes = " + n(m_log_size) +
+                                    " WHERE key = " + key);
         c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
         c.exec("COMMIT");
     }
