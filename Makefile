@@ -76,6 +76,8 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) QUICK=$(QUICK) bench/run.sh
+	@bench/render.py -o docs/benchmarks.md $(BUILD)/bench/results.tsv
+	@cat docs/benchmarks.md
 
 # The row splitters under libFuzzer for five minutes each.
 fuzz: deps
