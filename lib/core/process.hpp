@@ -1,3 +1,4 @@
+// Child processes: run a program without a shell and say how it ended.
 #pragma once
 
 #include <string>

@@ -1,3 +1,4 @@
+// Column types: names and OIDs, dates and times, exact decimals, COPY text and CSV escaping.
 #include "pg/pg_types.hpp"
 
 #include "core/error.hpp"
@@ -101,6 +102,74 @@ const char* type_sql_name(pg_type type) {
     return "text";
 }
 
+namespace {
+
+// The modifiers of "name(a, b)" (none without parentheses); name is cut
+// to what precedes them. text is the type as given, for messages.
+std::vector<int32_t> take_modifiers(std::string& name, std::string_view text) {
+    std::vector<int32_t> args;
+    auto open = name.find('(');
+    if (open == std::string::npos)
+        return args;
+    auto close = name.find(')', open);
+    if (close == std::string::npos || (close + 1 != name.size() && name.substr(close + 1).find_first_not_of(' ') != std::string::npos))
+        throw local_error("invalid type \"" + std::string(text) + "\"");
+    std::string inside = name.substr(open + 1, close - open - 1);
+    size_t pos = 0;
+    while (pos <= inside.size()) {
+        size_t comma = inside.find(',', pos);
+        std::string part = inside.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        try {
+            size_t used = 0;
+            args.push_back(std::stoi(part, &used));
+            if (part.find_first_not_of(' ', used) != std::string::npos)
+                throw std::invalid_argument(part);
+        } catch (const std::exception&) {
+            throw local_error("invalid type modifier in \"" + std::string(text) + "\"");
+        }
+        if (comma == std::string::npos)
+            break;
+        pos = comma + 1;
+    }
+    name = lower_trimmed(name.substr(0, open));
+    return args;
+}
+
+// Checks the modifiers against out.base and stores them (length, precision
+// and scale); name and text are for messages.
+void apply_modifiers(column_type& out, const std::vector<int32_t>& args, const std::string& name,
+                     std::string_view text) {
+    if (out.base == pg_type::varchar || out.base == pg_type::bpchar) {
+        if (args.size() > 1 || (!args.empty() && args[0] < 1))
+            throw local_error("invalid length in \"" + std::string(text) + "\"");
+        out.length = args.empty() ? (out.base == pg_type::bpchar ? 1 : -1) : args[0];
+    } else if (out.base == pg_type::numeric) {
+        if (args.size() > 2 || (!args.empty() && (args[0] < 1 || args[0] > 1000)))
+            throw local_error("invalid precision in \"" + std::string(text) + "\"");
+        if (!args.empty()) {
+            out.precision = args[0];
+            out.scale = args.size() > 1 ? args[1] : 0;
+        }
+    } else if (!args.empty() && out.base != pg_type::time && out.base != pg_type::timestamp &&
+               out.base != pg_type::timestamptz) {
+        throw local_error("type \"" + name + "\" takes no modifier");
+    }
+}
+
+// The name as the server's format_type() writes it.
+std::string format_type_name(const column_type& type) {
+    std::string name = type_sql_name(type.base);
+    if ((type.base == pg_type::varchar || type.base == pg_type::bpchar) && type.length > 0)
+        name += "(" + std::to_string(type.length) + ")";
+    else if (type.base == pg_type::numeric && type.precision > 0)
+        name += "(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
+    if (type.is_array)
+        name += "[]";
+    return name;
+}
+
+} // namespace
+
 column_type parse_type_name(std::string_view text) {
     std::string name = lower_trimmed(text);
     column_type out;
@@ -109,57 +178,12 @@ column_type parse_type_name(std::string_view text) {
         out.is_array = true;
         name.resize(name.size() - 2);
     }
-    std::vector<int32_t> args;
-    auto open = name.find('(');
-    if (open != std::string::npos) {
-        auto close = name.find(')', open);
-        if (close == std::string::npos || (close + 1 != name.size() && name.substr(close + 1).find_first_not_of(' ') != std::string::npos))
-            throw local_error("invalid type \"" + std::string(text) + "\"");
-        std::string inside = name.substr(open + 1, close - open - 1);
-        size_t pos = 0;
-        while (pos <= inside.size()) {
-            size_t comma = inside.find(',', pos);
-            std::string part = inside.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-            try {
-                size_t used = 0;
-                args.push_back(std::stoi(part, &used));
-                if (part.find_first_not_of(' ', used) != std::string::npos)
-                    throw std::invalid_argument(part);
-            } catch (const std::exception&) {
-                throw local_error("invalid type modifier in \"" + std::string(text) + "\"");
-            }
-            if (comma == std::string::npos)
-                break;
-            pos = comma + 1;
-        }
-        name = lower_trimmed(name.substr(0, open));
-    }
+    std::vector<int32_t> args = take_modifiers(name, text);
     for (const auto& a : aliases) {
         if (name == a.name) {
             out.base = a.type;
-            if (out.base == pg_type::varchar || out.base == pg_type::bpchar) {
-                if (args.size() > 1 || (!args.empty() && args[0] < 1))
-                    throw local_error("invalid length in \"" + std::string(text) + "\"");
-                out.length = args.empty() ? (out.base == pg_type::bpchar ? 1 : -1) : args[0];
-            } else if (out.base == pg_type::numeric) {
-                if (args.size() > 2 || (!args.empty() && (args[0] < 1 || args[0] > 1000)))
-                    throw local_error("invalid precision in \"" + std::string(text) + "\"");
-                if (!args.empty()) {
-                    out.precision = args[0];
-                    out.scale = args.size() > 1 ? args[1] : 0;
-                }
-            } else if (!args.empty() && out.base != pg_type::time && out.base != pg_type::timestamp &&
-                       out.base != pg_type::timestamptz) {
-                throw local_error("type \"" + name + "\" takes no modifier");
-            }
-            // The name as the server's format_type() writes it.
-            out.name = type_sql_name(out.base);
-            if ((out.base == pg_type::varchar || out.base == pg_type::bpchar) && out.length > 0)
-                out.name += "(" + std::to_string(out.length) + ")";
-            else if (out.base == pg_type::numeric && out.precision > 0)
-                out.name += "(" + std::to_string(out.precision) + "," + std::to_string(out.scale) + ")";
-            if (out.is_array)
-                out.name += "[]";
+            apply_modifiers(out, args, name, text);
+            out.name = format_type_name(out);
             return out;
         }
     }
@@ -538,13 +562,15 @@ std::string plain_decimal::text() const {
     return out;
 }
 
-std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t scale) {
-    plain_decimal d;
-    size_t i = 0;
+namespace {
+
+// Reads [sign]digits[.digits] from t at i: the sign into d, the digits
+// without the point into digits, the point's place (digits before it) into
+// point. False when there is no digit.
+bool scan_mantissa(std::string_view t, size_t& i, plain_decimal& d, std::string& digits, long& point) {
     if (i < t.size() && (t[i] == '-' || t[i] == '+'))
         d.negative = t[i++] == '-';
-    std::string digits;
-    long point = -1;
+    point = -1;
     bool any = false;
     for (; i < t.size(); ++i) {
         char c = t[i];
@@ -557,28 +583,59 @@ std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t sca
             break;
         }
     }
-    if (!any)
-        return std::nullopt;
     if (point < 0)
         point = static_cast<long>(digits.size());
-    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-        ++i;
-        bool neg = false;
-        if (i < t.size() && (t[i] == '-' || t[i] == '+'))
-            neg = t[i++] == '-';
-        long e = 0;
-        bool exp_any = false;
-        for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
-            e = e * 10 + (t[i] - '0');
-            exp_any = true;
-            if (e > 100000)
-                return std::nullopt;
-        }
-        if (!exp_any)
-            return std::nullopt;
-        point += neg ? -e : e;
+    return any;
+}
+
+// Reads an exponent ("e-3") at i, if there is one, and moves point by it.
+// False for an exponent without digits or beyond what numeric could hold.
+bool scan_exponent(std::string_view t, size_t& i, long& point) {
+    if (i >= t.size() || (t[i] != 'e' && t[i] != 'E'))
+        return true;
+    ++i;
+    bool neg = false;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+        neg = t[i++] == '-';
+    long e = 0;
+    bool exp_any = false;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+        e = e * 10 + (t[i] - '0');
+        exp_any = true;
+        if (e > 100000)
+            return false;
     }
-    if (i != t.size())
+    point += neg ? -e : e;
+    return exp_any;
+}
+
+// Cuts d's fraction to scale digits, half away from zero, as numeric's
+// rounding does.
+void round_to_scale(plain_decimal& d, int32_t scale) {
+    bool up = d.frac_digits[static_cast<size_t>(scale)] >= '5';
+    d.frac_digits.resize(static_cast<size_t>(scale));
+    if (!up)
+        return;
+    std::string all = d.int_digits + d.frac_digits;
+    int k = static_cast<int>(all.size()) - 1;
+    while (k >= 0 && all[static_cast<size_t>(k)] == '9')
+        all[static_cast<size_t>(k--)] = '0';
+    if (k < 0)
+        all.insert(0, 1, '1');
+    else
+        all[static_cast<size_t>(k)]++;
+    d.int_digits = all.substr(0, all.size() - d.frac_digits.size());
+    d.frac_digits = all.substr(all.size() - d.frac_digits.size());
+}
+
+} // namespace
+
+std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t scale) {
+    plain_decimal d;
+    size_t i = 0;
+    std::string digits;
+    long point = -1;
+    if (!scan_mantissa(t, i, d, digits, point) || !scan_exponent(t, i, point) || i != t.size())
         return std::nullopt;
     // Shift the point into the digits.
     if (point < 0) {
@@ -589,23 +646,8 @@ std::optional<plain_decimal> parse_plain_decimal(std::string_view t, int32_t sca
         digits.append(static_cast<size_t>(point) - digits.size(), '0');
     d.int_digits = digits.substr(0, static_cast<size_t>(point));
     d.frac_digits = digits.substr(static_cast<size_t>(point));
-    if (scale >= 0 && static_cast<int32_t>(d.frac_digits.size()) > scale) {
-        // Half away from zero, as numeric's rounding does.
-        bool up = d.frac_digits[static_cast<size_t>(scale)] >= '5';
-        d.frac_digits.resize(static_cast<size_t>(scale));
-        if (up) {
-            std::string all = d.int_digits + d.frac_digits;
-            int k = static_cast<int>(all.size()) - 1;
-            while (k >= 0 && all[static_cast<size_t>(k)] == '9')
-                all[static_cast<size_t>(k--)] = '0';
-            if (k < 0)
-                all.insert(0, 1, '1');
-            else
-                all[static_cast<size_t>(k)]++;
-            d.int_digits = all.substr(0, all.size() - d.frac_digits.size());
-            d.frac_digits = all.substr(all.size() - d.frac_digits.size());
-        }
-    }
+    if (scale >= 0 && static_cast<int32_t>(d.frac_digits.size()) > scale)
+        round_to_scale(d, scale);
     if (scale >= 0)
         d.frac_digits.append(static_cast<size_t>(scale) - d.frac_digits.size(), '0');
     d.int_digits.erase(0, std::min(d.int_digits.find_first_not_of('0'), d.int_digits.size()));

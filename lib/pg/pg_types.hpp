@@ -1,3 +1,4 @@
+// The column types pgpipe encodes, and their text and binary forms.
 #pragma once
 
 #include <cstdint>

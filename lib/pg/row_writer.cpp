@@ -1,8 +1,10 @@
+// row_writer: each value kind's text form, and PostgreSQL's binary send format per type.
 #include "pg/row_writer.hpp"
 
 #include "core/error.hpp"
 #include "io/row_splitter.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -30,6 +32,93 @@ size_t bpchar_padding(const value& v, const column_type& type) {
         return 0;
     size_t chars = utf8_length(v.s);
     return chars < static_cast<size_t>(type.length) ? static_cast<size_t>(type.length) - chars : 0;
+}
+
+// A bytea in its hex text form; inside an array, quoted, its backslash doubled.
+void render_bytes(std::string& out, std::string_view bytes, bool in_array) {
+    static const char hex[] = "0123456789abcdef";
+    if (in_array)
+        out += '"';
+    out += in_array ? "\\\\x" : "\\x";
+    for (unsigned char c : bytes) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    if (in_array)
+        out += '"';
+}
+
+// A string or JSON value; inside an array, quoted per array syntax.
+void render_string(std::string& out, const value& v, const column_type& type, bool in_array) {
+    if (!in_array) {
+        out.append(v.s);
+        out.append(bpchar_padding(v, type), ' ');
+        return;
+    }
+    out += '"';
+    for (char c : v.s) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    out.append(bpchar_padding(v, type), ' ');
+    out += '"';
+}
+
+// A timestamp value in tmp as the column's type reads it: a date column
+// takes its day (rounded down), timestamptz says it is UTC.
+char* format_timestamp_for(char* tmp, const value& v, const column_type& type) {
+    if (type.base == pg_type::date)
+        return format_date(tmp, v.i >= 0 ? v.i / 86400000000LL : -((-v.i + 86399999999LL) / 86400000000LL));
+    char* end = format_timestamp(tmp, v.i);
+    if (type.base == pg_type::timestamptz) {
+        std::memcpy(end, "+00", 3);
+        end += 3;
+    }
+    return end;
+}
+
+// The most a scalar's text form (format_scalar) takes.
+constexpr size_t scalar_text_max = 64;
+
+// The value's text form, for the kinds whose form is short (numbers, dates,
+// times, intervals, UUIDs); tmp receives it and the end is returned.
+char* format_scalar(char* tmp, const value& v, const column_type& type) {
+    switch (v.kind) {
+    case value_kind::integer: return format_int(tmp, v.i);
+    case value_kind::decimal: return format_decimal(tmp, v.i, v.scale);
+    case value_kind::real:
+        return type.base == pg_type::float4 ? std::to_chars(tmp, tmp + scalar_text_max, static_cast<float>(v.d)).ptr
+                                            : std::to_chars(tmp, tmp + scalar_text_max, v.d).ptr;
+    case value_kind::boolean: *tmp = v.i ? 't' : 'f'; return tmp + 1;
+    case value_kind::date: return format_date(tmp, v.i);
+    case value_kind::time: return format_time(tmp, v.i);
+    case value_kind::timestamp: return format_timestamp_for(tmp, v, type);
+    case value_kind::interval: return format_interval(tmp, v.months, v.days, v.i);
+    case value_kind::uuid: return format_uuid(tmp, v.uuid.data());
+    default: return tmp;
+    }
+}
+
+// A numeric's binary form: from its exact text ("-12.3400") or from an
+// integer or decimal. The display scale is the column's, else the value's.
+void append_numeric_field(std::string& out, const value& v, const column_type& type) {
+    if (v.kind != value_kind::numeric_text) {
+        int32_t value_scale = v.kind == value_kind::decimal ? v.scale : 0;
+        append_numeric_binary(out, v.i, value_scale, type.scale >= 0 ? type.scale : value_scale);
+        return;
+    }
+    std::string_view t = v.s;
+    bool negative = !t.empty() && t[0] == '-';
+    if (negative)
+        t.remove_prefix(1);
+    auto point = t.find('.');
+    std::string_view int_part = t.substr(0, point);
+    std::string_view frac = point == std::string_view::npos ? std::string_view() : t.substr(point + 1);
+    while (int_part.size() > 0 && int_part[0] == '0')
+        int_part.remove_prefix(1);
+    append_numeric_binary_digits(out, negative, int_part, frac,
+                                 type.scale >= 0 ? type.scale : static_cast<int32_t>(frac.size()));
 }
 
 } // namespace
@@ -88,62 +177,12 @@ void row_writer::field(const value& v, const column_type& type) {
 // The value's text form as the server would accept it for the column; no
 // COPY escaping yet. Inside an array, strings are quoted per array syntax.
 void row_writer::render_text(std::string& out, const value& v, const column_type& type, bool in_array) {
-    char tmp[64];
-    char* end = tmp;
     switch (v.kind) {
     case value_kind::null: out += in_array ? "NULL" : ""; return;
-    case value_kind::integer: end = format_int(tmp, v.i); break;
-    case value_kind::decimal: end = format_decimal(tmp, v.i, v.scale); break;
-    case value_kind::real:
-        end = type.base == pg_type::float4 ? std::to_chars(tmp, tmp + sizeof tmp, static_cast<float>(v.d)).ptr
-                                           : std::to_chars(tmp, tmp + sizeof tmp, v.d).ptr;
-        break;
-    case value_kind::boolean: *end++ = v.i ? 't' : 'f'; break;
-    case value_kind::date: end = format_date(tmp, v.i); break;
-    case value_kind::time: end = format_time(tmp, v.i); break;
-    case value_kind::timestamp:
-        if (type.base == pg_type::date) {
-            end = format_date(tmp, v.i >= 0 ? v.i / 86400000000LL : -((-v.i + 86399999999LL) / 86400000000LL));
-        } else {
-            end = format_timestamp(tmp, v.i);
-            if (type.base == pg_type::timestamptz) {
-                std::memcpy(end, "+00", 3);
-                end += 3;
-            }
-        }
-        break;
-    case value_kind::interval: end = format_interval(tmp, v.months, v.days, v.i); break;
-    case value_kind::uuid: end = format_uuid(tmp, v.uuid.data()); break;
-    case value_kind::bytes: {
-        static const char hex[] = "0123456789abcdef";
-        if (in_array)
-            out += '"';
-        out += in_array ? "\\\\x" : "\\x";
-        for (unsigned char c : v.s) {
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-        if (in_array)
-            out += '"';
-        return;
-    }
+    case value_kind::bytes: render_bytes(out, v.s, in_array); return;
     case value_kind::numeric_text: out.append(v.s); return;
     case value_kind::string:
-    case value_kind::json:
-        if (!in_array) {
-            out.append(v.s);
-            out.append(bpchar_padding(v, type), ' ');
-        } else {
-            out += '"';
-            for (char c : v.s) {
-                if (c == '"' || c == '\\')
-                    out += '\\';
-                out += c;
-            }
-            out.append(bpchar_padding(v, type), ' ');
-            out += '"';
-        }
-        return;
+    case value_kind::json: render_string(out, v, type, in_array); return;
     case value_kind::array:
         out += '{';
         for (uint32_t k = 0; k < v.count; ++k) {
@@ -153,8 +192,12 @@ void row_writer::render_text(std::string& out, const value& v, const column_type
         }
         out += '}';
         return;
+    default: {
+        char tmp[scalar_text_max];
+        char* end = format_scalar(tmp, v, type);
+        out.append(tmp, static_cast<size_t>(end - tmp));
     }
-    out.append(tmp, static_cast<size_t>(end - tmp));
+    }
 }
 
 void row_writer::text_field(const value& v, const column_type& type) {
@@ -233,40 +276,9 @@ void row_writer::binary_scalar(const value& v, const column_type& type) {
     case pg_type::int2: put_be16(static_cast<int>(v.i)); return;
     case pg_type::int4: put_be32(static_cast<uint32_t>(v.i)); return;
     case pg_type::int8: put_be64(static_cast<uint64_t>(v.i)); return;
-    case pg_type::float4: {
-        float f = static_cast<float>(as_double(v));
-        uint32_t bits;
-        std::memcpy(&bits, &f, 4);
-        put_be32(bits);
-        return;
-    }
-    case pg_type::float8: {
-        double d = as_double(v);
-        uint64_t bits;
-        std::memcpy(&bits, &d, 8);
-        put_be64(bits);
-        return;
-    }
-    case pg_type::numeric: {
-        if (v.kind == value_kind::numeric_text) {
-            std::string_view t = v.s;
-            bool negative = !t.empty() && t[0] == '-';
-            if (negative)
-                t.remove_prefix(1);
-            auto point = t.find('.');
-            std::string_view int_part = t.substr(0, point);
-            std::string_view frac = point == std::string_view::npos ? std::string_view() : t.substr(point + 1);
-            while (int_part.size() > 0 && int_part[0] == '0')
-                int_part.remove_prefix(1);
-            append_numeric_binary_digits(m_buf, negative, int_part, frac,
-                                         type.scale >= 0 ? type.scale : static_cast<int32_t>(frac.size()));
-            return;
-        }
-        int32_t value_scale = v.kind == value_kind::decimal ? v.scale : 0;
-        int32_t dscale = type.scale >= 0 ? type.scale : value_scale;
-        append_numeric_binary(m_buf, v.i, value_scale, dscale);
-        return;
-    }
+    case pg_type::float4: put_be32(std::bit_cast<uint32_t>(static_cast<float>(as_double(v)))); return;
+    case pg_type::float8: put_be64(std::bit_cast<uint64_t>(as_double(v))); return;
+    case pg_type::numeric: append_numeric_field(m_buf, v, type); return;
     case pg_type::date:
         put_be32(static_cast<uint32_t>(v.kind == value_kind::timestamp ? v.i / 86400000000LL : v.i));
         return;

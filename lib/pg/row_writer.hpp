@@ -1,3 +1,4 @@
+// row_writer: values to COPY rows (text, CSV or binary) in one reused buffer.
 #pragma once
 
 #include "io/copy_format.hpp"

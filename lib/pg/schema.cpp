@@ -1,3 +1,4 @@
+// Catalog queries: a live table's columns and constraints, ON CONFLICT clauses, index drops.
 #include "pg/schema.hpp"
 
 #include "pg/connection.hpp"
@@ -164,13 +165,13 @@ std::vector<std::string> drop_for_load(connection& conn, const std::string& tabl
     return restore_indexes;
 }
 
-table_schema read_table_schema(connection& conn, const std::string& table) {
-    table_schema schema;
-    schema.quoted_name = quote_qualified_name(conn, parse_qualified_name(table));
+namespace {
 
-    result_ptr cols(nullptr, PQclear);
+// The columns' catalog rows, in attnum order; a missing table or schema is
+// the user's mistake (local_error), anything else the server's.
+result_ptr query_columns(connection& conn, const std::string& quoted_name) {
     try {
-        cols = query_params(conn,
+        return query_params(conn,
             "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull, t.typtype, t.typcategory,"
             "       t.typelem, et.typtype, format_type(a.atttypid, a.atttypmod),"
             "       coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity, a.attgenerated,"
@@ -181,69 +182,119 @@ table_schema read_table_schema(connection& conn, const std::string& table) {
             "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
             " WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped"
             " ORDER BY a.attnum",
-            schema.quoted_name);
+            quoted_name);
     } catch (const server_error& e) {
         if (e.sqlstate() == "42P01" || e.sqlstate() == "3F000")
             throw local_error(e.what(), {}, "create the table first, or name it as \\d would: schema.table");
         throw;
     }
-    std::map<int, size_t> by_attnum;
-    for (int r = 0; r < PQntuples(cols.get()); ++r) {
-        auto get = [&](int c) { return std::string(PQgetvalue(cols.get(), r, c)); };
-        table_column col;
-        col.name = get(1);
-        uint32_t oid = static_cast<uint32_t>(std::stoul(get(2)));
-        int32_t typmod = std::stoi(get(3));
-        col.not_null = get(4) == "t";
-        std::string typtype = get(5), category = get(6), elem_typtype = get(8);
-        col.type_name = get(9);
-        std::string default_expr = get(10);
-        col.server_filled = !get(11).empty() || !get(12).empty() ||
-                            default_expr.rfind("nextval(", 0) == 0;
-        col.generated_always = !get(12).empty();
-        column_type type;
-        bool known = false;
-        if (category == "A") {
-            uint32_t elem = static_cast<uint32_t>(std::stoul(get(7)));
-            type.is_array = true;
-            if (elem_typtype == "e") {
-                type.base = pg_type::enumeration;
-                type.enum_oid = elem;
-                known = true;
-            } else if (auto base = type_from_oid(elem)) {
-                type.base = *base;
-                known = true;
-            }
-        } else if (typtype == "e") {
-            type.base = pg_type::enumeration;
-            type.enum_oid = oid;
-            known = true;
-        } else if (auto base = type_from_oid(oid)) {
-            type.base = *base;
-            known = true;
-        }
-        if (!PQgetisnull(cols.get(), r, 13)) {
-            std::string labels = get(13);
-            size_t start = 0;
-            while (start <= labels.size()) {
-                size_t nl = labels.find('\n', start);
-                col.enum_labels.push_back(labels.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-                if (nl == std::string::npos)
-                    break;
-                start = nl + 1;
-            }
-        }
-        if (known) {
-            apply_typmod(type, typmod);
-            if (type.base == pg_type::bpchar && type.length < 0)
-                type.length = 1;
-            type.name = col.type_name;
-            col.type = type;
-        }
-        by_attnum[std::stoi(get(0))] = schema.columns.size();
-        schema.columns.push_back(std::move(col));
-    }
+}
 
+// The encodable type of a column from its catalog fields (typtype,
+// typcategory, typelem, the element's typtype); empty when pgpipe has no
+// encoding for it.
+std::optional<column_type> encodable_type(uint32_t oid, const std::string& typtype, const std::string& category,
+                                          uint32_t elem, const std::string& elem_typtype) {
+    column_type type;
+    if (category == "A") {
+        type.is_array = true;
+        if (elem_typtype == "e") {
+            type.base = pg_type::enumeration;
+            type.enum_oid = elem;
+            return type;
+        }
+        oid = elem;
+    } else if (typtype == "e") {
+        type.base = pg_type::enumeration;
+        type.enum_oid = oid;
+        return type;
+    }
+    auto base = type_from_oid(oid);
+    if (!base)
+        return std::nullopt;
+    type.base = *base;
+    return type;
+}
+
+// Splits string_agg's newline-separated enum labels.
+std::vector<std::string> split_labels(const std::string& labels) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= labels.size()) {
+        size_t nl = labels.find('\n', start);
+        out.push_back(labels.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+        if (nl == std::string::npos)
+            break;
+        start = nl + 1;
+    }
+    return out;
+}
+
+// One row of query_columns as a table_column.
+table_column column_from_row(const PGresult* cols, int r) {
+    auto get = [&](int c) { return std::string(PQgetvalue(cols, r, c)); };
+    table_column col;
+    col.name = get(1);
+    col.not_null = get(4) == "t";
+    col.type_name = get(9);
+    col.server_filled = !get(11).empty() || !get(12).empty() || get(10).rfind("nextval(", 0) == 0;
+    col.generated_always = !get(12).empty();
+    // The element's OID is only read for arrays: elsewhere typelem may be 0 or another type's.
+    uint32_t oid = static_cast<uint32_t>(std::stoul(get(2)));
+    uint32_t elem = get(6) == "A" ? static_cast<uint32_t>(std::stoul(get(7))) : 0;
+    std::optional<column_type> type = encodable_type(oid, get(5), get(6), elem, get(8));
+    if (!PQgetisnull(cols, r, 13))
+        col.enum_labels = split_labels(get(13));
+    if (type) {
+        apply_typmod(*type, std::stoi(get(3)));
+        if (type->base == pg_type::bpchar && type->length < 0)
+            type->length = 1;
+        type->name = col.type_name;
+        col.type = std::move(type);
+    }
+    return col;
+}
+
+// Tightens col's range by one comparison of a CHECK (op is >=, >, <= or <).
+void narrow_range(table_column& col, const std::string& op, double bound) {
+    if (op[0] == '>') {
+        if (!col.check_min || bound > *col.check_min) {
+            col.check_min = bound;
+            col.check_min_strict = op == ">";
+        }
+    } else if (!col.check_max || bound < *col.check_max) {
+        col.check_max = bound;
+        col.check_max_strict = op == "<";
+    }
+}
+
+// Applies a CHECK's definition to the columns it bounds; false when it is
+// not of a simple range form.
+bool apply_check(std::vector<table_column>& columns, const std::string& def) {
+    // (col >= 5), (col < '10'::numeric), ((col)::numeric > 0.5): the simple
+    // range forms a CHECK can take after the server has normalized it.
+    static const std::regex comparison(
+        R"re(\(+"?([A-Za-z_][A-Za-z0-9_$]*)"?\)?(?:::[a-z ]+)?\s*(>=|<=|>|<)\s*\(*'?(-?[0-9]+(?:\.[0-9]+)?)'?\)*(?:::[a-z ]+)?\))re");
+    // Only AND-ed comparisons are ranges; an OR or a function is not.
+    if (def.find(" OR ") != std::string::npos)
+        return false;
+    bool understood = false;
+    for (auto it = std::sregex_iterator(def.begin(), def.end(), comparison); it != std::sregex_iterator(); ++it) {
+        std::string name = (*it)[1], op = (*it)[2];
+        double bound = std::stod((*it)[3]);
+        for (auto& col : columns) {
+            if (col.name != name)
+                continue;
+            understood = true;
+            narrow_range(col, op, bound);
+        }
+    }
+    return understood;
+}
+
+// Marks unique columns, foreign keys and CHECK ranges from the table's
+// constraints (by_attnum maps attnum to the index in schema.columns).
+void apply_constraints(connection& conn, table_schema& schema, std::map<int, size_t>& by_attnum) {
     result_ptr cons = query_params(conn,
         "SELECT c.contype, c.conkey::text, pg_get_constraintdef(c.oid), c.conname,"
         "       coalesce(c.confrelid::regclass::text, ''),"
@@ -251,52 +302,36 @@ table_schema read_table_schema(connection& conn, const std::string& table) {
         "                  WHERE attrelid = c.confrelid AND attnum = c.confkey[1]), '')"
         "  FROM pg_constraint c WHERE c.conrelid = $1::regclass ORDER BY c.conname",
         schema.quoted_name);
-    // (col >= 5), (col < '10'::numeric), ((col)::numeric > 0.5): the simple
-    // range forms a CHECK can take after the server has normalized it.
-    static const std::regex comparison(
-        R"re(\(+"?([A-Za-z_][A-Za-z0-9_$]*)"?\)?(?:::[a-z ]+)?\s*(>=|<=|>|<)\s*\(*'?(-?[0-9]+(?:\.[0-9]+)?)'?\)*(?:::[a-z ]+)?\))re");
-    static const std::regex only_ranges(R"re(^CHECK \(.*\)$)re");
     for (int r = 0; r < PQntuples(cons.get()); ++r) {
         std::string type = PQgetvalue(cons.get(), r, 0);
         std::vector<int> keys = parse_int_array(PQgetvalue(cons.get(), r, 1));
         std::string def = PQgetvalue(cons.get(), r, 2);
-        if ((type == "p" || type == "u") && keys.size() == 1 && by_attnum.count(keys[0])) {
-            schema.columns[by_attnum[keys[0]]].unique = true;
-        } else if ((type == "p" || type == "u") && keys.size() > 1 && by_attnum.count(keys[0])) {
+        bool first_known = !keys.empty() && by_attnum.count(keys[0]);
+        if ((type == "p" || type == "u") && first_known) {
             // Unique by construction on the first column makes the whole key unique.
             schema.columns[by_attnum[keys[0]]].unique = true;
-        } else if (type == "f" && keys.size() == 1 && by_attnum.count(keys[0])) {
+        } else if (type == "f" && keys.size() == 1 && first_known) {
             auto& col = schema.columns[by_attnum[keys[0]]];
             col.references_table = PQgetvalue(cons.get(), r, 4);
             col.references_column = PQgetvalue(cons.get(), r, 5);
-        } else if (type == "c") {
-            bool understood = false;
-            // Only AND-ed comparisons are ranges; an OR or a function is not.
-            if (def.find(" OR ") == std::string::npos) {
-                for (auto it = std::sregex_iterator(def.begin(), def.end(), comparison); it != std::sregex_iterator();
-                     ++it) {
-                    std::string name = (*it)[1], op = (*it)[2];
-                    double bound = std::stod((*it)[3]);
-                    for (auto& col : schema.columns) {
-                        if (col.name != name)
-                            continue;
-                        understood = true;
-                        if (op[0] == '>') {
-                            if (!col.check_min || bound > *col.check_min) {
-                                col.check_min = bound;
-                                col.check_min_strict = op == ">";
-                            }
-                        } else if (!col.check_max || bound < *col.check_max) {
-                            col.check_max = bound;
-                            col.check_max_strict = op == "<";
-                        }
-                    }
-                }
-            }
-            if (!understood)
-                schema.ignored_checks.push_back(std::string(PQgetvalue(cons.get(), r, 3)) + ": " + def);
+        } else if (type == "c" && !apply_check(schema.columns, def)) {
+            schema.ignored_checks.push_back(std::string(PQgetvalue(cons.get(), r, 3)) + ": " + def);
         }
     }
+}
+
+} // namespace
+
+table_schema read_table_schema(connection& conn, const std::string& table) {
+    table_schema schema;
+    schema.quoted_name = quote_qualified_name(conn, parse_qualified_name(table));
+    result_ptr cols = query_columns(conn, schema.quoted_name);
+    std::map<int, size_t> by_attnum;
+    for (int r = 0; r < PQntuples(cols.get()); ++r) {
+        by_attnum[std::stoi(PQgetvalue(cols.get(), r, 0))] = schema.columns.size();
+        schema.columns.push_back(column_from_row(cols.get(), r));
+    }
+    apply_constraints(conn, schema, by_attnum);
     return schema;
 }
 

@@ -1,3 +1,4 @@
+// Live tables from the catalog: columns, types, keys and CHECK ranges; upserts and index drops.
 #pragma once
 
 #include "pg/pg_types.hpp"

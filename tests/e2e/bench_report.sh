@@ -2,6 +2,5 @@
 # own tests on made-up results files (no cluster, no timing).
 
 test_the_bench_renderer_passes_its_tests() {
-  cd "$PGPIPE_ROOT"
-  run 0 python3 bench/render_test.py
+  run 0 python3 "$PGPIPE_ROOT/bench/render_test.py"
 }

@@ -1,3 +1,4 @@
+// pginsert's reader of COPY text rows: fields split and unescaped for libpq parameters.
 #pragma once
 
 #include <string>

@@ -1,3 +1,4 @@
+// pginsert's engine: rows read and split, then INSERTed row by row, in VALUES batches or pipelined.
 #include "insert_load.hpp"
 
 #include "copy_text.hpp"
@@ -36,9 +37,24 @@ public:
     load_summary run();
 
 private:
+    // Checks the options and inputs, connects, and names the columns.
+    void open_target(const std::vector<std::string>& inputs);
+    // Reads one input to its end (or its \. line), inserting its rows.
+    void read_input(const std::string& path);
+    // Inserts the rows that end in m_chunk (at m_ends), the first
+    // completing m_carry; returns where the unfinished row starts.
+    size_t add_rows(const std::string& input, uint64_t& line);
+    // Sends what is still queued and commits.
+    void finish_load();
+    // What a failed or interrupted load leaves committed, for its detail.
+    std::string what_committed() const;
     void prepare(size_t fields);
     std::string statement_for(size_t rows) const;
     void add_row(std::string_view row, const std::string& input, uint64_t line);
+    // The three ways add_row sends the parsed row (m_row), by strategy.
+    void insert_one(const std::string& input, uint64_t line);
+    void queue_values(const std::string& input, uint64_t line);
+    void send_pipelined(const std::string& input, uint64_t line);
     void flush_values();
     void drain_pipeline();
     [[noreturn]] void fail(const server_error& e, const std::string& input, uint64_t line);
@@ -62,6 +78,9 @@ private:
     bool m_end_marker = false;
     progress_meter m_meter{false};
     progress_state m_state;
+    std::string m_chunk;        // one read of the input
+    std::string m_carry;        // a row cut by the end of a read
+    std::vector<size_t> m_ends; // the row ends the splitter found in m_chunk
 };
 
 std::string inserter::statement_for(size_t rows) const {
@@ -192,135 +211,157 @@ void inserter::add_row(std::string_view row, const std::string& input, uint64_t 
                           "nothing was committed" + std::string(m_o.strategy == insert_strategy::row
                                                                     ? " after row " + format_count(m_summary.rows)
                                                                     : ""));
-    PGconn* c = m_conn->get();
     switch (m_o.strategy) {
     case insert_strategy::row:
-    case insert_strategy::txn: {
-        result_ptr r(PQexecPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr,
-                                    nullptr, 0),
-                     PQclear);
-        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
-            fail(server_error(r.get(), c), input, line);
-        m_summary.rows += std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
-        break;
+    case insert_strategy::txn: insert_one(input, line); break;
+    case insert_strategy::values: queue_values(input, line); break;
+    case insert_strategy::pipeline: send_pipelined(input, line); break;
     }
-    case insert_strategy::values: {
-        size_t at = m_pending_where.size() * m_fields;
-        if (m_pending_values.size() < at + m_fields) {
-            m_pending_values.resize(at + m_fields);
-            m_pending_null.resize(at + m_fields);
+}
+
+void inserter::insert_one(const std::string& input, uint64_t line) {
+    PGconn* c = m_conn->get();
+    result_ptr r(PQexecPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr, nullptr, 0),
+                 PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+        fail(server_error(r.get(), c), input, line);
+    m_summary.rows += std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+}
+
+void inserter::queue_values(const std::string& input, uint64_t line) {
+    size_t at = m_pending_where.size() * m_fields;
+    if (m_pending_values.size() < at + m_fields) {
+        m_pending_values.resize(at + m_fields);
+        m_pending_null.resize(at + m_fields);
+    }
+    for (size_t f = 0; f < m_fields; ++f) {
+        const char* v = m_row.value(f);
+        m_pending_null[at + f] = v == nullptr;
+        if (v)
+            m_pending_values[at + f].assign(v);
+    }
+    m_pending_where.emplace_back(input, line);
+    if (m_pending_where.size() == m_batch)
+        flush_values();
+}
+
+void inserter::send_pipelined(const std::string& input, uint64_t line) {
+    PGconn* c = m_conn->get();
+    if (PQsendQueryPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr, nullptr, 0) !=
+        1)
+        throw server_error::after_send_failure(c);
+    m_pipeline_where.emplace_back(input, line);
+    if (m_pipeline_where.size() >= m_batch)
+        drain_pipeline();
+}
+
+void inserter::open_target(const std::vector<std::string>& inputs) {
+    if (m_o.batch == 0)
+        throw local_error("--batch must be at least 1");
+    parse_qualified_name(m_o.table);
+    check_inputs_readable(inputs);
+    m_conn.emplace(connection::open(m_o.connection));
+    m_table_sql = quote_qualified_name(*m_conn, parse_qualified_name(m_o.table));
+    // Name the columns always: a short row must be refused, as COPY
+    // refuses it, not padded with NULLs; and a missing table is found
+    // before any input is read.
+    if (m_o.columns)
+        for (const auto& name : parse_name_list(*m_o.columns))
+            m_columns.push_back(m_conn->quote_identifier(name));
+    else
+        m_columns = insertable_columns(*m_conn, m_table_sql);
+}
+
+size_t inserter::add_rows(const std::string& input, uint64_t& line) {
+    size_t from = 0;
+    for (size_t e : m_ends) {
+        if (m_end_marker)
+            break;
+        ++line;
+        if (!m_carry.empty()) {
+            m_carry.append(m_chunk.data() + from, e - from);
+            add_row(m_carry, input, line);
+            m_carry.clear();
+        } else {
+            add_row(std::string_view(m_chunk.data() + from, e - from), input, line);
         }
-        for (size_t f = 0; f < m_fields; ++f) {
-            const char* v = m_row.value(f);
-            m_pending_null[at + f] = v == nullptr;
-            if (v)
-                m_pending_values[at + f].assign(v);
-        }
-        m_pending_where.emplace_back(input, line);
-        if (m_pending_where.size() == m_batch)
-            flush_values();
-        break;
+        from = e;
     }
-    case insert_strategy::pipeline:
-        if (PQsendQueryPrepared(c, "pginsert", static_cast<int>(m_fields), m_row.pointers().data(), nullptr, nullptr,
-                                0) != 1)
-            throw server_error::after_send_failure(c);
-        m_pipeline_where.emplace_back(input, line);
-        if (m_pipeline_where.size() >= m_batch)
-            drain_pipeline();
-        break;
+    return from;
+}
+
+void inserter::read_input(const std::string& path) {
+    input_stream in(path);
+    auto splitter = make_row_splitter(copy_format_options{}); // COPY text
+    uint64_t line = 0;
+    m_carry.clear();
+    m_end_marker = false;
+    while (size_t n = in.read(m_chunk.data(), m_chunk.size())) {
+        throw_if_interrupted();
+        m_ends.clear();
+        splitter->scan(m_chunk.data(), n, m_ends);
+        size_t from = add_rows(in.name(), line);
+        if (m_end_marker)
+            break;
+        m_carry.append(m_chunk.data() + from, n - from);
+        m_state.rows = m_summary.rows;
+        m_state.bytes += n;
+        m_meter.update(m_state);
     }
+    if (!m_carry.empty() && !m_end_marker)
+        add_row(m_carry, in.name(), ++line);
+    m_rows_read += line;
+    m_summary.input_bytes += in.raw_bytes_read();
+}
+
+void inserter::finish_load() {
+    if (m_o.strategy == insert_strategy::values)
+        flush_values();
+    if (m_o.strategy == insert_strategy::pipeline && !m_pipeline_where.empty())
+        drain_pipeline();
+    if (m_o.strategy == insert_strategy::pipeline)
+        PQexitPipelineMode(m_conn->get());
+    if (m_o.strategy != insert_strategy::row)
+        m_conn->exec("COMMIT");
+    m_summary.committed = true;
+}
+
+std::string inserter::what_committed() const {
+    return m_o.strategy == insert_strategy::row
+               ? format_count(m_summary.rows) + " rows were committed (one transaction per row)"
+               : "nothing was committed: the load's transaction was rolled back";
 }
 
 load_summary inserter::run() {
     auto started = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
     m_summary.program = std::string(program_name());
     m_summary.target = m_o.table;
     m_summary.verb = "inserted";
     std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
     try {
-        if (m_o.batch == 0)
-            throw local_error("--batch must be at least 1");
-        parse_qualified_name(m_o.table);
-        check_inputs_readable(inputs);
-        m_conn.emplace(connection::open(m_o.connection));
-        m_table_sql = quote_qualified_name(*m_conn, parse_qualified_name(m_o.table));
-        // Name the columns always: a short row must be refused, as COPY
-        // refuses it, not padded with NULLs; and a missing table is found
-        // before any input is read.
-        if (m_o.columns)
-            for (const auto& name : parse_name_list(*m_o.columns))
-                m_columns.push_back(m_conn->quote_identifier(name));
-        else
-            m_columns = insertable_columns(*m_conn, m_table_sql);
+        open_target(inputs);
         m_meter = progress_meter(m_o.show_progress);
         if (m_o.strategy != insert_strategy::row)
             m_conn->exec("BEGIN");
-        copy_format_options text;
-        std::string chunk(1 << 20, '\0'), carry;
-        std::vector<size_t> ends;
-        for (const auto& path : inputs) {
-            input_stream in(path);
-            auto splitter = make_row_splitter(text);
-            uint64_t line = 0;
-            carry.clear();
-            m_end_marker = false;
-            while (size_t n = in.read(chunk.data(), chunk.size())) {
-                throw_if_interrupted();
-                ends.clear();
-                splitter->scan(chunk.data(), n, ends);
-                size_t from = 0;
-                for (size_t e : ends) {
-                    if (m_end_marker)
-                        break;
-                    ++line;
-                    if (!carry.empty()) {
-                        carry.append(chunk.data() + from, e - from);
-                        add_row(carry, in.name(), line);
-                        carry.clear();
-                    } else {
-                        add_row(std::string_view(chunk.data() + from, e - from), in.name(), line);
-                    }
-                    from = e;
-                }
-                if (m_end_marker)
-                    break;
-                carry.append(chunk.data() + from, n - from);
-                m_state.rows = m_summary.rows;
-                m_state.bytes += n;
-                m_meter.update(m_state);
-            }
-            if (!carry.empty() && !m_end_marker)
-                add_row(carry, in.name(), ++line);
-            m_rows_read += line;
-            m_summary.input_bytes += in.raw_bytes_read();
-        }
-        if (m_o.strategy == insert_strategy::values)
-            flush_values();
-        if (m_o.strategy == insert_strategy::pipeline && !m_pipeline_where.empty())
-            drain_pipeline();
-        if (m_o.strategy == insert_strategy::pipeline)
-            PQexitPipelineMode(m_conn->get());
-        if (m_o.strategy != insert_strategy::row)
-            m_conn->exec("COMMIT");
-        m_summary.committed = true;
+        m_chunk.assign(1 << 20, '\0');
+        for (const auto& path : inputs)
+            read_input(path);
+        finish_load();
     } catch (const error& e) {
         m_meter.finish();
-        m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        m_summary.seconds = elapsed();
         m_summary.error = e.what();
         if (m_o.strategy != insert_strategy::row)
             m_summary.rows = 0;
         write_stats_file(m_o.stats_file, m_summary);
         if (const auto* stop = dynamic_cast<const interrupted*>(&e))
-            throw interrupted(stop->signal_number(),
-                              m_o.strategy == insert_strategy::row
-                                  ? format_count(m_summary.rows) + " rows were committed (one transaction per row)"
-                                  : "nothing was committed: the load's transaction was rolled back");
+            throw interrupted(stop->signal_number(), what_committed());
         throw;
     }
     m_meter.finish();
     m_summary.bytes = m_state.bytes;
-    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    m_summary.seconds = elapsed();
     log_info(summary_line(m_summary));
     write_stats_file(m_o.stats_file, m_summary);
     return m_summary;

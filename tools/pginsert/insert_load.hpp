@@ -1,3 +1,4 @@
+// pginsert's engine: COPY text rows sent as INSERTs by one of four strategies.
 #pragma once
 
 #include "pg/connection.hpp"

@@ -9,42 +9,69 @@
 
 namespace {
 
-pgpipe::exit_status pginsert_main(int argc, char** argv) {
-    namespace po = pgpipe::po;
-    pgpipe::insert_load_options cfg;
-    pgpipe::progress_options out;
-    std::string strategy = "values", batch = "1000", on_conflict;
+namespace po = pgpipe::po;
 
-    pgpipe::option_set visible;
+// The flags that are parsed after the command line is read, as given.
+struct insert_flags {
+    std::string strategy = "values";
+    std::string batch = "1000";
+    std::string on_conflict;
+};
+
+void add_insert_options(pgpipe::option_set& visible, pgpipe::insert_load_options& cfg, insert_flags& flags) {
     visible.add_group("Insert options")
-        ("strategy", po::value<std::string>(&strategy)->value_name("NAME"),
+        ("strategy", po::value<std::string>(&flags.strategy)->value_name("NAME"),
          "row, txn, values (default) or pipeline")
-        ("batch", po::value<std::string>(&batch)->value_name("N"),
+        ("batch", po::value<std::string>(&flags.batch)->value_name("N"),
          "rows per statement (values) or per sync (pipeline); 1000")
         ("columns,c", po::value<std::string>()->value_name("LIST")
              ->notifier([&](const std::string& v) { cfg.columns = v; }),
          "insert into these columns, in this order (a,b,c)")
-        ("on-conflict", po::value<std::string>(&on_conflict)->value_name("ACTION"),
+        ("on-conflict", po::value<std::string>(&flags.on_conflict)->value_name("ACTION"),
          "ignore or update rows whose key exists")
         ("conflict-columns", po::value<std::string>()->value_name("LIST")
              ->notifier([&](const std::string& v) { cfg.conflict_columns = v; }),
          "the unique key for --on-conflict (default: the primary key)");
+}
+
+const pgpipe::program_help help{
+    "pginsert [OPTION]... TABLE [FILE]...",
+    "pginsert reads COPY text rows (FILEs, or stdin; zstd is detected) and\n"
+    "inserts them the ways applications do: row (an INSERT and a commit per\n"
+    "row), txn (an INSERT per row, one transaction), values (multi-row\n"
+    "VALUES) or pipeline (libpq pipeline mode, one prepared statement).",
+    "Exit status: 0 inserted; 1 usage or local error; 2 connection failed or\n"
+    "the server refused a row (with row: the rows before it stay committed;\n"
+    "otherwise nothing is).\n\n"
+    "See pginsert(1).\n"};
+
+// Reads the flags into cfg and refuses combinations that make no sense;
+// success when the load may start.
+pgpipe::exit_status apply_flags(pgpipe::insert_load_options& cfg, const insert_flags& flags) {
+    if (cfg.table.empty())
+        return pgpipe::usage_error("no table given");
+    cfg.strategy = pgpipe::parse_insert_strategy(flags.strategy);
+    cfg.batch = pgpipe::parse_count(flags.batch);
+    if (cfg.batch == 0)
+        return pgpipe::usage_error("--batch must be at least 1");
+    cfg.on_conflict = pgpipe::parse_conflict_action(flags.on_conflict);
+    if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
+        return pgpipe::usage_error("--conflict-columns needs --on-conflict");
+    return pgpipe::exit_status::success;
+}
+
+pgpipe::exit_status pginsert_main(int argc, char** argv) {
+    pgpipe::insert_load_options cfg;
+    pgpipe::progress_options out;
+    insert_flags flags;
+
+    pgpipe::option_set visible;
+    add_insert_options(visible, cfg, flags);
     pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::options_description hidden;
     po::positional_options_description positional;
     pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
-
-    pgpipe::program_help help{
-        "pginsert [OPTION]... TABLE [FILE]...",
-        "pginsert reads COPY text rows (FILEs, or stdin; zstd is detected) and\n"
-        "inserts them the ways applications do: row (an INSERT and a commit per\n"
-        "row), txn (an INSERT per row, one transaction), values (multi-row\n"
-        "VALUES) or pipeline (libpq pipeline mode, one prepared statement).",
-        "Exit status: 0 inserted; 1 usage or local error; 2 connection failed or\n"
-        "the server refused a row (with row: the rows before it stay committed;\n"
-        "otherwise nothing is).\n\n"
-        "See pginsert(1).\n"};
 
     po::variables_map vm;
     switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
@@ -52,15 +79,8 @@ pgpipe::exit_status pginsert_main(int argc, char** argv) {
     case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
     case pgpipe::parse_outcome::run: break;
     }
-    if (cfg.table.empty())
-        return pgpipe::usage_error("no table given");
-    cfg.strategy = pgpipe::parse_insert_strategy(strategy);
-    cfg.batch = pgpipe::parse_count(batch);
-    if (cfg.batch == 0)
-        return pgpipe::usage_error("--batch must be at least 1");
-    cfg.on_conflict = pgpipe::parse_conflict_action(on_conflict);
-    if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
-        return pgpipe::usage_error("--conflict-columns needs --on-conflict");
+    if (auto status = apply_flags(cfg, flags); status != pgpipe::exit_status::success)
+        return status;
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;

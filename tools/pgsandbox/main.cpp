@@ -7,8 +7,50 @@
 
 namespace {
 
+namespace po = pgpipe::po;
+
+const pgpipe::program_help help{
+    "pgsandbox start [DIR]\n  pgsandbox stop DIR\n  pgsandbox status DIR",
+    "pgsandbox starts and stops a throwaway PostgreSQL cluster for demos and\n"
+    "tests. start creates DIR (or a new /tmp/pgsandbox.XXXXXX), runs initdb\n"
+    "(as the postgres user when run as root), listens on a Unix socket in DIR\n"
+    "and a free port on 127.0.0.1, and prints export lines for eval:\n\n"
+    "  eval \"$(pgsandbox start)\"; ...; pgsandbox stop \"$PGHOST\"",
+    "The cluster trades durability for speed (fsync off): never keep data\n"
+    "in it. stop stops the server and removes DIR; it refuses a directory\n"
+    "that pgsandbox did not make.\n\n"
+    "Exit status: 0 success; 1 usage or local error (the server could not\n"
+    "be started or stopped). status exits 0 when running, 1 when not.\n\n"
+    "See pgsandbox(1).\n"};
+
+pgpipe::exit_status start(const std::vector<std::string>& args, const std::optional<std::string>& bindir) {
+    if (args.size() > 1)
+        return pgpipe::usage_error("start takes at most one directory");
+    std::optional<std::string> dir;
+    if (!args.empty())
+        dir = args[0];
+    pgpipe::sandbox_info info = pgpipe::sandbox_start(dir, bindir);
+    std::cout << pgpipe::sandbox_exports(info) << std::flush;
+    pgpipe::log_info("started a throwaway cluster in " + info.dir + " (port " + std::to_string(info.port) +
+                     "); stop it with: pgsandbox stop " + pgpipe::shell_quote(info.dir));
+    return pgpipe::exit_status::success;
+}
+
+// stop DIR or status DIR.
+pgpipe::exit_status stop_or_status(const std::string& command, const std::vector<std::string>& args) {
+    if (args.size() != 1)
+        return pgpipe::usage_error(command + " takes exactly one directory");
+    if (command == "status") {
+        bool running = pgpipe::sandbox_running(args[0]);
+        std::cout << (running ? "running" : "not running") << "\n";
+        return running ? pgpipe::exit_status::success : pgpipe::exit_status::local_error;
+    }
+    pgpipe::sandbox_stop(args[0]);
+    pgpipe::log_info("stopped and removed " + args[0]);
+    return pgpipe::exit_status::success;
+}
+
 pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
-    namespace po = pgpipe::po;
     std::optional<std::string> bindir;
     bool quiet = false;
     std::string command;
@@ -29,20 +71,6 @@ pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
     po::positional_options_description positional;
     positional.add("command", 1).add("args", -1);
 
-    pgpipe::program_help help{
-        "pgsandbox start [DIR]\n  pgsandbox stop DIR\n  pgsandbox status DIR",
-        "pgsandbox starts and stops a throwaway PostgreSQL cluster for demos and\n"
-        "tests. start creates DIR (or a new /tmp/pgsandbox.XXXXXX), runs initdb\n"
-        "(as the postgres user when run as root), listens on a Unix socket in DIR\n"
-        "and a free port on 127.0.0.1, and prints export lines for eval:\n\n"
-        "  eval \"$(pgsandbox start)\"; ...; pgsandbox stop \"$PGHOST\"",
-        "The cluster trades durability for speed (fsync off): never keep data\n"
-        "in it. stop stops the server and removes DIR; it refuses a directory\n"
-        "that pgsandbox did not make.\n\n"
-        "Exit status: 0 success; 1 usage or local error (the server could not\n"
-        "be started or stopped). status exits 0 when running, 1 when not.\n\n"
-        "See pgsandbox(1).\n"};
-
     po::variables_map vm;
     switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
     case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
@@ -50,30 +78,10 @@ pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
     case pgpipe::parse_outcome::run: break;
     }
     pgpipe::set_quiet(quiet);
-    if (command == "start") {
-        if (args.size() > 1)
-            return pgpipe::usage_error("start takes at most one directory");
-        std::optional<std::string> dir;
-        if (!args.empty())
-            dir = args[0];
-        pgpipe::sandbox_info info = pgpipe::sandbox_start(dir, bindir);
-        std::cout << pgpipe::sandbox_exports(info) << std::flush;
-        pgpipe::log_info("started a throwaway cluster in " + info.dir + " (port " + std::to_string(info.port) +
-                         "); stop it with: pgsandbox stop " + pgpipe::shell_quote(info.dir));
-        return pgpipe::exit_status::success;
-    }
-    if (command == "stop" || command == "status") {
-        if (args.size() != 1)
-            return pgpipe::usage_error(command + " takes exactly one directory");
-        if (command == "status") {
-            bool running = pgpipe::sandbox_running(args[0]);
-            std::cout << (running ? "running" : "not running") << "\n";
-            return running ? pgpipe::exit_status::success : pgpipe::exit_status::local_error;
-        }
-        pgpipe::sandbox_stop(args[0]);
-        pgpipe::log_info("stopped and removed " + args[0]);
-        return pgpipe::exit_status::success;
-    }
+    if (command == "start")
+        return start(args, bindir);
+    if (command == "stop" || command == "status")
+        return stop_or_status(command, args);
     if (command.empty())
         return pgpipe::usage_error("no command given (start, stop or status)");
     return pgpipe::usage_error("unknown command \"" + command + "\" (start, stop or status)");

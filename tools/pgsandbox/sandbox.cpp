@@ -1,3 +1,4 @@
+// pgsandbox's engine: initdb, a bulk-load configuration, pg_ctl start and stop, the marker file.
 #include "sandbox.hpp"
 
 #include "pg/connection.hpp"
@@ -107,6 +108,100 @@ std::string current_user() {
     return env ? env : "postgres";
 }
 
+// The sandbox directory: dir_arg made (it must be new or empty), or a
+// fresh one under $TMPDIR or /tmp. Canonical, and short enough for the socket.
+std::string make_sandbox_dir(const std::optional<std::string>& dir_arg) {
+    std::string dir;
+    if (dir_arg) {
+        std::error_code ec;
+        fs::create_directories(*dir_arg, ec);
+        if (ec)
+            throw local_error("could not create \"" + *dir_arg + "\": " + ec.message());
+        if (!fs::is_empty(*dir_arg, ec))
+            throw local_error("\"" + *dir_arg + "\" is not empty", {},
+                              "give a new or empty directory, or none for a fresh one under /tmp");
+        dir = fs::canonical(*dir_arg).string();
+    } else {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pgsandbox.XXXXXX";
+        std::vector<char> buf(pattern.begin(), pattern.end());
+        buf.push_back('\0');
+        if (!::mkdtemp(buf.data()))
+            throw local_error("could not create a directory from \"" + pattern + "\": " + std::strerror(errno));
+        dir = fs::canonical(buf.data()).string();
+    }
+    // The socket path must fit in sun_path (108 bytes) with ".s.PGSQL.NNNNN".
+    if (dir.size() + 16 > 107)
+        throw local_error("\"" + dir + "\" is too long a path for the server's Unix socket");
+    return dir;
+}
+
+// Whether the server installation has pg_stat_statements (for pgreport).
+bool has_pg_stat_statements(const sandbox_info& info) {
+    return fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so");
+}
+
+void run_initdb(const sandbox_info& info, const std::string& data, const std::string& setup_log) {
+    auto initdb = run_process(as_owner(info.user, {info.bindir + "/initdb", "-D", data, "-U", info.user,
+                                                   "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
+                                                   "--no-instructions"}),
+                              setup_log);
+    if (!initdb.ok())
+        throw local_error("initdb " + describe(initdb), tail_of(setup_log));
+}
+
+// A throwaway cluster: durability is traded for load speed.
+void configure_for_loads(const sandbox_info& info, const std::string& data) {
+    append_file(data + "/postgresql.conf",
+                "\n# pgsandbox: a throwaway cluster tuned for bulk loads\n"
+                "listen_addresses = '127.0.0.1'\n"
+                "unix_socket_directories = '" + info.dir + "'\n"
+                "fsync = off\n"
+                "synchronous_commit = off\n"
+                "full_page_writes = off\n"
+                "wal_level = minimal\n"
+                "max_wal_senders = 0\n"
+                "max_wal_size = '4GB'\n"
+                "checkpoint_timeout = '30min'\n"
+                "shared_buffers = '256MB'\n"
+                "maintenance_work_mem = '256MB'\n"
+                "track_io_timing = on\n" +
+                // For pgreport's statement section, where the server has the module.
+                std::string(has_pg_stat_statements(info) ? "shared_preload_libraries = 'pg_stat_statements'\n" : ""));
+}
+
+// Starts the server on a free port, recorded in info.port.
+void start_server(sandbox_info& info, const std::string& data, const std::string& setup_log) {
+    // The port is free when we look; another process may take it before the
+    // server binds, so try a few.
+    for (int attempt = 1;; ++attempt) {
+        info.port = free_tcp_port();
+        append_file(data + "/postgresql.conf", "port = " + std::to_string(info.port) + "\n");
+        auto started = run_process(as_owner(info.user, {info.bindir + "/pg_ctl", "-D", data, "-l",
+                                                        info.dir + "/server.log", "-w", "-t", "60", "start"}),
+                                   setup_log);
+        if (started.ok())
+            return;
+        if (attempt == 3)
+            throw local_error("the server did not start: pg_ctl " + describe(started),
+                              tail_of(info.dir + "/server.log"), "the directory is left for inspection: " + info.dir);
+    }
+}
+
+// pgreport's statement section: the view, in every database made from here on.
+void create_pg_stat_statements(const sandbox_info& info) {
+    for (const char* db : {"template1", "postgres"}) {
+        connection_options o;
+        o.host = info.dir;
+        o.port = std::to_string(info.port);
+        o.username = info.user;
+        o.dbname = db;
+        o.prompt = password_prompt::never;
+        connection conn = connection::open(o);
+        conn.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    }
+}
+
 } // namespace
 
 std::string shell_quote(const std::string& text) {
@@ -151,89 +246,17 @@ sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std:
     sandbox_info info;
     info.bindir = find_server_bindir(bindir);
     info.user = current_user();
-
-    if (dir_arg) {
-        std::error_code ec;
-        fs::create_directories(*dir_arg, ec);
-        if (ec)
-            throw local_error("could not create \"" + *dir_arg + "\": " + ec.message());
-        if (!fs::is_empty(*dir_arg, ec))
-            throw local_error("\"" + *dir_arg + "\" is not empty", {},
-                              "give a new or empty directory, or none for a fresh one under /tmp");
-        info.dir = fs::canonical(*dir_arg).string();
-    } else {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pgsandbox.XXXXXX";
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        if (!::mkdtemp(buf.data()))
-            throw local_error("could not create a directory from \"" + pattern + "\": " + std::strerror(errno));
-        info.dir = fs::canonical(buf.data()).string();
-    }
-    // The socket path must fit in sun_path (108 bytes) with ".s.PGSQL.NNNNN".
-    if (info.dir.size() + 16 > 107)
-        throw local_error("\"" + info.dir + "\" is too long a path for the server's Unix socket");
-
+    info.dir = make_sandbox_dir(dir_arg);
     give_to(info.dir, info.user);
     const std::string data = info.dir + "/data";
     const std::string setup_log = info.dir + "/setup.log";
     std::ofstream(info.dir + "/" + marker_name) << "bindir=" << info.bindir << "\nuser=" << info.user << "\n";
-
-    auto initdb = run_process(as_owner(info.user, {info.bindir + "/initdb", "-D", data, "-U", info.user,
-                                                   "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
-                                                   "--no-instructions"}),
-                              setup_log);
-    if (!initdb.ok())
-        throw local_error("initdb " + describe(initdb), tail_of(setup_log));
-
-    // A throwaway cluster: durability is traded for load speed.
-    append_file(data + "/postgresql.conf",
-                "\n# pgsandbox: a throwaway cluster tuned for bulk loads\n"
-                "listen_addresses = '127.0.0.1'\n"
-                "unix_socket_directories = '" + info.dir + "'\n"
-                "fsync = off\n"
-                "synchronous_commit = off\n"
-                "full_page_writes = off\n"
-                "wal_level = minimal\n"
-                "max_wal_senders = 0\n"
-                "max_wal_size = '4GB'\n"
-                "checkpoint_timeout = '30min'\n"
-                "shared_buffers = '256MB'\n"
-                "maintenance_work_mem = '256MB'\n"
-                "track_io_timing = on\n" +
-                // For pgreport's statement section, where the server has the module.
-                std::string(fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so")
-                                ? "shared_preload_libraries = 'pg_stat_statements'\n"
-                                : ""));
-
-    // The port is free when we look; another process may take it before the
-    // server binds, so try a few.
-    for (int attempt = 1;; ++attempt) {
-        info.port = free_tcp_port();
-        append_file(data + "/postgresql.conf", "port = " + std::to_string(info.port) + "\n");
-        auto started = run_process(as_owner(info.user, {info.bindir + "/pg_ctl", "-D", data, "-l",
-                                                        info.dir + "/server.log", "-w", "-t", "60", "start"}),
-                                   setup_log);
-        if (started.ok())
-            break;
-        if (attempt == 3)
-            throw local_error("the server did not start: pg_ctl " + describe(started),
-                              tail_of(info.dir + "/server.log"), "the directory is left for inspection: " + info.dir);
-    }
+    run_initdb(info, data, setup_log);
+    configure_for_loads(info, data);
+    start_server(info, data, setup_log);
     std::ofstream(info.dir + "/" + marker_name, std::ios::app) << "port=" << info.port << "\n";
-    // pgreport's statement section: the view, in every database made from here on.
-    if (fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so")) {
-        for (const char* db : {"template1", "postgres"}) {
-            connection_options o;
-            o.host = info.dir;
-            o.port = std::to_string(info.port);
-            o.username = info.user;
-            o.dbname = db;
-            o.prompt = password_prompt::never;
-            connection conn = connection::open(o);
-            conn.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-        }
-    }
+    if (has_pg_stat_statements(info))
+        create_pg_stat_statements(info);
     return info;
 }
 

@@ -1,3 +1,4 @@
+// pgsandbox's engine: throwaway clusters made, started, described and removed.
 #pragma once
 
 #include <optional>
