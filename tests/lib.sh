@@ -77,6 +77,20 @@ expected_md5() {
   sql "DROP TABLE reference"
 }
 
+# load_through_terminations N CMD...: runs the load CMD (stderr to ./err)
+# while terminating its backends N times, and fails unless it retried and
+# ended with status 0.
+load_through_terminations() {
+  local kills=$1 status=0
+  shift
+  "$@" 2>err &
+  local loader=$!
+  terminate_loads "$kills"
+  wait "$loader" || status=$?
+  assert_eq 0 "$status" "pgcopy status: $(cat err)"
+  grep -q "retrying in" err || fail "no retry happened: $(cat err)"
+}
+
 # terminate_loads N: N times, 0.3 s apart, terminates the backends of the
 # pgcopy runs in this database (what a server restart does to them).
 terminate_loads() {
