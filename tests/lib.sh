@@ -83,7 +83,7 @@ expected_md5() {
 load_through_terminations() {
   local kills=$1 status=0
   shift
-  "$@" 2>err &
+  "$@" 0<&0 2>err & # keep stdin: a background command would get /dev/null
   local loader=$!
   terminate_loads "$kills"
   wait "$loader" || status=$?
