@@ -133,7 +133,13 @@ record_meta sweep "${SWEEP[*]}"
 
 # ---------------------------------------------------------------- sandbox
 say "starting a sandbox cluster"
-env_lines=$("$PGSANDBOX" -q start) || die "pgsandbox start failed"
+# Stock durability (fsync, synchronous_commit, full_page_writes on): what
+# users run. BENCH_FAST=1 measures on the sandbox's fast settings instead,
+# and the report says so.
+durability=(--durable)
+[[ -n ${BENCH_FAST:-} ]] && durability=()
+record_meta durability "$([[ -n ${BENCH_FAST:-} ]] && echo off || echo stock)"
+env_lines=$("$PGSANDBOX" -q start "${durability[@]}") || die "pgsandbox start failed"
 eval "$env_lines"
 SANDBOX=${PGHOST:?pgsandbox did not set PGHOST}
 export PGHOST PGPORT PGUSER PGDATABASE

@@ -49,3 +49,11 @@ test_usage_mistakes() {
   run 1 pgsandbox start --bindir /nonexistent
   assert_contains "$err" 'no initdb and pg_ctl in "/nonexistent"'
 }
+
+test_durable_keeps_the_stock_durability_settings() {
+  run 0 pgsandbox -q start --durable "$TEST_DIR/durable"
+  (eval "$out"
+   assert_eq "on|on|on|replica" "$(psql -XAtq -c "SELECT current_setting('fsync'), current_setting('synchronous_commit'),
+                                      current_setting('full_page_writes'), current_setting('wal_level')")"
+   pgsandbox -q stop "$PGHOST")
+}

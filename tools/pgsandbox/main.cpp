@@ -16,20 +16,22 @@ const pgpipe::program_help help{
     "(as the postgres user when run as root), listens on a Unix socket in DIR\n"
     "and a free port on 127.0.0.1, and prints export lines for eval:\n\n"
     "  eval \"$(pgsandbox start)\"; ...; pgsandbox stop \"$PGHOST\"",
-    "The cluster trades durability for speed (fsync off): never keep data\n"
-    "in it. stop stops the server and removes DIR; it refuses a directory\n"
-    "that pgsandbox did not make.\n\n"
+    "The cluster trades durability for speed (fsync off) unless --durable,\n"
+    "which keeps the stock settings for measuring: never keep data in it.\n"
+    "stop stops the server and removes DIR; it refuses a directory that\n"
+    "pgsandbox did not make.\n\n"
     "Exit status: 0 success; 1 usage or local error (the server could not\n"
     "be started or stopped). status exits 0 when running, 1 when not.\n\n"
     "See pgsandbox(1).\n"};
 
-pgpipe::exit_status start(const std::vector<std::string>& args, const std::optional<std::string>& bindir) {
+pgpipe::exit_status start(const std::vector<std::string>& args, const std::optional<std::string>& bindir,
+                          bool durable) {
     if (args.size() > 1)
         return pgpipe::usage_error("start takes at most one directory");
     std::optional<std::string> dir;
     if (!args.empty())
         dir = args[0];
-    pgpipe::sandbox_info info = pgpipe::sandbox_start(dir, bindir);
+    pgpipe::sandbox_info info = pgpipe::sandbox_start(dir, bindir, durable);
     std::cout << pgpipe::sandbox_exports(info) << std::flush;
     pgpipe::log_info("started a throwaway cluster in " + info.dir + " (port " + std::to_string(info.port) +
                      "); stop it with: pgsandbox stop " + pgpipe::shell_quote(info.dir));
@@ -52,7 +54,7 @@ pgpipe::exit_status stop_or_status(const std::string& command, const std::vector
 
 pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
     std::optional<std::string> bindir;
-    bool quiet = false;
+    bool quiet = false, durable = false;
     std::string command;
     std::vector<std::string> args;
 
@@ -61,6 +63,8 @@ pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
         ("bindir", po::value<std::string>()->value_name("DIR")
              ->notifier([&](const std::string& v) { bindir = v; }),
          "server programs to use (default: newest in /usr/lib/postgresql)")
+        ("durable", po::bool_switch(&durable),
+         "start: keep the server's stock durability (fsync, synchronous_commit, full_page_writes on)")
         ("quiet,q", po::bool_switch(&quiet), "print only the export lines");
     pgpipe::add_general_options(visible);
 
@@ -79,7 +83,7 @@ pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
     }
     pgpipe::set_quiet(quiet);
     if (command == "start")
-        return start(args, bindir);
+        return start(args, bindir, durable);
     if (command == "stop" || command == "status")
         return stop_or_status(command, args);
     if (command.empty())

@@ -151,16 +151,20 @@ void run_initdb(const sandbox_info& info, const std::string& data, const std::st
 }
 
 // A throwaway cluster: durability is traded for load speed.
-void configure_for_loads(const sandbox_info& info, const std::string& data) {
+// durable keeps the server's own durability settings (fsync,
+// synchronous_commit and full_page_writes on, wal_level replica), what users
+// run: the cluster for measuring. Without it they are off, for tests and demos.
+void configure_for_loads(const sandbox_info& info, const std::string& data, bool durable) {
+    const std::string fast = "fsync = off\n"
+                             "synchronous_commit = off\n"
+                             "full_page_writes = off\n"
+                             "wal_level = minimal\n"
+                             "max_wal_senders = 0\n";
     append_file(data + "/postgresql.conf",
-                "\n# pgsandbox: a throwaway cluster tuned for bulk loads\n"
+                std::string("\n# pgsandbox: a throwaway cluster tuned for bulk loads") +
+                (durable ? ", with stock durability\n" : "\n") +
                 "listen_addresses = '127.0.0.1'\n"
-                "unix_socket_directories = '" + info.dir + "'\n"
-                "fsync = off\n"
-                "synchronous_commit = off\n"
-                "full_page_writes = off\n"
-                "wal_level = minimal\n"
-                "max_wal_senders = 0\n"
+                "unix_socket_directories = '" + info.dir + "'\n" + (durable ? std::string() : fast) +
                 "max_wal_size = '4GB'\n"
                 "checkpoint_timeout = '30min'\n"
                 "shared_buffers = '256MB'\n"
@@ -242,7 +246,8 @@ std::string find_server_bindir(const std::optional<std::string>& bindir) {
     return best.string();
 }
 
-sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std::optional<std::string>& bindir) {
+sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std::optional<std::string>& bindir,
+                           bool durable) {
     sandbox_info info;
     info.bindir = find_server_bindir(bindir);
     info.user = current_user();
@@ -252,7 +257,7 @@ sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std:
     const std::string setup_log = info.dir + "/setup.log";
     std::ofstream(info.dir + "/" + marker_name) << "bindir=" << info.bindir << "\nuser=" << info.user << "\n";
     run_initdb(info, data, setup_log);
-    configure_for_loads(info, data);
+    configure_for_loads(info, data, durable);
     start_server(info, data, setup_log);
     std::ofstream(info.dir + "/" + marker_name, std::ios::app) << "port=" << info.port << "\n";
     if (has_pg_stat_statements(info))

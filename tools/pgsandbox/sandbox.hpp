@@ -21,8 +21,11 @@ std::string find_server_bindir(const std::optional<std::string>& bindir);
 
 /// Creates DIR (or a fresh /tmp/pgsandbox.XXXXXX), runs initdb in it (as the
 /// postgres user when run as root), configures it for bulk loads with its
-/// socket inside DIR and a free port on 127.0.0.1, and starts it.
-sandbox_info sandbox_start(const std::optional<std::string>& dir, const std::optional<std::string>& bindir);
+/// socket inside DIR and a free port on 127.0.0.1, and starts it. Unless
+/// durable, fsync, synchronous_commit and full_page_writes are off and
+/// wal_level minimal (fast, for tests); durable keeps the stock settings.
+sandbox_info sandbox_start(const std::optional<std::string>& dir, const std::optional<std::string>& bindir,
+                           bool durable = false);
 /// Stops the cluster in DIR and removes DIR; refuses a directory that
 /// pgsandbox did not make. Throws local_error.
 void sandbox_stop(const std::string& dir);
