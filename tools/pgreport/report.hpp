@@ -1,5 +1,6 @@
 #pragma once
-// pgreport's snapshots of the statistics views, their diff, and the COPY watch.
+// pgreport's snapshots of the statistics views (taken, read back, checked
+// to be comparable) and the readings of the COPY watch.
 
 #include "pg/connection.hpp"
 
@@ -64,10 +65,6 @@ enum class report_format { text, json, tsv };
 /// Parses "text", "json" or "tsv"; throws local_error.
 report_format parse_report_format(const std::string& name);
 
-/// The differences between two snapshots, rendered in format. Text is
-/// aligned tables within 80 columns.
-std::string render_diff(const snapshot& before, const snapshot& after, report_format format);
-
 /// The backends connected to the current database other than this one.
 std::vector<int> other_backends(connection& conn);
 
@@ -77,7 +74,25 @@ std::vector<int> other_backends(connection& conn);
 void wait_for_statistics(connection& conn, const std::vector<int>& before, int server_version_num,
                          double timeout_seconds);
 
-/// One reading of pg_stat_progress_copy: a line per running COPY.
-std::string render_copy_progress(connection& conn, report_format format, bool header);
+/// One running COPY, as pg_stat_progress_copy shows it.
+struct copy_progress {
+    std::string pid;         ///< the backend's
+    std::string table;       ///< relid as regclass text, "-" when none
+    std::string command;     ///< "COPY FROM" or "COPY TO"
+    std::string type;        ///< FILE, PROGRAM, PIPE or CALLBACK
+    std::string tuples;      ///< tuples_processed, as the server wrote it
+    std::string bytes;       ///< bytes_processed, as the server wrote it
+    std::string bytes_total; ///< bytes_total, as the server wrote it
+    double tuple_count = 0;  ///< tuples, as a number
+    double byte_count = 0;   ///< bytes, as a number
+    double seconds = 0;      ///< since the statement started; 0 when unknown
+};
+
+/// One reading of pg_stat_progress_copy (PostgreSQL 14+), by pid.
+std::vector<copy_progress> read_copy_progress(connection& conn);
+
+/// A reading of watch in format: a line per running COPY, under a heading
+/// line (text, tsv) when header is set.
+std::string render_copy_progress(const std::vector<copy_progress>& copies, report_format format, bool header);
 
 } // namespace pgpipe
