@@ -20,8 +20,8 @@ void check_regular(const std::string& path) {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         throw local_error("--reject-file \"" + path + "\" is not a regular file",
-                          "rejects are kept as loadable rows, cut back when a batch rolls back, with their reasons "
-                          "in FILE.log",
+                          "the rejected rows go to FILE and their reasons to FILE.log beside it; a load in batches "
+                          "also cuts FILE back when a batch rolls back",
                           "name a new or regular file");
 }
 

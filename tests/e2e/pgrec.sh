@@ -96,15 +96,35 @@ EOF2
   assert_eq "$(printf 'COPY t (i4, i2, at, name) FROM stdin;\n1\t2\t2024-01-01 00:00:00\tok\n\\.')" "$out"
   local log
   log=$(cat rej.jsonl.log)
-  assert_contains "$log" $'bad.jsonl\t3\tkey "i2": 40000 is out of range (-32768 to 32767) (column i2, type smallint)'
-  assert_contains "$log" $'bad.jsonl\t4\tkey "at": "2024-13-01" is not an ISO 8601 timestamp'
-  assert_contains "$log" $'bad.jsonl\t5\tkey "name": value too long (8 characters, at most 5) (column name, type character varying(5))'
-  assert_contains "$log" $'bad.jsonl\t6\tnot a JSON object'
-  assert_contains "$log" $'bad.jsonl\t7\tinvalid JSON at byte column'
-  assert_contains "$log" $'bad.jsonl\t8\tmore after the object, at byte column 11'
-  assert_contains "$log" $'bad.jsonl\t9\tkey "nope": no column of t takes this key'
+  # pgcopy's log format: input, line, byte offset, SQLSTATE (none: no
+  # server judged the line), message, detail.
+  assert_eq $'input\tline\tbyte_offset\tsqlstate\tmessage\tdetail' "$(head -n 1 rej.jsonl.log)" "the log's header"
+  assert_eq 9 "$(wc -l <rej.jsonl.log)" "the header and a line per reject"
+  assert_contains "$log" $'bad.jsonl\t2\t62\t\tkey "i4": "abc" is not a valid integer (column i4, type integer)\t\n'
+  assert_contains "$log" $'bad.jsonl\t3\t85\t\tkey "i2": 40000 is out of range (-32768 to 32767) (column i2, type smallint)'
+  assert_contains "$log" $'bad.jsonl\t4\t99\t\tkey "at": "2024-13-01" is not an ISO 8601 timestamp'
+  assert_contains "$log" $'bad.jsonl\t5\t120\t\tkey "name": value too long (8 characters, at most 5) (column name, type character varying(5))'
+  assert_contains "$log" $'bad.jsonl\t6\t141\t\tnot a JSON object'
+  assert_contains "$log" $'bad.jsonl\t7\t148\t\tinvalid JSON at byte column'
+  assert_contains "$log" $'bad.jsonl\t8\t168\t\tmore after the object, at byte column 11'
+  assert_contains "$log" $'bad.jsonl\t9\t187\t\tkey "nope": no column of t takes this key'
   assert_eq 8 "$(wc -l <rej.jsonl)" "raw lines in the reject file"
   assert_eq "$(sed -n 2p bad.jsonl)" "$(head -n 1 rej.jsonl)"
+}
+
+test_the_reject_log_is_pgcopys() {
+  # Byte offsets count what was read (a CR too, and after decompression);
+  # a tab in a reason becomes a space, so a reject is one log line.
+  printf '{"a": 1}\r\n{"a": "x\\ty"}\r\n{"a": 2}\n{"a": true}\n' | zstd -q >in.jsonl.zst
+  run 3 pgrec --columns a:int --reject-file rej t in.jsonl.zst
+  assert_eq "$(printf 'COPY t (a) FROM stdin;\n1\n2\n\\.')" "$out"
+  assert_eq $'input\tline\tbyte_offset\tsqlstate\tmessage\tdetail
+in.jsonl.zst\t2\t10\t\tkey "a": "x y" is not a valid integer (column a, type integer)\t
+in.jsonl.zst\t4\t34\t\tkey "a": "true" is not a valid integer (column a, type integer)\t' "$(cat rej.log)"
+  assert_eq $'{"a": "x\\ty"}\n{"a": true}' "$(cat rej)" "the lines as read, without their CR"
+  # The log goes beside FILE and both are cut back: a device is refused.
+  run 1 pgrec --columns a:int --reject-file /dev/null t in.jsonl.zst
+  assert_contains "$err" 'reject-file "/dev/null" is not a regular file'
 }
 
 test_map_missing_unknown_and_offline_columns() {

@@ -151,7 +151,7 @@ test_csv_and_binary_refuse_a_missing_defaulted_key() {
   # With a reject file the line is set aside with that reason.
   run 3 pgrec -F csv --reject-file rej t in.jsonl
   assert_eq "a,2024-01-01 00:00:00+00,n" "$out"
-  assert_contains "$(cat rej.log)" $'in.jsonl\t2\tkey "created_at" is missing'
+  assert_contains "$(cat rej.log)" $'in.jsonl\t2\t65\t\tkey "created_at" is missing'
   # --list-columns still names the plain stream's columns.
   assert_eq "name,created_at,note" "$(pgrec --list-columns t)"
   # --missing null writes NULL, as before.
@@ -216,8 +216,8 @@ test_a_line_that_ends_early_is_named_at_its_end() {
   run 3 pgrec --reject-file rej t in.jsonl
   local log
   log=$(cat rej.log)
-  assert_contains "$log" $'in.jsonl\t2\tinvalid JSON: the line ends at byte 8 inside an object or array (a closing } or ] is missing)'
-  assert_contains "$log" $'in.jsonl\t3\tinvalid JSON: the line ends at byte 10 inside a string (a closing " is missing)'
-  assert_contains "$log" $'in.jsonl\t4\tinvalid JSON: the line ends at byte 11 inside an object or array'
+  assert_contains "$log" $'in.jsonl\t2\t11\t\tinvalid JSON: the line ends at byte 8 inside an object or array (a closing } or ] is missing)'
+  assert_contains "$log" $'in.jsonl\t3\t20\t\tinvalid JSON: the line ends at byte 10 inside a string (a closing " is missing)'
+  assert_contains "$log" $'in.jsonl\t4\t31\t\tinvalid JSON: the line ends at byte 11 inside an object or array'
   assert_not_contains "$log" "byte column 1:"
 }

@@ -93,7 +93,7 @@ SQL
     '{"customer": "c", "lines": [{"item": "u", "qty": 4}, {"item": "t", "qty": "many"}]}' \
     '{"customer": "d", "lines": [{"item": "s"}]}' >in.jsonl
   run 3 bash -o pipefail -c 'pgrec --child lines=line.invoice_id --reject-file rej invoice in.jsonl | pgcopy --script'
-  assert_contains "$(cat rej.log)" $'in.jsonl\t3\tkey "qty": "many" is not a valid integer (line.qty, type integer)'
+  assert_contains "$(cat rej.log)" $'in.jsonl\t3\t201\t\tkey "qty": "many" is not a valid integer (line.qty, type integer)'
   assert_eq "a|open
 b|paid
 d|open" "$(sql 'SELECT customer, status FROM invoice ORDER BY customer')"
