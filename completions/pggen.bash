@@ -2,9 +2,11 @@
 #
 # Part of pgpipe. The options are read from "pggen --help" and the presets
 # from "pggen --list-presets" each time, so this file cannot fall behind the
-# program. Table and column names come from the database named on the
-# command line (or by PG* variables), when it answers within two seconds;
-# otherwise nothing is offered for them. Nothing is ever printed.
+# program; the generator names are listed here, and a unit test compares
+# them with pggen's own. Table and column names come from the database
+# named on the command line (or by PG* variables), when it answers within
+# two seconds; otherwise nothing is offered for them. Nothing is ever
+# printed.
 
 # The shared helpers lie next to this file; without them, no completion.
 declare -F _pgpipe_begin >/dev/null 2>&1 ||
@@ -15,6 +17,61 @@ declare -F _pgpipe_begin >/dev/null 2>&1 || return 0
 # Where this file lies: a pggen that is not in PATH may be found from here.
 _pggen_completion_dir=${BASH_SOURCE[0]%/*}
 [[ $_pggen_completion_dir == "${BASH_SOURCE[0]}" ]] && _pggen_completion_dir=.
+
+# The generator names of a spec, offered after COLUMN=; a unit test keeps
+# them equal to the table of names pggen itself reads specs with.
+_pggen_generators=(seq int mod div numeric float bool text words choice cycle format repeat
+    uuid date timestamp timestamptz time interval json bytes array null const)
+
+# _pggen__open_quote WORD: sets REPLY to the index in WORD of a quote that
+# is still open at its end, or to -1.
+_pggen__open_quote()
+{
+    local word=$1 c q=
+    local -i i open=-1
+    for ((i = 0; i < ${#word}; i++)); do
+        c=${word:i:1}
+        if [[ -z $q ]]; then
+            case $c in
+            "'" | '"') q=$c open=i ;;
+            '\') i+=1 ;;
+            esac
+        elif [[ $c == "$q" ]]; then
+            q=
+        elif [[ $q == '"' && $c == '\' ]]; then
+            i+=1
+        fi
+    done
+    [[ -n $q ]] || open=-1
+    REPLY=$open
+}
+
+# _pggen__generator_names: in the word under the cursor, after COLUMN= (or
+# COLUMN:TYPE=), the generator names that start with what follows it.
+_pggen__generator_names()
+{
+    local typed=${cur##*=} name t
+    [[ $typed =~ ^[a-z]*$ ]] || return 0
+    for name in "${_pggen_generators[@]}"; do
+        [[ $name == "$typed"* ]] && COMPREPLY+=("${cur%"$typed"}$name")
+    done
+    ((${#COMPREPLY[@]})) || return 0
+    # A generator goes on with its arguments or "|null(RATE)": no space.
+    compopt -o nospace 2>/dev/null || :
+    # Within a quote still open, readline replaces what follows the quote;
+    # else what follows the last "=" or ":".
+    _pggen__open_quote "$cur"
+    if ((REPLY < 0)); then
+        _pgpipe_put_back "" "$keep"
+        return 0
+    fi
+    local -a all=("${COMPREPLY[@]}")
+    COMPREPLY=()
+    for t in "${all[@]}"; do
+        COMPREPLY+=("${t:REPLY+1}")
+    done
+    return 0
+}
 
 # _pggen__spec_names TYPED NAME...: appends NAME= to COMPREPLY for each
 # NAME that matches TYPED and has no spec on the line yet (_pggen_given).
@@ -125,10 +182,13 @@ _pggen()
     _pgpipe_option_word _pggen__value && return 0
 
     # An argument. A column spec whose "=" is typed already goes on to its
-    # generator: nothing to offer there.
+    # generator.
     _pgpipe_dequote "$cur"
     value=$REPLY
-    [[ $value == *=* ]] && return 0
+    if [[ $value == *=* ]]; then
+        _pggen__generator_names
+        return 0
+    fi
     if [[ -n $preset ]]; then
         # A preset's columns are known without a database; a table name
         # would only name the preset's table.

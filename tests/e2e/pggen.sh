@@ -230,3 +230,21 @@ test_dates_in_timestamp_columns_and_bare_generators() {
   run 1 pggen -n 1 --start 0 'a=seq'
   assert_contains "$err" "--start must be 1 or more"
 }
+
+# complete_pggen WORD...: what the completion offers for the last WORD (as
+# bash splits the line), sorted, on one line.
+complete_pggen() {
+  bash -c 'source "$1"; shift; COMP_WORDS=(pggen "$@"); COMP_CWORD=$#; COMP_LINE=$LINE; COMP_POINT=${#COMP_LINE}
+           _pggen pggen "${!#}" "${COMP_WORDS[COMP_CWORD-1]}"; printf "%s\n" "${COMPREPLY[@]}"' \
+    _ "$PGPIPE_ROOT/completions/pggen.bash" "$@" | sort | xargs
+}
+
+test_completion_offers_generator_names() {
+  # Unquoted, readline replaces what follows "=" (bash splits there).
+  assert_eq "time timestamp timestamptz" "$(LINE='pggen x=ti' complete_pggen x = ti)"
+  assert_eq "seq" "$(LINE='pggen x:int4=se' complete_pggen x : int4 = se)"
+  # Within an open quote, it replaces all that follows the quote.
+  assert_eq "x:int4=int x:int4=interval" "$(LINE="pggen -n 3 'x:int4=in" complete_pggen -n 3 "'x:int4=in")"
+  assert_eq "" "$(LINE="pggen 'x=int(" complete_pggen "'x=int(")" "nothing inside the arguments"
+  assert_eq 24 "$(LINE='pggen x=' complete_pggen x = '' | wc -w)" "every generator after ="
+}

@@ -1,3 +1,4 @@
+// pggen's engine: presets, the plan of columns and generators, and the rows.
 #include "generate.hpp"
 
 #include "core/error.hpp"
@@ -176,19 +177,24 @@ std::string format_number(double v) {
     return buf;
 }
 
-// The generator a live column gets without a spec: valid for its type, its
-// length, its CHECK range, its uniqueness and its foreign key.
-std::string default_generator(const table_column& col, const row_range& rows) {
-    const column_type& t = *col.type;
-    const std::string name = col.name;
-    auto unique_fail = [&](const std::string& why) -> std::string {
-        throw local_error("column " + name + " is unique, but " + why, {},
-                          "give it a generator that fits: " + name + "=GENERATOR");
-    };
-    bool is_int = t.base == pg_type::int2 || t.base == pg_type::int4 || t.base == pg_type::int8;
-    auto bounded = [&](double lo, double hi, double step) {
-        // A CHECK range replaces the default window (a million values wide
-        // where it is open on one side).
+// A live column without a spec, while default_generator chooses its
+// generator: valid for its type, its length, its CHECK range, its
+// uniqueness and its foreign key.
+struct column_defaults {
+    const table_column& col;
+    const column_type& t;
+    const row_range& rows;
+
+    bool unique_scalar() const { return col.unique && !t.is_array; }
+
+    [[noreturn]] void unique_fail(const std::string& why) const {
+        throw local_error("column " + col.name + " is unique, but " + why, {},
+                          "give it a generator that fits: " + col.name + "=GENERATOR");
+    }
+
+    // A CHECK range replaces the default window lo..hi (a million values
+    // wide where it is open on one side). step: the type's smallest step.
+    std::pair<double, double> bounded(double lo, double hi, double step) const {
         if (col.check_min) {
             lo = *col.check_min + (col.check_min_strict ? step : 0);
             if (!col.check_max)
@@ -200,107 +206,147 @@ std::string default_generator(const table_column& col, const row_range& rows) {
                 lo = std::min(lo, hi - 1e6);
         }
         if (lo > hi)
-            throw local_error("column " + name + ": its CHECK range is empty for type " + t.name);
+            throw local_error("column " + col.name + ": its CHECK range is empty for type " + t.name);
         return std::make_pair(lo, hi);
-    };
-    std::string element;
-    switch (t.base) {
-    case pg_type::int2:
-    case pg_type::int4:
-    case pg_type::int8:
-    case pg_type::numeric: {
-        double type_max = t.base == pg_type::int2 ? 32767 : t.base == pg_type::int4 ? 2147483647.0 : 9e18;
-        int scale = t.base == pg_type::numeric ? (t.scale >= 0 ? t.scale : 2) : 0;
-        if (t.base == pg_type::numeric && t.precision > 0)
-            type_max = std::pow(10.0, t.precision - t.scale) - std::pow(10.0, -scale);
-        double step = std::pow(10.0, -scale);
-        if (col.unique && !t.is_array) {
-            auto [lo, hi] = bounded(col.check_min || col.check_max ? -type_max : 1, type_max, is_int ? 1 : step);
-            // Row i gets lo + i - 1 whatever --start and -n are, so a later
-            // run with --start continues the keys instead of repeating them.
-            double first = std::ceil(lo);
-            if (first + static_cast<double>(rows.last) - 1 > hi)
-                unique_fail("its range " + format_number(first) + ".." + format_number(hi) + " holds fewer than " +
-                            std::to_string(rows.last) + " values (rows 1 to " + std::to_string(rows.last) + ")");
-            return "seq(" + format_number(first) + ")";
-        }
-        auto [lo, hi] = bounded(is_int ? 1 : 0, std::min(type_max, is_int ? (t.base == pg_type::int2 ? 32767.0 : 1e6) : 1000.0),
-                                is_int ? 1 : step);
-        if (is_int)
-            element = "int(" + format_number(std::ceil(lo)) + "," + format_number(std::floor(hi)) + ")";
-        else {
-            char a[64], b[64];
-            std::snprintf(a, sizeof a, "%.*f", scale, std::ceil(lo / step) * step);
-            std::snprintf(b, sizeof b, "%.*f", scale, std::floor(hi / step) * step);
-            element = std::string("numeric(") + a + "," + b + "," + std::to_string(scale) + ")";
-        }
-        break;
     }
-    case pg_type::float4:
-    case pg_type::float8: {
-        if (col.unique && !t.is_array)
-            return "seq";
-        auto [lo, hi] = bounded(0, 1000, 1e-6);
-        element = "float(" + format_number(lo) + "," + format_number(hi) + ")";
-        break;
-    }
-    case pg_type::boolean:
-        if (col.unique && !t.is_array)
-            unique_fail("a boolean holds two values");
-        element = "bool";
-        break;
-    case pg_type::text:
-    case pg_type::varchar:
-    case pg_type::bpchar: {
-        size_t limit = t.length > 0 ? static_cast<size_t>(t.length) : 0;
-        if (col.unique && !t.is_array) {
-            size_t digits = std::to_string(rows.last).size();
-            std::string prefix = name + "_";
-            if (limit) {
-                // Room for ten digits, whatever -n is, so that row i gets
-                // the same value in every run.
-                prefix = prefix.substr(0, limit > 10 ? limit - 10 : 0);
-                if (prefix.size() + digits > limit)
-                    unique_fail("it holds " + std::to_string(limit) + " characters, too few for " +
-                                std::to_string(rows.last) + " distinct values");
-            }
-            std::string quoted;
-            for (char c : prefix) {
-                if (c == '\'')
-                    quoted += '\'';
-                quoted += c;
-            }
-            return "format('" + quoted + "{i}')";
-        }
+};
+
+bool is_integer_type(pg_type t) { return t == pg_type::int2 || t == pg_type::int4 || t == pg_type::int8; }
+
+// A unique number column: row i gets lo + i - 1 whatever --start and -n
+// are, so a later run with --start continues the keys instead of
+// repeating them.
+std::string unique_number(const column_defaults& c, double type_max, double step) {
+    const table_column& col = c.col;
+    auto [lo, hi] = c.bounded(col.check_min || col.check_max ? -type_max : 1, type_max,
+                              is_integer_type(c.t.base) ? 1 : step);
+    double first = std::ceil(lo);
+    if (first + static_cast<double>(c.rows.last) - 1 > hi)
+        c.unique_fail("its range " + format_number(first) + ".." + format_number(hi) + " holds fewer than " +
+                      std::to_string(c.rows.last) + " values (rows 1 to " + std::to_string(c.rows.last) + ")");
+    return "seq(" + format_number(first) + ")";
+}
+
+// int2, int4, int8 and numeric.
+std::string default_number(const column_defaults& c) {
+    const column_type& t = c.t;
+    const bool is_int = is_integer_type(t.base);
+    double type_max = t.base == pg_type::int2 ? 32767 : t.base == pg_type::int4 ? 2147483647.0 : 9e18;
+    int scale = t.base == pg_type::numeric ? (t.scale >= 0 ? t.scale : 2) : 0;
+    if (t.base == pg_type::numeric && t.precision > 0)
+        type_max = std::pow(10.0, t.precision - t.scale) - std::pow(10.0, -scale);
+    double step = std::pow(10.0, -scale);
+    if (c.unique_scalar())
+        return unique_number(c, type_max, step);
+    double window = is_int ? (t.base == pg_type::int2 ? 32767.0 : 1e6) : 1000.0;
+    auto [lo, hi] = c.bounded(is_int ? 1 : 0, std::min(type_max, window), is_int ? 1 : step);
+    if (is_int)
+        return "int(" + format_number(std::ceil(lo)) + "," + format_number(std::floor(hi)) + ")";
+    char a[64], b[64];
+    std::snprintf(a, sizeof a, "%.*f", scale, std::ceil(lo / step) * step);
+    std::snprintf(b, sizeof b, "%.*f", scale, std::floor(hi / step) * step);
+    return std::string("numeric(") + a + "," + b + "," + std::to_string(scale) + ")";
+}
+
+std::string default_float(const column_defaults& c) {
+    if (c.unique_scalar())
+        return "seq";
+    auto [lo, hi] = c.bounded(0, 1000, 1e-6);
+    return "float(" + format_number(lo) + "," + format_number(hi) + ")";
+}
+
+std::string default_boolean(const column_defaults& c) {
+    if (c.unique_scalar())
+        c.unique_fail("a boolean holds two values");
+    return "bool";
+}
+
+// text, varchar(n) and char(n).
+std::string default_text(const column_defaults& c) {
+    const column_type& t = c.t;
+    size_t limit = t.length > 0 ? static_cast<size_t>(t.length) : 0;
+    if (!c.unique_scalar()) {
         if (t.base == pg_type::bpchar)
-            element = "text(" + std::to_string(limit) + "," + std::to_string(limit) + ")";
-        else if (limit && limit < 60)
-            element = "text(1," + std::to_string(std::min<size_t>(limit, 12)) + ")";
-        else
-            element = "words(1,5)";
-        break;
+            return "text(" + std::to_string(limit) + "," + std::to_string(limit) + ")";
+        if (limit && limit < 60)
+            return "text(1," + std::to_string(std::min<size_t>(limit, 12)) + ")";
+        return "words(1,5)";
     }
-    case pg_type::bytea: element = "bytes(4,16)"; break;
-    case pg_type::date: element = col.unique ? "" : "date(2000-01-01,2030-12-31)"; break;
-    case pg_type::time: element = "time"; break;
-    case pg_type::timestamp: element = col.unique ? "" : "timestamp(2020-01-01,2026-01-01)"; break;
-    case pg_type::timestamptz: element = col.unique ? "" : "timestamptz(2020-01-01,2026-01-01)"; break;
-    case pg_type::interval: element = "interval(30)"; break;
-    case pg_type::uuid: element = "uuid"; break;
-    case pg_type::json:
-    case pg_type::jsonb: element = "json(4)"; break;
-    case pg_type::enumeration: {
-        if (col.unique && !t.is_array)
-            unique_fail("an enum holds only its labels");
-        if (col.enum_labels.empty())
-            throw local_error("column " + name + ": enum type " + t.name + " has no labels");
-        element = "\x02"; // marker: pick from the labels
-        break;
+    size_t digits = std::to_string(c.rows.last).size();
+    std::string prefix = c.col.name + "_";
+    if (limit) {
+        // Room for ten digits, whatever -n is, so that row i gets the same
+        // value in every run.
+        prefix = prefix.substr(0, limit > 10 ? limit - 10 : 0);
+        if (prefix.size() + digits > limit)
+            c.unique_fail("it holds " + std::to_string(limit) + " characters, too few for " +
+                          std::to_string(c.rows.last) + " distinct values");
     }
+    std::string quoted;
+    for (char ch : prefix) {
+        if (ch == '\'')
+            quoted += '\'';
+        quoted += ch;
+    }
+    return "format('" + quoted + "{i}')";
+}
+
+std::string default_enum(const column_defaults& c) {
+    if (c.unique_scalar())
+        c.unique_fail("an enum holds only its labels");
+    if (c.col.enum_labels.empty())
+        throw local_error("column " + c.col.name + ": enum type " + c.t.name + " has no labels");
+    return "\x02"; // marker: pick from the labels
+}
+
+// The default generator of one column type.
+struct default_rule {
+    pg_type type;
+    const char* fixed;                                // the generator, if it depends on the type alone
+    bool repeats;                                     // fixed may repeat values: none for a unique column
+    std::string (*choose)(const column_defaults&);    // else: chooses one for the column
+};
+
+const default_rule default_rules[] = {
+    {pg_type::int2, nullptr, false, default_number},
+    {pg_type::int4, nullptr, false, default_number},
+    {pg_type::int8, nullptr, false, default_number},
+    {pg_type::numeric, nullptr, false, default_number},
+    {pg_type::float4, nullptr, false, default_float},
+    {pg_type::float8, nullptr, false, default_float},
+    {pg_type::boolean, nullptr, false, default_boolean},
+    {pg_type::text, nullptr, false, default_text},
+    {pg_type::varchar, nullptr, false, default_text},
+    {pg_type::bpchar, nullptr, false, default_text},
+    {pg_type::bytea, "bytes(4,16)", false, nullptr},
+    {pg_type::date, "date(2000-01-01,2030-12-31)", true, nullptr},
+    {pg_type::time, "time", false, nullptr},
+    {pg_type::timestamp, "timestamp(2020-01-01,2026-01-01)", true, nullptr},
+    {pg_type::timestamptz, "timestamptz(2020-01-01,2026-01-01)", true, nullptr},
+    {pg_type::interval, "interval(30)", false, nullptr},
+    {pg_type::uuid, "uuid", false, nullptr},
+    {pg_type::json, "json(4)", false, nullptr},
+    {pg_type::jsonb, "json(4)", false, nullptr},
+    {pg_type::enumeration, nullptr, false, default_enum},
+};
+
+// The generator spec a live column gets without a spec of its own ("\x02"
+// for an enum: pick from its labels).
+std::string default_generator(const table_column& col, const row_range& rows) {
+    const column_defaults c{col, *col.type, rows};
+    std::string element;
+    for (const auto& rule : default_rules) {
+        if (rule.type != c.t.base)
+            continue;
+        if (rule.choose)
+            element = rule.choose(c);
+        else if (!(rule.repeats && col.unique))
+            element = rule.fixed;
+        break;
     }
     if (element.empty())
-        unique_fail("pggen does not make unique values of type " + t.name + " by itself");
-    if (t.is_array)
+        c.unique_fail("pggen does not make unique values of type " + c.t.name + " by itself");
+    if (c.t.is_array)
         return "array(" + element + ",0,4)";
     return element;
 }
@@ -360,101 +406,132 @@ std::unique_ptr<generator> build_default(connection& conn, const table_column& c
     return parse_generator(spec, col.name);
 }
 
-plan make_plan(const generate_options& o, const row_range& rows, std::optional<connection>& conn) {
-    plan p;
-    std::vector<column_spec> specs = collect_specs(o);
-    auto find_spec = [&](const std::string& name) -> column_spec* {
-        for (auto& s : specs)
-            if (s.name == name)
-                return &s;
-        return nullptr;
-    };
-    std::vector<bool> used(specs.size(), false);
-    auto mark_used = [&](const column_spec* s) { used[static_cast<size_t>(s - specs.data())] = true; };
+// The column specs of --spec and the command line, and which of them a
+// column of the preset or table took.
+class spec_list {
+public:
+    explicit spec_list(std::vector<column_spec> specs) : m_specs(std::move(specs)), m_taken(m_specs.size(), false) {}
 
-    if (o.preset) {
-        const preset& pr = find_preset(*o.preset);
-        p.from_preset = &pr;
-        p.label = o.table ? *o.table : pr.name;
-        for (const auto& c : pr.columns) {
-            planned_column col;
-            col.name = c.name;
-            col.type = parse_type_name(c.type);
-            if (column_spec* s = find_spec(col.name)) {
-                if (s->type)
-                    col.type = *s->type;
-                col.gen = parse_generator(s->generator, col.name);
-                mark_used(s);
-            } else {
-                col.gen = parse_generator(c.generator, col.name);
+    // The spec of column name, now taken; nullptr if there is none.
+    const column_spec* take(const std::string& name) {
+        for (size_t k = 0; k < m_specs.size(); ++k)
+            if (m_specs[k].name == name) {
+                m_taken[k] = true;
+                return &m_specs[k];
             }
-            p.columns.push_back(std::move(col));
-        }
-    } else if (o.table && o.action != generate_action::ddl) {
-        p.label = *o.table;
-        conn.emplace(connection::open(o.connection));
-        table_schema schema = read_table_schema(*conn, *o.table);
-        for (const auto& c : schema.ignored_checks)
-            log_warning("CHECK constraint " + c + " is not a simple range; generated rows may violate it");
-        for (const auto& c : schema.columns) {
-            column_spec* s = find_spec(c.name);
-            if (!s && (c.server_filled || c.generated_always)) {
-                p.server_filled.push_back(c.name);
-                continue;
-            }
-            if (s && c.generated_always)
-                throw local_error("column " + c.name + " is a generated column, which COPY cannot fill");
-            planned_column col;
-            col.name = c.name;
-            col.must_be_unique = c.unique;
-            if (s) {
-                mark_used(s);
-                col.gen = parse_generator(s->generator, col.name);
-                if (!c.type && !s->type)
-                    throw local_error("column " + c.name + ": pggen does not encode type " + c.type_name, {},
-                                      "give the column a type it knows: " + c.name + ":text=GENERATOR (text output)");
-                col.type = s->type ? *s->type : *c.type;
-            } else {
-                if (!c.type)
-                    throw local_error("column " + c.name + " has type " + c.type_name + ", which pggen has no generator for",
-                                      {}, "give it one: " + c.name + ":text=GENERATOR, with text output");
-                col.type = *c.type;
-                col.gen = build_default(*conn, c, rows);
-            }
-            p.columns.push_back(std::move(col));
-        }
-        for (size_t k = 0; k < specs.size(); ++k)
-            if (!used[k])
-                throw local_error("column " + specs[k].name + " is not a column of " + schema.quoted_name);
-        if (!p.server_filled.empty()) {
-            std::string names;
-            for (const auto& n : p.server_filled)
-                names += (names.empty() ? "" : ", ") + n;
-            log_info("leaving " + names + " to the server; load with: pgcopy -c \"$(pggen --list-columns " +
-                     *o.table + ")\" " + *o.table);
-        }
-    } else {
-        if (specs.empty() && o.action == generate_action::ddl)
-            throw local_error("--ddl needs --preset or column specs", {},
-                              "pggen prints the CREATE TABLE of what it would generate, not of a live table");
-        if (specs.empty())
-            throw local_error("nothing to generate", {},
-                              "give --preset NAME, a TABLE to read, or COLUMN=GENERATOR arguments (pggen --help)");
-        p.label = o.table ? *o.table : o.output.empty() ? "stdout" : o.output;
+        return nullptr;
     }
-    if (o.preset || !o.table || o.action == generate_action::ddl) {
-        for (size_t k = 0; k < specs.size(); ++k) {
-            if (used[k])
-                continue;
-            if (o.preset)
-                throw local_error("column " + specs[k].name + " is not a column of preset " + *o.preset);
-            planned_column col;
-            col.name = specs[k].name;
-            col.gen = parse_generator(specs[k].generator, col.name);
-            col.type = specs[k].type ? *specs[k].type : col.gen->default_type(rows);
-            p.columns.push_back(std::move(col));
-        }
+    // The specs no column took, in order.
+    std::vector<const column_spec*> left() const {
+        std::vector<const column_spec*> out;
+        for (size_t k = 0; k < m_specs.size(); ++k)
+            if (!m_taken[k])
+                out.push_back(&m_specs[k]);
+        return out;
     }
+    bool empty() const { return m_specs.empty(); }
+
+private:
+    std::vector<column_spec> m_specs;
+    std::vector<bool> m_taken;
+};
+
+// A preset's columns; a spec replaces a column's generator (and type).
+void plan_preset(const generate_options& o, spec_list& specs, plan& p) {
+    const preset& pr = find_preset(*o.preset);
+    p.from_preset = &pr;
+    p.label = o.table ? *o.table : pr.name;
+    for (const auto& c : pr.columns) {
+        planned_column col;
+        col.name = c.name;
+        col.type = parse_type_name(c.type);
+        if (const column_spec* s = specs.take(col.name)) {
+            if (s->type)
+                col.type = *s->type;
+            col.gen = parse_generator(s->generator, col.name);
+        } else {
+            col.gen = parse_generator(c.generator, col.name);
+        }
+        p.columns.push_back(std::move(col));
+    }
+}
+
+// One column of a live table, with its spec s or else its default.
+planned_column plan_live_column(connection& conn, const table_column& c, const column_spec* s, const row_range& rows) {
+    if (s && c.generated_always)
+        throw local_error("column " + c.name + " is a generated column, which COPY cannot fill");
+    planned_column col;
+    col.name = c.name;
+    col.must_be_unique = c.unique;
+    if (s) {
+        col.gen = parse_generator(s->generator, col.name);
+        if (!c.type && !s->type)
+            throw local_error("column " + c.name + ": pggen does not encode type " + c.type_name, {},
+                              "give the column a type it knows: " + c.name + ":text=GENERATOR (text output)");
+        col.type = s->type ? *s->type : *c.type;
+        return col;
+    }
+    if (!c.type)
+        throw local_error("column " + c.name + " has type " + c.type_name + ", which pggen has no generator for", {},
+                          "give it one: " + c.name + ":text=GENERATOR, with text output");
+    col.type = *c.type;
+    col.gen = build_default(conn, c, rows);
+    return col;
+}
+
+// A live table's columns, read from the server; those the server fills
+// (serial, identity, generated) are left to it unless a spec names them.
+void plan_live_table(const generate_options& o, const row_range& rows, std::optional<connection>& conn,
+                     spec_list& specs, plan& p) {
+    p.label = *o.table;
+    conn.emplace(connection::open(o.connection));
+    table_schema schema = read_table_schema(*conn, *o.table);
+    for (const auto& c : schema.ignored_checks)
+        log_warning("CHECK constraint " + c + " is not a simple range; generated rows may violate it");
+    for (const auto& c : schema.columns) {
+        const column_spec* s = specs.take(c.name);
+        if (!s && (c.server_filled || c.generated_always))
+            p.server_filled.push_back(c.name);
+        else
+            p.columns.push_back(plan_live_column(*conn, c, s, rows));
+    }
+    for (const column_spec* s : specs.left())
+        throw local_error("column " + s->name + " is not a column of " + schema.quoted_name);
+    if (!p.server_filled.empty()) {
+        std::string names;
+        for (const auto& n : p.server_filled)
+            names += (names.empty() ? "" : ", ") + n;
+        log_info("leaving " + names + " to the server; load with: pgcopy -c \"$(pggen --list-columns " + *o.table +
+                 ")\" " + *o.table);
+    }
+}
+
+// Column specs alone, with no preset nor live table.
+void plan_specs_only(const generate_options& o, const spec_list& specs, plan& p) {
+    if (specs.empty() && o.action == generate_action::ddl)
+        throw local_error("--ddl needs --preset or column specs", {},
+                          "pggen prints the CREATE TABLE of what it would generate, not of a live table");
+    if (specs.empty())
+        throw local_error("nothing to generate", {},
+                          "give --preset NAME, a TABLE to read, or COLUMN=GENERATOR arguments (pggen --help)");
+    p.label = o.table ? *o.table : o.output.empty() ? "stdout" : o.output;
+}
+
+// The specs no preset column took become columns of their own, typed as
+// given or as their generator suggests; a preset takes none.
+void plan_spec_columns(const generate_options& o, const spec_list& specs, const row_range& rows, plan& p) {
+    for (const column_spec* s : specs.left()) {
+        if (o.preset)
+            throw local_error("column " + s->name + " is not a column of preset " + *o.preset);
+        planned_column col;
+        col.name = s->name;
+        col.gen = parse_generator(s->generator, col.name);
+        col.type = s->type ? *s->type : col.gen->default_type(rows);
+        p.columns.push_back(std::move(col));
+    }
+}
+
+void check_plan(plan& p, const row_range& rows) {
     if (p.columns.empty())
         throw local_error("no columns to generate");
     if (p.columns.size() > 1600)
@@ -465,6 +542,21 @@ plan make_plan(const generate_options& o, const row_range& rows, std::optional<c
             log_warning("column " + col.name + " is unique, but \"" + col.gen->spec() +
                         "\" may repeat values; the load may fail on a duplicate");
     }
+}
+
+plan make_plan(const generate_options& o, const row_range& rows, std::optional<connection>& conn) {
+    plan p;
+    spec_list specs(collect_specs(o));
+    const bool live = o.table && o.action != generate_action::ddl;
+    if (o.preset)
+        plan_preset(o, specs, p);
+    else if (live)
+        plan_live_table(o, rows, conn, specs, p);
+    else
+        plan_specs_only(o, specs, p);
+    if (o.preset || !live)
+        plan_spec_columns(o, specs, rows, p);
+    check_plan(p, rows);
     return p;
 }
 
@@ -527,14 +619,108 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
     }
 }
 
-load_summary run_generate(const generate_options& o) {
+namespace {
+
+// The rows to plan for: all of them, not only this shard's, so that every
+// shard checks and chooses alike.
+row_range planned_rows(const generate_options& o) {
     if (o.start < 1)
         throw local_error("--start must be 1 or more (row numbers start at 1)");
     if (o.rows > 0 && o.start > UINT64_MAX / 2 - o.rows)
         throw local_error("--start and --rows go past the largest row number");
-    row_range all{o.start, o.start + (o.rows ? o.rows : 1) - 1};
+    return row_range{o.start, o.start + (o.rows ? o.rows : 1) - 1};
+}
+
+void write_text(const generate_options& o, const std::string& text) {
+    output_stream out(o.output, 0, false);
+    out.write(text);
+    out.close();
+}
+
+std::string column_list(const plan& p) {
+    std::string names;
+    for (const auto& col : p.columns)
+        names += (names.empty() ? "" : ",") + quote_identifier_if_needed(col.name);
+    return names;
+}
+
+// Each column's stream key: its values depend on its name and the seed,
+// not on its position.
+std::vector<uint64_t> stream_keys(const generate_options& o, const plan& p) {
+    cell_rng mix(o.seed, 0x5EED);
+    const uint64_t seed_key = mix.next();
+    std::vector<uint64_t> keys;
+    for (const auto& col : p.columns)
+        keys.push_back(stable_hash(col.name) ^ seed_key);
+    return keys;
+}
+
+// Rows first to end - 1; checks for a signal and draws progress every
+// 65536 rows.
+void write_row_range(plan& p, const std::vector<uint64_t>& keys, uint64_t first, uint64_t end, row_writer& writer,
+                     const output_stream& out, progress_meter& meter) {
+    progress_state state;
+    state.input_total = std::nullopt;
+    const size_t ncols = p.columns.size();
+    value v;
+    writer.begin();
+    for (uint64_t row = first; row < end; ++row) {
+        writer.begin_row(static_cast<int16_t>(ncols));
+        for (size_t c = 0; c < ncols; ++c) {
+            cell_rng rng(keys[c], row);
+            p.columns[c].gen->generate(row, rng, v);
+            writer.field(v, p.columns[c].type);
+        }
+        writer.end_row();
+        if (((row - first) & 0xFFFF) == 0xFFFF) {
+            throw_if_interrupted();
+            state.rows = writer.rows();
+            state.bytes = out.bytes_in();
+            meter.update(state);
+        }
+    }
+    writer.finish();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+// This shard's rows, then the summary line and the --stats file.
+void write_rows(const generate_options& o, plan& p, load_summary& summary) {
+    // Shard K of N: a contiguous slice, so that shards 1..N in order are
+    // the whole output.
+    uint64_t first = o.start + o.rows * (o.shard - 1) / o.shards;
+    uint64_t end = o.start + o.rows * o.shard / o.shards;
+    std::vector<uint64_t> keys = stream_keys(o, p);
+    auto started = std::chrono::steady_clock::now();
+    output_stream out(o.output, o.zstd_level, o.format == copy_format::binary);
+    row_writer writer(o.format, out);
+    progress_meter meter(o.show_progress);
+    try {
+        write_row_range(p, keys, first, end, writer, out, meter);
+    } catch (const broken_pipe&) {
+        // The reader stopped reading (| head): a normal end.
+        meter.finish();
+        summary.rows = writer.rows();
+        summary.bytes = out.bytes_in();
+        summary.seconds = seconds_since(started);
+        return;
+    }
+    meter.finish();
+    summary.rows = writer.rows();
+    summary.bytes = out.bytes_in();
+    summary.input_bytes = out.bytes_out();
+    summary.seconds = seconds_since(started);
+    log_info(summary_line(summary));
+    write_stats_file(o.stats_file, summary);
+}
+
+} // namespace
+
+load_summary run_generate(const generate_options& o) {
     std::optional<connection> conn;
-    plan p = make_plan(o, all, conn);
+    plan p = make_plan(o, planned_rows(o), conn);
     conn.reset(); // generation itself needs no server
 
     load_summary summary;
@@ -542,77 +728,12 @@ load_summary run_generate(const generate_options& o) {
     summary.target = p.label;
     summary.verb = "generated";
     summary.preposition = "for";
-
-    if (o.action == generate_action::ddl) {
-        output_stream out(o.output, 0, false);
-        out.write(ddl(p, o));
-        out.close();
-        return summary;
-    }
-    if (o.action == generate_action::list_columns) {
-        std::string names;
-        for (const auto& col : p.columns)
-            names += (names.empty() ? "" : ",") + quote_identifier_if_needed(col.name);
-        output_stream out(o.output, 0, false);
-        out.write(names + "\n");
-        out.close();
-        return summary;
-    }
-
-    // Shard K of N: a contiguous slice, so that shards 1..N in order are
-    // the whole output.
-    uint64_t first = o.start + o.rows * (o.shard - 1) / o.shards;
-    uint64_t end = o.start + o.rows * o.shard / o.shards;
-
-    std::vector<uint64_t> keys;
-    const uint64_t seed_key = [&] {
-        cell_rng mix(o.seed, 0x5EED);
-        return mix.next();
-    }();
-    for (const auto& col : p.columns)
-        keys.push_back(stable_hash(col.name) ^ seed_key);
-
-    auto started = std::chrono::steady_clock::now();
-    output_stream out(o.output, o.zstd_level, o.format == copy_format::binary);
-    row_writer writer(o.format, out);
-    progress_meter meter(o.show_progress);
-    progress_state state;
-    state.input_total = std::nullopt;
-    const size_t ncols = p.columns.size();
-    value v;
-    try {
-        writer.begin();
-        for (uint64_t row = first; row < end; ++row) {
-            writer.begin_row(static_cast<int16_t>(ncols));
-            for (size_t c = 0; c < ncols; ++c) {
-                cell_rng rng(keys[c], row);
-                p.columns[c].gen->generate(row, rng, v);
-                writer.field(v, p.columns[c].type);
-            }
-            writer.end_row();
-            if (((row - first) & 0xFFFF) == 0xFFFF) {
-                throw_if_interrupted();
-                state.rows = writer.rows();
-                state.bytes = out.bytes_in();
-                meter.update(state);
-            }
-        }
-        writer.finish();
-    } catch (const broken_pipe&) {
-        // The reader stopped reading (| head): a normal end.
-        meter.finish();
-        summary.rows = writer.rows();
-        summary.bytes = out.bytes_in();
-        summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        return summary;
-    }
-    meter.finish();
-    summary.rows = writer.rows();
-    summary.bytes = out.bytes_in();
-    summary.input_bytes = out.bytes_out();
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_info(summary_line(summary));
-    write_stats_file(o.stats_file, summary);
+    if (o.action == generate_action::ddl)
+        write_text(o, ddl(p, o));
+    else if (o.action == generate_action::list_columns)
+        write_text(o, column_list(p) + "\n");
+    else
+        write_rows(o, p, summary);
     return summary;
 }
 

@@ -1,3 +1,4 @@
+// pggen's engine: what pggen was asked to do, and doing it.
 #pragma once
 
 #include "pg/connection.hpp"

@@ -1,3 +1,4 @@
+// Generators: the spec grammar, the generators it names and their values.
 #include "generator.hpp"
 
 #include "core/error.hpp"
@@ -158,29 +159,44 @@ private:
     }
 
     node parse_atom() {
-        node n;
         if (m_pos >= m_text.size())
             fail("missing generator");
         char c = m_text[m_pos];
-        if (c == '\'' || c == '"') {
-            n.quoted = true;
+        if (c == '\'' || c == '"')
+            return parse_quoted(c);
+        node n = parse_word();
+        skip();
+        if (m_pos < m_text.size() && m_text[m_pos] == '(') {
+            n.call = true;
             ++m_pos;
-            for (;;) {
-                if (m_pos >= m_text.size())
-                    fail("unterminated quoted string");
-                if (m_text[m_pos] == c) {
-                    if (m_pos + 1 < m_text.size() && m_text[m_pos + 1] == c) {
-                        n.text += c;
-                        m_pos += 2;
-                        continue;
-                    }
-                    ++m_pos;
-                    break;
-                }
-                n.text += m_text[m_pos++];
-            }
-            return n;
+            parse_args(n);
         }
+        return n;
+    }
+
+    // Inside, the quote character is written twice.
+    node parse_quoted(char quote) {
+        node n;
+        n.quoted = true;
+        ++m_pos;
+        for (;;) {
+            if (m_pos >= m_text.size())
+                fail("unterminated quoted string");
+            if (m_text[m_pos] == quote) {
+                if (m_pos + 1 < m_text.size() && m_text[m_pos + 1] == quote) {
+                    n.text += quote;
+                    m_pos += 2;
+                    continue;
+                }
+                ++m_pos;
+                return n;
+            }
+            n.text += m_text[m_pos++];
+        }
+    }
+
+    node parse_word() {
+        node n;
         size_t start = m_pos;
         // Colons stay in words (timestamps); choice() reads a trailing
         // ":weight" itself.
@@ -191,41 +207,44 @@ private:
             n.text.pop_back();
         if (n.text.empty())
             fail("missing value");
-        skip();
-        if (m_pos < m_text.size() && m_text[m_pos] == '(') {
-            n.call = true;
-            ++m_pos;
-            skip();
-            if (m_pos < m_text.size() && m_text[m_pos] == ')') {
-                ++m_pos;
-                return n;
-            }
-            for (;;) {
-                skip();
-                node arg = parse_term();
-                skip();
-                if (m_pos < m_text.size() && m_text[m_pos] == ':') {
-                    ++m_pos;
-                    skip();
-                    size_t w = m_pos;
-                    while (m_pos < m_text.size() && !std::strchr(",)", m_text[m_pos]))
-                        ++m_pos;
-                    arg.weight = std::string(m_text.substr(w, m_pos - w));
-                }
-                n.args.push_back(std::move(arg));
-                skip();
-                if (m_pos >= m_text.size())
-                    fail("missing )");
-                if (m_text[m_pos] == ')') {
-                    ++m_pos;
-                    break;
-                }
-                if (m_text[m_pos] != ',')
-                    fail("expected , or )");
-                ++m_pos;
-            }
-        }
         return n;
+    }
+
+    // After the "(", through the ")".
+    void parse_args(node& n) {
+        skip();
+        if (m_pos < m_text.size() && m_text[m_pos] == ')') {
+            ++m_pos;
+            return;
+        }
+        for (;;) {
+            skip();
+            node arg = parse_term();
+            skip();
+            if (m_pos < m_text.size() && m_text[m_pos] == ':')
+                arg.weight = parse_weight();
+            n.args.push_back(std::move(arg));
+            skip();
+            if (m_pos >= m_text.size())
+                fail("missing )");
+            if (m_text[m_pos] == ')') {
+                ++m_pos;
+                return;
+            }
+            if (m_text[m_pos] != ',')
+                fail("expected , or )");
+            ++m_pos;
+        }
+    }
+
+    // The ":weight" after a choice() value, unchecked: choice reads it.
+    std::string parse_weight() {
+        ++m_pos;
+        skip();
+        size_t w = m_pos;
+        while (m_pos < m_text.size() && !std::strchr(",)", m_text[m_pos]))
+            ++m_pos;
+        return std::string(m_text.substr(w, m_pos - w));
     }
 
     std::string_view m_text;
@@ -311,13 +330,6 @@ std::optional<std::pair<int64_t, int32_t>> parse_decimal(const std::string& text
     return std::make_pair(negative ? -mantissa : mantissa, scale);
 }
 
-int64_t pow10(int32_t n) {
-    int64_t p = 1;
-    while (n-- > 0)
-        p *= 10;
-    return p;
-}
-
 // ---------------------------------------------------------------- generators
 
 class seq_gen final : public generator {
@@ -343,7 +355,7 @@ private:
 class modular_gen final : public generator {
 public:
     modular_gen(int64_t n, int64_t offset, int32_t scale, bool block)
-        : m_n(n), m_offset(offset), m_scale(scale), m_block(block), m_unit(pow10(scale)) {}
+        : m_n(n), m_offset(offset), m_scale(scale), m_block(block), m_unit(power_of_ten(scale)) {}
     value_kind kind() const override { return m_scale ? value_kind::decimal : value_kind::integer; }
     void generate(uint64_t row, cell_rng&, value& out) override {
         int64_t base = m_block ? static_cast<int64_t>((row - 1) / static_cast<uint64_t>(m_n))
@@ -893,233 +905,319 @@ private:
 
 std::unique_ptr<generator> build(const node& n, const context& cx);
 
-std::unique_ptr<generator> build_call(const node& n, const context& cx) {
+// The builders below get a node whose argument count the table allows.
+
+std::unique_ptr<generator> build_seq(const node& n, const context& cx) {
+    return std::make_unique<seq_gen>(n.args.size() > 0 ? cx.integer(n.args[0], "the start") : 1,
+                                     n.args.size() > 1 ? cx.integer(n.args[1], "the step") : 1);
+}
+
+// mod(N[,OFFSET]) and div(N[,OFFSET]).
+std::unique_ptr<generator> build_modular(const node& n, const context& cx) {
+    const bool div = n.text == "div";
+    int64_t m = cx.integer(n.args[0], "the divisor");
+    if (m < 1)
+        cx.fail("the divisor must be at least 1");
+    int64_t offset = div ? 1 : 0;
+    int32_t scale = 0;
+    if (n.args.size() > 1) {
+        auto d = parse_decimal(n.args[1].text);
+        if (!d || n.args[1].call)
+            cx.fail("the offset must be a number, not \"" + n.args[1].text + "\"");
+        offset = d->first;
+        scale = d->second;
+    }
+    return std::make_unique<modular_gen>(m, offset, scale, div);
+}
+
+int_gen::shape int_shape(const node& n, const context& cx) {
+    const std::string& d = n.text;
+    if (d == "uniform")
+        return int_gen::shape::uniform;
+    if (d == "normal")
+        return int_gen::shape::normal;
+    if (d == "zipf")
+        return int_gen::shape::zipf;
+    cx.fail("unknown distribution \"" + d + "\" (uniform, normal or zipf)");
+}
+
+std::unique_ptr<generator> build_int(const node& n, const context& cx) {
+    int64_t lo = cx.integer(n.args[0], "the low end"), hi = cx.integer(n.args[1], "the high end");
+    if (lo > hi)
+        cx.fail("the low end is above the high end");
+    auto s = n.args.size() > 2 ? int_shape(n.args[2], cx) : int_gen::shape::uniform;
+    double exponent = 1.1;
+    if (n.args.size() > 3) {
+        if (s != int_gen::shape::zipf)
+            cx.fail("only zipf takes an exponent");
+        exponent = cx.real(n.args[3], "the zipf exponent");
+        if (exponent <= 0)
+            cx.fail("the zipf exponent must be above 0");
+    }
+    return std::make_unique<int_gen>(lo, hi, s, exponent);
+}
+
+std::unique_ptr<generator> build_numeric(const node& n, const context& cx) {
+    int32_t scale = n.args.size() > 2 ? static_cast<int32_t>(cx.integer(n.args[2], "the scale")) : 2;
+    if (scale < 0 || scale > 15)
+        cx.fail("the scale must be between 0 and 15");
+    auto lo = parse_decimal(n.args[0].text), hi = parse_decimal(n.args[1].text);
+    if (!lo || !hi || lo->second > scale || hi->second > scale)
+        cx.fail("the range must be numbers with at most " + std::to_string(scale) + " decimals");
+    int64_t lo_m = lo->first * power_of_ten(scale - lo->second);
+    int64_t hi_m = hi->first * power_of_ten(scale - hi->second);
+    if (lo_m > hi_m)
+        cx.fail("the low end is above the high end");
+    return std::make_unique<numeric_gen>(lo_m, hi_m, scale);
+}
+
+std::unique_ptr<generator> build_float(const node& n, const context& cx) {
+    if (n.args.size() == 1)
+        cx.fail("float takes no arguments or two (LO,HI)");
+    double lo = n.args.empty() ? 0 : cx.real(n.args[0], "the low end");
+    double hi = n.args.empty() ? 1 : cx.real(n.args[1], "the high end");
+    if (lo > hi)
+        cx.fail("the low end is above the high end");
+    return std::make_unique<float_gen>(lo, hi);
+}
+
+std::unique_ptr<generator> build_bool(const node& n, const context& cx) {
+    double p = n.args.empty() ? 0.5 : cx.real(n.args[0], "the probability");
+    if (p < 0 || p > 1)
+        cx.fail("the probability must be between 0 and 1");
+    return std::make_unique<bool_gen>(p);
+}
+
+// A choice value's weight: "a:3" (parsed apart) or, unquoted, "a:3" as one
+// word, since words keep their colons. Sets the value's text.
+double choice_weight(node a, const context& cx, bool cycle, std::string& text) {
+    if (!a.quoted && !a.weight && !cycle) {
+        auto colon = a.text.rfind(':');
+        if (colon != std::string::npos && parse_decimal(a.text.substr(colon + 1))) {
+            a.weight = a.text.substr(colon + 1);
+            a.text.resize(colon);
+        }
+    }
+    text = a.text;
+    if (!a.weight)
+        return 1;
+    if (cycle)
+        cx.fail("cycle takes no weights");
+    node wn;
+    wn.text = *a.weight;
+    double w = cx.real(wn, "a weight");
+    if (w <= 0)
+        cx.fail("weights must be above 0");
+    return w;
+}
+
+// choice(VALUE[:WEIGHT],...) and cycle(VALUE,...).
+std::unique_ptr<generator> build_choice(const node& n, const context& cx) {
     const std::string& name = n.text;
-    if (name == "|null") {
-        double rate = cx.real(n.args[1], "the NULL rate");
-        if (rate < 0 || rate > 1)
-            cx.fail("the NULL rate must be between 0 and 1");
-        return std::make_unique<nullable_gen>(build(n.args[0], cx), rate);
+    const bool cycle = name == "cycle";
+    if (n.args.empty())
+        cx.fail(name + " needs at least one value");
+    std::vector<std::string> options(n.args.size());
+    std::vector<double> weights;
+    for (size_t k = 0; k < n.args.size(); ++k) {
+        if (n.args[k].call)
+            cx.fail(name + " takes values, not generators");
+        weights.push_back(choice_weight(n.args[k], cx, cycle, options[k]));
     }
-    if (name == "seq") {
-        cx.arity(n, 0, 2);
-        return std::make_unique<seq_gen>(n.args.size() > 0 ? cx.integer(n.args[0], "the start") : 1,
-                                         n.args.size() > 1 ? cx.integer(n.args[1], "the step") : 1);
-    }
-    if (name == "mod" || name == "div") {
-        cx.arity(n, 1, 2);
-        int64_t m = cx.integer(n.args[0], "the divisor");
-        if (m < 1)
-            cx.fail("the divisor must be at least 1");
-        int64_t offset = name == "div" ? 1 : 0;
-        int32_t scale = 0;
-        if (n.args.size() > 1) {
-            auto d = parse_decimal(n.args[1].text);
-            if (!d || n.args[1].call)
-                cx.fail("the offset must be a number, not \"" + n.args[1].text + "\"");
-            offset = d->first;
-            scale = d->second;
-        }
-        return std::make_unique<modular_gen>(m, offset, scale, name == "div");
-    }
-    if (name == "int") {
-        cx.arity(n, 2, 4);
-        int64_t lo = cx.integer(n.args[0], "the low end"), hi = cx.integer(n.args[1], "the high end");
-        if (lo > hi)
-            cx.fail("the low end is above the high end");
-        auto s = int_gen::shape::uniform;
-        double exponent = 1.1;
-        if (n.args.size() > 2) {
-            const std::string& d = n.args[2].text;
-            if (d == "uniform")
-                s = int_gen::shape::uniform;
-            else if (d == "normal")
-                s = int_gen::shape::normal;
-            else if (d == "zipf")
-                s = int_gen::shape::zipf;
-            else
-                cx.fail("unknown distribution \"" + d + "\" (uniform, normal or zipf)");
-        }
-        if (n.args.size() > 3) {
-            if (s != int_gen::shape::zipf)
-                cx.fail("only zipf takes an exponent");
-            exponent = cx.real(n.args[3], "the zipf exponent");
-            if (exponent <= 0)
-                cx.fail("the zipf exponent must be above 0");
-        }
-        return std::make_unique<int_gen>(lo, hi, s, exponent);
-    }
-    if (name == "numeric") {
-        cx.arity(n, 2, 3);
-        int32_t scale = n.args.size() > 2 ? static_cast<int32_t>(cx.integer(n.args[2], "the scale")) : 2;
-        if (scale < 0 || scale > 15)
-            cx.fail("the scale must be between 0 and 15");
-        auto lo = parse_decimal(n.args[0].text), hi = parse_decimal(n.args[1].text);
-        if (!lo || !hi || lo->second > scale || hi->second > scale)
-            cx.fail("the range must be numbers with at most " + std::to_string(scale) + " decimals");
-        int64_t lo_m = lo->first * pow10(scale - lo->second), hi_m = hi->first * pow10(scale - hi->second);
-        if (lo_m > hi_m)
-            cx.fail("the low end is above the high end");
-        return std::make_unique<numeric_gen>(lo_m, hi_m, scale);
-    }
-    if (name == "float") {
-        cx.arity(n, 0, 2);
-        if (n.args.size() == 1)
-            cx.fail("float takes no arguments or two (LO,HI)");
-        double lo = n.args.empty() ? 0 : cx.real(n.args[0], "the low end");
-        double hi = n.args.empty() ? 1 : cx.real(n.args[1], "the high end");
-        if (lo > hi)
-            cx.fail("the low end is above the high end");
-        return std::make_unique<float_gen>(lo, hi);
-    }
-    if (name == "bool") {
-        cx.arity(n, 0, 1);
-        double p = n.args.empty() ? 0.5 : cx.real(n.args[0], "the probability");
-        if (p < 0 || p > 1)
-            cx.fail("the probability must be between 0 and 1");
-        return std::make_unique<bool_gen>(p);
-    }
-    if (name == "choice" || name == "cycle") {
-        if (n.args.empty())
-            cx.fail(name + " needs at least one value");
-        std::vector<std::string> options;
-        std::vector<double> weights;
-        for (auto a : n.args) {
-            if (a.call)
-                cx.fail(name + " takes values, not generators");
-            if (!a.quoted && !a.weight && name == "choice") {
-                auto colon = a.text.rfind(':');
-                if (colon != std::string::npos && parse_decimal(a.text.substr(colon + 1))) {
-                    a.weight = a.text.substr(colon + 1);
-                    a.text.resize(colon);
-                }
-            }
-            options.push_back(a.text);
-            double w = 1;
-            if (a.weight) {
-                if (name == "cycle")
-                    cx.fail("cycle takes no weights");
-                node wn;
-                wn.text = *a.weight;
-                w = cx.real(wn, "a weight");
-                if (w <= 0)
-                    cx.fail("weights must be above 0");
-            }
-            weights.push_back(w);
-        }
-        return std::make_unique<choice_gen>(std::move(options), std::move(weights), name == "cycle");
-    }
-    if (name == "text" || name == "words" || name == "bytes") {
-        cx.arity(n, 0, 2);
-        int64_t lo = n.args.size() > 0 ? cx.integer(n.args[0], "the shortest") : (name == "words" ? 1 : 8);
-        int64_t hi = n.args.size() > 1 ? cx.integer(n.args[1], "the longest")
-                                       : n.args.size() == 1 ? lo : (name == "words" ? 5 : lo);
-        if (lo < 0 || lo > hi)
-            cx.fail("the lengths must satisfy 0 <= shortest <= longest");
-        if (hi > (1 << 26))
-            cx.fail("values longer than 64 MiB are not generated");
-        if (name == "text")
-            return std::make_unique<letters_gen>(lo, hi);
-        if (name == "bytes")
-            return std::make_unique<bytes_gen>(lo, hi);
-        return std::make_unique<words_gen>(lo, hi);
-    }
-    if (name == "format") {
-        cx.arity(n, 1, 1);
-        return std::make_unique<template_gen>(n.args[0].text);
-    }
-    if (name == "repeat") {
-        cx.arity(n, 2, 2);
-        int64_t count = cx.integer(n.args[1], "the count");
-        if (count < 0 || static_cast<double>(count) * static_cast<double>(n.args[0].text.size()) > (1 << 28))
-            cx.fail("the repeated value would be too long");
-        std::string s;
-        s.reserve(n.args[0].text.size() * static_cast<size_t>(count));
-        for (int64_t k = 0; k < count; ++k)
-            s += n.args[0].text;
-        return std::make_unique<const_gen>(std::move(s));
-    }
-    if (name == "const") {
-        cx.arity(n, 1, 1);
-        return build(n.args[0], cx);
-    }
-    if (name == "uuid") {
-        cx.arity(n, 0, 0);
-        return std::make_unique<uuid_gen>(stable_hash(cx.column));
-    }
-    if (name == "date" || name == "timestamp" || name == "timestamptz") {
-        cx.arity(n, 0, 2);
-        int64_t lo = n.args.size() > 0 ? cx.timestamp(n.args[0], "the start") : *parse_timestamp_us("2020-01-01");
-        int64_t hi = n.args.size() > 1 ? cx.timestamp(n.args[1], "the end") : *parse_timestamp_us("2026-01-01");
-        if (lo > hi)
-            cx.fail("the start is after the end");
-        constexpr int64_t day = 86400LL * 1000000;
-        auto days = [](int64_t us) { return us / day - (us % day < 0); }; // floor, for dates before 2000
-        if (name == "date")
-            return std::make_unique<time_range_gen>(value_kind::date, days(lo), days(hi), false);
-        // Whole microseconds are fine, but whole seconds read better.
-        return std::make_unique<time_range_gen>(value_kind::timestamp, lo, hi, name == "timestamptz");
-    }
-    if (name == "time") {
-        cx.arity(n, 0, 0);
-        return std::make_unique<time_range_gen>(value_kind::time, 0, 86400LL * 1000000 - 1, false);
-    }
-    if (name == "interval") {
-        cx.arity(n, 0, 1);
-        int64_t days = n.args.empty() ? 30 : cx.integer(n.args[0], "the most days");
-        if (days < 0 || days > 1000000)
-            cx.fail("the most days must be between 0 and 1000000");
-        return std::make_unique<interval_gen>(days);
-    }
-    if (name == "json") {
-        cx.arity(n, 0, 1);
-        int64_t keys = n.args.empty() ? 4 : cx.integer(n.args[0], "the number of keys");
-        if (keys < 0 || keys > 1000)
-            cx.fail("the number of keys must be between 0 and 1000");
-        return std::make_unique<json_gen>(keys);
-    }
-    if (name == "array") {
-        cx.arity(n, 1, 3);
-        int64_t lo = n.args.size() > 1 ? cx.integer(n.args[1], "the fewest elements") : 0;
-        int64_t hi = n.args.size() > 2 ? cx.integer(n.args[2], "the most elements") : std::max<int64_t>(lo, 4);
-        if (lo < 0 || lo > hi || hi > 100000)
-            cx.fail("the element counts must satisfy 0 <= fewest <= most <= 100000");
-        auto element = build(n.args[0], cx);
-        if (element->kind() == value_kind::array)
-            cx.fail("arrays of arrays are not generated");
-        return std::make_unique<array_gen>(std::move(element), lo, hi);
-    }
-    cx.fail("unknown generator \"" + name + "\"");
+    return std::make_unique<choice_gen>(std::move(options), std::move(weights), cycle);
+}
+
+// text, words and bytes: MIN to MAX letters, words or bytes.
+std::unique_ptr<generator> build_lengths(const node& n, const context& cx) {
+    const std::string& name = n.text;
+    int64_t lo = n.args.size() > 0 ? cx.integer(n.args[0], "the shortest") : (name == "words" ? 1 : 8);
+    int64_t hi = n.args.size() > 1 ? cx.integer(n.args[1], "the longest")
+                                   : n.args.size() == 1 ? lo : (name == "words" ? 5 : lo);
+    if (lo < 0 || lo > hi)
+        cx.fail("the lengths must satisfy 0 <= shortest <= longest");
+    if (hi > (1 << 26))
+        cx.fail("values longer than 64 MiB are not generated");
+    if (name == "text")
+        return std::make_unique<letters_gen>(lo, hi);
+    if (name == "bytes")
+        return std::make_unique<bytes_gen>(lo, hi);
+    return std::make_unique<words_gen>(lo, hi);
+}
+
+std::unique_ptr<generator> build_format(const node& n, const context&) {
+    return std::make_unique<template_gen>(n.args[0].text);
+}
+
+std::unique_ptr<generator> build_repeat(const node& n, const context& cx) {
+    int64_t count = cx.integer(n.args[1], "the count");
+    if (count < 0 || static_cast<double>(count) * static_cast<double>(n.args[0].text.size()) > (1 << 28))
+        cx.fail("the repeated value would be too long");
+    std::string s;
+    s.reserve(n.args[0].text.size() * static_cast<size_t>(count));
+    for (int64_t k = 0; k < count; ++k)
+        s += n.args[0].text;
+    return std::make_unique<const_gen>(std::move(s));
+}
+
+std::unique_ptr<generator> build_const(const node& n, const context& cx) { return build(n.args[0], cx); }
+
+std::unique_ptr<generator> build_uuid(const node&, const context& cx) {
+    return std::make_unique<uuid_gen>(stable_hash(cx.column));
+}
+
+// date, timestamp and timestamptz: FROM to TO.
+std::unique_ptr<generator> build_time_range(const node& n, const context& cx) {
+    const std::string& name = n.text;
+    int64_t lo = n.args.size() > 0 ? cx.timestamp(n.args[0], "the start") : *parse_timestamp_us("2020-01-01");
+    int64_t hi = n.args.size() > 1 ? cx.timestamp(n.args[1], "the end") : *parse_timestamp_us("2026-01-01");
+    if (lo > hi)
+        cx.fail("the start is after the end");
+    constexpr int64_t day = 86400LL * 1000000;
+    auto days = [](int64_t us) { return us / day - (us % day < 0); }; // floor, for dates before 2000
+    if (name == "date")
+        return std::make_unique<time_range_gen>(value_kind::date, days(lo), days(hi), false);
+    // Whole microseconds are fine, but whole seconds read better.
+    return std::make_unique<time_range_gen>(value_kind::timestamp, lo, hi, name == "timestamptz");
+}
+
+std::unique_ptr<generator> build_time(const node&, const context&) {
+    return std::make_unique<time_range_gen>(value_kind::time, 0, 86400LL * 1000000 - 1, false);
+}
+
+std::unique_ptr<generator> build_interval(const node& n, const context& cx) {
+    int64_t days = n.args.empty() ? 30 : cx.integer(n.args[0], "the most days");
+    if (days < 0 || days > 1000000)
+        cx.fail("the most days must be between 0 and 1000000");
+    return std::make_unique<interval_gen>(days);
+}
+
+std::unique_ptr<generator> build_json(const node& n, const context& cx) {
+    int64_t keys = n.args.empty() ? 4 : cx.integer(n.args[0], "the number of keys");
+    if (keys < 0 || keys > 1000)
+        cx.fail("the number of keys must be between 0 and 1000");
+    return std::make_unique<json_gen>(keys);
+}
+
+std::unique_ptr<generator> build_array(const node& n, const context& cx) {
+    int64_t lo = n.args.size() > 1 ? cx.integer(n.args[1], "the fewest elements") : 0;
+    int64_t hi = n.args.size() > 2 ? cx.integer(n.args[2], "the most elements") : std::max<int64_t>(lo, 4);
+    if (lo < 0 || lo > hi || hi > 100000)
+        cx.fail("the element counts must satisfy 0 <= fewest <= most <= 100000");
+    auto element = build(n.args[0], cx);
+    if (element->kind() == value_kind::array)
+        cx.fail("arrays of arrays are not generated");
+    return std::make_unique<array_gen>(std::move(element), lo, hi);
+}
+
+std::unique_ptr<generator> build_null(const node&, const context&) { return std::make_unique<null_gen>(); }
+
+// GENERATOR|null(RATE), which the parser writes as a call of "|null".
+std::unique_ptr<generator> build_nullable(const node& n, const context& cx) {
+    double rate = cx.real(n.args[1], "the NULL rate");
+    if (rate < 0 || rate > 1)
+        cx.fail("the NULL rate must be between 0 and 1");
+    return std::make_unique<nullable_gen>(build(n.args[0], cx), rate);
+}
+
+using builder = std::unique_ptr<generator> (*)(const node&, const context&);
+
+struct generator_entry {
+    generator_info info;
+    builder build;
+};
+
+constexpr int any_number = -1;
+constexpr auto call = generator_spelling::call;
+constexpr auto call_or_bare = generator_spelling::call_or_bare;
+
+// Every generator name of the grammar, in the order of GENERATORS in
+// pggen(1); each synopsis is its entry's heading there, word for word.
+const generator_entry generator_entries[] = {
+    {{"seq", 0, 2, call_or_bare, "seq[(START[,STEP])]"}, build_seq},
+    {{"int", 2, 4, call, "int(LO,HI[,DIST[,S]])"}, build_int},
+    {{"mod", 1, 2, call, "mod(N[,OFFSET])"}, build_modular},
+    {{"div", 1, 2, call, "div(N[,OFFSET])"}, build_modular},
+    {{"numeric", 2, 3, call, "numeric(LO,HI[,SCALE])"}, build_numeric},
+    {{"float", 0, 2, call_or_bare, "float[(LO,HI)]"}, build_float},
+    {{"bool", 0, 1, call_or_bare, "bool[(P)]"}, build_bool},
+    {{"text", 0, 2, call_or_bare, "text[(MIN[,MAX])]"}, build_lengths},
+    {{"words", 0, 2, call_or_bare, "words[(MIN[,MAX])]"}, build_lengths},
+    {{"choice", 1, any_number, call, "choice(VALUE[:WEIGHT],...)"}, build_choice},
+    {{"cycle", 1, any_number, call, "cycle(VALUE,...)"}, build_choice},
+    {{"format", 1, 1, call, "format(TEMPLATE)"}, build_format},
+    {{"repeat", 2, 2, call, "repeat(STRING,N)"}, build_repeat},
+    {{"uuid", 0, 0, call_or_bare, "uuid"}, build_uuid},
+    {{"date", 0, 2, call_or_bare, "date[(FROM[,TO])]"}, build_time_range},
+    {{"timestamp", 0, 2, call_or_bare, "timestamp[(FROM[,TO])]"}, build_time_range},
+    {{"timestamptz", 0, 2, call_or_bare, "timestamptz[(FROM[,TO])]"}, build_time_range},
+    {{"time", 0, 0, call_or_bare, "time"}, build_time},
+    {{"interval", 0, 1, call_or_bare, "interval[(DAYS)]"}, build_interval},
+    {{"json", 0, 1, call_or_bare, "json[(KEYS)]"}, build_json},
+    {{"bytes", 0, 2, call_or_bare, "bytes[(MIN[,MAX])]"}, build_lengths},
+    {{"array", 1, 3, call, "array(GENERATOR[,MIN[,MAX]])"}, build_array},
+    {{"null", 0, 0, generator_spelling::bare, "null"}, build_null},
+    {{"const", 1, 1, call, "const(GENERATOR)"}, build_const},
+};
+
+const generator_entry* find_entry(const std::string& name) {
+    for (const auto& e : generator_entries)
+        if (e.info.name == name)
+            return &e;
+    return nullptr;
+}
+
+std::unique_ptr<generator> build_call(const node& n, const context& cx) {
+    if (n.text == "|null")
+        return build_nullable(n, cx);
+    const generator_entry* e = find_entry(n.text);
+    if (!e || e->info.spelling == generator_spelling::bare)
+        cx.fail("unknown generator \"" + n.text + "\"");
+    // choice and cycle count their values themselves.
+    if (e->info.max_args != any_number)
+        cx.arity(n, static_cast<size_t>(e->info.min_args), static_cast<size_t>(e->info.max_args));
+    return e->build(n, cx);
+}
+
+// A word without parentheses: null, a number, or a generator whose
+// defaults do.
+std::unique_ptr<generator> build_word(const node& n, const context& cx) {
+    const generator_entry* e = find_entry(n.text);
+    if (e && e->info.spelling == generator_spelling::bare)
+        return e->build(n, cx);
+    if (auto d = parse_decimal(n.text))
+        return std::make_unique<const_number_gen>(d->first, d->second);
+    if (!e || e->info.spelling != call_or_bare)
+        cx.fail("unknown generator \"" + n.text + "\" (quote a constant: '" + n.text + "')");
+    node as_call = n;
+    as_call.call = true;
+    return build_call(as_call, cx);
 }
 
 std::unique_ptr<generator> build(const node& n, const context& cx) {
     std::unique_ptr<generator> g;
-    if (n.call) {
+    if (n.call)
         g = build_call(n, cx);
-    } else if (n.quoted) {
-        // A quoted literal: a template if it has {i}, else a constant.
-        if (n.text.find("{i}") != std::string::npos)
-            g = std::make_unique<template_gen>(n.text);
-        else
-            g = std::make_unique<const_gen>(n.text);
-    } else if (n.text == "null") {
-        g = std::make_unique<null_gen>();
-    } else if (auto d = parse_decimal(n.text)) {
-        g = std::make_unique<const_number_gen>(d->first, d->second);
-    } else if (n.text == "seq" || n.text == "uuid" || n.text == "bool" || n.text == "time" || n.text == "json" ||
-               n.text == "words" || n.text == "text" || n.text == "date" || n.text == "timestamp" ||
-               n.text == "timestamptz" || n.text == "interval" || n.text == "bytes" || n.text == "float") {
-        node call = n;
-        call.call = true;
-        g = build_call(call, cx);
-    } else {
-        cx.fail("unknown generator \"" + n.text + "\" (quote a constant: '" + n.text + "')");
-    }
+    else if (!n.quoted)
+        g = build_word(n, cx);
+    else if (n.text.find("{i}") != std::string::npos) // a template
+        g = std::make_unique<template_gen>(n.text);
+    else
+        g = std::make_unique<const_gen>(n.text);
     g->set_spec(n.source.empty() ? n.text : n.source);
     return g;
 }
 
 } // namespace
+
+const std::vector<generator_info>& generator_table() {
+    static const std::vector<generator_info> table = [] {
+        std::vector<generator_info> infos;
+        for (const auto& e : generator_entries)
+            infos.push_back(e.info);
+        return infos;
+    }();
+    return table;
+}
 
 std::unique_ptr<generator> parse_generator(std::string_view spec, const std::string& column) {
     parser p(spec, column);
@@ -1137,143 +1235,6 @@ std::unique_ptr<generator> make_int_pick(std::vector<int64_t> values) {
 std::unique_ptr<generator> make_string_pick(std::vector<std::string> values) {
     std::vector<double> weights(values.size(), 1.0);
     return std::make_unique<choice_gen>(std::move(values), std::move(weights), false);
-}
-
-void check_generator_fits(const generator& gen, const column_type& type, const std::string& column,
-                          const row_range& rows) {
-    auto refuse = [&](const std::string& why) {
-        throw local_error("column " + column + ": generator \"" + gen.spec() + "\" does not fit type " + type.name +
-                              ": " + why,
-                          {}, "give the column another generator (see GENERATORS in pggen(1))");
-    };
-    value_kind k = gen.kind();
-    if (k == value_kind::null)
-        return;
-    if (type.is_array != (k == value_kind::array)) {
-        if (type.is_array)
-            refuse("the column is an array; use array(GENERATOR, MIN, MAX)");
-        if (!(type.base == pg_type::text || type.base == pg_type::varchar))
-            refuse("arrays go into array columns");
-    }
-    if (k == value_kind::array) {
-        if (!type.is_array)
-            return; // an array's text form in a text column
-        column_type element = type;
-        element.is_array = false;
-        check_generator_fits(*gen.element(), element, column, rows);
-        return;
-    }
-    const pg_type t = type.base;
-    const bool textual = t == pg_type::text || t == pg_type::varchar || t == pg_type::bpchar;
-    auto check_length = [&](size_t chars) {
-        if ((t == pg_type::varchar || t == pg_type::bpchar) && type.length > 0 && chars > static_cast<size_t>(type.length))
-            refuse("values up to " + std::to_string(chars) + " characters, the column holds " +
-                   std::to_string(type.length));
-    };
-    switch (k) {
-    case value_kind::integer: {
-        auto range = gen.int_range(rows);
-        auto within = [&](int64_t lo, int64_t hi) {
-            if (range && (range->first < lo || range->second > hi))
-                refuse("values from " + std::to_string(range->first) + " to " + std::to_string(range->second) +
-                       ", the column holds " + std::to_string(lo) + " to " + std::to_string(hi));
-        };
-        if (t == pg_type::int2)
-            within(std::numeric_limits<int16_t>::min(), std::numeric_limits<int16_t>::max());
-        else if (t == pg_type::int4)
-            within(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
-        else if (t == pg_type::numeric) {
-            if (type.precision > 0 && range && type.precision - type.scale < 19) {
-                int64_t limit = pow10(type.precision - type.scale);
-                if (std::max(std::abs(range->first), std::abs(range->second)) >= limit)
-                    refuse("values up to " + std::to_string(std::max(std::abs(range->first), std::abs(range->second))) +
-                           " need more than " + std::to_string(type.precision - type.scale) + " integer digits");
-            }
-        } else if (textual) {
-            if (range)
-                check_length(std::max(std::to_string(range->first).size(), std::to_string(range->second).size()));
-        } else if (t != pg_type::int8 && t != pg_type::float4 && t != pg_type::float8) {
-            refuse("it makes integers");
-            return;
-        }
-        return;
-    }
-    case value_kind::decimal:
-        if (t == pg_type::numeric) {
-            if (type.scale >= 0 && gen.scale() > type.scale)
-                refuse("values with " + std::to_string(gen.scale()) + " decimals, the column keeps " +
-                       std::to_string(type.scale));
-            auto magnitude = gen.max_magnitude(rows);
-            if (type.precision > 0 && magnitude && type.precision - type.scale < 19 &&
-                *magnitude / pow10(gen.scale()) >= pow10(type.precision - type.scale))
-                refuse("values too large for " + std::to_string(type.precision - type.scale) + " integer digits");
-            return;
-        }
-        if (t == pg_type::float4 || t == pg_type::float8 || textual)
-            return;
-        refuse("it makes decimal numbers");
-        return;
-    case value_kind::real:
-        if (t == pg_type::float4 || t == pg_type::float8 || textual)
-            return;
-        refuse("it makes floating-point numbers");
-        return;
-    case value_kind::boolean:
-        if (t == pg_type::boolean || textual)
-            return;
-        refuse("it makes booleans");
-        return;
-    case value_kind::string: {
-        // A constant like '{}' into json: the server checks that it is JSON.
-        if (t == pg_type::enumeration || t == pg_type::bytea || t == pg_type::json || t == pg_type::jsonb)
-            return;
-        if (!textual) {
-            refuse("it makes text");
-            return;
-        }
-        size_t chars = gen.max_chars(rows);
-        if (chars)
-            check_length(chars);
-        return;
-    }
-    case value_kind::bytes:
-        if (t == pg_type::bytea)
-            return;
-        refuse("it makes bytes");
-        return;
-    case value_kind::date:
-        if (t == pg_type::date || t == pg_type::timestamp || t == pg_type::timestamptz || textual)
-            return;
-        refuse("it makes dates");
-        return;
-    case value_kind::timestamp:
-        if (t == pg_type::timestamp || t == pg_type::timestamptz || textual)
-            return;
-        refuse("it makes timestamps");
-        return;
-    case value_kind::time:
-        if (t == pg_type::time || textual)
-            return;
-        refuse("it makes times of day");
-        return;
-    case value_kind::interval:
-        if (t == pg_type::interval || textual)
-            return;
-        refuse("it makes intervals");
-        return;
-    case value_kind::uuid:
-        if (t == pg_type::uuid || textual)
-            return;
-        refuse("it makes UUIDs");
-        return;
-    case value_kind::json:
-        if (t == pg_type::json || t == pg_type::jsonb || textual)
-            return;
-        refuse("it makes JSON");
-        return;
-    default:
-        return;
-    }
 }
 
 } // namespace pgpipe

@@ -1,3 +1,4 @@
+// pggen's generators: what makes a column's values, and the grammar naming them.
 #pragma once
 
 #include "pg/pg_types.hpp"
@@ -77,6 +78,26 @@ private:
     std::string m_spec;
 };
 
+/// How a generator's name may be written in a spec.
+enum class generator_spelling {
+    call,         ///< only with parentheses: int(1,10)
+    call_or_bare, ///< also without, where its defaults do: seq, seq(5)
+    bare,         ///< only without: null
+};
+
+/// One generator name of the spec grammar. GENERATORS in pggen(1) and the
+/// bash completion list the same names (tests/unit/generator_test.cpp).
+struct generator_info {
+    std::string_view name;       ///< as a spec writes it
+    int min_args;                ///< the fewest arguments in parentheses
+    int max_args;                ///< the most; -1: any number
+    generator_spelling spelling; ///< with or without parentheses
+    std::string_view synopsis;   ///< the heading of its entry in pggen(1), as rendered
+};
+
+/// Every generator name, in the order of pggen(1).
+const std::vector<generator_info>& generator_table();
+
 /// Parses a generator spec ("int(1,100,zipf)", "'user_{i}'", "words(1,5)|null(0.1)").
 /// column names the column in messages. Throws local_error.
 std::unique_ptr<generator> parse_generator(std::string_view spec, const std::string& column);
@@ -90,6 +111,14 @@ std::unique_ptr<generator> make_string_pick(std::vector<std::string> values);
 /// local_error naming the column.
 void check_generator_fits(const generator& gen, const column_type& type, const std::string& column,
                           const row_range& rows);
+
+/// 10^n for 0 <= n <= 18: the mantissa of one unit at scale n.
+inline int64_t power_of_ten(int32_t n) noexcept {
+    int64_t p = 1;
+    while (n-- > 0)
+        p *= 10;
+    return p;
+}
 
 /// FNV-1a of text: a hash that stays the same across builds and platforms,
 /// for stream keys that must not change between versions.

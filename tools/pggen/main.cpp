@@ -5,59 +5,108 @@
 #include "io/output.hpp"
 
 #include <iostream>
+#include <optional>
 
 namespace {
 
-pgpipe::exit_status pggen_main(int argc, char** argv) {
-    namespace po = pgpipe::po;
-    pgpipe::generate_options cfg;
-    pgpipe::progress_options out;
-    std::string rows = "1000", shard;
-    bool ddl = false, list_columns = false, list_presets = false;
-    std::vector<std::string> positional_args;
+namespace po = pgpipe::po;
 
-    pgpipe::option_set visible;
+// What the command line says beyond generate_options, until apply_flags.
+struct pggen_flags {
+    std::string rows = "1000";
+    std::string shard;
+    bool ddl = false;
+    bool list_columns = false;
+    bool list_presets = false;
+    std::vector<std::string> positional_args;
+    pgpipe::output_options output;
+    pgpipe::progress_options progress;
+};
+
+const pgpipe::program_help help{
+    "pggen [OPTION]... [TABLE] [COLUMN[:TYPE]=GENERATOR]...",
+    "pggen writes generated rows as a COPY stream (text, csv or binary, maybe\n"
+    "zstd-compressed) for a preset, for column specs, or for a live TABLE whose\n"
+    "columns, types and constraints it reads. Row i depends only on the seed\n"
+    "and i, so output is reproducible and shards concatenate to the whole.\n\n"
+    "  pggen --preset orders -n 1M | pgcopy orders\n"
+    "  pggen -n 10k 'id=seq' 'name=words(1,3)' 'score=int(1,100,zipf)|null(0.1)'",
+    "Generators: seq, int(LO,HI[,uniform|normal|zipf]), numeric(LO,HI,SCALE),\n"
+    "float, bool(P), choice(a,b:3), cycle(a,b), mod(N[,OFFSET]), div(N), text,\n"
+    "words, format('user_{i}'), repeat(S,N), 'constant', uuid, date, timestamp,\n"
+    "timestamptz, time, interval, json, bytes, array(GEN,MIN,MAX), null; any\n"
+    "generator|null(RATE). See GENERATORS in pggen(1).\n\n"
+    "Exit status: 0 success (also when the reader closes the pipe); 1 usage or\n"
+    "bad spec, preset or table (nothing written); 2 connection failed.\n\n"
+    "See pggen(1).\n"};
+
+void add_generation_options(pgpipe::option_set& visible, pgpipe::generate_options& cfg, pggen_flags& f) {
     visible.add_group("Generation options")
         ("preset", po::value<std::string>()->value_name("NAME")
-             ->notifier([&](const std::string& v) { cfg.preset = v; }),
+             ->notifier([&cfg](const std::string& v) { cfg.preset = v; }),
          "generate a preset table's rows (see --list-presets)")
-        ("list-presets", po::bool_switch(&list_presets), "list the presets, then exit")
-        ("ddl", po::bool_switch(&ddl), "print CREATE TABLE for the preset or specs, then exit")
-        ("list-columns", po::bool_switch(&list_columns),
+        ("list-presets", po::bool_switch(&f.list_presets), "list the presets, then exit")
+        ("ddl", po::bool_switch(&f.ddl), "print CREATE TABLE for the preset or specs, then exit")
+        ("list-columns", po::bool_switch(&f.list_columns),
          "print the generated columns, comma-separated, then exit")
         ("spec", po::value<std::string>()->value_name("FILE")
-             ->notifier([&](const std::string& v) { cfg.spec_file = v; }),
+             ->notifier([&cfg](const std::string& v) { cfg.spec_file = v; }),
          "read COLUMN=GENERATOR lines from FILE")
-        ("rows,n", po::value<std::string>(&rows)->value_name("N"), "rows to generate: 1000000, 1e6, 1M (default 1000)")
+        ("rows,n", po::value<std::string>(&f.rows)->value_name("N"), "rows to generate: 1000000, 1e6, 1M (default 1000)")
         ("start", po::value<uint64_t>(&cfg.start)->value_name("N"), "number of the first row (default 1)")
         ("seed", po::value<uint64_t>(&cfg.seed)->value_name("N"), "random seed (default 1)")
-        ("shard", po::value<std::string>(&shard)->value_name("K/N"),
+        ("shard", po::value<std::string>(&f.shard)->value_name("K/N"),
          "emit only shard K of N (contiguous slices of the rows)");
-    pgpipe::output_options output;
-    pgpipe::add_output_format_options(visible, output);
-    pgpipe::add_client_options(visible, cfg.connection, out);
+}
 
+void print_presets() {
+    for (const auto& [name, description] : pgpipe::list_presets())
+        std::cout << name << std::string(name.size() < 18 ? 18 - name.size() : 1, ' ') << description << "\n";
+}
+
+// The first argument without '=' is the table; the rest are column specs.
+std::optional<pgpipe::exit_status> split_arguments(const std::vector<std::string>& args,
+                                                   pgpipe::generate_options& cfg) {
+    for (const auto& arg : args) {
+        if (arg.find('=') != std::string::npos) {
+            cfg.column_specs.push_back(arg);
+        } else if (cfg.table) {
+            return pgpipe::usage_error("two tables given (\"" + *cfg.table + "\" and \"" + arg +
+                                       "\"); column specs are COLUMN=GENERATOR");
+        } else {
+            cfg.table = arg;
+        }
+    }
+    return std::nullopt;
+}
+
+// The flags' values, parsed into cfg; throws local_error for a bad one.
+void apply_flags(const pggen_flags& f, const po::variables_map& vm, pgpipe::generate_options& cfg) {
+    cfg.action = f.ddl ? pgpipe::generate_action::ddl
+                       : f.list_columns ? pgpipe::generate_action::list_columns : pgpipe::generate_action::rows;
+    cfg.format = pgpipe::parse_copy_format(f.output.format);
+    cfg.rows = pgpipe::parse_count(f.rows);
+    if (!f.shard.empty())
+        std::tie(cfg.shard, cfg.shards) = pgpipe::parse_shard(f.shard);
+    if (vm.count("zstd"))
+        cfg.zstd_level = pgpipe::parse_zstd_level(f.output.zstd);
+    cfg.output = f.output.path;
+    pgpipe::set_quiet(f.progress.quiet);
+    cfg.show_progress = f.progress.show_progress();
+    cfg.stats_file = f.progress.stats_file;
+}
+
+pgpipe::exit_status pggen_main(int argc, char** argv) {
+    pgpipe::generate_options cfg;
+    pggen_flags f;
+    pgpipe::option_set visible;
+    add_generation_options(visible, cfg, f);
+    pgpipe::add_output_format_options(visible, f.output);
+    pgpipe::add_client_options(visible, cfg.connection, f.progress);
     po::options_description hidden;
-    hidden.add_options()("args", po::value<std::vector<std::string>>(&positional_args));
+    hidden.add_options()("args", po::value<std::vector<std::string>>(&f.positional_args));
     po::positional_options_description positional;
     positional.add("args", -1);
-
-    pgpipe::program_help help{
-        "pggen [OPTION]... [TABLE] [COLUMN[:TYPE]=GENERATOR]...",
-        "pggen writes generated rows as a COPY stream (text, csv or binary, maybe\n"
-        "zstd-compressed) for a preset, for column specs, or for a live TABLE whose\n"
-        "columns, types and constraints it reads. Row i depends only on the seed\n"
-        "and i, so output is reproducible and shards concatenate to the whole.\n\n"
-        "  pggen --preset orders -n 1M | pgcopy orders\n"
-        "  pggen -n 10k 'id=seq' 'name=words(1,3)' 'score=int(1,100,zipf)|null(0.1)'",
-        "Generators: seq, int(LO,HI[,uniform|normal|zipf]), numeric(LO,HI,SCALE),\n"
-        "float, bool(P), choice(a,b:3), cycle(a,b), mod(N[,OFFSET]), div(N), text,\n"
-        "words, format('user_{i}'), repeat(S,N), 'constant', uuid, date, timestamp,\n"
-        "timestamptz, time, interval, json, bytes, array(GEN,MIN,MAX), null; any\n"
-        "generator|null(RATE). See GENERATORS in pggen(1).\n\n"
-        "Exit status: 0 success (also when the reader closes the pipe); 1 usage or\n"
-        "bad spec, preset or table (nothing written); 2 connection failed.\n\n"
-        "See pggen(1).\n"};
 
     po::variables_map vm;
     switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
@@ -65,36 +114,15 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
     case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
     case pgpipe::parse_outcome::run: break;
     }
-    if (list_presets) {
-        for (const auto& [name, description] : pgpipe::list_presets())
-            std::cout << name << std::string(name.size() < 18 ? 18 - name.size() : 1, ' ') << description << "\n";
+    if (f.list_presets) {
+        print_presets();
         return pgpipe::exit_status::success;
     }
-    // The first argument without '=' is the table; the rest are column specs.
-    for (const auto& arg : positional_args) {
-        if (arg.find('=') == std::string::npos) {
-            if (cfg.table)
-                return pgpipe::usage_error("two tables given (\"" + *cfg.table + "\" and \"" + arg +
-                                           "\"); column specs are COLUMN=GENERATOR");
-            cfg.table = arg;
-        } else {
-            cfg.column_specs.push_back(arg);
-        }
-    }
-    if (ddl && list_columns)
+    if (auto status = split_arguments(f.positional_args, cfg))
+        return *status;
+    if (f.ddl && f.list_columns)
         return pgpipe::usage_error("--ddl and --list-columns exclude each other");
-    cfg.action = ddl ? pgpipe::generate_action::ddl
-                     : list_columns ? pgpipe::generate_action::list_columns : pgpipe::generate_action::rows;
-    cfg.format = pgpipe::parse_copy_format(output.format);
-    cfg.rows = pgpipe::parse_count(rows);
-    if (!shard.empty())
-        std::tie(cfg.shard, cfg.shards) = pgpipe::parse_shard(shard);
-    if (vm.count("zstd"))
-        cfg.zstd_level = pgpipe::parse_zstd_level(output.zstd);
-    cfg.output = output.path;
-    pgpipe::set_quiet(out.quiet);
-    cfg.show_progress = out.show_progress();
-    cfg.stats_file = out.stats_file;
+    apply_flags(f, vm, cfg);
     pgpipe::run_generate(cfg);
     return pgpipe::exit_status::success;
 }
