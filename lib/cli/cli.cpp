@@ -101,12 +101,25 @@ void add_output_format_options(option_set& options, output_options& out) {
         ("output,o", po::value<std::string>(&out.path)->value_name("FILE"), "write to FILE instead of stdout");
 }
 
-void add_table_and_files(po::options_description& hidden, po::positional_options_description& positional,
-                         std::string& table, std::vector<std::string>& files) {
+std::optional<exit_status> parse_table_and_files(int argc, char** argv, const program_help& help,
+                                                 const option_set& visible, std::string& table,
+                                                 std::vector<std::string>& files, po::variables_map& vm) {
+    po::options_description hidden;
     hidden.add_options()
         ("table", po::value<std::string>(&table))
         ("file", po::value<std::vector<std::string>>(&files));
+    po::positional_options_description positional;
     positional.add("table", 1).add("file", -1);
+    return parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout);
+}
+
+std::optional<exit_status> parse_with_args(int argc, char** argv, const program_help& help, const option_set& visible,
+                                           std::vector<std::string>& args, po::variables_map& vm) {
+    po::options_description hidden;
+    hidden.add_options()("args", po::value<std::vector<std::string>>(&args));
+    po::positional_options_description positional;
+    positional.add("args", -1);
+    return parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout);
 }
 
 void add_client_options(option_set& options, connection_options& connection, progress_options& progress) {
@@ -127,7 +140,7 @@ exit_status usage_error(const std::string& message) {
     return exit_status::local_error;
 }
 
-parse_outcome parse_command_line(int argc, char** argv, const program_help& help,
+std::optional<exit_status> parse_command_line(int argc, char** argv, const program_help& help,
                                  const option_set& visible,
                                  const po::options_description& hidden,
                                  const po::positional_options_description& positional,
@@ -160,18 +173,18 @@ parse_outcome parse_command_line(int argc, char** argv, const program_help& help
         if (vm.count("help")) {
             out << help.description << "\n\nUsage:\n  " << help.usage << "\n\n" << visible.render()
                 << help.footer;
-            return parse_outcome::exit_success;
+            return exit_status::success;
         }
         if (vm.count("version")) {
             out << program_name() << " (pgpipe) " << version << "\n";
-            return parse_outcome::exit_success;
+            return exit_status::success;
         }
         po::notify(vm);
     } catch (const po::error& e) {
         usage_error(e.what());
-        return parse_outcome::exit_usage;
+        return exit_status::local_error;
     }
-    return parse_outcome::run;
+    return std::nullopt;
 }
 
 int run_program(int argc, char** argv, const std::function<exit_status(int, char**)>& body) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,22 +57,12 @@ struct output_options {
 };
 /// Adds "Output format options:" (-F, --zstd[=LEVEL], -o).
 void add_output_format_options(option_set& options, output_options& out);
-/// Declares the positionals TABLE [FILE]... into hidden and positional.
-void add_table_and_files(po::options_description& hidden, po::positional_options_description& positional,
-                         std::string& table, std::vector<std::string>& files);
 
 /// Adds --help and --version (the "General options:" group).
 void add_general_options(option_set& options);
 /// Adds the groups every program that talks to a server ends its help
 /// with: connection, output (progress) and general options, in that order.
 void add_client_options(option_set& options, connection_options& connection, progress_options& progress);
-
-/// What a program's main does after parsing.
-enum class parse_outcome {
-    run,          ///< go on with the parsed options
-    exit_success, ///< --help or --version was printed
-    exit_usage,   ///< a bad option was reported
-};
 
 /// The text a program prints for --help: usage, description, option groups, footer.
 struct program_help {
@@ -83,11 +74,22 @@ struct program_help {
 /// Parses argv against visible (shown in --help) plus hidden (positionals):
 /// prints help or version to out, reports a bad option as one error line plus
 /// 'Try "PROG --help" for more information.' on stderr, runs notifiers.
-parse_outcome parse_command_line(int argc, char** argv, const program_help& help,
+/// Returns the status to exit with when there is nothing to run (help or
+/// version printed: success; a bad option: local_error), else nullopt.
+std::optional<exit_status> parse_command_line(int argc, char** argv, const program_help& help,
                                  const option_set& visible,
                                  const po::options_description& hidden,
                                  const po::positional_options_description& positional,
                                  po::variables_map& vm, std::ostream& out);
+
+/// parse_command_line for a program of `TABLE [FILE]...`, printing to stdout.
+std::optional<exit_status> parse_table_and_files(int argc, char** argv, const program_help& help,
+                                                 const option_set& visible, std::string& table,
+                                                 std::vector<std::string>& files, po::variables_map& vm);
+
+/// parse_command_line for a program whose positional words all go to args.
+std::optional<exit_status> parse_with_args(int argc, char** argv, const program_help& help, const option_set& visible,
+                                           std::vector<std::string>& args, po::variables_map& vm);
 
 /// Reports a usage mistake found after parsing (same two lines as a bad option).
 exit_status usage_error(const std::string& message);

@@ -128,20 +128,37 @@ test_usage_errors_exit_1_before_connecting() {
 
 test_backend_terminated_mid_load() {
   orders_table
-  mkfifo feed
   # A producer that never ends until the load is cut off.
-  (orders_rows 100000000 >feed 2>/dev/null || true) &
-  local producer=$! status=0
-  pgcopy orders feed 2>err & local loader=$!
-  wait_for_copy
-  sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-       WHERE datname = current_database() AND query LIKE 'COPY%'" >/dev/null
-  wait "$loader" || status=$?
-  kill "$producer" 2>/dev/null || true
+  load_from_feed 'orders_rows 100000000' sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND query LIKE 'COPY%'"
   assert_eq 2 "$status" "exit status"
   assert_contains "$(cat err)" "terminating connection due to administrator command"
   assert_contains "$(cat err)" "nothing was committed"
   assert_eq 0 "$(table_count orders)" "rows committed"
+}
+
+# load_from_feed PRODUCER ACTION...: pgcopy loads orders from a fifo that
+# the shell command PRODUCER writes; once the COPY runs, ACTION runs (with
+# $loader, pgcopy's pid). Sets $status to pgcopy's exit status.
+load_from_feed() {
+  local producer_command=$1
+  shift
+  mkfifo feed
+  (eval "$producer_command" >feed 2>/dev/null || true) &
+  local producer=$!
+  pgcopy orders feed 2>err &
+  loader=$!
+  wait_for_copy
+  "$@" >/dev/null
+  status=0
+  wait "$loader" || status=$?
+  kill "$producer" 2>/dev/null || true
+}
+
+# interrupt_loader SIGNAL: a moment after the COPY started, the signal to pgcopy.
+interrupt_loader() {
+  sleep 0.3
+  kill "-$1" "$loader"
 }
 
 # wait_for_copy: waits until this database has a COPY running.
@@ -178,16 +195,8 @@ test_server_dies_mid_load() {
 
 test_sigint_while_reading_rolls_back() {
   orders_table
-  mkfifo feed
   # Some rows, then silence: pgcopy is blocked in read() when the signal comes.
-  ({ orders_rows 1000; sleep 60; } >feed 2>/dev/null || true) &
-  local producer=$! status=0
-  pgcopy orders feed 2>err & local loader=$!
-  wait_for_copy
-  sleep 0.3
-  kill -INT "$loader"
-  wait "$loader" || status=$?
-  kill "$producer" 2>/dev/null || true
+  load_from_feed '{ orders_rows 1000; sleep 60; }' interrupt_loader INT
   assert_eq 130 "$status" "exit status (death by SIGINT)"
   assert_contains "$(cat err)" "interrupted by SIGINT"
   assert_contains "$(cat err)" "nothing was committed"

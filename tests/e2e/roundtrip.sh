@@ -25,12 +25,15 @@ make_source() {
        FROM generate_series(1, 20000) i"
 }
 
+# ordered TABLE OPTIONS [WHERE]: the table's rows by id, as COPY TO STDOUT (OPTIONS) writes them.
+ordered() { psql -XAtq -c "COPY (SELECT * FROM $1 ${3:-} ORDER BY id) TO STDOUT ($2)"; }
+
 # roundtrip FORMAT [COMPRESS]: one full round trip through a file.
 roundtrip() {
   local format=$1 compress=${2:-}
   make_source
   sql "CREATE TABLE dst (LIKE src INCLUDING ALL)"
-  psql -XAtq -c "COPY (SELECT * FROM src ORDER BY id) TO STDOUT (FORMAT $format)" >expected
+  ordered src "FORMAT $format" >expected
   local input=expected
   if [ -n "$compress" ]; then
     zstd -q -3 expected -o expected.zst
@@ -38,7 +41,7 @@ roundtrip() {
   fi
   run 0 pgcopy -F "$format" dst "$input"
   assert_contains "$err" "loaded 20,000 rows" "summary"
-  psql -XAtq -c "COPY (SELECT * FROM dst ORDER BY id) TO STDOUT (FORMAT $format)" >actual
+  ordered dst "FORMAT $format" >actual
   assert_same_file expected actual
 }
 
@@ -62,34 +65,34 @@ test_stdin_and_dash_roundtrip() {
 test_several_files_one_transaction() {
   make_source
   sql "CREATE TABLE dst (LIKE src INCLUDING ALL)"
-  psql -XAtq -c "COPY (SELECT * FROM src ORDER BY id) TO STDOUT" >expected
+  ordered src "FORMAT text" >expected
   split -l 7000 expected part.
   zstd -q part.ab -o part.ab.zst && rm part.ab
   run 0 pgcopy dst part.aa part.ab.zst part.ac
   assert_contains "$err" "loaded 20,000 rows"
-  psql -XAtq -c "COPY (SELECT * FROM dst ORDER BY id) TO STDOUT" >actual
+  ordered dst "FORMAT text" >actual
   assert_same_file expected actual
 }
 
 test_several_binary_files() {
   make_source
   sql "CREATE TABLE dst (LIKE src INCLUDING ALL)"
-  psql -XAtq -c "COPY (SELECT * FROM src WHERE id <= 5000 ORDER BY id) TO STDOUT (FORMAT binary)" >one
-  psql -XAtq -c "COPY (SELECT * FROM src WHERE id > 5000 ORDER BY id) TO STDOUT (FORMAT binary)" >two
-  psql -XAtq -c "COPY (SELECT * FROM src ORDER BY id) TO STDOUT (FORMAT binary)" >expected
+  ordered src "FORMAT binary" "WHERE id <= 5000" >one
+  ordered src "FORMAT binary" "WHERE id > 5000" >two
+  ordered src "FORMAT binary" >expected
   run 0 pgcopy -F binary dst one two
-  psql -XAtq -c "COPY (SELECT * FROM dst ORDER BY id) TO STDOUT (FORMAT binary)" >actual
+  ordered dst "FORMAT binary" >actual
   assert_same_file expected actual
 }
 
 test_concatenated_zstd_frames_from_a_pipe() {
   make_source
   sql "CREATE TABLE dst (LIKE src INCLUDING ALL)"
-  psql -XAtq -c "COPY (SELECT * FROM src ORDER BY id) TO STDOUT (FORMAT csv)" >expected
+  ordered src "FORMAT csv" >expected
   head -n 100 expected | zstd -q -c >frames.zst
   tail -n +101 expected | zstd -q -9 -c >>frames.zst
   cat frames.zst | pgcopy -q -F csv dst
-  psql -XAtq -c "COPY (SELECT * FROM dst ORDER BY id) TO STDOUT (FORMAT csv)" >actual
+  ordered dst "FORMAT csv" >actual
   assert_same_file expected actual
 }
 
@@ -97,8 +100,8 @@ test_csv_with_header_and_options_roundtrip() {
   make_source
   sql "CREATE TABLE dst (LIKE src INCLUDING ALL)"
   local opts="FORMAT csv, HEADER, DELIMITER ';', QUOTE '''', ESCAPE '\\', NULL 'NULL'"
-  psql -XAtq -c "COPY (SELECT * FROM src ORDER BY id) TO STDOUT ($opts)" >expected
+  ordered src "$opts" >expected
   pgcopy -q -F csv --header --delimiter ';' --quote "'" --escape '\' --null NULL dst expected
-  psql -XAtq -c "COPY (SELECT * FROM dst ORDER BY id) TO STDOUT ($opts)" >actual
+  ordered dst "$opts" >actual
   assert_same_file expected actual
 }

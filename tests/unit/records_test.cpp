@@ -2,6 +2,8 @@
 #include "pg/row_writer.hpp"
 #include "pgrec/convert.hpp"
 
+#include "hex.hpp"
+
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
@@ -9,15 +11,7 @@ using namespace pgpipe;
 
 namespace {
 
-std::string hex(std::string_view bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+using pgpipe::test::hex;
 
 // One field as COPY text and as the bytes of a binary field (in hex, "null"
 // for NULL). The binary references are the bytes PostgreSQL 15 writes for

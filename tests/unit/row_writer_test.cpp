@@ -2,6 +2,8 @@
 #include "io/output.hpp"
 #include "pg/row_writer.hpp"
 
+#include "hex.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -14,15 +16,7 @@ using namespace pgpipe;
 
 namespace {
 
-std::string hex(const std::string& bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+using pgpipe::test::hex;
 
 // The makers below name only the fields their kind uses; GCC 12 would warn
 // about value::s, left empty as intended.

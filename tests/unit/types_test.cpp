@@ -4,21 +4,15 @@
 #include "io/output.hpp"
 #include "pg/pg_types.hpp"
 
+#include "hex.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace pgpipe;
 
 namespace {
 
-std::string hex(const std::string& bytes) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
+using pgpipe::test::hex;
 
 std::string numeric_hex(int64_t mantissa, int32_t scale, int32_t dscale) {
     std::string out;

@@ -107,22 +107,16 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
 
 pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     pgpipe::copy_load_options cfg;
-    pgpipe::progress_options out;
     typed_options text;
-    pgpipe::option_set visible;
+    pgpipe::progress_options out;
+    pgpipe::option_set visible; // in --help's order
     add_load_options(visible, cfg, text);
     add_batch_options(visible, cfg, text);
     pgpipe::add_client_options(visible, cfg.connection, out);
-    po::options_description hidden;
-    po::positional_options_description positional;
-    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
 
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_table_and_files(argc, argv, help, visible, cfg.table, cfg.inputs, vm))
+        return *done;
     read_typed_options(text, vm, cfg);
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();

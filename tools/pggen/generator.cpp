@@ -10,60 +10,56 @@
 
 namespace pgpipe {
 
+// A small vocabulary of plain English words, enough for text that looks like
+// text without a dictionary file: one string, split once.
+constexpr std::string_view vocabulary = R"(
+able about account acid across action after again against age agent air all amount angle animal
+answer apple arch arm army art attack autumn awake baby back balance ball band base basin basket
+bath bed bell berry bird birth bit blade blue board boat body bone book boot bottle box brain
+brake branch brass bread brick bridge bright brother brush bucket bulb burn butter button cake
+camera canvas card care cart cause chain chalk chance change cheese chest chief chin circle
+clean clear clock cloth cloud coal coat collar colour comb comfort copper copy cord cork cotton
+cough country cover crack credit crime cruel crush cry cup current curtain curve cushion damage
+danger dark daughter day death debt decision deep degree design desire detail dinner direction
+dirty discovery dog door drain drawer dress drink drop dust early earth edge effect egg engine
+error event example expert eye face fact family farm father feather feeling field fight finger
+fire fish flag flame flight floor flower fold food foot force fork form frame friend front fruit
+garden gate glass glove goat gold grain grass green grip group growth guide gun hair hammer hand
+harbour harmony hat head heart heat history hole hook hope horn horse hour house humour idea
+impulse increase ink insect iron island jelly jewel join journey judge jump kettle key kick kiss
+knee knife knot land language laugh lead leaf leather letter level library lift light limit line
+linen lip liquid list lock look loss love machine map mark market mass meal measure meat memory
+metal milk mind mine minute mist money monkey month moon morning mother motion mountain mouth
+muscle music nail name nation neck needle nerve net news night noise nose note number nut offer
+office oil orange order oven owner page pain paint paper parcel paste payment peace pen pencil
+person picture pig pin pipe place plane plant plate play pleasure plough pocket point poison
+polish porter pot powder power price print prison process profit property prose protest pull
+pump punishment purpose push quality question rail rain range rat rate ray reading reason
+receipt record regret relation religion request respect rest reward rhythm rice ring river road
+rod roll roof room root rule run sail salt sand scale school science screw sea seat secretary
+seed sense servant shade shake shame sheep shelf ship shirt shock shoe side sign silk silver
+sister size skin skirt sky sleep slope smash smell smile smoke snake sneeze snow soap society
+sock soda son song sort sound soup space spade sponge spoon spring square stage stamp star start
+station steam steel stem step stick stitch stocking stomach stone store story street stretch
+structure sugar summer sun support surprise swim system table tail talk taste tax teaching
+tendency test theory thing thought thread throat thumb thunder ticket time tin toe tongue tooth
+top touch town trade train tray tree trick trouble trousers turn twist umbrella unit use value
+verse vessel view voice walk wall war wash waste watch water wave wax way weather week weight
+wheel whip whistle window wine wing winter wire woman wood wool word work worm wound writing
+year yellow youth zinc
+)";
+
 const std::vector<std::string_view>& word_list() {
-    // A small vocabulary of plain English words, enough for text that looks
-    // like text without a dictionary file.
-    static const std::vector<std::string_view> words = {
-        "able", "about", "account", "acid", "across", "action", "after", "again", "against", "age", "agent",
-        "air", "all", "amount", "angle", "animal", "answer", "apple", "arch", "arm", "army", "art", "attack",
-        "autumn", "awake", "baby", "back", "balance", "ball", "band", "base", "basin", "basket", "bath",
-        "bed", "bell", "berry", "bird", "birth", "bit", "blade", "blue", "board", "boat", "body", "bone",
-        "book", "boot", "bottle", "box", "brain", "brake", "branch", "brass", "bread", "brick", "bridge",
-        "bright", "brother", "brush", "bucket", "bulb", "burn", "butter", "button", "cake", "camera",
-        "canvas", "card", "care", "cart", "cause", "chain", "chalk", "chance", "change", "cheese", "chest",
-        "chief", "chin", "circle", "clean", "clear", "clock", "cloth", "cloud", "coal", "coat", "collar",
-        "colour", "comb", "comfort", "copper", "copy", "cord", "cork", "cotton", "cough", "country",
-        "cover", "crack", "credit", "crime", "cruel", "crush", "cry", "cup", "current", "curtain", "curve",
-        "cushion", "damage", "danger", "dark", "daughter", "day", "death", "debt", "decision", "deep",
-        "degree", "design", "desire", "detail", "dinner", "direction", "dirty", "discovery", "dog", "door",
-        "drain", "drawer", "dress", "drink", "drop", "dust", "early", "earth", "edge", "effect", "egg",
-        "engine", "error", "event", "example", "expert", "eye", "face", "fact", "family", "farm", "father",
-        "feather", "feeling", "field", "fight", "finger", "fire", "fish", "flag", "flame", "flight",
-        "floor", "flower", "fold", "food", "foot", "force", "fork", "form", "frame", "friend", "front",
-        "fruit", "garden", "gate", "glass", "glove", "goat", "gold", "grain", "grass", "green", "grip",
-        "group", "growth", "guide", "gun", "hair", "hammer", "hand", "harbour", "harmony", "hat", "head",
-        "heart", "heat", "history", "hole", "hook", "hope", "horn", "horse", "hour", "house", "humour",
-        "idea", "impulse", "increase", "ink", "insect", "iron", "island", "jelly", "jewel", "join",
-        "journey", "judge", "jump", "kettle", "key", "kick", "kiss", "knee", "knife", "knot", "land",
-        "language", "laugh", "lead", "leaf", "leather", "letter", "level", "library", "lift", "light",
-        "limit", "line", "linen", "lip", "liquid", "list", "lock", "look", "loss", "love", "machine",
-        "map", "mark", "market", "mass", "meal", "measure", "meat", "memory", "metal", "milk", "mind",
-        "mine", "minute", "mist", "money", "monkey", "month", "moon", "morning", "mother", "motion",
-        "mountain", "mouth", "muscle", "music", "nail", "name", "nation", "neck", "needle", "nerve", "net",
-        "news", "night", "noise", "nose", "note", "number", "nut", "offer", "office", "oil", "orange",
-        "order", "oven", "owner", "page", "pain", "paint", "paper", "parcel", "paste", "payment", "peace",
-        "pen", "pencil", "person", "picture", "pig", "pin", "pipe", "place", "plane", "plant", "plate",
-        "play", "pleasure", "plough", "pocket", "point", "poison", "polish", "porter", "pot", "powder",
-        "power", "price", "print", "prison", "process", "profit", "property", "prose", "protest", "pull",
-        "pump", "punishment", "purpose", "push", "quality", "question", "rail", "rain", "range", "rat",
-        "rate", "ray", "reading", "reason", "receipt", "record", "regret", "relation", "religion",
-        "request", "respect", "rest", "reward", "rhythm", "rice", "ring", "river", "road", "rod", "roll",
-        "roof", "room", "root", "rule", "run", "sail", "salt", "sand", "scale", "school", "science",
-        "screw", "sea", "seat", "secretary", "seed", "sense", "servant", "shade", "shake", "shame", "sheep",
-        "shelf", "ship", "shirt", "shock", "shoe", "side", "sign", "silk", "silver", "sister", "size",
-        "skin", "skirt", "sky", "sleep", "slope", "smash", "smell", "smile", "smoke", "snake", "sneeze",
-        "snow", "soap", "society", "sock", "soda", "son", "song", "sort", "sound", "soup", "space", "spade",
-        "sponge", "spoon", "spring", "square", "stage", "stamp", "star", "start", "station", "steam",
-        "steel", "stem", "step", "stick", "stitch", "stocking", "stomach", "stone", "store", "story",
-        "street", "stretch", "structure", "sugar", "summer", "sun", "support", "surprise", "swim",
-        "system", "table", "tail", "talk", "taste", "tax", "teaching", "tendency", "test", "theory",
-        "thing", "thought", "thread", "throat", "thumb", "thunder", "ticket", "time", "tin", "toe",
-        "tongue", "tooth", "top", "touch", "town", "trade", "train", "tray", "tree", "trick", "trouble",
-        "trousers", "turn", "twist", "umbrella", "unit", "use", "value", "verse", "vessel", "view",
-        "voice", "walk", "wall", "war", "wash", "waste", "watch", "water", "wave", "wax", "way", "weather",
-        "week", "weight", "wheel", "whip", "whistle", "window", "wine", "wing", "winter", "wire", "woman",
-        "wood", "wool", "word", "work", "worm", "wound", "writing", "year", "yellow", "youth", "zinc",
-    };
+    static const std::vector<std::string_view> words = [] {
+        std::vector<std::string_view> out;
+        size_t at = 0;
+        while ((at = vocabulary.find_first_not_of(" \n", at)) != std::string_view::npos) {
+            size_t end = std::min(vocabulary.find_first_of(" \n", at), vocabulary.size());
+            out.push_back(vocabulary.substr(at, end - at));
+            at = end;
+        }
+        return out;
+    }();
     return words;
 }
 

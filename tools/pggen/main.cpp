@@ -103,17 +103,9 @@ pgpipe::exit_status pggen_main(int argc, char** argv) {
     add_generation_options(visible, cfg, f);
     pgpipe::add_output_format_options(visible, f.output);
     pgpipe::add_client_options(visible, cfg.connection, f.progress);
-    po::options_description hidden;
-    hidden.add_options()("args", po::value<std::vector<std::string>>(&f.positional_args));
-    po::positional_options_description positional;
-    positional.add("args", -1);
-
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_with_args(argc, argv, help, visible, f.positional_args, vm))
+        return *done;
     if (f.list_presets) {
         print_presets();
         return pgpipe::exit_status::success;

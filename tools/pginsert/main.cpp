@@ -69,16 +69,9 @@ pgpipe::exit_status pginsert_main(int argc, char** argv) {
     add_insert_options(visible, cfg, flags);
     pgpipe::add_client_options(visible, cfg.connection, out);
 
-    po::options_description hidden;
-    po::positional_options_description positional;
-    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
-
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_table_and_files(argc, argv, help, visible, cfg.table, cfg.inputs, vm))
+        return *done;
     if (auto status = apply_flags(cfg, flags); status != pgpipe::exit_status::success)
         return status;
     pgpipe::set_quiet(out.quiet);

@@ -59,10 +59,6 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     pgpipe::add_output_format_options(visible, output);
     pgpipe::add_client_options(visible, cfg.connection, out);
 
-    po::options_description hidden;
-    po::positional_options_description positional;
-    pgpipe::add_table_and_files(hidden, positional, cfg.table, cfg.inputs);
-
     pgpipe::program_help help{
         "pgrec [OPTION]... TABLE [FILE]...",
         "pgrec turns JSON lines (one object per line, as an application prints its\n"
@@ -81,11 +77,8 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
         "See pgrec(1).\n"};
 
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_table_and_files(argc, argv, help, visible, cfg.table, cfg.inputs, vm))
+        return *done;
     if (cfg.table.empty())
         return pgpipe::usage_error("no table given");
     auto missing_key = parse_missing(missing);

@@ -63,17 +63,9 @@ pgpipe::exit_status pgreport_main(int argc, char** argv) {
     add_report_options(visible, request, flags);
     pgpipe::add_connection_options(visible, request.connection);
     pgpipe::add_general_options(visible);
-    po::options_description hidden;
-    hidden.add_options()("args", po::value<std::vector<std::string>>(&request.args));
-    po::positional_options_description positional;
-    positional.add("args", -1);
-
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(split, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_with_args(split, argv, help, visible, request.args, vm))
+        return *done;
     request.format = pgpipe::parse_report_format(flags.format);
     return pgpipe::run_report(request);
 }

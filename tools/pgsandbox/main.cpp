@@ -76,11 +76,8 @@ pgpipe::exit_status pgsandbox_main(int argc, char** argv) {
     positional.add("command", 1).add("args", -1);
 
     po::variables_map vm;
-    switch (pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout)) {
-    case pgpipe::parse_outcome::exit_success: return pgpipe::exit_status::success;
-    case pgpipe::parse_outcome::exit_usage: return pgpipe::exit_status::local_error;
-    case pgpipe::parse_outcome::run: break;
-    }
+    if (auto done = pgpipe::parse_command_line(argc, argv, help, visible, hidden, positional, vm, std::cout))
+        return *done;
     pgpipe::set_quiet(quiet);
     if (command == "start")
         return start(args, bindir, durable);
