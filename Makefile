@@ -66,7 +66,8 @@ check-only: all $(BUILD)/tests/unit_tests
 # -Wno-maybe-uninitialized: GCC 12 warns inside libstdc++'s std::regex under
 # the sanitizers (a known false positive); the normal build keeps the warning.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -Wno-maybe-uninitialized" \
+	@PGPIPE_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fno-omit-frame-pointer -Wno-maybe-uninitialized" \
 	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check-only
 
 demo: deps

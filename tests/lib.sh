@@ -46,6 +46,15 @@ run() {
   fi
 }
 
+# rss_bound KIB: a bound on a program's peak RSS, three times looser under
+# make asan, whose shadow memory adds to it.
+rss_bound() { echo $(( ${PGPIPE_SANITIZED:+3 *} $1 )); }
+
+# Under make asan, freed memory waits in a quarantine of 256 MB before reuse,
+# which no bound on a program's own use survives: the tests run with an 8 MB
+# one, which still catches a use soon after a free.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
+
 # table_count TABLE: number of rows.
 table_count() { sql "SELECT count(*) FROM $1"; }
 
