@@ -216,3 +216,11 @@ test_partitioned_target_on_three_servers_via_postgres_fdw() {
     assert_eq 10000 "$(source ./env$k; sql "SELECT count(*) FROM orders_part")" "server $k after the streamed load"
   done
 }
+
+test_jobs_cut_enough_batches_for_every_connection_by_default() {
+  orders
+  pggen -q --preset orders -n 300k >input.tsv   # about 9 MB: 1 MiB batches for 2 jobs
+  run 0 pgcopy --jobs 2 --stats s.json orders input.tsv
+  python3 -c "import json; s = json.load(open('s.json')); assert s['batches'] >= 8 and all(r > 0 for r in s['job_rows']), s"
+  assert_eq 300000 "$(table_count orders)"
+}

@@ -41,6 +41,22 @@ constexpr size_t read_chunk = 1 << 20;
 constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
 constexpr int deadlock_retries = 8;                // parallel upserts may deadlock each other
 
+// --jobs with no batch size: about four batches per job, so that every
+// connection is busy to the end (from the files' sizes; 4 MiB for a
+// stream), between 1 and 16 MiB. Measured on orders, 1M rows with a
+// primary key, stock durability: --jobs 2 with 16 MiB batches (two of
+// them) took 1.09 s, as long as one COPY; with 4 MiB batches 0.94 s.
+uint64_t parallel_batch_bytes(const std::vector<std::string>& inputs, unsigned jobs) {
+    uint64_t total = 0;
+    for (const auto& path : inputs) {
+        std::optional<uint64_t> size = regular_file_size(path);
+        if (!size)
+            return 4 << 20;
+        total += *size;
+    }
+    return std::clamp<uint64_t>(total / (4 * uint64_t{jobs}), 1 << 20, default_batch_bytes);
+}
+
 // The rows of one batch: bytes of whole rows, and where each row starts.
 struct batch {
     std::string bytes;
@@ -163,6 +179,8 @@ public:
         // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
         // --batch-rows 100k of 33 kB rows must not hold 3 GB.
         m_batch_bytes = o.batch_bytes ? *o.batch_bytes : default_batch_bytes;
+        if (o.jobs > 1 && !o.batch_rows && !o.batch_bytes)
+            m_batch_bytes = parallel_batch_bytes(m_inputs, o.jobs);
         m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
         m_format = o.format;
         m_summary.program = std::string(program_name());
