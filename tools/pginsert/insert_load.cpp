@@ -369,7 +369,17 @@ load_summary inserter::run() {
 
 } // namespace
 
+void validate_insert_load(const insert_load_options& o) {
+    if (o.table.empty())
+        throw usage_failure("no table given");
+    if (o.batch == 0)
+        throw usage_failure("--batch must be at least 1");
+    if (o.conflict_columns && o.on_conflict == conflict_action::none)
+        throw usage_failure("--conflict-columns needs --on-conflict");
+}
+
 load_summary run_insert(const insert_load_options& options) {
+    validate_insert_load(options);
     inserter loader(options);
     return loader.run();
 }

@@ -42,4 +42,8 @@ struct insert_load_options {
 /// how many), otherwise nothing is.
 load_summary run_insert(const insert_load_options& options);
 
+/// Checks the options' values and combinations (the one place of each
+/// rule); throws a usage failure.
+void validate_insert_load(const insert_load_options& options);
+
 } // namespace pgpipe

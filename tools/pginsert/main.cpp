@@ -48,15 +48,10 @@ const pgpipe::program_help help{
 // Reads the flags into cfg and refuses combinations that make no sense;
 // success when the load may start.
 pgpipe::exit_status apply_flags(pgpipe::insert_load_options& cfg, const insert_flags& flags) {
-    if (cfg.table.empty())
-        return pgpipe::usage_error("no table given");
     cfg.strategy = pgpipe::parse_insert_strategy(flags.strategy);
     cfg.batch = pgpipe::parse_count(flags.batch);
-    if (cfg.batch == 0)
-        return pgpipe::usage_error("--batch must be at least 1");
     cfg.on_conflict = pgpipe::parse_conflict_action(flags.on_conflict);
-    if (cfg.conflict_columns && cfg.on_conflict == pgpipe::conflict_action::none)
-        return pgpipe::usage_error("--conflict-columns needs --on-conflict");
+    pgpipe::validate_insert_load(cfg);
     return pgpipe::exit_status::success;
 }
 

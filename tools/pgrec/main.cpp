@@ -79,8 +79,6 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     po::variables_map vm;
     if (auto done = pgpipe::parse_table_and_files(argc, argv, help, visible, cfg.table, cfg.inputs, vm))
         return *done;
-    if (cfg.table.empty())
-        return pgpipe::usage_error("no table given");
     auto missing_key = parse_missing(missing);
     if (!missing_key)
         return pgpipe::usage_error("invalid --missing \"" + missing + "\" (default, null or error)");
@@ -93,8 +91,7 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;
     cfg.block = pgpipe::parse_count(block);
-    if (cfg.block == 0)
-        return pgpipe::usage_error("--block must be at least 1");
+    pgpipe::validate_record_options(cfg);
     pgpipe::load_summary summary = cfg.children.empty() ? pgpipe::run_records(cfg) : pgpipe::run_record_tree(cfg);
     return summary.rejected ? pgpipe::exit_status::rows_rejected : pgpipe::exit_status::success;
 }

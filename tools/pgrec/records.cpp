@@ -467,7 +467,15 @@ load_summary record_loader::run() {
 
 } // namespace
 
+void validate_record_options(const record_options& o) {
+    if (o.table.empty())
+        throw usage_failure("no table given");
+    if (o.block == 0)
+        throw usage_failure("--block must be at least 1");
+}
+
 load_summary run_records(const record_options& options) {
+    validate_record_options(options);
     record_loader loader(options);
     return loader.run();
 }

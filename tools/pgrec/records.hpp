@@ -49,6 +49,9 @@ struct record_options {
 /// goes there with its reason (the summary's rejected count). Throws error.
 load_summary run_records(const record_options& options);
 
+/// Checks the options' values (the one place of each rule); throws a usage failure.
+void validate_record_options(const record_options& options);
+
 /// With --child: records with nested child records become a script stream
 /// (COPY … FROM stdin; rows; \. per table and block, parents first), with
 /// missing parent keys pre-allocated from the parent's sequence, one query

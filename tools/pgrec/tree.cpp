@@ -380,6 +380,7 @@ load_summary tree_loader::run() {
 } // namespace
 
 load_summary run_record_tree(const record_options& options) {
+    validate_record_options(options);
     tree_loader loader(options);
     return loader.run();
 }
