@@ -26,4 +26,12 @@ std::string wrap_text(const std::string& text, size_t first_column, size_t inden
     return out;
 }
 
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out)
+        if (c == '\n' || c == '\t' || c == '\r')
+            c = ' ';
+    return out;
+}
+
 } // namespace pgpipe

@@ -3,10 +3,15 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace pgpipe {
 
 /// Wraps text to width columns, indenting continuation lines by indent.
 std::string wrap_text(const std::string& text, size_t first_column, size_t indent, size_t width);
+
+/// The text on one line: tabs, carriage returns and newlines become spaces
+/// (for tab-separated logs and one-line messages).
+std::string one_line(std::string_view text);
 
 } // namespace pgpipe

@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/fd_write.hpp"
+#include "core/text.hpp"
 #include "io/row_splitter.hpp"
 
 #include <cerrno>
@@ -30,14 +31,6 @@ int open_for_rejects(const std::string& path) {
     if (fd < 0)
         throw local_error("could not open the reject file \"" + path + "\": " + std::strerror(errno));
     return fd;
-}
-
-std::string one_line(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out)
-        if (c == '\n' || c == '\t' || c == '\r')
-            c = ' ';
-    return out;
 }
 
 } // namespace

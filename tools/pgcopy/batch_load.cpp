@@ -7,6 +7,7 @@
 #include "batch_cut.hpp"
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
+#include "core/text.hpp"
 #include "io/reject_sink.hpp"
 #include "core/fingerprint.hpp"
 #include "pg/identifier.hpp"
@@ -115,13 +116,6 @@ struct reject {
     std::string log_line;
 };
 
-std::string trimmed_line(std::string text) {
-    for (auto& c : text)
-        if (c == '\n' || c == '\t' || c == '\r')
-            c = ' ';
-    return text;
-}
-
 // Thrown into the reader when a job has failed: the job's own error is the one reported.
 struct load_stopped {};
 
@@ -213,7 +207,7 @@ private:
     void validate();
     void read_columns(connection& c);
     void open_rejects();
-    position read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges);
+    position read_progress(connection& c, bool& finished, std::vector<committed_range>& ranges);
     void add_batch_counts(connection& c);
     void ensure_progress_row(connection& c);
     void truncate_rejects();
@@ -226,6 +220,8 @@ private:
     void take_row(input_cursor& in, size_t end, bool marker);
     void skip_row(input_cursor& in, size_t end);
     void hold_marker(input_cursor& in, size_t end);
+    void release_marker(input_cursor& in);
+    size_t flush_rows_before(batch& b, size_t end);
     void finish_input(input_cursor& in);
     void check_header(const std::string& input, const std::string& header) const;
     void cut_batches(batch& b, bool at_end);
@@ -243,9 +239,6 @@ private:
     void dispatch(batch&& b);
     void run_job(batch_job& job);
     void wait_for_jobs();
-    bool is_committed(size_t input_index, uint64_t start, uint64_t end) const {
-        return committed_range_of(input_index, start, end) != nullptr;
-    }
     // The range an earlier run committed that holds bytes [start, end), or
     // nullptr; &m_prefix_range for the committed prefix.
     const committed_range* committed_range_of(size_t input_index, uint64_t start, uint64_t end) const;
@@ -454,7 +447,7 @@ void batch_loader::ensure_progress_row(connection& c) {
            c.quote_literal(inputs_text()) + ", 0, 0, 1, 0, 0, 0, 0, 0, 0, false, '') ON CONFLICT (key) DO NOTHING");
 }
 
-position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>* ranges_out) {
+position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>& ranges_out) {
     finished = false;
     position p;
     if (m_key.empty())
@@ -491,7 +484,7 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
     if (v(0) != m_o.table || v(1) != inputs_text())
         throw local_error("resume key \"" + m_key + "\" belongs to another load (of " + v(0) + " from " +
-                              trimmed_line(v(1)) + ")",
+                              one_line(v(1)) + ")",
                           {}, "use a new key for a new load");
     p.input_index = std::stoul(v(2));
     p.offset = std::stoull(v(3));
@@ -505,13 +498,11 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     finished = v(11) == "t";
     m_resume_hash = v(12);
     add_batch_counts(c);
-    if (!ranges_out)
-        return p;
     result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
                                 " FROM pgpipe.load_batches WHERE key = " +
                                 c.quote_literal(m_key) + " ORDER BY input_index, start_offset");
     for (int k = 0; k < PQntuples(ranges.get()); ++k)
-        ranges_out->push_back({std::stoul(PQgetvalue(ranges.get(), k, 0)),
+        ranges_out.push_back({std::stoul(PQgetvalue(ranges.get(), k, 0)),
                                    std::stoull(PQgetvalue(ranges.get(), k, 1)),
                                    std::stoull(PQgetvalue(ranges.get(), k, 2)), PQgetvalue(ranges.get(), k, 3)});
     return p;
@@ -1048,6 +1039,7 @@ struct batch_loader::input_cursor {
     uint64_t total = 0;          // bytes read
     uint64_t chunk_offset = 0;   // of the current chunk in the input
     std::optional<batch> marker; // a \. row, held until it is known whether data follows
+    std::vector<size_t> ends;    // the row ends of the current chunk (a buffer reused chunk after chunk)
 };
 
 void batch_loader::load_input(size_t index) {
@@ -1090,7 +1082,8 @@ void batch_loader::load_input(size_t index) {
 }
 
 void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
-    std::vector<size_t> ends;
+    std::vector<size_t>& ends = in.ends;
+    ends.clear();
     in.splitter->scan(chunk, n, ends);
     const std::vector<end_marker>& markers = in.splitter->end_markers();
     size_t next_marker = 0;
@@ -1136,19 +1129,12 @@ void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
     check_resumed_prefix(in, end);
     if (const committed_range* range = committed_range_of(in.index, b.first_offset + start, b.first_offset + end)) {
         check_resumed_range(in, range, start, end);
-        if (b.rows() > 0) {
-            // The rows before it go as a batch of their own: a batch is contiguous.
-            const uint64_t at = b.first_offset + end;
-            cut_batches(b, false);
-            cut_batches(b, true);
-            end = static_cast<size_t>(at - b.first_offset);
-        }
-        skip_row(in, end);
+        skip_row(in, flush_rows_before(b, end));
         return;
     }
     check_resumed_range(in, nullptr, start, end);
     if (in.marker)
-        hold_marker(in, 0); // data follows the \. line: it is an error, or a reject
+        release_marker(in);
     if (marker) {
         hold_marker(in, end);
         return;
@@ -1164,25 +1150,33 @@ void batch_loader::skip_row(input_cursor& in, size_t end) {
     b.starts[0] = end;
 }
 
-// With end > 0: the row before end is a \. line; it is held. With end 0:
-// data follows the held one, which then fails the load, or with a reject
-// file goes to it as a batch of its own.
+// Data follows the held \. line: the load fails, or with a reject file the
+// line goes to it as a batch of its own.
+void batch_loader::release_marker(input_cursor& in) {
+    batch held = std::move(*in.marker);
+    in.marker.reset();
+    if (!m_rejects)
+        throw data_after_end_marker(input_name(in.index), held.first_line);
+    dispatch(std::move(held));
+}
+
+// The rows read before end go as batches of their own (a batch is
+// contiguous, and a skipped or held row breaks it); returns end, relative
+// to what is left of b.
+size_t batch_loader::flush_rows_before(batch& b, size_t end) {
+    if (b.rows() == 0)
+        return end;
+    const uint64_t at = b.first_offset + end;
+    cut_batches(b, false);
+    cut_batches(b, true);
+    return static_cast<size_t>(at - b.first_offset);
+}
+
+// The row before end is a \. line: it is held until it is known whether
+// data follows it.
 void batch_loader::hold_marker(input_cursor& in, size_t end) {
     batch& b = in.b;
-    if (end == 0) {
-        batch held = std::move(*in.marker);
-        in.marker.reset();
-        if (!m_rejects)
-            throw data_after_end_marker(input_name(in.index), held.first_line);
-        dispatch(std::move(held));
-        return;
-    }
-    if (b.rows() > 0) {
-        const uint64_t at = b.first_offset + end;
-        cut_batches(b, false);
-        cut_batches(b, true);
-        end = static_cast<size_t>(at - b.first_offset);
-    }
+    end = flush_rows_before(b, end);
     batch held;
     held.input_index = in.index;
     held.header = b.header;
@@ -1316,7 +1310,7 @@ bool batch_loader::start() {
         m_implicit_key = true;
     }
     bool finished = false;
-    m_resume_from = read_progress(m_jobs[0]->conn(), finished, &m_resume_ranges);
+    m_resume_from = read_progress(m_jobs[0]->conn(), finished, m_resume_ranges);
     if (finished) {
         log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
                  " rows); nothing to do");

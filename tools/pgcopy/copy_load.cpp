@@ -103,7 +103,6 @@ private:
     void start_script_block(std::string_view header, const std::string& where,
                             std::optional<copy_in_session>& session);
     std::vector<std::string> header_columns(const input_stream& input, size_t first, const copy_format_options& f);
-    [[noreturn]] void reject_marker(const input_stream& input, const end_marker& m) const;
     void count_input(const input_stream& input) {
         m_state.bytes = m_summary.bytes;
         m_state.input_bytes = m_input_bytes_before + input.raw_bytes_read();
@@ -163,10 +162,6 @@ std::vector<std::string> stream_loader::header_columns(const input_stream& input
                               input.name());
 }
 
-void stream_loader::reject_marker(const input_stream& input, const end_marker& m) const {
-    throw data_after_end_marker(input.name(), m.line);
-}
-
 void stream_loader::load_rows(input_stream& input, size_t first, bool binary) {
     copy_format_options format = m_o.format;
     if (binary && format.format != copy_format::binary) {
@@ -185,13 +180,13 @@ void stream_loader::load_rows(input_stream& input, size_t first, bool binary) {
     for (size_t n = first; n > 0; n = input.read(m_buffer.data(), m_buffer.size())) {
         throw_if_interrupted();
         if (marker)
-            reject_marker(input, *marker);
+            throw data_after_end_marker(input.name(), marker->line);
         ends.clear();
         splitter->scan(m_buffer.data(), n, ends);
         if (!splitter->end_markers().empty()) {
             marker = splitter->end_markers().front();
             if (marker->end < n)
-                reject_marker(input, *marker);
+                throw data_after_end_marker(input.name(), marker->line);
         }
         stream_bytes += n;
         session.put(m_buffer.data(), n);
