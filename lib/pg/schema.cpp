@@ -111,8 +111,10 @@ std::string on_conflict_clause(connection& conn, const std::string& table_sql, c
     return clause + (sets.empty() ? " DO NOTHING" : " DO UPDATE SET " + sets);
 }
 
-std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints) {
-    std::vector<std::string> restore_indexes, restore_constraints, drops;
+load_deferral plan_deferral(connection& conn, const std::string& table_sql, bool indexes, bool constraints) {
+    load_deferral plan;
+    std::vector<restore_statement> constraints_back;
+    std::vector<std::string>& drops = plan.drops;
     const std::string rel = conn.quote_literal(table_sql) + "::regclass";
     if (constraints) {
         // Foreign keys and checks first: a foreign key may use one of our indexes.
@@ -121,8 +123,8 @@ std::vector<std::string> drop_for_load(connection& conn, const std::string& tabl
         for (int k = 0; k < PQntuples(r.get()); ++k) {
             std::string name = PQgetvalue(r.get(), k, 0);
             drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + name);
-            restore_constraints.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + name + " " +
-                                          PQgetvalue(r.get(), k, 1));
+            constraints_back.push_back({2, name, "ALTER TABLE " + table_sql + " ADD CONSTRAINT " + name + " " +
+                                                     PQgetvalue(r.get(), k, 1)});
         }
     }
     if (indexes) {
@@ -148,21 +150,30 @@ std::vector<std::string> drop_for_load(connection& conn, const std::string& tabl
                 log_info("keeping index " + index + " of exclusion constraint " + conname);
                 continue;
             }
-            if (conname.empty()) {
-                drops.push_back("DROP INDEX " + index);
-                restore_indexes.push_back(def);
-            } else {
-                drops.push_back("ALTER TABLE " + table_sql + " DROP CONSTRAINT " + conname);
-                restore_indexes.push_back(def);
-                restore_indexes.push_back("ALTER TABLE " + table_sql + " ADD CONSTRAINT " + conname +
-                                          (contype == "p" ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " + bare);
-            }
+            drops.push_back(conname.empty() ? "DROP INDEX " + index
+                                            : "ALTER TABLE " + table_sql + " DROP CONSTRAINT " + conname);
+            plan.restores.push_back({0, index, def});
+            if (!conname.empty())
+                constraints_back.push_back({1, conname, "ALTER TABLE " + table_sql + " ADD CONSTRAINT " + conname +
+                                                            (contype == "p" ? " PRIMARY KEY" : " UNIQUE") +
+                                                            " USING INDEX " + bare});
         }
     }
-    for (const auto& sql : drops)
+    // Keys and unique constraints (phase 1) before foreign keys and checks (phase 2).
+    std::stable_sort(constraints_back.begin(), constraints_back.end(),
+                     [](const restore_statement& x, const restore_statement& y) { return x.phase < y.phase; });
+    plan.restores.insert(plan.restores.end(), constraints_back.begin(), constraints_back.end());
+    return plan;
+}
+
+std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints) {
+    load_deferral plan = plan_deferral(conn, table_sql, indexes, constraints);
+    for (const auto& sql : plan.drops)
         conn.exec(sql);
-    restore_indexes.insert(restore_indexes.end(), restore_constraints.begin(), restore_constraints.end());
-    return restore_indexes;
+    std::vector<std::string> restore;
+    for (const auto& r : plan.restores)
+        restore.push_back(r.sql);
+    return restore;
 }
 
 namespace {

@@ -1,0 +1,248 @@
+// pgcopy's deferred indexes and constraints for batched loads: the records in
+// pgpipe.deferred, the drop, the parallel rebuild and the way back after a crash.
+#include "deferral.hpp"
+
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "pg/connection.hpp"
+#include "pg/identifier.hpp"
+#include "io/sql_names.hpp"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace pgpipe {
+namespace {
+
+// Quietly (no NOTICE for "already exists"); created on first use only, so
+// that a role that may not create schemas can load without deferring.
+void create_deferral_tables(connection& c) {
+    result_ptr r = c.query("SELECT to_regclass('pgpipe.deferred') IS NOT NULL"
+                           " AND to_regclass('pgpipe.deferred_loads') IS NOT NULL");
+    if (std::string(PQgetvalue(r.get(), 0, 0)) == "t")
+        return;
+    c.exec("SET client_min_messages = warning");
+    c.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
+    // relid: the table's oid; target its name then (a dropped table leaves
+    // stale rows: a table that reuses the oid under another name never matches them).
+    c.exec("CREATE TABLE IF NOT EXISTS pgpipe.deferred (relid oid NOT NULL, target text NOT NULL,"
+           " step int NOT NULL, phase int NOT NULL, name text NOT NULL, restore_sql text NOT NULL,"
+           " recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (relid, step))");
+    // The transactions that loaded rows while the table's indexes were off.
+    c.exec("CREATE TABLE IF NOT EXISTS pgpipe.deferred_loads (relid oid NOT NULL, xid xid8 NOT NULL, resume_key text)");
+    c.exec("RESET client_min_messages");
+}
+
+// A failure of a rebuild that the loaded rows caused: a duplicate key, a
+// missing referenced row, a check, an exclusion.
+bool caused_by_rows(const server_error& e) {
+    return e.sqlstate() == "23505" || e.sqlstate() == "23503" || e.sqlstate() == "23514" ||
+           e.sqlstate() == "23P01" || e.sqlstate() == "23502";
+}
+
+constexpr const char* rebuild_memory = "SET maintenance_work_mem = '1GB'"; // one sort per index, in memory
+
+} // namespace
+
+table_deferral::table_deferral(connection& conn, std::string table_sql, std::string table_as_given)
+    : m_conn(conn), m_table_sql(std::move(table_sql)), m_table(std::move(table_as_given)) {
+    // A table that does not exist has nothing recorded: the load itself says it is missing.
+    result_ptr r = conn.query("SELECT to_regclass(" + conn.quote_literal(m_table_sql) + ")::oid");
+    m_relid = PQgetvalue(r.get(), 0, 0);
+    if (!m_relid.empty())
+        read_records();
+}
+
+// One deferring load per table: held by the session until it ends.
+void table_deferral::take_lock() {
+    // Two deferring loads of one table would rebuild each other's indexes
+    // mid-load. The holder may also be the backend of a load killed a
+    // moment ago, finishing its statement before it notices: wait a while.
+    if (m_locked)
+        return;
+    connection& conn = m_conn;
+    const std::string key = "(" + std::to_string((uint64_t{2037285} << 32) | std::stoull(m_relid)) + ")";
+    if (std::string(PQgetvalue(conn.query("SELECT pg_try_advisory_lock" + key).get(), 0, 0)) != "t") {
+        log_info("waiting for another load into " + m_table + " that has its indexes or constraints deferred");
+        try {
+            conn.exec("SET lock_timeout = '60s'");
+            conn.query("SELECT pg_advisory_lock" + key);
+            conn.exec("RESET lock_timeout");
+        } catch (const server_error& e) {
+            if (e.sqlstate() != "55P03")
+                throw;
+            throw local_error("another load into " + m_table + " has its indexes or constraints deferred", {},
+                              "wait for it to finish (pgcopy --restore " + m_table + " after a crash)");
+        }
+    }
+    m_locked = true;
+}
+
+void table_deferral::read_records() {
+    m_pending.clear();
+    result_ptr exists = m_conn.query("SELECT to_regclass('pgpipe.deferred') IS NOT NULL");
+    if (std::string(PQgetvalue(exists.get(), 0, 0)) != "t")
+        return;
+    result_ptr r = m_conn.query("SELECT step, phase, name, restore_sql FROM pgpipe.deferred WHERE relid = " +
+                                m_relid + " AND to_regclass(target) = relid ORDER BY step");
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        m_pending.push_back({std::stoi(PQgetvalue(r.get(), k, 0)),
+                             {std::stoi(PQgetvalue(r.get(), k, 1)), PQgetvalue(r.get(), k, 2), PQgetvalue(r.get(), k, 3)}});
+}
+
+void table_deferral::defer(bool indexes, bool constraints, const std::string& resume_key) {
+    connection& c = m_conn;
+    if (m_relid.empty())
+        throw local_error("relation \"" + m_table + "\" does not exist");
+    take_lock();
+    create_deferral_tables(c);
+    read_records(); // again, under the lock
+    m_key = resume_key;
+    c.exec("BEGIN");
+    try {
+        // With nothing pending, the table has all it had: rows recorded by
+        // an older load are its own, and must never be deleted for this one.
+        if (m_pending.empty())
+            c.exec("DELETE FROM pgpipe.deferred_loads WHERE relid = " + m_relid);
+        load_deferral plan = plan_deferral(c, m_table_sql, indexes, constraints);
+        int step = m_pending.empty() ? 0 : m_pending.back().step + 1;
+        const std::string qualified = "(SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname) FROM pg_class t"
+                                      " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = " + m_relid + ")";
+        // An earlier crashed load's records come first: they were taken off first.
+        for (auto& r : plan.restores) {
+            c.exec("INSERT INTO pgpipe.deferred (relid, target, step, phase, name, restore_sql) VALUES (" + m_relid +
+                   ", " + qualified + ", " + std::to_string(step) + ", " +
+                   std::to_string(r.phase) + ", " + c.quote_literal(r.name) + ", " + c.quote_literal(r.sql) + ")");
+            m_pending.push_back({step++, std::move(r)});
+        }
+        for (const auto& sql : plan.drops)
+            c.exec(sql);
+        c.exec("COMMIT");
+    } catch (...) {
+        if (c.ok())
+            PQclear(PQexec(c.get(), "ROLLBACK"));
+        read_records();
+        throw;
+    }
+}
+
+std::string table_deferral::record_batch_sql() const {
+    return "INSERT INTO pgpipe.deferred_loads (relid, xid, resume_key) VALUES (" + m_relid +
+           ", pg_current_xact_id(), " + (m_key.empty() ? std::string("NULL") : m_conn.quote_literal(m_key)) + ")";
+}
+
+// Phase by phase; within one, the statements go to whichever connection is
+// free. Each commits with the removal of its record. The first failure is
+// rethrown once every thread has stopped.
+void table_deferral::run_phases(const std::vector<connection*>& conns) {
+    for (int phase = 0; phase <= 2; ++phase) {
+        std::vector<const pending_statement*> todo;
+        for (const auto& p : m_pending)
+            if (p.what.phase == phase)
+                todo.push_back(&p);
+        std::atomic<size_t> next{0};
+        std::mutex failure_mutex;
+        std::exception_ptr failure;
+        auto work = [&](connection& c) {
+            for (size_t k; (k = next++) < todo.size();) {
+                try {
+                    throw_if_interrupted();
+                    c.exec("BEGIN");
+                    c.exec(todo[k]->what.sql);
+                    c.exec("DELETE FROM pgpipe.deferred WHERE relid = " + m_relid + " AND step = " +
+                           std::to_string(todo[k]->step));
+                    c.exec("COMMIT");
+                } catch (...) {
+                    if (c.ok())
+                        PQclear(PQexec(c.get(), "ROLLBACK"));
+                    std::lock_guard<std::mutex> lock(failure_mutex);
+                    if (!failure)
+                        failure = std::current_exception();
+                    next = todo.size(); // the others finish their statement and stop
+                }
+            }
+        };
+        std::vector<std::thread> threads;
+        for (size_t j = 1; j < std::min(conns.size(), todo.size()); ++j)
+            threads.emplace_back([&, j] { work(*conns[j]); });
+        work(*conns[0]);
+        for (auto& t : threads)
+            t.join();
+        if (failure)
+            std::rethrow_exception(failure);
+    }
+}
+
+// A rebuild the loaded rows made impossible: the rows of every recorded
+// batch go (with the resume key's progress, which counted them), in one
+// transaction, so that everything can be put back.
+void table_deferral::delete_loaded_rows() {
+    connection& c = m_conn;
+    const std::string loads = " FROM pgpipe.deferred_loads WHERE relid = " + m_relid;
+    c.exec("BEGIN");
+    try {
+        c.exec("DELETE FROM " + m_table_sql + " WHERE xmin::text::bigint IN (SELECT (xid::text::bigint % 4294967296)" +
+               loads + ")");
+        // The resume keys' progress counted those rows: a rerun starts over.
+        for (const char* progress : {"pgpipe.load_batches", "pgpipe.load_progress"})
+            if (std::string(PQgetvalue(c.query(std::string("SELECT to_regclass('") + progress + "') IS NOT NULL").get(), 0, 0)) == "t")
+                c.exec(std::string("DELETE FROM ") + progress + " WHERE key IN (SELECT resume_key" + loads + ")");
+        c.exec("DELETE" + loads);
+        c.exec("COMMIT");
+    } catch (...) {
+        if (c.ok())
+            PQclear(PQexec(c.get(), "ROLLBACK"));
+        throw;
+    }
+}
+
+void table_deferral::restore(const std::vector<connection*>& conns) {
+    if (m_pending.empty())
+        return;
+    take_lock();
+    read_records();
+    for (connection* c : conns)
+        c->exec(rebuild_memory);
+    try {
+        run_phases(conns);
+    } catch (const server_error& e) {
+        read_records(); // what is still missing: the other statements of the phase may have run
+        if (!caused_by_rows(e))
+            throw;
+        delete_loaded_rows();
+        run_phases(conns);
+        read_records();
+        error out(e.status(), e.what(),
+                  (e.detail().empty() ? "" : e.detail() + "\n") +
+                      "the rows this load committed were deleted, and every index and constraint of " + m_table +
+                      " is back",
+                  "remove the offending rows from the input (or load with the indexes in place and --reject-file)");
+        out.set_context(e.context());
+        throw out;
+    }
+    m_conn.exec("DELETE FROM pgpipe.deferred_loads WHERE relid = " + m_relid);
+    for (connection* c : conns)
+        c->exec("RESET maintenance_work_mem");
+    read_records();
+}
+
+void put_back_left_off(connection& conn, const std::string& table_sql, const std::string& table) {
+    table_deferral deferral(conn, table_sql, table);
+    if (!deferral.pending())
+        return;
+    log_info("putting back the " + std::to_string(deferral.pending()) +
+             " indexes and constraints an interrupted load left off " + table);
+    deferral.restore({&conn});
+}
+
+size_t restore_deferred(connection& conn, const std::string& table) {
+    const std::string table_sql = quote_qualified_name(conn, parse_qualified_name(table));
+    table_deferral deferral(conn, table_sql, table);
+    const size_t n = deferral.pending();
+    deferral.restore({&conn});
+    return n;
+}
+
+} // namespace pgpipe

@@ -1,0 +1,75 @@
+// pgcopy's deferred indexes and constraints for loads that commit in batches:
+// recorded in pgpipe's schema before they are dropped, put back after, crash-safe.
+#pragma once
+
+#include "pg/schema.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+class connection;
+
+/// The indexes and constraints a load that commits in batches takes off one
+/// table. What is dropped is recorded in pgpipe.deferred in the transaction
+/// that drops it, and each statement that puts something back removes its
+/// record in its own transaction: after a crash anywhere, the records say
+/// exactly what is still missing, and a rerun (or pgcopy --restore) finishes
+/// the job with the same names and definitions.
+class table_deferral {
+public:
+    /// Reads the records of table_sql (quoted) left by an earlier load.
+    /// defer and restore take the table's deferral lock first (a session
+    /// advisory lock on conn): one deferring load per table at a time; they
+    /// wait up to a minute for it, then throw local_error.
+    table_deferral(connection& conn, std::string table_sql, std::string table_as_given);
+
+    /// Statements an earlier, interrupted load left to run.
+    size_t pending() const { return m_pending.size(); }
+
+    /// Records, then drops, the indexes and/or constraints still on the
+    /// table, in one committed transaction. resume_key (may be empty) is
+    /// recorded with the batches, so that a failed rebuild can void its progress.
+    void defer(bool indexes, bool constraints, const std::string& resume_key);
+
+    /// SQL that records the current transaction as one that loaded rows
+    /// while the table's indexes were off (run inside each batch's
+    /// transaction): a failed rebuild deletes those rows.
+    std::string record_batch_sql() const;
+
+    /// Puts everything back: each phase's statements spread over conns (one
+    /// thread each), every statement committed together with the removal of
+    /// its record. If a unique index, key, foreign key or check cannot come
+    /// back because of loaded rows, the rows of every recorded batch are
+    /// deleted (with their resume keys' progress), everything is put back,
+    /// and the server's error (naming the key) is thrown with a detail saying so.
+    void restore(const std::vector<connection*>& conns);
+
+private:
+    struct pending_statement {
+        int step;
+        restore_statement what;
+    };
+    void read_records();
+    void take_lock();
+    void run_phases(const std::vector<connection*>& conns);
+    void delete_loaded_rows();
+
+    connection& m_conn;
+    std::string m_table_sql, m_table;
+    std::string m_relid; // the table's oid, as text
+    std::string m_key;   // the load's resume key, or empty
+    bool m_locked = false;
+    std::vector<pending_statement> m_pending;
+};
+
+/// Before a load that defers nothing into table_sql (quoted; table as the
+/// user wrote it): puts back what an interrupted load left off it, saying so.
+void put_back_left_off(connection& conn, const std::string& table_sql, const std::string& table);
+
+/// pgcopy --restore TABLE: puts back what an interrupted load left off
+/// TABLE; returns how many statements ran.
+size_t restore_deferred(connection& conn, const std::string& table);
+
+} // namespace pgpipe
