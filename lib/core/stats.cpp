@@ -114,6 +114,8 @@ std::string summary_json(const load_summary& s) {
         o.add("batches", s.batches).add("rejected", s.rejected);
     if (s.job_rows.size() > 1)
         o.add("jobs", static_cast<uint64_t>(s.job_rows.size())).add("job_rows", s.job_rows);
+    if (!s.plan.empty())
+        o.add("plan", s.plan);
     if (!s.error.empty())
         o.add("error", s.error);
     return o.str() + "\n";

@@ -43,6 +43,7 @@ struct load_summary {
     uint64_t rejected = 0;   ///< rows that went to the reject file
     uint64_t batches = 0;    ///< transactions committed (batched loads)
     std::vector<uint64_t> job_rows; ///< rows committed by each connection of pgcopy --jobs
+    std::string plan;        ///< what pgcopy --fast chose, one line
     std::string verb = "loaded";        ///< what the summary says was done
     std::string preposition = "into";   ///< "loaded … into t", "generated … for t"
 };

@@ -64,6 +64,6 @@ test_toast_compression_for_the_load() {
   assert_eq "lz4" "$(sql 'SELECT DISTINCT pg_column_compression(payload) FROM posts')"
   run 1 pgcopy --toast-compression zip posts /dev/null
   assert_contains "$err" 'invalid --toast-compression "zip"'
-  run 1 pgcopy --defer-indexes --batch-rows 10 posts /dev/null
-  assert_contains "$err" "cannot be used with batches"
+  run 1 pgcopy --defer-indexes --on-conflict ignore posts /dev/null
+  assert_contains "$err" "--defer-indexes cannot be used with --on-conflict"
 }

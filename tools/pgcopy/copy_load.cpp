@@ -2,6 +2,8 @@
 
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
+#include "deferral.hpp"
+#include "fast_plan.hpp"
 #include "pg/identifier.hpp"
 #include "io/input.hpp"
 #include "core/interrupt.hpp"
@@ -64,16 +66,6 @@ error annotate(const error& e, const std::string& input_name, stage at, bool con
     return out;
 }
 
-std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs) {
-    uint64_t total = 0;
-    for (const auto& path : inputs) {
-        auto size = regular_file_size(path);
-        if (!size)
-            return std::nullopt;
-        total += *size;
-    }
-    return total;
-}
 
 // One streamed load: every input in one transaction on one connection.
 class stream_loader {
@@ -297,6 +289,17 @@ void stream_loader::load_script(input_stream& input, size_t first) {
 
 } // namespace
 
+std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs) {
+    uint64_t total = 0;
+    for (const auto& path : inputs) {
+        auto size = regular_file_size(path);
+        if (!size)
+            return std::nullopt;
+        total += *size;
+    }
+    return total;
+}
+
 void parse_max_rejects(const std::string& text, copy_load_options& o) {
     o.max_rejects_percent = !text.empty() && text.back() == '%';
     const std::string number = o.max_rejects_percent ? text.substr(0, text.size() - 1) : text;
@@ -365,10 +368,13 @@ void validate_batched(const copy_load_options& o) {
          "one transaction is one connection"},
         {o.truncate && recovering, "--truncate cannot be used with --resume-key or --retries",
          "a resumed load would empty the table of what the first run committed", ""},
-        {o.defer_indexes || o.defer_constraints, "--defer-indexes and --defer-constraints cannot be used with batches",
-         "", "they need the whole load in one transaction: drop the batch and recovery options"},
+        {o.defer_indexes && o.on_conflict != conflict_action::none, "--defer-indexes cannot be used with --on-conflict",
+         "ON CONFLICT finds the conflicting rows through the table's unique indexes", ""},
         {o.max_rejects && o.reject_file.empty(), "--max-rejects needs --reject-file", "", ""},
         {o.conflict_columns && o.on_conflict == conflict_action::none, "--conflict-columns needs --on-conflict", "", ""},
+        {o.reserve_ids && (o.single_transaction || o.on_conflict != conflict_action::none),
+         "--reserve-ids cannot be used with --single-transaction or --on-conflict",
+         "each batch reserves its ids in a short transaction of its own, and an upsert needs the key in the input", ""},
         {(o.batch_rows && *o.batch_rows == 0) || (o.batch_bytes && *o.batch_bytes == 0),
          "a batch must hold at least one row or byte", "", ""},
     };
@@ -379,8 +385,47 @@ void validate_batched(const copy_load_options& o) {
 
 } // namespace
 
+bool plain_text_format(const copy_format_options& f) {
+    return f.format == copy_format::text && (!f.delimiter || *f.delimiter == "\t") &&
+           (!f.null_string || *f.null_string == "\\N") && !f.encoding;
+}
+
+namespace {
+
+// --restore does nothing else.
+void validate_restore(const copy_load_options& o) {
+    const combination_rule rules[] = {
+        {o.table.empty(), "--restore needs a TABLE", "", "pgcopy --restore TABLE"},
+        {!o.inputs.empty(), "--restore takes no FILE", "", "it only puts back what an interrupted load left off TABLE"},
+        {o.batched() || o.fast || o.truncate || o.defer_indexes || o.defer_constraints,
+         "--restore cannot be used with load options", "", "run pgcopy --restore TABLE on its own"},
+    };
+    for (const auto& r : rules)
+        if (r.refused)
+            throw local_error(r.message, r.detail, r.hint);
+}
+
+// The encodings pgcopy does itself.
+void validate_encodings(const copy_load_options& o) {
+    const copy_format_options& f = o.format;
+    const combination_rule rules[] = {
+        {o.send_binary && !plain_text_format(f),
+         "--send-binary needs text input with the default delimiter, NULL string and encoding", "", ""},
+        {(o.reserve_ids || o.send_binary || o.fast) && o.table.empty(), "--fast, --reserve-ids and --send-binary need a TABLE",
+         "", ""},
+    };
+    for (const auto& r : rules)
+        if (r.refused)
+            throw local_error(r.message, r.detail, r.hint);
+}
+
+} // namespace
+
 void validate_copy_load(const copy_load_options& o) {
     validate_values(o);
+    if (o.restore)
+        return validate_restore(o);
+    validate_encodings(o);
     if (o.batched())
         validate_batched(o);
     else
@@ -441,9 +486,28 @@ void load_in_transaction(const copy_load_options& o, connection& conn, stream_lo
     at = stage::done;
 }
 
+// pgcopy --restore TABLE: what an interrupted deferring load left off TABLE goes back.
+load_summary run_restore(const copy_load_options& o) {
+    validate_copy_load(o);
+    connection conn = connection::open(o.connection);
+    const size_t n = restore_deferred(conn, o.table);
+    log_info(n ? "put back " + format_count(n) + " indexes and constraints of " + o.table
+               : "nothing to put back: no load left indexes or constraints of " + o.table + " off");
+    load_summary summary;
+    summary.program = std::string(program_name());
+    summary.target = o.table;
+    summary.committed = true;
+    summary.verb = "restored";
+    return summary;
+}
+
 } // namespace
 
 load_summary run_copy(const copy_load_options& o) {
+    if (o.restore)
+        return run_restore(o);
+    if (o.fast)
+        return run_fast_copy(o);
     if (o.batched())
         return run_batched_copy(o);
     load_summary summary;
@@ -471,6 +535,8 @@ load_summary run_copy(const copy_load_options& o) {
         connection conn = connection::open(o.connection);
         apply_session_settings(conn, o);
         loader.emplace(o, conn, summary);
+        if (!o.table.empty())
+            put_back_left_off(conn, loader->table_sql(), o.table);
         loader->set_first_input(std::move(first));
         if (o.show_progress)
             loader->set_input_total(total_input_size(inputs));

@@ -38,6 +38,13 @@ struct copy_load_options {
     std::optional<std::string> toast_compression; ///< --toast-compression lz4|pglz for the session
     bool defer_indexes = false;           ///< --defer-indexes: drop before, rebuild after, same transaction
     bool defer_constraints = false;       ///< --defer-constraints: FKs and CHECKs re-added after the load
+    bool reserve_ids = false;             ///< --reserve-ids: a sequence's values filled in by pgcopy, a block per batch
+    bool send_binary = false;             ///< --send-binary: text rows encoded as COPY binary where the types allow
+    bool fast = false;                    ///< --fast: the plan chosen from the table and the input
+    bool restore = false;                 ///< --restore: put back what an interrupted deferring load left off
+    bool verbose = false;                 ///< --verbose: print the plan
+    bool jobs_given = false;              ///< --jobs was given (--fast chooses otherwise)
+    std::vector<std::string> plan;        ///< --fast: the choices made before the load starts
     bool script = false;                  ///< --script: the input is a script stream (else detected)
     bool format_given = false;            ///< -F was given: no detection of binary input
 
@@ -45,9 +52,12 @@ struct copy_load_options {
     bool batched() const {
         return batch_rows || batch_bytes || !reject_file.empty() || !resume_key.empty() || retries > 0 ||
                on_conflict != conflict_action::none || single_transaction || max_rejects || conflict_columns ||
-               jobs > 1;
+               jobs > 1 || reserve_ids || send_binary || fast;
     }
 };
+
+/// The inputs' total size, if every one is a regular file.
+std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs);
 
 /// Parses --max-rejects N or N% into options. Throws a usage failure.
 void parse_max_rejects(const std::string& text, copy_load_options& options);
@@ -62,6 +72,9 @@ void validate_copy_load(const copy_load_options& options);
 /// was loaded. Throws error (local or server) after rolling back; the error's
 /// detail says what was and was not committed.
 load_summary run_copy(const copy_load_options& options);
+
+/// Whether rows in format f are plain COPY text: tab, \\N, the client's encoding.
+bool plain_text_format(const copy_format_options& f);
 
 /// Applies the session settings a load asks for (--toast-compression).
 void apply_session_settings(connection& conn, const copy_load_options& options);

@@ -49,7 +49,16 @@ void add_load_options(pgpipe::option_set& options, pgpipe::copy_load_options& cf
         ("defer-indexes", po::bool_switch(&cfg.defer_indexes),
          "drop the table's indexes first, rebuild them after, in the load's transaction")
         ("defer-constraints", po::bool_switch(&cfg.defer_constraints),
-         "drop foreign keys and checks first, re-add (validate) them after");
+         "drop foreign keys and checks first, re-add (validate) them after")
+        ("reserve-ids", po::bool_switch(&cfg.reserve_ids),
+         "fill a sequence-filled key the input lacks from blocks reserved in one step")
+        ("send-binary", po::bool_switch(&cfg.send_binary),
+         "encode text rows as COPY binary where every column's type allows")
+        ("fast", po::bool_switch(&cfg.fast),
+         "choose the fastest safe plan for the table and input (see pgcopy(1))")
+        ("restore", po::bool_switch(&cfg.restore),
+         "put back the indexes and constraints an interrupted load left off TABLE")
+        ("verbose,v", po::bool_switch(&cfg.verbose), "print the plan and each step of the load");
 }
 
 void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& cfg, typed_options& text) {
@@ -76,7 +85,7 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
 }
 
 const pgpipe::program_help help{
-    "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...",
+    "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...\n  pgcopy [OPTION]... --restore TABLE",
     "pgcopy streams rows into a PostgreSQL table with COPY FROM STDIN, in one\n"
     "transaction. FILEs (or stdin, or -) hold COPY text, csv or binary data;\n"
     "zstd-compressed input is detected and decompressed on the fly.",
@@ -96,6 +105,7 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
     }
     cfg.format.format = pgpipe::parse_copy_format(text.format);
     cfg.format_given = vm.count("format") > 0;
+    cfg.jobs_given = vm.count("jobs") > 0;
     if (!text.batch_rows.empty())
         cfg.batch_rows = pgpipe::parse_count(text.batch_rows);
     if (!text.batch_bytes.empty())
