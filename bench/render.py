@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The experiments' method ids start with these; every other method of a
 # dataset is a row of the main table.
-EXPERIMENTS = ('sweep-', 'cost-', 'idx-', 'con-', 'toast-', 'par-')
+EXPERIMENTS = ('sweep-', 'cost-', 'idx-', 'con-', 'toast-', 'par-', 'jobs-')
 
 LABELS = {
     'server': 'server COPY FROM file',
@@ -25,6 +25,7 @@ LABELS = {
     'pgcopy-csv': 'pgcopy CSV',
     'pgcopy-binary': 'pgcopy binary',
     'pgcopy-zstd': 'pgcopy zstd text',
+    'pgcopy-fast': 'pgcopy --fast (text file as an argument)',
     'pggen-pgcopy': r'pggen \| pgcopy (text)',
     'pggen-binary-lz4': r'pggen -F binary \| pgcopy --toast-compression lz4',
     'pgrec-pgcopy': r'pgrec \| pgcopy (text)',
@@ -57,6 +58,12 @@ LABELS = {
     'par-j1': 'pgcopy --jobs 1',
     'par-j2': 'pgcopy --jobs 2',
     'par-j3': 'pgcopy --jobs 3',
+    'par-j2-default': 'pgcopy --jobs 2, no --batch-rows (batches from the file size)',
+    'par-fast': 'pgcopy --fast',
+    'par-psql': r'psql \copy (text)',
+    # --jobs 2 with default batches against one job (orders)
+    'jobs-one': 'pgcopy, one job (no --jobs, no --batch-rows)',
+    'jobs-two': 'pgcopy --jobs 2, no --batch-rows (batches from the file size)',
 }
 
 LIMIT_KIB = 16 * 1024      # the acceptance bound on streamed pgcopy's peak RSS
@@ -221,7 +228,7 @@ class Report:
         """The whole of docs/benchmarks.md."""
         parts = [header(self.res), HOW_TO_READ.format(runs=self.res.get('runs')),
                  input_files(self.res), load_times(self), sweep(self),
-                 index_overhead(self), toast(self), parallel(self),
+                 index_overhead(self), toast(self), parallel(self), fast(self),
                  generation(self.res), memory(self.res), acceptance(self)]
         return '\n'.join(parts)
 
@@ -459,10 +466,15 @@ PARALLEL_PROSE = """\
 
 users, {rows} rows written by `pggen --preset users` (a primary key, a unique
 username, an index on email and a foreign key to roles), loaded by pgcopy in batches
-of {batch} rows (`--batch-rows`) over 1, 2 and 3 connections. *× --jobs 1* is the time with one job
-divided by this row's time, in the same rounds. The machine has {nproc} cores.
+of {batch} rows (`--batch-rows`) over 1, 2 and 3 connections.{more}
+*× --jobs 1* is the time with one job divided by this row's time, in the same rounds.
+The machine has {nproc} cores.
 Warm-up, then median of {exp_runs}.
 """
+
+PARALLEL_MORE = """ The same file is also loaded by
+`pgcopy --jobs 2` with no `--batch-rows` (pgcopy cuts about four batches per job from
+the file's size), by `pgcopy --fast` and by `psql \\copy`, in the same rounds."""
 
 
 def parallel(rep):
@@ -474,8 +486,106 @@ def parallel(rep):
         for m in res.methods('users', 'par-')]
     lines = table(('method', 'median s', 'rows/s', 'MB/s (text)', '× --jobs 1', 'peak RSS MiB',
                    'runs (s)'), ('---',) + ('---:',) * 5 + ('---',), rows)
+    more = PARALLEL_MORE if res.has('users', 'par-j2-default') else ''
     prose = PARALLEL_PROSE.format(rows=res.rows('users', 'par-j1'), batch=res.get('par_batch'),
-                                  nproc=res.get('nproc'), exp_runs=res.get('exp_runs'))
+                                  more=more, nproc=res.get('nproc'),
+                                  exp_runs=res.get('exp_runs'))
+    return prose + '\n' + '\n'.join(lines) + '\n'
+
+
+FAST_HEAD = '## pgcopy --fast and --jobs without a batch size\n\n'
+
+FAST_PROSE = """\
+`pgcopy --fast TABLE FILE` chooses its own plan: jobs from the server's cores,
+the table's indexes and constraints deferred (and put back crash-safely), ids
+reserved by block, text rows sent as COPY binary, lz4 TOAST compression; what it
+chose (the `plan` of its `--stats`) is listed under the table. The text file is
+given as an argument, so that pgcopy knows its size. *× psql* is the median time
+of `psql \\copy` of the same text file divided by pgcopy's, in the same rounds:
+the datasets' rows are from the table above, *{par_row}* from the parallel
+loads ({par}). Every load was checked afterwards: row count, every index and
+constraint back and valid.
+"""
+
+JOBS_PROSE = """
+`pgcopy --jobs 2 FILE` with no `--batch-rows` cuts about four batches per job
+from the file's size. On orders it is compared with one job (`pgcopy orders FILE`,
+one COPY); on the file of the parallel loads ({par}), with `--jobs 1
+--batch-rows {batch}`.
+*×* is the reference's median time divided by `--jobs 2`'s, in the same rounds.
+Warm-up, then median of {exp_runs}.
+"""
+
+NOT_MEASURED = 'Not measured in this run (its results file predates these methods).'
+
+
+def par_name(res):
+    """The users file of the parallel loads, by its rows."""
+    if res.has('users', 'par-j1'):
+        return 'users, %d rows' % res.rows('users', 'par-j1')
+    return 'users (the file of the --jobs experiment)'
+
+
+def plan_lines(res, fast_rows_):
+    """The plans --fast chose, each once, with the loads that chose it."""
+    plans = {}
+    for name, ds, m, _ in fast_rows_:
+        plan = res.meta.get('fast_plan.%s.%s' % (ds, m))
+        if plan:
+            plans.setdefault(plan, []).append(name)
+    return ['- %s: %s' % (', '.join(names), plan) for plan, names in plans.items()]
+
+
+PAR_ROW = 'users (the --jobs file)'     # the parallel loads' file, in a table
+
+
+def fast_rows(res):
+    """(name, workload, --fast method, psql method) of every --fast load measured."""
+    rows = [(ds, ds, 'pgcopy-fast', 'psql') for ds in res.datasets()
+            if res.has(ds, 'pgcopy-fast')]
+    if res.has('users', 'par-fast') and res.has('users', 'par-psql'):
+        rows.append((PAR_ROW, 'users', 'par-fast', 'par-psql'))
+    return rows
+
+
+def jobs_rows(res):
+    """(name, workload, --jobs 2 method, reference, its label) of the
+    default-batch loads measured."""
+    rows = []
+    if res.has('orders', 'jobs-two') and res.has('orders', 'jobs-one'):
+        rows.append(('orders', 'orders', 'jobs-two', 'jobs-one', label('jobs-one')))
+    if res.has('users', 'par-j2-default') and res.has('users', 'par-j1'):
+        rows.append((PAR_ROW, 'users', 'par-j2-default', 'par-j1',
+                     'pgcopy --jobs 1 --batch-rows %s' % res.get('par_batch')))
+    return rows
+
+
+def fast(rep):
+    """pgcopy --fast against psql \\copy, and --jobs 2 with default batches."""
+    res = rep.res
+    if not fast_rows(res) and not jobs_rows(res):
+        return FAST_HEAD + NOT_MEASURED + '\n'
+    fr = fast_rows(res)
+    rows = ['| %s | %d | %.3f | %.3f | %s | %s | %s |' % (
+        name, res.rows(ds, m), res.median(ds, ref), res.median(ds, m),
+        rep.times_cell(ds, m, ref), rep.rss_cell(ds, m), rep.runs_cell(ds, m))
+        for name, ds, m, ref in fr]
+    lines = table(('dataset', 'rows', r'psql \copy median s', 'pgcopy --fast median s',
+                   '× psql', 'peak RSS MiB', '--fast runs (s)'),
+                  ('---',) + ('---:',) * 5 + ('---',), rows) if rows else [NOT_MEASURED]
+    plans = plan_lines(res, fr)
+    if plans:
+        lines += ['', 'What --fast chose:', ''] + plans
+    rows = ['| %s | %d | %s | %.3f | %.3f | %s | %s |' % (
+        name, res.rows(ds, m), ref_label, res.median(ds, ref), res.median(ds, m),
+        rep.times_cell(ds, m, ref), rep.runs_cell(ds, m))
+        for name, ds, m, ref, ref_label in jobs_rows(res)]
+    lines += JOBS_PROSE.format(par=par_name(res), batch=res.get('par_batch'),
+                               exp_runs=res.get('exp_runs')).split('\n')
+    lines += table(('dataset', 'rows', 'reference', 'its median s', '--jobs 2 median s', '×',
+                    '--jobs 2 runs (s)'), ('---', '---:', '---') + ('---:',) * 3 + ('---',),
+                   rows) if rows else [NOT_MEASURED]
+    prose = FAST_HEAD + FAST_PROSE.format(par=par_name(res), par_row=PAR_ROW)
     return prose + '\n' + '\n'.join(lines) + '\n'
 
 
@@ -567,7 +677,7 @@ def acceptance(rep):
     """Every check of the issue's acceptance criteria, with its verdict."""
     typical, most = spread(rep.res)
     lines = (speed_checks(rep) + rss_checks(rep.res) + pgrec_checks(rep.res)
-             + [orm_line(rep.res)] + lever_checks(rep))
+             + [orm_line(rep.res)] + lever_checks(rep) + fast_checks(rep) + [kill_line(rep.res)])
     return ACCEPTANCE_PROSE.format(typical=typical, most=most) + '\n'.join(lines) + '\n'
 
 
@@ -597,12 +707,13 @@ def loader(m):
     """The program that talks to the server in METHOD."""
     if m.startswith(('pginsert-', 'sweep-values-')):
         return 'pginsert'
-    return 'psql' if m in ('server', 'psql', 'toast-psql') else 'pgcopy'
+    return 'psql' if m in ('server', 'psql', 'toast-psql', 'par-psql') else 'pgcopy'
 
 
 def batched(m):
     """Whether METHOD loads in batches (which hold up to jobs + 2 of them by design)."""
-    return (m in ('pgcopy-batches', 'cost-batches') or m.startswith('par-')
+    return (m in ('pgcopy-batches', 'cost-batches', 'pgcopy-fast', 'jobs-two')
+            or m.startswith('par-')
             or (m.startswith('sweep-copy-') and m != 'sweep-copy-one'))
 
 
@@ -679,6 +790,43 @@ def lever_checks(rep):
                              '≥ 1.4× --jobs 1' % rep.res.rows('users', 'par-j1'),
                              rep.speedup('users', 'par-j2', 'par-j1'), 1.4))
     return lines
+
+
+def ratio_check(rep, text, ds, m, ref, bound):
+    """check_ratio of REF's median time over METHOD's on DS, or a line saying
+    the run did not measure them (results files from before they existed)."""
+    if not (rep.res.has(ds, m) and rep.res.has(ds, ref)):
+        return '| %s | not measured in this run | – |' % text
+    return check_ratio(text, rep.speedup(ds, m, ref), bound)
+
+
+def kill_line(res):
+    """bench/kill_check.sh's verdict: kill -9 during --fast --resume-key loads, then a rerun."""
+    text = ('kill -9 at random points of a `pgcopy --fast --resume-key` load of users '
+            '(during the load and the index rebuild), then the same command: the table equals '
+            'the input, every index and constraint back and valid')
+    verdict = res.meta.get('kill_check')
+    if not verdict:
+        return '| %s | not measured in this run | – |' % text
+    word, _, what = verdict.partition(' ')
+    return check(text, what, word == 'PASS')
+
+
+def fast_checks(rep):
+    """pgcopy --fast against psql \\copy, --jobs 2 with the batches it cuts itself."""
+    par = par_name(rep.res)
+    return [
+        ratio_check(rep, r'orders: `pgcopy --fast` ≥ 1.8× psql \copy', 'orders', 'pgcopy-fast',
+                    'psql', 1.8),
+        ratio_check(rep, r'%s: `pgcopy --fast` ≥ 2.5× psql \copy' % par, 'users', 'par-fast',
+                    'par-psql', 2.5),
+        ratio_check(rep, '%s: `pgcopy --jobs 2` with default batches ≥ 1.4× --jobs 1 '
+                    '--batch-rows %s' % (par, rep.res.get('par_batch')),
+                    'users', 'par-j2-default', 'par-j1', 1.4),
+        ratio_check(rep, 'orders: `pgcopy --jobs 2` with default batches ≥ 1.0× one job',
+                    'orders', 'jobs-two', 'jobs-one', 1.0),
+        ratio_check(rep, r'posts: `pgcopy --fast` from the text file ≥ 4× psql \copy', 'posts',
+                    'pgcopy-fast', 'psql', 4)]
 
 
 def write(text, out):

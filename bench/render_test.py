@@ -17,7 +17,7 @@ import render  # noqa: E402
 N = {'orders': 1000, 'posts': 100, 'users': 200}
 SLOW = {'orders': 100, 'posts': 100, 'users': 50}
 MAIN = ['server', 'psql', 'pgcopy-text', 'pgcopy-csv', 'pgcopy-binary', 'pgcopy-zstd',
-        'pggen-pgcopy', 'pgrec-pgcopy', 'pgcopy-batches', 'pginsert-values',
+        'pgcopy-fast', 'pggen-pgcopy', 'pgrec-pgcopy', 'pgcopy-batches', 'pginsert-values',
         'pginsert-pipeline', 'pginsert-txn', 'pginsert-row']
 EXPERIMENTS = [('orders', ['sweep-copy-one', 'sweep-values-100', 'sweep-copy-100']),
                ('orders', ['cost-one', 'cost-batches']),
@@ -26,14 +26,19 @@ EXPERIMENTS = [('orders', ['sweep-copy-one', 'sweep-values-100', 'sweep-copy-100
                           'con-defer-both']),
                ('posts', ['toast-psql', 'toast-text-pglz', 'toast-text-lz4', 'toast-bin-pglz',
                           'toast-bin-lz4']),
-               ('users', ['par-j1', 'par-j2', 'par-j3'])]
+               ('users', ['par-j1', 'par-j2', 'par-j3', 'par-j2-default', 'par-fast',
+                          'par-psql']),
+               ('orders', ['jobs-one', 'jobs-two'])]
+# What results files from before pgcopy --fast lack.
+NEW = ('pgcopy-fast', 'par-j2-default', 'par-fast', 'par-psql', 'jobs-one', 'jobs-two')
 # Seconds of a run where the method is not named here: 1.0 (psql's too).
 SECONDS = {'pgcopy-text': 0.5, 'pggen-binary-lz4': 0.1, 'pginsert-row': 0.4,
            'pginsert-txn': 0.3, 'pginsert-pipeline': 2.0, 'pginsert-values': 1.5,
-           'idx-pk-defer': 0.5, 'con-defer-both': 0.5, 'par-j2': 0.5}
+           'idx-pk-defer': 0.5, 'con-defer-both': 0.5, 'par-j2': 0.5, 'pgcopy-fast': 0.4,
+           'par-fast': 0.25, 'par-j2-default': 0.8, 'jobs-two': 0.9}
 
 
-def meta_lines(quick, pgrec):
+def meta_lines(quick, pgrec, new=True):
     """The settings of a made-up run."""
     meta = {'format': 1, 'mode': 'quick' if quick else 'full', 'runs': 3, 'exp_runs': 3,
             'roles_n': 10, 'sweep': '100', 'datasets': 'orders posts users', 'par_batch': 100,
@@ -42,6 +47,11 @@ def meta_lines(quick, pgrec):
             'toast_default': 'pglz', 'psql_version': 'psql 15', 'pgcopy_version': '',
             'have_pgrec': '1' if pgrec else '', 'pgrec_path': 'build/bin/pgrec',
             'python_orm': 0, 'date': 'today', 'elapsed_s': 60}
+    if new:
+        meta.update({'par_rows': N['users'], 'fast_plan.orders.pgcopy-fast': '2 jobs; lz4',
+                     'fast_plan.users.pgcopy-fast': '2 jobs; indexes deferred',
+                     'fast_plan.users.par-fast': '2 jobs; indexes deferred',
+                     'kill_check': 'PASS 200000 rows, 4 kills (2 during the load, 2 during the rebuild)'})
     for ds, n in N.items():
         meta.update({'rows.' + ds: n, 'slow_rows.' + ds: SLOW[ds], 'text_bytes.' + ds: n * 30,
                      'csv_bytes.' + ds: n * 30, 'binary_bytes.' + ds: n * 40,
@@ -62,14 +72,16 @@ def run_lines(ds, methods, rss):
     return lines
 
 
-def results(quick=True, pgrec=True, rss=None):
-    """A whole made-up results file, as lines."""
-    lines = meta_lines(quick, pgrec)
+def results(quick=True, pgrec=True, rss=None, new=True):
+    """A whole made-up results file, as lines (without NEW's methods unless NEW)."""
+    def kept(ms):
+        return [m for m in ms if (pgrec or m != 'pgrec-pgcopy') and (new or m not in NEW)]
+    lines = meta_lines(quick, pgrec, new)
     for ds in N:
-        ms = [m for m in MAIN if pgrec or m != 'pgrec-pgcopy']
+        ms = kept(MAIN)
         lines += run_lines(ds, ms + ['pggen-binary-lz4'] if ds == 'posts' else ms, rss or {})
     for ds, ms in EXPERIMENTS:
-        lines += run_lines(ds, ms, rss or {})
+        lines += run_lines(ds, kept(ms), rss or {})
     for run in range(4):
         lines.append('run\tgenerate\tpggen\t%d\t0.5\t5000\t-\t-\t-' % run)
         lines.append('run\tgenerate\tserver\t%d\t2.0\t5000\t-\t-\t-' % run)
@@ -97,7 +109,8 @@ class RenderTest(unittest.TestCase):
         self.assertEqual([line for line in md.split('\n') if line.startswith('#')], [
             '# pgpipe benchmarks', '## How to read this', '## Input files', '## Load times',
             '## Batch-size sweep', '## Index and constraint overhead',
-            '## TOAST compression (posts)', '## Parallel loads (--jobs)', '## Generation',
+            '## TOAST compression (posts)', '## Parallel loads (--jobs)',
+            '## pgcopy --fast and --jobs without a batch size', '## Generation',
             '## Memory on a large stream', '## Acceptance'])
 
     def test_medians_and_ratios_against_psql(self):
@@ -135,6 +148,76 @@ class RenderTest(unittest.TestCase):
         md = render_lines(results(rss={'pgcopy-zstd': 20480, 'par-j3': 40960}))
         self.assertHas(md, '| 20.0 MiB max (orders pgcopy zstd text) | FAIL |')
         self.assertHas(md, 'batches: peak RSS | 40.0 MiB max (users pgcopy --jobs 3) | – |')
+
+    def test_fast_in_the_main_table(self):
+        md = render_lines(results())
+        # 0.408 (median of 0.404, 0.408, 0.412) against psql's 1.02: 2.50×.
+        self.assertHas(md, '| orders | pgcopy --fast (text file as an argument) | 0.408 | 2451 | '
+                       '0.1 | 2.50× | 11.7 | 0.40, 0.41, 0.41 |')
+
+    def test_fast_and_default_batches_section(self):
+        md = render_lines(results())
+        self.assertHas(md, '| orders | 1000 | 1.020 | 0.408 | 2.50× | 11.7 | 0.40, 0.41, 0.41 |')
+        self.assertHas(md, '| posts | 100 | 1.020 | 0.408 | 2.50× | 11.7 | 0.40, 0.41, 0.41 |')
+        self.assertHas(md, '| users (the --jobs file) | 200 | 1.020 | 0.255 | 4.00× | 11.7 | '
+                       '0.25, 0.26, 0.26 |')
+        # Each plan once, with the loads that chose it (posts has none recorded).
+        self.assertHas(md, 'What --fast chose:\n\n- orders: 2 jobs; lz4\n'
+                       '- users, users (the --jobs file): 2 jobs; indexes deferred\n')
+        self.assertHas(md, '| orders | 1000 | pgcopy, one job (no --jobs, no --batch-rows) | '
+                       '1.020 | 0.918 | 1.11× | 0.91, 0.92, 0.93 |')
+        self.assertHas(md, '| users (the --jobs file) | 200 | pgcopy --jobs 1 --batch-rows 100 | '
+                       '1.020 | 0.816 | 1.25× | 0.81, 0.82, 0.82 |')
+        # The parallel table has the new rows of the same file, against --jobs 1.
+        self.assertHas(md, '| pgcopy --jobs 2, no --batch-rows (batches from the file size) | '
+                       '0.816 | 245 | 0.0 | 1.25× |')
+        self.assertHas(md, '| psql \\copy (text) | 1.020 | 196 | 0.0 | 1.00× | 11.7 |')
+        self.assertHas(md, 'by `pgcopy --fast` and by `psql \\copy`, in the same rounds.')
+
+    def test_fast_and_default_batch_checks(self):
+        md = render_lines(results())
+        for line in (
+                '| orders: `pgcopy --fast` ≥ 1.8× psql \\copy | 2.500× | PASS |',
+                '| users, 200 rows: `pgcopy --fast` ≥ 2.5× psql \\copy | 4.000× | PASS |',
+                '| users, 200 rows: `pgcopy --jobs 2` with default batches ≥ 1.4× --jobs 1 '
+                '--batch-rows 100 | 1.250× | FAIL |',
+                '| orders: `pgcopy --jobs 2` with default batches ≥ 1.0× one job | 1.111× | PASS |',
+                '| posts: `pgcopy --fast` from the text file ≥ 4× psql \\copy | 2.500× | FAIL |',
+                # the existing ones stay
+                '| posts: `pggen --preset posts -F binary \\| pgcopy --toast-compression lz4 '
+                'posts` ≥ 5× psql \\copy of the text file | 10.000× | PASS |',
+                '| orders: --batch-rows 100k costs ≤ 5% against one COPY (≥ 0.95×; median of 3) '
+                '| 1.000× | PASS |'):
+            self.assertHas(md, line)
+
+    def test_results_from_before_fast(self):
+        md = render_lines(results(new=False))
+        self.assertHas(md, '## pgcopy --fast and --jobs without a batch size\n\n'
+                       'Not measured in this run (its results file predates these methods).\n')
+        self.assertFalse('pgcopy --fast (text file' in md)
+        self.assertFalse('The same file is also loaded by' in md)
+        self.assertEqual(md.count('| not measured in this run | – |'), 6)
+        self.assertHas(md, '| users, 200 rows: `pgcopy --fast` ≥ 2.5× psql \\copy '
+                       '| not measured in this run | – |')
+
+    def test_kill_check_verdict(self):
+        md = render_lines(results())
+        self.assertHas(md, 'the table equals the input, every index and constraint back and valid '
+                       '| 200000 rows, 4 kills (2 during the load, 2 during the rebuild) | PASS |')
+        res = results()
+        res = [l.replace('kill_check\tPASS', 'kill_check\tFAIL') for l in res]
+        self.assertHas(render_lines(res), '| 200000 rows, 4 kills (2 during the load, 2 during the rebuild) | FAIL |')
+
+    def test_new_batched_methods_are_not_held_to_the_streamed_bound(self):
+        for m in ('pgcopy-fast', 'par-fast', 'par-j2-default', 'jobs-two'):
+            md = render_lines(results(rss={m: 40960}))
+            self.assertHas(md, 'peak RSS | 40.0 MiB max (')
+            self.assertHas(md, '| 11.7 MiB max (orders pgcopy text, one COPY) | PASS |')
+        # One job in one COPY streams; psql's RSS is not pgcopy's.
+        md = render_lines(results(rss={'jobs-one': 20480, 'par-psql': 81920}))
+        self.assertHas(md, '| 20.0 MiB max (orders pgcopy, one job (no --jobs, no --batch-rows)) '
+                       '| FAIL |')
+        self.assertFalse('80.0 MiB' in md.split('## Acceptance')[1])
 
     def test_median_of_an_even_count(self):
         self.assertEqual(render.median([4.0, 1.0, 2.0, 3.0]), 2.5)

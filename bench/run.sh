@@ -10,16 +10,23 @@
 # loads (TRUNCATE + CHECKPOINT before each, untimed):
 #
 #   server COPY FROM 'file'   psql \copy from stdin   pgcopy text | csv | binary | zstd
+#   pgcopy --fast (the text file as an argument, so that pgcopy knows its size)
 #   pggen | pgcopy   pgrec | pgcopy (once pgrec is built)   pgcopy --batch-rows 100k
 #   pginsert values | pipeline | txn | row   (txn and row on the first rows only)
 #
 # Then the experiments, in the same way: a batch-size sweep (pginsert values
 # --batch and pgcopy --batch-rows), index and constraint overhead (a secondary
-# index, --defer-indexes, --defer-constraints), TOAST compression (posts) and
-# parallel loads (users, pgcopy --jobs 1, 2, 3).  In full mode it also loads
-# 10,000,000 orders rows through a pipe to show that pgcopy's memory stays
-# flat.  QUICK=1 uses smaller datasets, fewer sweep points and skips the 10M
-# run.
+# index, --defer-indexes, --defer-constraints), TOAST compression (posts),
+# parallel loads on PAR_N users rows (1,000,000 in full mode: pgcopy --jobs 1,
+# 2, 3 with --batch-rows, --jobs 2 with the batches it cuts from the file
+# size, --fast, and psql \copy of the same file) and --jobs 2 with default
+# batches against one job on orders.  In full mode it also loads 10,000,000
+# orders rows through a pipe to show that pgcopy's memory stays flat.
+# QUICK=1 uses smaller datasets, fewer sweep points and skips the 10M run.
+#
+# Every load is checked afterwards: the row count, and that every index and
+# constraint of the table is back and valid (--fast defers them).  The plan
+# --fast chose for each dataset (its --stats "plan") is kept as a setting.
 #
 # Every run, warm-ups included, becomes one line of the results file
 # (BENCH_RESULTS, default $BUILD/bench/results.tsv, replaced only when the
@@ -27,7 +34,7 @@
 # cluster.  Medians, ratios and docs/benchmarks.md are bench/render.py's job,
 # so that a change of the report needs no new measurement.  The format:
 #
-#   meta  KEY  VALUE
+#   meta  KEY  VALUE          (fast_plan.WORKLOAD.METHOD: what --fast chose)
 #   run   WORKLOAD  METHOD  RUN  SECONDS  ROWS  BYTES  RSS_KIB  TABLE_BYTES
 #
 # tab-separated; RUN 0 is the warm-up; WORKLOAD is a dataset (a load into that
@@ -77,7 +84,7 @@ for p in "$PGCOPY" "$PGSANDBOX" "$PGGEN" "$PGINSERT"; do
 	[[ -x $p ]] || die "$p not found; run make first (or set BUILD)"
 done
 [[ -x $GNU_TIME ]] || die "$GNU_TIME (GNU time) not found"
-for c in psql zstd awk sort head; do
+for c in psql zstd awk sort head python3; do
 	command -v "$c" >/dev/null || die "$c not found in PATH"
 done
 # pgrec may not be built yet: then its rows are left out (and the report says
@@ -273,11 +280,12 @@ chmod 644 "$DATA/users-par.txt"
 PAR_BYTES=$(wc -c <"$DATA/users-par.txt")
 PAR_BATCH=$((PAR_N / 10))   # ten batches to deal out, whatever the mode
 record_meta par_batch "$PAR_BATCH"
+record_meta par_rows "$PAR_N"
 
 # ---------------------------------------------------------------- loads
 # methods DATASET: the load methods of the main table, in order.
 methods() {
-	local ms=(server psql pgcopy-text pgcopy-csv pgcopy-binary pgcopy-zstd pggen-pgcopy)
+	local ms=(server psql pgcopy-text pgcopy-csv pgcopy-binary pgcopy-zstd pgcopy-fast pggen-pgcopy)
 	[[ $1 == posts ]] && ms+=(pggen-binary-lz4)
 	[[ -n $HAVE_PGREC ]] && ms+=(pgrec-pgcopy)
 	ms+=(pgcopy-batches pginsert-values pginsert-pipeline pginsert-txn pginsert-row)
@@ -305,7 +313,7 @@ bytes_for() {
 rss_from() {
 	case $1 in
 	server) echo none ;;
-	psql | toast-psql) echo time ;;
+	psql | toast-psql | par-psql) echo time ;;
 	*) echo stats ;;
 	esac
 }
@@ -336,6 +344,9 @@ load() {
 	pgcopy-csv) "$PGCOPY" -q -F csv --stats "$STATS" "$ds" <"$DATA/$ds.csv" ;;
 	pgcopy-binary) "$PGCOPY" -q -F binary --stats "$STATS" "$ds" <"$DATA/$ds.bin" ;;
 	pgcopy-zstd) "$PGCOPY" -q --stats "$STATS" "$ds" <"$DATA/$ds.txt.zst" ;;
+	# A file argument, not stdin: --fast (and --jobs without a batch size) size
+	# their batches from the file.
+	pgcopy-fast) "$PGCOPY" -q --fast --stats "$STATS" "$ds" "$DATA/$ds.txt" ;;
 	# The presets write exactly the rows of the files above (a test checks orders).
 	pggen-pgcopy) "$PGGEN" -q --preset "$ds" -n "$n" | "$PGCOPY" -q --stats "$STATS" "$ds" ;;
 	pggen-binary-lz4)
@@ -363,8 +374,15 @@ load() {
 	con-defer-con) "$PGCOPY" -q --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
 	con-defer-both)
 		"$PGCOPY" -q --defer-indexes --defer-constraints --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
-	# parallel loads
-	par-j*) "$PGCOPY" -q --jobs "${m#par-j}" --batch-rows "$PAR_BATCH" --stats "$STATS" "$ds" "$DATA/users-par.txt" ;;
+	# parallel loads (PAR_N rows; par-j2-default before par-j*, which would take it)
+	par-psql)
+		"$GNU_TIME" -f %M -o "$RSSF" "${PSQL[@]}" -c "\\copy $ds from stdin" <"$DATA/users-par.txt" ;;
+	par-fast) "$PGCOPY" -q --fast --stats "$STATS" "$ds" "$DATA/users-par.txt" ;;
+	par-j2-default) "$PGCOPY" -q --jobs 2 --stats "$STATS" "$ds" "$DATA/users-par.txt" ;;
+	par-j[0-9]) "$PGCOPY" -q --jobs "${m#par-j}" --batch-rows "$PAR_BATCH" --stats "$STATS" "$ds" "$DATA/users-par.txt" ;;
+	# --jobs 2 with the batches it cuts from the file size, against one job
+	jobs-one) "$PGCOPY" -q --stats "$STATS" "$ds" "$DATA/$ds.txt" ;;
+	jobs-two) "$PGCOPY" -q --jobs 2 --stats "$STATS" "$ds" "$DATA/$ds.txt" ;;
 	# TOAST compression
 	toast-text-*) "$PGCOPY" -q --toast-compression "${m##*-}" --stats "$STATS" "$ds" <"$DATA/$ds.txt" ;;
 	toast-bin-*)
@@ -376,6 +394,10 @@ load() {
 # json_num KEY FILE: a numeric field of pgcopy's --stats JSON.
 json_num() {
 	sed -n "s/.*\"$1\": *\\([0-9.eE+-]*\\).*/\\1/p" "$2" | head -n 1
+}
+# json_str KEY FILE: a string field of pgcopy's --stats JSON ("" when absent).
+json_str() {
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[2])).get(sys.argv[1], ""))' "$1" "$2"
 }
 
 # elapsed T0 T1: seconds between two EPOCHREALTIME values.
@@ -393,7 +415,7 @@ state_sql() {
 # checkpoint, time one load, check what it left (rows, and that every index
 # and constraint is back and valid), record it.
 one_load() {
-	local ds=$1 m=$2 run=$3 sql secs rss srows want before after tag
+	local ds=$1 m=$2 run=$3 sql secs rss srows want before after tag plan
 	sql=$(setup_sql "$ds" "$m")
 	# One psql for all of it: a client start per load is noticeable in quick mode.
 	before=$(psql -XAtq -v ON_ERROR_STOP=1 -c "TRUNCATE $ds" ${sql:+-c "$sql"} -c "CHECKPOINT" \
@@ -416,6 +438,12 @@ one_load() {
 		srows=$(json_num rows "$STATS")
 		[[ -n $rss && $srows == "$want" ]] ||
 			die "$m: unexpected --stats: $(cat "$STATS")"
+		# What --fast chose, once per dataset and method (at the warm-up).
+		if [[ $m == *-fast && $run == 0 ]]; then
+			plan=$(json_str plan "$STATS") || die "$m: --stats is not JSON: $(cat "$STATS")"
+			record_meta "fast_plan.$ds.$m" "$plan"
+			say "$ds $m plan: $plan"
+		fi
 		;;
 	time)
 		rss=$(tail -n 1 "$RSSF")
@@ -478,10 +506,17 @@ say "TOAST compression on posts (at ${SECONDS} s)"
 TOAST_METHODS=(toast-psql toast-text-pglz toast-text-lz4 toast-bin-pglz toast-bin-lz4)
 rounds posts "$EXP_RUNS" "${TOAST_METHODS[@]}"
 
-# Parallel loads: users (unique indexes, a foreign key) over 1, 2 and 3 connections.
-say "parallel loads on users: $PAR_N rows, --jobs 1, 2, 3 (at ${SECONDS} s)"
-PAR_METHODS=(par-j1 par-j2 par-j3)
+# Parallel loads: users (unique indexes, a foreign key) over 1, 2 and 3
+# connections with --batch-rows PAR_BATCH; --jobs 2 with the batches it cuts
+# from the file size; --fast; and psql \copy of the same file, the reference.
+say "parallel loads on users: $PAR_N rows, --jobs 1, 2, 3, --fast, psql (at ${SECONDS} s)"
+PAR_METHODS=(par-j1 par-j2 par-j3 par-j2-default par-fast par-psql)
 rounds users "$EXP_RUNS" "${PAR_METHODS[@]}"
+
+# --jobs 2 without a batch size (about four batches per job, from the file
+# size) against one job in one COPY, on orders.
+say "--jobs 2 with default batches against one job on orders (at ${SECONDS} s)"
+rounds orders "$EXP_RUNS" jobs-one jobs-two
 
 "${PSQL[@]}" -c "TRUNCATE orders, posts, users"
 
@@ -531,6 +566,17 @@ if ((BIG_N > 0)); then
 	say "10M rows: ${big_secs} s, pgcopy peak RSS ${big_rss} KiB"
 	"${PSQL[@]}" -c "TRUNCATE orders"
 fi
+
+# ---------------------------------------------------------------- kill -9
+# kill -9 at random points of a --fast --resume-key load of users (during the
+# load and during the index rebuild), then the same command: the table must
+# equal the input and every index and constraint be back (bench/kill_check.sh).
+KILL_N=$([[ $MODE == full ]] && echo 2000000 || echo 200000)
+say "kill -9 during --fast --resume-key loads of $KILL_N users rows (at ${SECONDS} s)"
+kill_line=$(PGCOPY=$PGCOPY PGGEN=$PGGEN "$ROOT/bench/kill_check.sh" "$KILL_N" "$DATA") ||
+	say "the kill check failed: $kill_line"
+say "$kill_line"
+record_meta kill_check "${kill_line#kill_check: }"
 
 # ---------------------------------------------------------------- machine
 record_meta commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
