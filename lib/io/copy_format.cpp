@@ -176,4 +176,36 @@ uint64_t count_newlines(const char* data, size_t size) {
     return count;
 }
 
+int hex_digit_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int copy_text_unescape(char c, const char*& p, const char* end, bool& numeric) {
+    static constexpr char letters[] = "b\bf\fn\nr\rt\tv\v";
+    numeric = false;
+    for (size_t k = 0; k + 1 < sizeof letters; k += 2)
+        if (letters[k] == c)
+            return letters[k + 1];
+    if (c == 'x') {
+        int v = 0, n = 0, d;
+        for (; n < 2 && p < end && (d = hex_digit_value(*p)) >= 0; ++n, ++p)
+            v = v * 16 + d;
+        numeric = n > 0;
+        return n ? v : 'x';
+    }
+    if (c < '0' || c > '7')
+        return static_cast<unsigned char>(c);
+    int v = c - '0';
+    for (int n = 1; n < 3 && p < end && *p >= '0' && *p <= '7'; ++n, ++p)
+        v = v * 8 + (*p - '0');
+    numeric = true;
+    return v & 0xff;
+}
+
 } // namespace pgpipe

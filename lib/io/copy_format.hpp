@@ -53,6 +53,17 @@ struct script_header {
 /// it never supplies SQL.
 std::optional<script_header> parse_script_header(std::string_view line);
 
+/// The value of a hexadecimal digit, or -1.
+int hex_digit_value(char c);
+
+/// One escape of COPY text, as the server's text input reads it: c is the
+/// byte after the backslash, p points just past c and moves past the octal
+/// (up to three) or hex (up to two) digits the escape takes. \b \f \n \r
+/// \t \v are control bytes, \NNN octal, \xHH hex (a bare \x is "x"), any
+/// other byte stands for itself. Returns the byte (0-255); numeric is set
+/// when it came from digits.
+int copy_text_unescape(char c, const char*& p, const char* end, bool& numeric);
+
 /// Counts newline bytes, for progress on line-oriented formats.
 uint64_t count_newlines(const char* data, size_t size);
 

@@ -52,17 +52,6 @@ const char* find(const char* p, const char* end, char c) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// The value of a hex digit, or -1.
-int hex_value(char c) {
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool is_null(const char* p, const char* end) { return end - p == 2 && p[0] == '\\' && p[1] == 'N'; }
 
 // ---------------------------------------------------------------- integers, booleans, UUIDs, bytea
@@ -137,7 +126,7 @@ bool encode_uuid(std::string& out, const char* p, const char* end) {
                 return false;
             continue;
         }
-        const int hi = hex_value(p[i]), lo = hex_value(p[i + 1]);
+        const int hi = hex_digit_value(p[i]), lo = hex_digit_value(p[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         bytes[n++] = static_cast<char>(hi << 4 | lo);
@@ -155,7 +144,7 @@ bool encode_bytea(std::string& out, const char* p, const char* end) {
         return false;
     put_be32(out, static_cast<uint32_t>((end - p - 3) / 2));
     for (p += 3; p < end; p += 2) {
-        const int hi = hex_value(p[0]), lo = hex_value(p[1]);
+        const int hi = hex_digit_value(p[0]), lo = hex_digit_value(p[1]);
         if (hi < 0 || lo < 0)
             return false; // encode() takes back the whole batch
         out += static_cast<char>(hi << 4 | lo);
@@ -462,31 +451,11 @@ bool encode_scalar(std::string& out, binary_kind kind, const char* p, const char
 // row) and octal or hex escapes that make a NUL (an error) or a non-ASCII
 // byte (the server would check it against its own encoding, not the client's).
 int unescape(char c, const char*& q, const char* end) {
-    int v;
-    switch (c) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'v': return '\v';
-    case '.': return -1;
-    case 'x':
-        if (q == end || hex_value(*q) < 0)
-            return 'x';
-        v = hex_value(*q++);
-        if (q < end && hex_value(*q) >= 0)
-            v = v * 16 + hex_value(*q++);
-        return v == 0 || v >= 0x80 ? -1 : v;
-    default:
-        if (c < '0' || c > '7')
-            return static_cast<unsigned char>(c);
-        v = c - '0';
-        for (int k = 0; k < 2 && q < end && *q >= '0' && *q <= '7'; ++k)
-            v = v * 8 + (*q++ - '0');
-        v &= 0xff;
-        return v == 0 || v >= 0x80 ? -1 : v;
-    }
+    if (c == '.')
+        return -1;
+    bool numeric;
+    const int v = copy_text_unescape(c, q, end, numeric);
+    return numeric && (v == 0 || v >= 0x80) ? -1 : v;
 }
 
 struct kind_of_type {

@@ -1,54 +1,10 @@
 // COPY text fields: split at tabs, escapes undone into reused buffers.
 #include "copy_text.hpp"
 
+#include "io/copy_format.hpp"
+
 namespace pgpipe {
 namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-// The byte a single-letter escape stands for (\t \n ...), or -1.
-int letter_escape(char e) {
-    switch (e) {
-    case 't': return '\t';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'v': return '\v';
-    default: return -1;
-    }
-}
-
-// \xHH (one or two hex digits) after the x at field[k]; k is left on
-// the last byte used. Without a digit, the x stands for itself.
-char hex_escape(std::string_view field, size_t& k) {
-    int v = 0, n = 0, d;
-    while (n < 2 && k + 1 < field.size() && (d = hex_digit(field[k + 1])) >= 0) {
-        v = v * 16 + d;
-        ++k;
-        ++n;
-    }
-    return n ? static_cast<char>(v) : 'x';
-}
-
-// \NNN (one to three octal digits) starting at field[k]; k is left on
-// the last digit.
-char octal_escape(std::string_view field, size_t& k) {
-    int v = field[k] - '0', n = 1;
-    while (n < 3 && k + 1 < field.size() && field[k + 1] >= '0' && field[k + 1] <= '7') {
-        v = v * 8 + (field[++k] - '0');
-        ++n;
-    }
-    return static_cast<char>(v);
-}
 
 // Appends field to out with COPY text's escapes undone.
 void unescape(std::string_view field, std::string& out) {
@@ -58,15 +14,10 @@ void unescape(std::string_view field, std::string& out) {
             out += c;
             continue;
         }
-        char e = field[++k];
-        if (int letter = letter_escape(e); letter >= 0)
-            out += static_cast<char>(letter);
-        else if (e == 'x')
-            out += hex_escape(field, k);
-        else if (e >= '0' && e <= '7')
-            out += octal_escape(field, k);
-        else
-            out += e; // any other escaped byte stands for itself
+        const char* p = field.data() + k + 2;
+        bool numeric;
+        out += static_cast<char>(copy_text_unescape(field[k + 1], p, field.data() + field.size(), numeric));
+        k = static_cast<size_t>(p - field.data()) - 1;
     }
 }
 
