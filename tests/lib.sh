@@ -110,3 +110,32 @@ terminate_loads() {
          AND application_name = 'pgcopy'" >/dev/null
   done
 }
+
+# users_tables: roles and users of pggen's presets (keys, a unique username,
+# an email index, a foreign key), users with a CHECK added; ten roles loaded.
+users_tables() {
+  pggen --ddl --preset roles | psql -Xq -v ON_ERROR_STOP=1
+  pggen --ddl --preset users | psql -Xq -v ON_ERROR_STOP=1
+  sql "ALTER TABLE users ADD CONSTRAINT sane_id CHECK (id > 0)"
+  pggen -q --preset roles -n 10 | pgcopy -q roles
+}
+
+# schema_of TABLE: its indexes and constraints, as definitions (and whether
+# each is valid), sorted.
+schema_of() {
+  sql "SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+         SELECT pg_get_indexdef(indexrelid) || ' ' || indisvalid AS d FROM pg_index WHERE indrelid = '$1'::regclass
+         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+           FROM pg_constraint WHERE conrelid = '$1'::regclass) s"
+}
+
+# kill_once_rows_in TABLE PID: waits (up to 4 s) until TABLE has a committed
+# row, then kills PID with SIGKILL and reaps it: a load killed part way.
+kill_once_rows_in() {
+  for _ in $(seq 1 400); do
+    [ "$(table_count "$1")" != 0 ] && break
+    sleep 0.01
+  done
+  kill -9 "$2"
+  wait "$2" 2>/dev/null || true
+}

@@ -2,21 +2,6 @@
 # back by a rerun or --restore), ids reserved by block, text sent as binary,
 # and --fast, which chooses among them.
 
-users_tables() {
-  pggen --ddl --preset roles | psql -Xq -v ON_ERROR_STOP=1
-  pggen --ddl --preset users | psql -Xq -v ON_ERROR_STOP=1
-  sql "ALTER TABLE users ADD CONSTRAINT sane_id CHECK (id > 0)"
-  pggen -q --preset roles -n 10 | pgcopy -q roles
-}
-
-# schema_of TABLE: its indexes and constraints, as definitions, sorted.
-schema_of() {
-  sql "SELECT string_agg(d, E'\n' ORDER BY d) FROM (
-         SELECT pg_get_indexdef(indexrelid) || ' ' || indisvalid AS d FROM pg_index WHERE indrelid = '$1'::regclass
-         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
-           FROM pg_constraint WHERE conrelid = '$1'::regclass) s"
-}
-
 # file_md5 FILE: the fingerprint of FILE's rows, sorted as sorted_md5 sorts a table.
 file_md5() { sort -n "$1" | md5sum | cut -d' ' -f1; }
 
@@ -82,13 +67,7 @@ test_restore_puts_back_what_a_killed_load_left_off() {
   before=$(schema_of users)
   pggen -q --preset users -n 300k >users.tsv
   pgcopy -q --jobs 2 --batch-rows 10k --defer-indexes --defer-constraints users users.tsv 2>err &
-  local pid=$!
-  for _ in $(seq 1 400); do
-    [ "$(table_count users)" != 0 ] && break
-    sleep 0.01
-  done
-  kill -9 "$pid"
-  wait "$pid" 2>/dev/null || true
+  kill_once_rows_in users $!
   [ "$(schema_of users)" != "$before" ] || skip "the kill came after the load had finished"
   run 0 pgcopy --restore users
   assert_contains "$err" "put back"

@@ -1,21 +1,6 @@
 # pgcopy's speed levers: deferred indexes and constraints come back exactly
 # as they were (or the load rolls back), TOAST compression is applied.
 
-users_tables() {
-  pggen --ddl --preset roles | psql -Xq -v ON_ERROR_STOP=1
-  pggen --ddl --preset users | psql -Xq -v ON_ERROR_STOP=1
-  sql "ALTER TABLE users ADD CONSTRAINT sane_id CHECK (id > 0)"
-  pggen -q --preset roles -n 10 | pgcopy -q roles
-}
-
-# schema_of TABLE: its indexes and constraints, as definitions.
-schema_of() {
-  sql "SELECT string_agg(d, E'\n' ORDER BY d) FROM (
-         SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index WHERE indrelid = '$1'::regclass
-         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
-           FROM pg_constraint WHERE conrelid = '$1'::regclass) s"
-}
-
 test_deferred_indexes_and_constraints_come_back_the_same() {
   users_tables
   local before

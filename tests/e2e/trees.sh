@@ -105,3 +105,43 @@ b|w|2|gift
 d|s|1|none" "$(sql 'SELECT i.customer, l.item, l.qty, l.note FROM line l JOIN invoice i ON i.id = l.invoice_id
                     ORDER BY 1, 2')" "lines, with their defaults"
 }
+
+test_a_tree_loads_in_batches_over_jobs_and_resumes_after_kill_9() {
+  seed_tables
+  local children=(--child annotations=annotation.sequence_id --child annotations.notes=note.annotation_id)
+  records 3000 30 | pgrec -q "${children[@]}" --block 500 sequence >tree.copy
+  run 0 pgcopy --script --jobs 2 --batch-rows 4000 tree.copy
+  assert_contains "$err" "loaded 123,000 rows"
+  assert_eq "3000|90000|30000" "$(sql 'SELECT (SELECT count(*) FROM sequence), (SELECT count(*) FROM annotation),
+                                          (SELECT count(*) FROM note)')"
+  sql "TRUNCATE sequence, annotation, note"
+  # Killed part way, then the same command: every row once.
+  pgcopy -q --script --jobs 2 --batch-rows 2000 --resume-key tree tree.copy 2>err &
+  kill_once_rows_in annotation $!
+  run 0 pgcopy --script --jobs 2 --batch-rows 2000 --resume-key tree tree.copy
+  assert_eq "3000|90000|30000" "$(sql 'SELECT (SELECT count(*) FROM sequence), (SELECT count(*) FROM annotation),
+                                          (SELECT count(*) FROM note)')"
+  assert_eq 0 "$(sql "SELECT count(*) FROM annotation a JOIN sequence s ON s.id = a.sequence_id
+                      WHERE a.label NOT LIKE replace(s.name, 'seq', 's') || 'a%'")"
+}
+
+test_a_script_in_batches_into_table_and_what_it_refuses() {
+  sql "CREATE TABLE victim (a int)"
+  printf 'COPY victim (a) FROM stdin;\n1\n2\n\\.\nCOPY victim (a) FROM stdin;\n3\n\\.\n' >two.sql
+  run 0 pgcopy --batch-rows 1 victim two.sql
+  assert_contains "$err" "in 3 batches"
+  assert_eq "1 2 3" "$(sql "SELECT string_agg(a::text, ' ' ORDER BY a) FROM victim")"
+  printf 'COPY victim (a) FROM stdin;\n1\n\\.\nCOPY victim (a) FROM stdin;\n2\nx\n\\.\n' >bad.sql
+  run 2 pgcopy --batch-rows 1 victim bad.sql
+  assert_contains "$err" "bad.sql:6: invalid input syntax for type integer"
+  assert_contains "$err" "2 rows were committed in 2 batches"
+  printf 'COPY victim (a) FROM stdin;\n1\n2\n' >cut.sql
+  run 1 pgcopy --batch-rows 1 victim cut.sql
+  assert_contains "$err" "the script ends inside the COPY block that starts at line 1"
+  run 1 pgcopy --reject-file rej --batch-rows 1 victim two.sql
+  assert_contains "$err" "--reject-file cannot be used with a script stream"
+  sql "CREATE TABLE other (a int)"
+  printf 'COPY other (a) FROM stdin;\n1\n\\.\n' >other.sql
+  run 1 pgcopy --batch-rows 1 victim other.sql
+  assert_contains "$err" "the script loads into"
+}

@@ -1,7 +1,8 @@
-// pgcopy's batched load: one reader cuts the input into batches at row
-// boundaries and deals them to --jobs connections (one by default), each
-// batch in its own transaction with its progress; bad rows rejected; resume
-// and retries.
+// pgcopy's one engine: a reader detects the format (and script blocks), cuts
+// the inputs into batches at row boundaries and deals them through a bounded
+// queue to --jobs connections; each batch commits with its progress (or, with
+// no batch option or --single-transaction, all in one transaction); bad rows
+// rejected; resume, retries, deferred indexes, ids by block, binary encoding.
 #include "copy_load.hpp"
 
 #include "batch_cut.hpp"
@@ -44,6 +45,11 @@ namespace {
 
 constexpr size_t read_chunk = 1 << 20;
 constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
+// One transaction: the COPY stays open across batches, which the reader
+// hands to it itself, so they can be small: two of them (being read, spare)
+// stay well inside the 16 MiB a streamed load may hold.
+constexpr uint64_t one_transaction_batch_bytes = 256 << 10;
+constexpr size_t one_transaction_chunk = 256 << 10; // and reads of 256 KiB: two batches stay small
 constexpr int deadlock_retries = 8;                // parallel upserts may deadlock each other
 
 // --jobs with no batch size: about four batches per job, so that every
@@ -70,6 +76,7 @@ struct batch {
     std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
     std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
     int64_t first_id = 0;       // --reserve-ids: the id of row 0 (row k gets first_id + k)
+    std::shared_ptr<const std::string> copy_sql; // a script block's COPY (else the load's)
     uint64_t size() const { return starts.back() - starts.front(); }
     uint64_t end_offset() const { return first_offset + starts.back(); }
     // Physical line of row k: rows may hold newlines (CSV quotes, escaped
@@ -131,7 +138,13 @@ public:
     void connect();
     void prepare_statements();
     void commit_batch(batch& b); // with --retries
+    // One transaction without batch options: the COPY stays open from batch
+    // to batch of one input (or script block), as one streamed COPY.
+    void stream_batch(const batch& b);
+    void end_stream();
+    void abort_stream() { m_stream.reset(); }
     connection& conn() { return *m_conn; }
+    bool connected() const { return m_conn.has_value(); }
     uint64_t rows_committed = 0; // by this job, for progress and --stats
 
 private:
@@ -161,6 +174,18 @@ private:
     std::string m_copy_binary_sql;          // --send-binary: the same COPY, binary
     std::optional<text_to_binary> m_encoder; // --send-binary: this job's own (its buffers)
     std::string m_encoded;                   // the rows of a range as sent, when pgcopy rewrote them
+    // stream_batch's open COPY, and where its rows came from (for FILE:LINE).
+    struct stream_segment {
+        uint64_t rows_before;
+        size_t input_index;
+        uint64_t first_line;
+    };
+    std::optional<copy_in_session> m_stream;
+    std::string m_stream_sql;
+    size_t m_stream_input = 0;
+    bool m_stream_binary = false;
+    std::vector<stream_segment> m_segments;
+    uint64_t m_stream_rows = 0;
     std::vector<reject> m_pending_rejects;
     uint64_t m_batch_loaded = 0;
     // Held by a batch that has rejects, from writing them to its COMMIT
@@ -173,17 +198,19 @@ private:
 
 class batch_loader {
 public:
-    explicit batch_loader(const copy_load_options& o) : m_o(o) {
+    batch_loader(const copy_load_options& o, std::unique_ptr<input_stream> first)
+        : m_o(o), m_one_tx(o.single_transaction || o.one_transaction),
+          m_chunk(o.one_transaction ? one_transaction_chunk : read_chunk), m_first_input(std::move(first)) {
         m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
         // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
         // --batch-rows 100k of 33 kB rows must not hold 3 GB.
-        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : default_batch_bytes;
+        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : o.one_transaction ? one_transaction_batch_bytes : default_batch_bytes;
         if (o.jobs > 1 && !o.batch_rows && !o.batch_bytes)
             m_batch_bytes = parallel_batch_bytes(m_inputs, o.jobs);
         m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
         m_format = o.format;
         m_summary.program = std::string(program_name());
-        m_summary.target = o.table;
+        m_summary.target = o.table.empty() ? "the script's tables" : o.table;
         m_plan = o.plan;
     }
 
@@ -201,6 +228,7 @@ private:
     void read_all();
     void conclude();
     [[noreturn]] void fail(const error& e);
+    std::string one_transaction_outcome(const error& e) const;
     void report();
     void write_stats();
     void stop_jobs();
@@ -221,6 +249,15 @@ private:
     // --- reading and dealing out batches
     struct input_cursor;
     void sniff_first_input(connection& c);
+    void check_script_options(size_t index) const;
+    // Script streams: a line that starts a block, or the \. that ends one.
+    bool take_script_line(input_cursor& in, size_t end, bool marker);
+    void start_script_block(input_cursor& in, std::string_view line);
+    std::optional<connection> m_script_conn; // the reader's own, to resolve a block's table
+    std::string m_block_table;               // the table of the block being read
+    bool m_first_is_script = false;          // the first input is a script stream
+    void wait_for_batches();
+    std::string m_table_oid;                 // TABLE's, which every block must load into
     void load_input(size_t index);
     void take_chunk(input_cursor& in, const char* chunk, size_t n);
     void take_row(input_cursor& in, size_t end, bool marker);
@@ -240,9 +277,10 @@ private:
     // Room for a whole batch at once: growing by doubling would hold up to
     // twice a batch per buffer. (Past 64 MiB, doubling it is.)
     void reserve_batch(batch& b) const {
-        b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * read_chunk);
+        b.bytes.reserve(static_cast<size_t>(std::min<uint64_t>(m_batch_bytes, 64 << 20)) + 2 * m_chunk);
     }
     void dispatch(batch&& b);
+    void stream_inline(batch&& b);
     void run_job(batch_job& job);
     void wait_for_jobs();
     // The range an earlier run committed that holds bytes [start, end), or
@@ -264,6 +302,9 @@ private:
 
     // Fixed once the jobs start.
     const copy_load_options& m_o;
+    const bool m_one_tx; // --single-transaction, or no batch option: nothing commits before the end
+    const size_t m_chunk; // bytes the reader asks the input for at once
+    bool m_committing = false; // the one transaction's COMMIT was sent
     std::vector<std::string> m_inputs;
     uint64_t m_batch_bytes, m_batch_rows;
     std::string m_table_sql, m_columns_sql, m_column_list_sql; // quoted
@@ -326,6 +367,7 @@ private:
     void plan_binary(connection& c, const std::vector<std::string>& loaded);
     bool wide_enough_for_binary();
     void add_plan_line(std::string line) { m_plan.push_back(std::move(line)); }
+    void publish_plan();
     std::vector<std::string> m_plan; // --fast's choices, then the loader's
     std::optional<sequence_column> m_sequence;
     std::optional<text_to_binary> m_encoder;
@@ -377,7 +419,7 @@ void batch_job::prepare_statements() {
     // never goes to the server.
     copy_format_options format = m_loader.m_format;
     format.header = false;
-    std::string options = copy_options_sql(c, format, false);
+    std::string options = copy_options_sql(c, format, o.freeze);
     m_copy_target_sql = "COPY " + m_loader.m_table_sql + m_loader.m_columns_sql + " FROM STDIN " + options;
     if (m_loader.m_encoder) {
         m_encoder = m_loader.m_encoder;
@@ -413,7 +455,7 @@ void batch_loader::check_header(const std::string& input, const std::string& hea
             throw local_error(input + ":1: the header does not match the columns: field " + std::to_string(k + 1) +
                                   " is " + (k < fields.size() ? "\"" + got + "\"" : "missing") + ", expected " +
                                   (k < m_column_names.size() ? "\"" + want + "\"" : "no more fields"),
-                              {}, "every input of a batched load names the same columns, in the same order");
+                              {}, "every input of a load names the same columns, in the same order");
     }
 }
 
@@ -631,8 +673,9 @@ batch_job::range_result batch_job::copy_range(batch& b, size_t a, size_t z) {
         bool binary = false;
         const std::string_view rows = rows_to_send(b, a, z, binary);
         const bool encoded = binary && m_loader.m_format.format != copy_format::binary;
-        copy_in_session session(c, encoded ? m_copy_binary_sql
-                                           : m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
+        copy_in_session session(c, encoded       ? m_copy_binary_sql
+                                   : b.copy_sql ? *b.copy_sql
+                                   : m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
         if (binary) {
             const std::string& header = encoded ? binary_copy_header() : b.header;
             session.put(header.data(), header.size());
@@ -816,7 +859,12 @@ void batch_job::attempt_batch(batch& b) {
     try {
         if (l.m_sequence) // its own transaction, so that the sequence's lock is held only for it
             b.first_id = reserve_ids(c, *l.m_sequence, b.rows());
-        c.exec(o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN");
+        // One transaction without a reject file needs no savepoints: a
+        // failure ends it all (and a long load's hundreds of subtransactions
+        // would slow every session's snapshots).
+        const char* begin = o.one_transaction ? nullptr : o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN";
+        if (begin)
+            c.exec(begin);
         bool truncate;
         {
             std::lock_guard<std::mutex> lock(l.m_mutex);
@@ -842,7 +890,8 @@ void batch_job::attempt_batch(batch& b) {
         }
         position after{b.input_index, b.end_offset(), b.line_of(b.rows())};
         save_progress(b, after);
-        c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
+        if (begin)
+            c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
         count_committed(b, after);
         if (m_reject_lock.owns_lock())
             m_reject_lock.unlock();
@@ -852,7 +901,7 @@ void batch_job::attempt_batch(batch& b) {
         const auto* lost = dynamic_cast<const server_error*>(&failure);
         if (!(lost && lost->connection_lost()))
             take_back_rejects();
-        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !o.single_transaction)
+        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !l.m_one_tx)
             PQclear(PQexec(c.get(), "ROLLBACK"));
         throw;
     }
@@ -908,6 +957,67 @@ bool batch_job::recover_after_lost_connection(batch& b, const server_error& e, i
     return true;
 }
 
+void batch_job::stream_batch(const batch& b) {
+    batch_loader& l = m_loader;
+    const std::string& sql = b.copy_sql ? *b.copy_sql : m_copy_target_sql;
+    if (m_stream && (sql != m_stream_sql || b.input_index != m_stream_input))
+        end_stream();
+    if (!m_stream) {
+        if (l.m_truncate_pending) { // in the one transaction, before its first COPY
+            m_conn->exec("TRUNCATE " + l.m_table_sql);
+            std::lock_guard<std::mutex> lock(l.m_mutex);
+            l.m_truncate_pending = false;
+        }
+        m_stream.emplace(*m_conn, sql);
+        m_stream_sql = sql;
+        m_stream_input = b.input_index;
+        m_stream_binary = l.m_format.format == copy_format::binary;
+        m_segments.clear();
+        m_stream_rows = 0;
+        if (m_stream_binary)
+            m_stream->put(b.header.data(), b.header.size());
+    }
+    m_segments.push_back({m_stream_rows, b.input_index, b.first_line});
+    for (size_t from = b.starts.front(); from < b.starts.back(); from += read_chunk)
+        m_stream->put(b.bytes.data() + from, std::min<size_t>(b.starts.back() - from, read_chunk));
+    m_stream_rows += b.rows();
+    std::lock_guard<std::mutex> lock(l.m_mutex);
+    l.m_summary.bytes += b.size();
+    l.m_rows_sent += b.rows();
+    l.m_summary.batches += 1;
+    l.m_state.rows = l.m_rows_sent; // sent: nothing commits before the end
+}
+
+// Ends the open COPY; a row the server refused is named by its FILE:LINE.
+void batch_job::end_stream() {
+    if (!m_stream)
+        return;
+    batch_loader& l = m_loader;
+    try {
+        if (m_stream_binary) {
+            const std::string trailer = binary_copy_trailer();
+            m_stream->put(trailer.data(), trailer.size());
+        }
+        const uint64_t rows = m_stream->finish();
+        m_stream.reset();
+        std::lock_guard<std::mutex> lock(l.m_mutex);
+        l.m_summary.rows += rows;
+    } catch (const server_error& e) {
+        m_stream.reset();
+        std::optional<uint64_t> line = copy_context_line(e.context());
+        if (!line || *line == 0 || *line > m_stream_rows)
+            throw;
+        auto segment = std::prev(std::upper_bound(m_segments.begin(), m_segments.end(), *line - 1,
+                                                  [](uint64_t row, const stream_segment& s) { return row < s.rows_before; }));
+        error annotated(e.status(),
+                        l.input_name(segment->input_index) + ":" +
+                            std::to_string(segment->first_line + (*line - 1 - segment->rows_before)) + ": " + e.what(),
+                        e.detail(), e.hint());
+        annotated.set_context(e.context());
+        throw annotated;
+    }
+}
+
 void batch_job::commit_batch(batch& b) {
     if (b.rows() == 0)
         return;
@@ -959,6 +1069,8 @@ std::string batch_loader::committed_so_far() const {
 void batch_loader::dispatch(batch&& b) {
     if (b.rows() == 0)
         return;
+    if (m_o.one_transaction)
+        return stream_inline(std::move(b));
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         if (m_failure || m_stopping)
@@ -987,7 +1099,10 @@ void batch_loader::run_job(batch_job& job) {
                 b = std::move(m_queue.front());
                 m_queue.pop_front();
             }
-            job.commit_batch(b);
+            if (m_o.one_transaction)
+                job.stream_batch(b);
+            else
+                job.commit_batch(b);
             std::lock_guard<std::mutex> lock(m_mutex);
             if (m_spare.empty()) { // one is enough: a job frees one for each batch the reader cuts
                 b.bytes.clear();
@@ -1003,6 +1118,32 @@ void batch_loader::run_job(batch_job& job) {
             m_failure = std::current_exception();
         m_changed.notify_all();
     }
+}
+
+// One transaction: the one connection's COPY takes the batch in the reader's
+// own thread (a hand-over per batch would cost more than it overlaps), and
+// its buffer is kept for the next.
+void batch_loader::stream_inline(batch&& b) {
+    m_jobs[0]->stream_batch(b);
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_meter.update(m_state);
+    if (m_spare.empty()) {
+        b.bytes.clear();
+        b.starts.clear();
+        m_spare.push_back(std::move(b));
+    }
+}
+
+// Until every batch dealt out so far has committed; more may follow.
+void batch_loader::wait_for_batches() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (m_outstanding > 0 && !m_failure && !m_stopping) {
+        m_changed.wait_for(lock, std::chrono::milliseconds(250));
+        m_meter.update(m_state);
+        throw_if_interrupted();
+    }
+    if (m_failure || m_stopping)
+        throw load_stopped{};
 }
 
 // Until every batch dealt out has committed (or a job failed).
@@ -1036,6 +1177,7 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
         next.input_index = b.input_index;
         next.rows_are_lines = b.rows_are_lines;
         next.header = b.header;
+        next.copy_sql = b.copy_sql;
         next.first_line = b.line_of(cut);
         next.m_memo_line = next.first_line;
         size_t base = b.starts[cut];
@@ -1063,8 +1205,9 @@ void batch_loader::sniff_first_input(connection& c) {
     const size_t index = m_resume_from.input_index;
     if (index >= m_inputs.size())
         return;
-    m_first_input = std::make_unique<input_stream>(m_inputs[index]);
-    m_first_chunk.resize(read_chunk);
+    if (!m_first_input)
+        m_first_input = std::make_unique<input_stream>(m_inputs[index]);
+    m_first_chunk.resize(m_chunk);
     m_first_chunk.resize(m_first_input->read(m_first_chunk.data(), m_first_chunk.size()));
     const std::string_view head = m_first_chunk;
     const std::string_view first_line = head.substr(0, head.find('\n'));
@@ -1073,18 +1216,36 @@ void batch_loader::sniff_first_input(connection& c) {
         m_format = copy_format_options{};
         m_format.format = copy_format::binary;
     }
-    if (m_format.format == copy_format::text && parse_script_header(first_line))
-        throw local_error(input_name(index) + ":1: a script stream cannot be loaded in batches",
-                          "a script stream (pgrec's output, pg_dump's data) loads in one transaction",
-                          "drop the batch and recovery options (--batch-rows, --jobs, --reject-file, "
-                          "--resume-key, --retries, --on-conflict)");
+    if (m_format.format == copy_format::text && (m_o.script || m_o.table.empty() || parse_script_header(first_line))) {
+        m_first_is_script = true;
+        return check_script_options(index);
+    }
+    if (m_o.table.empty())
+        throw local_error("no table given, and " + input_name(index) + " is not a script stream",
+                          "a script stream starts with a line \"COPY table [(columns)] FROM stdin;\"",
+                          "name the table to load: pgcopy TABLE [FILE]...");
     if (!m_format.header || m_o.columns || m_format.format == copy_format::binary)
         return;
-    if (first_line.size() == read_chunk)
-        throw local_error(input_name(index) + ":1: the header line is longer than " + std::to_string(read_chunk) +
+    if (first_line.size() == m_chunk)
+        throw local_error(input_name(index) + ":1: the header line is longer than " + std::to_string(m_chunk) +
                           " bytes");
     m_header_columns = check_header_names(c, m_table_sql, m_o.table, header_names(first_line, m_format),
                                           input_name(index));
+}
+
+// A script names its tables and columns: what needs TABLE's own columns
+// (or one file of rejects, or a staging table) is refused.
+void batch_loader::check_script_options(size_t index) const {
+    const char* refused = !m_o.reject_file.empty()                 ? "--reject-file"
+                          : m_o.on_conflict != conflict_action::none ? "--on-conflict"
+                          : m_o.columns                              ? "-c"
+                          : m_o.reserve_ids && !m_o.fast             ? "--reserve-ids"
+                          : m_o.send_binary && !m_o.fast             ? "--send-binary"
+                          : m_o.defer_indexes || m_o.defer_constraints ? (m_o.table.empty() ? "--defer-*" : nullptr)
+                                                                      : nullptr;
+    if (refused)
+        throw local_error(input_name(index) + ":1: " + refused + " cannot be used with a script stream", {},
+                          "a script stream's COPY lines name each block's table and columns");
 }
 
 // What the reader knows of the input it is cutting into batches.
@@ -1099,7 +1260,68 @@ struct batch_loader::input_cursor {
     uint64_t chunk_offset = 0;   // of the current chunk in the input
     std::optional<batch> marker; // a \. row, held until it is known whether data follows
     std::vector<size_t> ends;    // the row ends of the current chunk (a buffer reused chunk after chunk)
+    // A script stream: whether its first line said so, and the block being read.
+    std::optional<bool> script;
+    bool in_block = false;
+    uint64_t block_line = 0;     // the block's COPY line
 };
+
+// In a script stream, a line outside a block is its COPY line, and the \.
+// line ends it: neither is a row. Returns whether the line was one of them.
+bool batch_loader::take_script_line(input_cursor& in, size_t end, bool marker) {
+    batch& b = in.b;
+    if (!in.script) {
+        const std::string_view first(b.bytes.data() + b.starts.back(), end - b.starts.back());
+        in.script = m_format.format == copy_format::text && !in.binary && b.first_offset + b.starts.back() == 0 &&
+                    (m_o.script || m_o.table.empty() || parse_script_header(first.substr(0, first.find('\n'))));
+    }
+    if (!*in.script || (in.in_block && !marker))
+        return false;
+    const size_t start = b.starts.back();
+    const std::string_view line(b.bytes.data() + start, end - start);
+    if (in.in_block && line != "\\.\n" && line != "\\.\r\n" && line != "\\.")
+        return false; // a \. inside a row: the server's, and the reject or failure, as for any input
+    end = flush_rows_before(b, end);
+    const uint64_t line_number = b.first_line;
+    if (in.in_block)
+        in.in_block = false;
+    else if (line.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        in.block_line = line_number;
+        start_script_block(in, line);
+    }
+    skip_row(in, end);
+    return true;
+}
+
+// A block's COPY, for the batches of its rows. With TABLE, every block must
+// load into it: a script never sends rows elsewhere than the command line says.
+void batch_loader::start_script_block(input_cursor& in, std::string_view line) {
+    const std::string where = input_name(in.index) + ":" + std::to_string(in.block_line);
+    std::optional<script_header> h = parse_script_header(line.substr(0, line.find('\n')));
+    if (!h)
+        throw local_error(where + ": expected \"COPY table [(columns)] FROM stdin;\", found \"" +
+                          one_line(line.substr(0, 80)) + "\"");
+    if (!m_script_conn)
+        m_script_conn.emplace(connection::open(m_login ? *m_login : m_o.connection));
+    connection& c = *m_script_conn;
+    const std::string table = quote_qualified_name(c, h->table);
+    if (!m_table_sql.empty()) {
+        if (m_table_oid.empty())
+            m_table_oid = PQgetvalue(c.query("SELECT " + c.quote_literal(m_table_sql) + "::regclass::oid").get(), 0, 0);
+        if (PQgetvalue(c.query("SELECT to_regclass(" + c.quote_literal(table) + ")::oid").get(), 0, 0) != m_table_oid)
+            throw local_error(where + ": the script loads into " + table + ", not into " + m_o.table +
+                                  " (the TABLE given)",
+                              {}, "drop TABLE to run the script as it is");
+    }
+    // With --jobs, a block into another table starts once the batches before
+    // it committed: pgrec writes parents before the children that refer to them.
+    if (m_parallel && !m_block_table.empty() && table != m_block_table)
+        wait_for_batches();
+    m_block_table = table;
+    in.in_block = true;
+    in.b.copy_sql = std::make_shared<const std::string>(
+        build_copy_sql(c, table, h->columns, copy_format_options{}, false));
+}
 
 void batch_loader::load_input(size_t index) {
     std::unique_ptr<input_stream> input;
@@ -1118,20 +1340,23 @@ void batch_loader::load_input(size_t index) {
     in.b.starts.push_back(0);
     m_input_print = fingerprint();
     m_printed = 0;
-    std::string chunk(read_chunk, '\0');
+    std::string chunk(m_chunk, '\0');
     while (!in.trailer) {
         size_t n;
-        if (!m_first_chunk.empty()) {
-            n = m_first_chunk.size();
-            std::memcpy(chunk.data(), m_first_chunk.data(), n);
+        if (!m_first_chunk.empty()) { // what sniff_first_input read: the input reads it again
+            input->unread(m_first_chunk);
             m_first_chunk = std::string();
-        } else {
-            n = input->read(chunk.data(), chunk.size());
         }
+        n = input->read(chunk.data(), chunk.size());
         throw_if_interrupted();
         if (n == 0)
             break;
         take_chunk(in, chunk.data(), n);
+        // A pipe that had no more for now: what is here goes to the open
+        // COPY at once, as a streamed load's would (a slow producer's rows
+        // reach the server as they come).
+        if (m_o.one_transaction && n < chunk.size())
+            cut_batches(in.b, true);
         std::lock_guard<std::mutex> lock(m_mutex);
         m_state.bytes += n;
         m_state.input_bytes = input->raw_bytes_read();
@@ -1184,6 +1409,8 @@ void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
         in.trailer = true; // the trailer is not a row
         return;
     }
+    if (take_script_line(in, end, marker))
+        return;
     const size_t start = b.starts.back();
     check_resumed_prefix(in, end);
     if (const committed_range* range = committed_range_of(in.index, b.first_offset + start, b.first_offset + end)) {
@@ -1266,6 +1493,13 @@ void batch_loader::finish_input(input_cursor& in) {
                           {}, "the input changed since the first run; use a new --resume-key");
     if (in.header_pending && m_format.header)
         return; // a header without a newline and nothing else
+    if (in.in_block) {
+        // The batches before it commit, as for any input that breaks off.
+        cut_batches(b, true);
+        throw local_error(input_name(in.index) + ": the script ends inside the COPY block that starts at line " +
+                              std::to_string(in.block_line),
+                          "the stream is truncated: no \\. line ends the block");
+    }
     // A last row without a final newline is a row too (text and CSV).
     if (!in.binary && b.starts.back() < b.bytes.size())
         take_row(in, b.bytes.size(), false);
@@ -1391,16 +1625,17 @@ bool batch_loader::start() {
 // Statements, reject files and the jobs' threads.
 void batch_loader::prepare() {
     connection& first = m_jobs[0]->conn();
-    m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
+    if (!m_o.table.empty())
+        m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
     sniff_first_input(first);
     read_columns(first);
     plan_encoding(first);
     for (auto& job : m_jobs)
         job->prepare_statements();
     open_rejects();
-    if (m_o.single_transaction)
-        first.exec("BEGIN");
-    defer_for_load(first);
+    if (!m_table_sql.empty()) // a missing table is an error even when no row comes
+        first.query("SELECT " + first.quote_literal(m_table_sql) + "::regclass");
+    defer_for_load(first); // and BEGIN the one transaction
     m_truncate_pending = m_o.truncate;
     for (auto& job : m_jobs)
         m_threads.emplace_back([this, &job] { run_job(*job); });
@@ -1435,11 +1670,15 @@ void batch_loader::read_all() {
 // the reject file, and the key marked finished.
 void batch_loader::conclude() {
     connection& c = m_jobs[0]->conn(); // a retry may have replaced it
+    m_jobs[0]->end_stream();
     if (m_truncate_pending) // an empty input still empties the table
         c.exec("TRUNCATE " + m_table_sql);
     restore_after_load();
-    if (m_o.single_transaction)
+    if (m_one_tx) {
+        throw_if_interrupted();
+        m_committing = true;
         c.exec("COMMIT");
+    }
     if (m_rejects && m_format.format == copy_format::binary)
         m_rejects->finish_binary();
     if (!m_key.empty()) {
@@ -1469,14 +1708,20 @@ void batch_loader::fail(const error& e) {
     std::string detail = e.detail();
     if (std::string more = restore_after_failure(e); !more.empty())
         detail = (detail.empty() ? "" : detail + "\n") + more;
-    if (m_o.single_transaction) {
-        // One transaction: whatever the batches did is rolled back.
+    if (m_one_tx) {
+        // One transaction: whatever the batches did is rolled back (and the
+        // server left idle, if it is still there).
+        for (auto& job : m_jobs) {
+            job->abort_stream();
+            if (job->connected() && job->conn().ok() && PQtransactionStatus(job->conn().get()) != PQTRANS_IDLE)
+                PQclear(PQexec(job->conn().get(), "ROLLBACK"));
+        }
         m_summary.rows = m_summary.batches = m_summary.rejected = 0;
         m_reject_size = m_log_size = 0;
         truncate_rejects(); // a failure to do so is the error reported
         // The "committed so far" of a --max-rejects stop is void here.
         detail = (e.status() == exit_status::rows_rejected || detail.empty() ? "" : detail + "\n") +
-                 "nothing was committed: --single-transaction rolled the whole load back";
+                 one_transaction_outcome(e);
     } else if (m_summary.batches && e.status() != exit_status::rows_rejected) {
         detail = (detail.empty() ? "" : detail + "\n") + committed_so_far() +
                  "; the batches after them were rolled back" +
@@ -1499,6 +1744,11 @@ void batch_loader::fail(const error& e) {
 // the COPY's column list. --send-binary: the loaded columns' types, if
 // pgcopy can encode every one of them.
 void batch_loader::plan_encoding(connection& c) {
+    if (m_first_is_script) {
+        if (m_o.fast)
+            add_plan_line("a script stream: each block goes as it reads, into the table its COPY line names");
+        return publish_plan();
+    }
     std::vector<std::string> loaded;
     if (m_o.reserve_ids || m_o.send_binary)
         loaded = m_column_names.empty() ? table_column_names(c, m_table_sql) : m_column_names;
@@ -1508,6 +1758,11 @@ void batch_loader::plan_encoding(connection& c) {
         plan_binary(c, loaded);
     else if (m_o.fast)
         add_plan_line(m_format.format == copy_format::binary ? "binary as read" : "sent as read: not plain COPY text");
+    publish_plan();
+}
+
+// The plan into --stats, and with --verbose onto stderr.
+void batch_loader::publish_plan() {
     if (m_o.fast)
         add_plan_line(m_o.resume_key.empty()
                           ? "trades: batches commit one by one; a failed load leaves those before it committed "
@@ -1582,13 +1837,16 @@ void batch_loader::plan_binary(connection& c, const std::vector<std::string>& lo
 // was killed gets them back first; a deferring load then takes off the rest.
 void batch_loader::defer_for_load(connection& c) {
     const bool deferring = m_o.defer_indexes || m_o.defer_constraints;
-    if (m_o.single_transaction) {
-        if (deferring)
+    if (!m_table_sql.empty() && (!deferring || m_one_tx))
+        put_back_left_off(c, m_table_sql, m_o.table);
+    if (m_one_tx) {
+        c.exec("BEGIN");
+        if (deferring) // dropped and rebuilt inside the one transaction: nothing to record
             m_restore_in_transaction = drop_for_load(c, m_table_sql, m_o.defer_indexes, m_o.defer_constraints);
         return;
     }
-    if (!deferring)
-        return put_back_left_off(c, m_table_sql, m_o.table);
+    if (m_table_sql.empty() || !deferring)
+        return; // a script stream without TABLE defers nothing (refused before)
     m_deferral.emplace(c, m_table_sql, m_o.table);
     if (m_deferral->pending())
         log_info("resuming with the " + format_count(m_deferral->pending()) +
@@ -1620,7 +1878,7 @@ void batch_loader::restore_after_load() {
 // user stopped it or the server is gone (then a rerun or --restore does it).
 // Returns what to add to the error's detail.
 std::string batch_loader::restore_after_failure(const error& e) {
-    if (!m_deferral || !m_deferral->pending() || m_o.single_transaction)
+    if (!m_deferral || !m_deferral->pending() || m_one_tx)
         return {};
     const std::string later = "the deferred indexes and constraints of " + m_o.table +
                               " are still off: rerun the command, or run pgcopy --restore " + m_o.table;
@@ -1635,12 +1893,28 @@ std::string batch_loader::restore_after_failure(const error& e) {
     }
 }
 
+// What became of the one transaction, for the failure's detail.
+std::string batch_loader::one_transaction_outcome(const error& e) const {
+    const auto* server = dynamic_cast<const server_error*>(&e);
+    const bool lost = server && server->connection_lost();
+    if (m_committing)
+        return lost ? "the connection was lost during COMMIT: whether the load was committed is unknown; check the table"
+                    : "nothing was committed: the server refused the COMMIT";
+    if (lost)
+        return "nothing was committed: the connection was lost before COMMIT, so the server rolls the transaction back";
+    return m_o.single_transaction ? "nothing was committed: --single-transaction rolled the whole load back"
+                                  : "nothing was committed: the load's transaction was rolled back";
+}
+
 void batch_loader::report() {
     m_meter.finish();
     m_summary.seconds = elapsed();
     m_summary.input_bytes = m_state.input_bytes;
-    std::string line = summary_line(m_summary) + " in " + format_count(m_summary.batches) + " batch" +
-                       (m_summary.batches == 1 ? "" : "es");
+    if (m_o.one_transaction)
+        m_summary.batches = 0; // one transaction, as the user asked for nothing else
+    std::string line = summary_line(m_summary);
+    if (!m_o.one_transaction)
+        line += " in " + format_count(m_summary.batches) + " batch" + (m_summary.batches == 1 ? "" : "es");
     if (m_parallel)
         line += " by " + std::to_string(m_jobs.size()) + " jobs";
     if (m_summary.rejected)
@@ -1674,8 +1948,8 @@ load_summary batch_loader::run() {
 
 } // namespace
 
-load_summary run_batched_copy(const copy_load_options& options) {
-    batch_loader loader(options);
+load_summary run_batched_copy(const copy_load_options& options, std::unique_ptr<input_stream> first) {
+    batch_loader loader(options, std::move(first));
     return loader.run();
 }
 

@@ -4,7 +4,9 @@
 #include "pg/schema.hpp"
 #include "io/copy_format.hpp"
 #include "core/stats.hpp"
+#include "io/input.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +47,7 @@ struct copy_load_options {
     bool verbose = false;                 ///< --verbose: print the plan
     bool jobs_given = false;              ///< --jobs was given (--fast chooses otherwise)
     std::vector<std::string> plan;        ///< --fast: the choices made before the load starts
+    bool one_transaction = false;         ///< no batch option: the whole load in one transaction, no savepoints
     bool script = false;                  ///< --script: the input is a script stream (else detected)
     bool format_given = false;            ///< -F was given: no detection of binary input
 
@@ -79,9 +82,11 @@ bool plain_text_format(const copy_format_options& f);
 /// Applies the session settings a load asks for (--toast-compression).
 void apply_session_settings(connection& conn, const copy_load_options& options);
 
-/// The batched load behind run_copy when options.batched(): batches at row
-/// boundaries, each committed with its progress; rejects, resume, retries
-/// and upserts. Throws like run_copy; status rows_rejected past --max-rejects.
-load_summary run_batched_copy(const copy_load_options& options);
+/// pgcopy's one engine behind run_copy: a reader cuts the inputs into
+/// batches at row boundaries (script blocks too), jobs load them; each
+/// batch committed with its progress, or with one_transaction all of them
+/// in one. first: the first input, opened already (its first bytes given
+/// back), or null. Throws like run_copy; status rows_rejected past --max-rejects.
+load_summary run_batched_copy(const copy_load_options& options, std::unique_ptr<input_stream> first = nullptr);
 
 } // namespace pgpipe
