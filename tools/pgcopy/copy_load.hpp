@@ -70,10 +70,11 @@ void parse_max_rejects(const std::string& text, copy_load_options& options);
 /// (a usage failure for a bad value, local_error for a refused combination).
 void validate_copy_load(const copy_load_options& options);
 
-/// Streams every input into `COPY table FROM STDIN` (one COPY per input, all
-/// in one transaction), prints the summary, writes --stats, and returns what
-/// was loaded. Throws error (local or server) after rolling back; the error's
-/// detail says what was and was not committed.
+/// Loads every input into `COPY table FROM STDIN` through the one engine
+/// (run_batched_copy): all in one transaction unless a batch option, --fast
+/// or --restore says otherwise; prints the summary, writes --stats, and
+/// returns what was loaded. Throws error (local or server) after rolling
+/// back; the error's detail says what was and was not committed.
 load_summary run_copy(const copy_load_options& options);
 
 /// Whether rows in format f are plain COPY text: tab, \\N, the client's encoding.
