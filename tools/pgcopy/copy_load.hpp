@@ -1,3 +1,4 @@
+// pgcopy's load options, the rules on them, and the entry points of its one engine.
 #pragma once
 
 #include "pg/connection.hpp"
