@@ -1,3 +1,4 @@
+// The command line shared by every program: parsing, psql-style help, the runner.
 #include "cli/cli.hpp"
 #include "core/text.hpp"
 

@@ -1,3 +1,4 @@
+// The command line shared by every program: option groups, help, usage errors, the runner.
 #pragma once
 
 #include "pg/connection.hpp"

@@ -1,3 +1,4 @@
+// The family's errors and exit statuses.
 #pragma once
 
 #include <stdexcept>

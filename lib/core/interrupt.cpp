@@ -1,3 +1,4 @@
+// Signal handlers that set a flag and cancel running queries, async-signal-safe.
 #include "core/interrupt.hpp"
 
 #include <atomic>

@@ -1,3 +1,4 @@
+// Ctrl-C and SIGTERM: a flag, and cancel requests to every open connection.
 #pragma once
 
 #include "core/error.hpp"

@@ -1,3 +1,4 @@
+// Messages on stderr, prefixed with the program's name, written whole.
 #include "core/log.hpp"
 
 #include "core/fd_write.hpp"

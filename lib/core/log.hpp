@@ -1,3 +1,4 @@
+// Messages on stderr, prefixed with the program's name; --quiet.
 #pragma once
 
 #include <string_view>

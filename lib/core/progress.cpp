@@ -1,3 +1,4 @@
+// The progress line on stderr, and number and size formatting for summaries.
 #include "core/progress.hpp"
 
 #include "core/log.hpp"

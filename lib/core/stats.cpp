@@ -1,3 +1,4 @@
+// The closing summary line, the --stats JSON, and peak RSS.
 #include "core/stats.hpp"
 
 #include "core/error.hpp"

@@ -1,3 +1,4 @@
+// What a load did: the closing summary line and the --stats JSON.
 #pragma once
 
 #include <cstdint>

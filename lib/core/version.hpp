@@ -1,3 +1,4 @@
+// The family's version, printed by --version.
 #pragma once
 
 namespace pgpipe {

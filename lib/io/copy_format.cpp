@@ -1,3 +1,4 @@
+// COPY formats and their options: parsing, validation, header names, script headers, escapes.
 #include "io/copy_format.hpp"
 
 #include "core/error.hpp"

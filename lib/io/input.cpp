@@ -1,3 +1,4 @@
+// Input files and stdin: reads, zstd, signatures of refused compressions.
 #include "io/input.hpp"
 
 #include "core/error.hpp"

@@ -1,3 +1,4 @@
+// Input files and stdin, zstd decompressed on the fly, other compressions refused by name.
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,4 @@
+// Output files and stdout, zstd compressed on request, written whole.
 #include "io/output.hpp"
 
 #include "core/fd_write.hpp"

@@ -1,3 +1,4 @@
+// Output files and stdout, zstd compressed on request, written whole.
 #pragma once
 
 #include <cstdint>

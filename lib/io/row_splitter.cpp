@@ -1,3 +1,4 @@
+// Row boundaries of COPY text, CSV and binary data, chunk by chunk, with end markers.
 #include "io/row_splitter.hpp"
 
 #include "core/error.hpp"

@@ -1,3 +1,4 @@
+// Row boundaries of COPY text, CSV and binary data, chunk by chunk, with end markers.
 #pragma once
 
 #include "io/copy_format.hpp"

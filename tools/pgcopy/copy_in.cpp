@@ -1,3 +1,4 @@
+// pgcopy's COPY … FROM STDIN sessions over libpq, every result drained.
 #include "copy_in.hpp"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// pgcopy's COPY … FROM STDIN sessions: send, finish with the server's count, or abort.
 #pragma once
 
 #include "pg/connection.hpp"

@@ -1,6 +1,6 @@
-#pragma once
 // pgreport's diff of two snapshots as a model of the deltas, and the
 // renderers that turn that model into text, JSON or TSV reports.
+#pragma once
 
 #include "report.hpp"
 

@@ -1,6 +1,6 @@
-#pragma once
 // pgreport's modes (snapshot, diff, watch, and -- COMMAND), each run from
 // the parsed command line.
+#pragma once
 
 #include "report.hpp"
 

@@ -1,6 +1,6 @@
-#pragma once
 // pgreport's snapshots of the statistics views (taken, read back, checked
 // to be comparable) and the readings of the COPY watch.
+#pragma once
 
 #include "pg/connection.hpp"
 
