@@ -51,3 +51,11 @@ test_nothing_points_outside_the_repository() {
   [ -f docs/design.md ] || fail "docs/design.md is missing"
   assert_contains "$(cat README.md)" "(docs/design.md)"
 }
+
+test_every_source_file_opens_with_what_it_holds() {
+  local f missing=""
+  for f in "$PGPIPE_ROOT"/lib/*/*.[ch]pp "$PGPIPE_ROOT"/tools/*/*.[ch]pp; do
+    head -n 1 "$f" | grep -q '^// ' || missing+=" ${f#"$PGPIPE_ROOT"/}"
+  done
+  assert_eq "" "$missing" "files whose first line is not a comment"
+}
