@@ -157,6 +157,8 @@ test_fast_prints_its_plan_and_loads_everything() {
   assert_contains "$err" "plan: "
   assert_contains "$err" "indexes and constraints deferred"
   assert_contains "$err" "trades: batches commit one by one"
+  assert_contains "$err" "text sent as text: rows of"
+  assert_not_contains "$err" "sent as read"
   assert_contains "$(cat stats.json)" '"plan": "'
   assert_eq 50000 "$(table_count users)"
   assert_eq "$before" "$(schema_of users)"

@@ -1754,10 +1754,12 @@ void batch_loader::plan_encoding(connection& c) {
         loaded = m_column_names.empty() ? table_column_names(c, m_table_sql) : m_column_names;
     if (m_o.reserve_ids)
         plan_ids(c, loaded);
-    if (m_o.send_binary && m_format.format == copy_format::text && wide_enough_for_binary())
-        plan_binary(c, loaded);
-    else if (m_o.fast)
+    if (m_o.send_binary && m_format.format == copy_format::text) {
+        if (wide_enough_for_binary())
+            plan_binary(c, loaded);
+    } else if (m_o.fast) {
         add_plan_line(m_format.format == copy_format::binary ? "binary as read" : "sent as read: not plain COPY text");
+    }
     publish_plan();
 }
 
