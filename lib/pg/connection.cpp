@@ -454,6 +454,11 @@ result_ptr connection::query(const std::string& sql) {
     return result;
 }
 
+bool connection::query_flag(const std::string& sql) {
+    result_ptr result = query(sql);
+    return PQntuples(result.get()) > 0 && PQgetvalue(result.get(), 0, 0)[0] == 't';
+}
+
 std::string connection::quote_identifier(std::string_view name) const {
     char* quoted = PQescapeIdentifier(m_conn, name.data(), name.size());
     if (!quoted)

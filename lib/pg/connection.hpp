@@ -76,6 +76,8 @@ public:
     void exec(const std::string& sql);
     /// Runs a query that returns rows; throws server_error on failure.
     result_ptr query(const std::string& sql);
+    /// Runs a query whose first value is a boolean: whether a row came and it is true.
+    bool query_flag(const std::string& sql);
     /// Quotes an identifier with PQescapeIdentifier.
     std::string quote_identifier(std::string_view name) const;
     /// Quotes a string literal with PQescapeLiteral.

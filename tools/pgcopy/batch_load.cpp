@@ -250,6 +250,12 @@ private:
     struct input_cursor;
     void sniff_first_input(connection& c);
     void check_script_options(size_t index) const;
+    // Whether an input whose first line this is loads as a script stream:
+    // --script or no TABLE says so, else a COPY line does (text only).
+    bool starts_script(std::string_view first_line) const {
+        return m_format.format == copy_format::text &&
+               (m_o.script || m_o.table.empty() || parse_script_header(first_line).has_value());
+    }
     // Script streams: a line that starts a block, or the \. that ends one.
     bool take_script_line(input_cursor& in, size_t end, bool marker);
     void start_script_block(input_cursor& in, std::string_view line);
@@ -524,29 +530,20 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     position p;
     if (m_key.empty())
         return p;
-    // Created on first use only: a role that may write the table need not
-    // be allowed to create schemas. Quietly: "already exists" is noise.
-    result_ptr exists = c.query("SELECT to_regclass('pgpipe.load_progress') IS NOT NULL,"
-                                " to_regclass('pgpipe.load_batches') IS NOT NULL");
-    bool have_table = std::string(PQgetvalue(exists.get(), 0, 0)) == "t";
-    bool have_batches = std::string(PQgetvalue(exists.get(), 0, 1)) == "t";
-    if (!have_table || !have_batches) {
-        c.exec("SET client_min_messages = warning");
-        c.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
-        c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_progress ("
-               " key text PRIMARY KEY, target text NOT NULL, inputs text NOT NULL,"
-               " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
-               " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
-               " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
-               " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text)");
-        // The batches --jobs committed out of order, past input_offset.
-        c.exec("CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
-               " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
-               " end_offset bigint NOT NULL, content_hash text, rows_loaded bigint, rows_rejected bigint,"
-               " rows_seen bigint, reject_bytes bigint, reject_log_bytes bigint,"
-               " PRIMARY KEY (key, input_index, start_offset))");
-        c.exec("RESET client_min_messages");
-    }
+    create_pgpipe_tables(
+        c, {"pgpipe.load_progress", "pgpipe.load_batches"},
+        {"CREATE TABLE IF NOT EXISTS pgpipe.load_progress ("
+         " key text PRIMARY KEY, target text NOT NULL, inputs text NOT NULL,"
+         " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
+         " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
+         " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
+         " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text)",
+         // The batches --jobs committed out of order, past input_offset.
+         "CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
+         " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
+         " end_offset bigint NOT NULL, content_hash text, rows_loaded bigint, rows_rejected bigint,"
+         " rows_seen bigint, reject_bytes bigint, reject_log_bytes bigint,"
+         " PRIMARY KEY (key, input_index, start_offset))"});
     upgrade_progress_tables(c);
     result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
                            " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, '')"
@@ -677,7 +674,8 @@ batch_job::range_result batch_job::copy_range(batch& b, size_t a, size_t z) {
                                    : b.copy_sql ? *b.copy_sql
                                    : m_insert_sql.empty() ? m_copy_target_sql : m_copy_stage_sql);
         if (binary) {
-            const std::string& header = encoded ? binary_copy_header() : b.header;
+            static const std::string our_header = binary_copy_header();
+            const std::string& header = encoded ? our_header : b.header;
             session.put(header.data(), header.size());
         }
         for (size_t from = 0; from < rows.size(); from += read_chunk)
@@ -1216,7 +1214,7 @@ void batch_loader::sniff_first_input(connection& c) {
         m_format = copy_format_options{};
         m_format.format = copy_format::binary;
     }
-    if (m_format.format == copy_format::text && (m_o.script || m_o.table.empty() || parse_script_header(first_line))) {
+    if (starts_script(first_line)) {
         m_first_is_script = true;
         return check_script_options(index);
     }
@@ -1272,8 +1270,8 @@ bool batch_loader::take_script_line(input_cursor& in, size_t end, bool marker) {
     batch& b = in.b;
     if (!in.script) {
         const std::string_view first(b.bytes.data() + b.starts.back(), end - b.starts.back());
-        in.script = m_format.format == copy_format::text && !in.binary && b.first_offset + b.starts.back() == 0 &&
-                    (m_o.script || m_o.table.empty() || parse_script_header(first.substr(0, first.find('\n'))));
+        in.script = !in.binary && b.first_offset + b.starts.back() == 0 &&
+                    starts_script(first.substr(0, first.find('\n')));
     }
     if (!*in.script || (in.in_block && !marker))
         return false;

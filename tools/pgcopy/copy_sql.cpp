@@ -7,6 +7,20 @@
 
 namespace pgpipe {
 
+void create_pgpipe_tables(connection& conn, const std::vector<std::string>& tables,
+                          const std::vector<std::string>& ddl) {
+    std::string all = "SELECT true";
+    for (const auto& table : tables)
+        all += " AND to_regclass(" + conn.quote_literal(table) + ") IS NOT NULL";
+    if (conn.query_flag(all))
+        return;
+    conn.exec("SET client_min_messages = warning");
+    conn.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
+    for (const auto& sql : ddl)
+        conn.exec(sql);
+    conn.exec("RESET client_min_messages");
+}
+
 std::string copy_options_sql(const connection& conn, const copy_format_options& o, bool freeze) {
     std::string sql = std::string("(FORMAT ") + copy_format_name(o.format);
     if (freeze)

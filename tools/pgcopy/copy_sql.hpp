@@ -19,4 +19,11 @@ std::string copy_options_sql(const connection& conn, const copy_format_options& 
 std::string build_copy_sql(const connection& conn, const std::string& table_sql,
                            const std::vector<std::string>& columns, copy_format_options format, bool freeze);
 
+/// Creates pgcopy's own tables in schema pgpipe unless all of them exist:
+/// only on first use (a role that may load need not be allowed to create
+/// schemas), quietly ("already exists" is noise). tables are their names
+/// (pgpipe.x), ddl the CREATE TABLE IF NOT EXISTS statements.
+void create_pgpipe_tables(connection& conn, const std::vector<std::string>& tables,
+                          const std::vector<std::string>& ddl);
+
 } // namespace pgpipe

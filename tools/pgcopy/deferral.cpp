@@ -2,6 +2,8 @@
 // pgpipe.deferred, the drop, the parallel rebuild and the way back after a crash.
 #include "deferral.hpp"
 
+#include "copy_sql.hpp"
+
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "pg/connection.hpp"
@@ -16,23 +18,17 @@
 namespace pgpipe {
 namespace {
 
-// Quietly (no NOTICE for "already exists"); created on first use only, so
-// that a role that may not create schemas can load without deferring.
+// Created on first use only: a load that defers nothing needs no schema.
 void create_deferral_tables(connection& c) {
-    result_ptr r = c.query("SELECT to_regclass('pgpipe.deferred') IS NOT NULL"
-                           " AND to_regclass('pgpipe.deferred_loads') IS NOT NULL");
-    if (std::string(PQgetvalue(r.get(), 0, 0)) == "t")
-        return;
-    c.exec("SET client_min_messages = warning");
-    c.exec("CREATE SCHEMA IF NOT EXISTS pgpipe");
-    // relid: the table's oid; target its name then (a dropped table leaves
-    // stale rows: a table that reuses the oid under another name never matches them).
-    c.exec("CREATE TABLE IF NOT EXISTS pgpipe.deferred (relid oid NOT NULL, target text NOT NULL,"
-           " step int NOT NULL, phase int NOT NULL, name text NOT NULL, restore_sql text NOT NULL,"
-           " recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (relid, step))");
-    // The transactions that loaded rows while the table's indexes were off.
-    c.exec("CREATE TABLE IF NOT EXISTS pgpipe.deferred_loads (relid oid NOT NULL, xid xid8 NOT NULL, resume_key text)");
-    c.exec("RESET client_min_messages");
+    create_pgpipe_tables(c, {"pgpipe.deferred", "pgpipe.deferred_loads"},
+                         {// relid: the table's oid; target its name then (a dropped table leaves
+                          // stale rows: a table that reuses the oid under another name never matches them).
+                          "CREATE TABLE IF NOT EXISTS pgpipe.deferred (relid oid NOT NULL, target text NOT NULL,"
+                          " step int NOT NULL, phase int NOT NULL, name text NOT NULL, restore_sql text NOT NULL,"
+                          " recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (relid, step))",
+                          // The transactions that loaded rows while the table's indexes were off.
+                          "CREATE TABLE IF NOT EXISTS pgpipe.deferred_loads (relid oid NOT NULL, xid xid8 NOT NULL,"
+                          " resume_key text)"});
 }
 
 // A failure of a rebuild that the loaded rows caused: a duplicate key, a
@@ -64,7 +60,7 @@ void table_deferral::take_lock() {
         return;
     connection& conn = m_conn;
     const std::string key = "(" + std::to_string((uint64_t{2037285} << 32) | std::stoull(m_relid)) + ")";
-    if (std::string(PQgetvalue(conn.query("SELECT pg_try_advisory_lock" + key).get(), 0, 0)) != "t") {
+    if (!conn.query_flag("SELECT pg_try_advisory_lock" + key)) {
         log_info("waiting for another load into " + m_table + " that has its indexes or constraints deferred");
         try {
             conn.exec("SET lock_timeout = '60s'");
@@ -82,8 +78,7 @@ void table_deferral::take_lock() {
 
 void table_deferral::read_records() {
     m_pending.clear();
-    result_ptr exists = m_conn.query("SELECT to_regclass('pgpipe.deferred') IS NOT NULL");
-    if (std::string(PQgetvalue(exists.get(), 0, 0)) != "t")
+    if (!m_conn.query_flag("SELECT to_regclass('pgpipe.deferred') IS NOT NULL"))
         return;
     result_ptr r = m_conn.query("SELECT step, phase, name, restore_sql FROM pgpipe.deferred WHERE relid = " +
                                 m_relid + " AND to_regclass(target) = relid ORDER BY step");
@@ -187,7 +182,7 @@ void table_deferral::delete_loaded_rows() {
                loads + ")");
         // The resume keys' progress counted those rows: a rerun starts over.
         for (const char* progress : {"pgpipe.load_batches", "pgpipe.load_progress"})
-            if (std::string(PQgetvalue(c.query(std::string("SELECT to_regclass('") + progress + "') IS NOT NULL").get(), 0, 0)) == "t")
+            if (c.query_flag(std::string("SELECT to_regclass('") + progress + "') IS NOT NULL"))
                 c.exec(std::string("DELETE FROM ") + progress + " WHERE key IN (SELECT resume_key" + loads + ")");
         c.exec("DELETE" + loads);
         c.exec("COMMIT");

@@ -12,11 +12,6 @@
 namespace pgpipe {
 namespace {
 
-bool is_true(connection& conn, const std::string& sql) {
-    result_ptr r = conn.query(sql);
-    return PQntuples(r.get()) > 0 && std::string(PQgetvalue(r.get(), 0, 0)) == "t";
-}
-
 // libpq's host: -h, else PGHOST, else a Unix socket.
 bool server_is_local(const connection_options& options) {
     const char* env = std::getenv("PGHOST");
@@ -52,12 +47,12 @@ bool fast_defers(connection& conn, const std::string& table_sql, const copy_load
                  std::optional<uint64_t> input_bytes, fast_plan& plan) {
     const std::string rel = conn.quote_literal(table_sql) + "::regclass";
     // An interrupted load's indexes are off already: they are rebuilt at the end either way.
-    if (is_true(conn, "SELECT to_regclass('pgpipe.deferred') IS NOT NULL") &&
-        is_true(conn, "SELECT EXISTS (SELECT 1 FROM pgpipe.deferred WHERE relid = " + rel + ")")) {
+    if (conn.query_flag("SELECT to_regclass('pgpipe.deferred') IS NOT NULL") &&
+        conn.query_flag("SELECT EXISTS (SELECT 1 FROM pgpipe.deferred WHERE relid = " + rel + ")")) {
         plan.add("indexes and constraints deferred: an interrupted load left them off; rebuilt in parallel at the end");
         return true;
     }
-    if (!is_true(conn, "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = " + rel +
+    if (!conn.query_flag("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = " + rel +
                            ") OR EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = " + rel +
                            " AND contype IN ('f', 'c'))"))
         return false;
@@ -79,11 +74,11 @@ bool fast_defers(connection& conn, const std::string& table_sql, const copy_load
 
 bool fast_lz4(connection& conn, const std::string& table_sql, fast_plan& plan) {
     // Values too small to be compressed are not: lz4 costs nothing on narrow rows.
-    if (!is_true(conn, "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " +
+    if (!conn.query_flag("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " +
                            conn.quote_literal(table_sql) + "::regclass AND attnum > 0 AND NOT attisdropped"
                            " AND attstorage IN ('x', 'm'))"))
         return false;
-    if (!is_true(conn, "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")) {
+    if (!conn.query_flag("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")) {
         plan.add("pglz TOAST kept: the server was built without lz4");
         return false;
     }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace pgpipe {
 namespace {
@@ -305,19 +306,14 @@ bool parse_float(const char* p, const char* end, F& v) {
     return cls == FP_NORMAL || (cls == FP_ZERO && !nonzero);
 }
 
-bool encode_float4(std::string& out, const char* p, const char* end) {
-    float v;
+// float4 or float8: the IEEE bits, big-endian.
+template <class Float>
+bool encode_float(std::string& out, const char* p, const char* end) {
+    using bits = std::conditional_t<sizeof(Float) == 4, uint32_t, uint64_t>;
+    Float v;
     if (!parse_float(p, end, v))
         return false;
-    put_fixed(out, 4, std::bit_cast<uint32_t>(v));
-    return true;
-}
-
-bool encode_float8(std::string& out, const char* p, const char* end) {
-    double v;
-    if (!parse_float(p, end, v))
-        return false;
-    put_fixed(out, 8, std::bit_cast<uint64_t>(v));
+    put_fixed(out, sizeof(Float), std::bit_cast<bits>(v));
     return true;
 }
 
@@ -433,8 +429,8 @@ bool encode_scalar(std::string& out, binary_kind kind, const char* p, const char
     case binary_kind::int4:
     case binary_kind::int8: return encode_int(out, kind, p, end);
     case binary_kind::numeric: return encode_numeric(out, p, end);
-    case binary_kind::float4: return encode_float4(out, p, end);
-    case binary_kind::float8: return encode_float8(out, p, end);
+    case binary_kind::float4: return encode_float<float>(out, p, end);
+    case binary_kind::float8: return encode_float<double>(out, p, end);
     case binary_kind::date: return encode_date(out, p, end);
     case binary_kind::timestamp: return encode_timestamp(out, p, end, false);
     case binary_kind::timestamptz: return encode_timestamp(out, p, end, true);
