@@ -4,6 +4,7 @@
 
 #include "deferral.hpp"
 #include "fast_plan.hpp"
+#include "route_load.hpp"
 #include "io/input.hpp"
 #include "io/sql_names.hpp"
 #include "core/progress.hpp"
@@ -139,6 +140,8 @@ void validate_encodings(const copy_load_options& o) {
          "--send-binary needs text input with the default delimiter, NULL string and encoding", "", ""},
         {(o.reserve_ids || o.send_binary || o.fast) && o.table.empty(), "--fast, --reserve-ids and --send-binary need a TABLE",
          "", ""},
+        {o.two_phase && (o.route == route_mode::off || o.table.empty()), "--two-phase needs a routed load",
+         "it prepares the load's transaction on every shard, and only a routed load has one per shard", ""},
     };
     for (const auto& r : rules)
         if (r.refused)
@@ -200,17 +203,57 @@ load_summary run_restore(const copy_load_options& o) {
     return summary;
 }
 
+// The first line's names of an input loaded with --header and no -c (the
+// input given back for the load); empty otherwise.
+std::vector<std::string> peek_header(const copy_load_options& o, std::unique_ptr<input_stream>& first) {
+    if (!o.format.header || o.columns || o.format.format == copy_format::binary)
+        return {};
+    first = std::make_unique<input_stream>(o.inputs.empty() ? "-" : o.inputs[0]);
+    std::string head(chunk_size, '\0');
+    head.resize(first->read(head.data(), head.size()));
+    first->unread(head);
+    return header_names(std::string_view(head).substr(0, head.find('\n')), o.format);
+}
+
+// A table partitioned over postgres_fdw shards loads routed (route_load.hpp)
+// unless --no-route says otherwise or pgcopy cannot: then, with --route, the
+// load is refused; else it goes through the parent, with a notice. Returns
+// the summary of a routed load; otherwise fills next with the options for
+// the other engines (the login pgcopy already made, the input it peeked at).
+std::optional<load_summary> route_if_sharded(const copy_load_options& o, copy_load_options& next,
+                                             std::unique_ptr<input_stream>& first) {
+    validate_copy_load(o);
+    connection conn = connection::open(o.connection);
+    routing_decision d = plan_routing(conn, o, [&] { return peek_header(o, first); });
+    if (d.plan)
+        return run_routed_copy(o, std::move(*d.plan), std::move(conn), std::move(first));
+    const std::string why = d.applies ? o.table + " is not routed to its shards: " + d.refusal
+                                      : o.table + " is not partitioned over foreign tables: there is nothing to route";
+    if (o.route == route_mode::on || o.two_phase)
+        throw local_error(why, "", "load it through the parent table with --no-route (PostgreSQL 15 sends each row "
+                                   "bound for a foreign partition as an INSERT of its own)");
+    if (d.applies)
+        log_info(why + "; loading through " + o.table + " instead (one remote INSERT per row)");
+    next.connection = conn.same_login(o.connection);
+    return std::nullopt;
+}
+
 } // namespace
 
-load_summary run_copy(const copy_load_options& o) {
-    if (o.restore)
-        return run_restore(o);
+load_summary run_copy(const copy_load_options& given) {
+    if (given.restore)
+        return run_restore(given);
+    copy_load_options o = given;
+    std::unique_ptr<input_stream> peeked;
+    if (o.route != route_mode::off && !o.table.empty() && !o.script)
+        if (auto routed = route_if_sharded(given, o, peeked))
+            return *routed;
     if (o.fast)
         return run_fast_copy(o);
     if (o.batched())
-        return run_batched_copy(o);
+        return run_batched_copy(o, std::move(peeked));
     // No batch option: the same engine, every batch in one transaction.
-    std::unique_ptr<input_stream> first;
+    std::unique_ptr<input_stream> first = std::move(peeked);
     try {
         validate_copy_load(o);
         const std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;

@@ -14,6 +14,13 @@
 
 namespace pgpipe {
 
+/// Whether rows of a table partitioned over postgres_fdw shards go straight to the shards.
+enum class route_mode {
+    automatic, ///< when pgcopy can: otherwise through the parent, with a notice
+    on,        ///< --route: refuse when pgcopy cannot
+    off,       ///< --no-route: always through the parent
+};
+
 /// Everything pgcopy was asked to do.
 struct copy_load_options {
     connection_options connection;        ///< where to load
@@ -51,6 +58,8 @@ struct copy_load_options {
     bool one_transaction = false;         ///< no batch option: the whole load in one transaction, no savepoints
     bool script = false;                  ///< --script: the input is a script stream (else detected)
     bool format_given = false;            ///< -F was given: no detection of binary input
+    route_mode route = route_mode::automatic; ///< --route / --no-route
+    bool two_phase = false;               ///< --two-phase: a routed load commits on every shard or on none
 
     /// Whether the load runs in batches rather than one streamed COPY.
     bool batched() const {

@@ -84,6 +84,16 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
          "load batches over N connections in parallel (each commits its own)");
 }
 
+void add_route_options(pgpipe::option_set& options, pgpipe::copy_load_options& cfg) {
+    options.add_group("Sharded tables (partitions on postgres_fdw servers)")
+        ("route", po::bool_switch()->notifier([c = &cfg](bool on) { if (on) c->route = pgpipe::route_mode::on; }),
+         "send each row straight to its partition's server, or refuse saying why (by default: when pgcopy can)")
+        ("no-route", po::bool_switch()->notifier([c = &cfg](bool on) { if (on) c->route = pgpipe::route_mode::off; }),
+         "load through the parent table, as the server routes rows")
+        ("two-phase", po::bool_switch(&cfg.two_phase),
+         "commit a routed load (or batch) on every server or on none (PREPARE TRANSACTION)");
+}
+
 const pgpipe::program_help help{
     "pgcopy [OPTION]... TABLE [FILE]...\n  pgcopy [OPTION]... --script [FILE]...\n  pgcopy [OPTION]... --restore TABLE",
     "pgcopy streams rows into a PostgreSQL table with COPY FROM STDIN, in one\n"
@@ -113,6 +123,8 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
     if (vm.count("max-rejects"))
         pgpipe::parse_max_rejects(text.max_rejects, cfg);
     cfg.on_conflict = pgpipe::parse_conflict_action(text.on_conflict);
+    if (vm["route"].as<bool>() && vm["no-route"].as<bool>())
+        throw pgpipe::usage_failure("--route and --no-route contradict each other");
 }
 
 pgpipe::exit_status pgcopy_main(int argc, char** argv) {
@@ -122,6 +134,7 @@ pgpipe::exit_status pgcopy_main(int argc, char** argv) {
     pgpipe::option_set visible; // in --help's order
     add_load_options(visible, cfg, text);
     add_batch_options(visible, cfg, text);
+    add_route_options(visible, cfg);
     pgpipe::add_client_options(visible, cfg.connection, out);
 
     po::variables_map vm;

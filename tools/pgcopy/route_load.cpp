@@ -1,0 +1,825 @@
+// pgcopy's routed loads: rows of a table partitioned over postgres_fdw shards, each sent straight to its shard.
+#include "route_load.hpp"
+
+#include "batch_cut.hpp"
+#include "copy_in.hpp"
+#include "copy_sql.hpp"
+#include "core/fingerprint.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "io/reject_sink.hpp"
+#include "io/row_splitter.hpp"
+#include "pg/identifier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+namespace pgpipe {
+namespace {
+
+constexpr size_t read_chunk = 1 << 20;
+// Without batches the reader hands rows on in pieces of about this size:
+// three of them (being read, being sent, spare) keep memory flat.
+constexpr uint64_t one_transaction_piece = 1 << 20;
+constexpr uint64_t default_batch_bytes = 16 << 20;
+constexpr size_t send_chunk = 256 << 10; // a destination's rows go to libpq in writes of this size
+constexpr size_t pieces_in_flight = 3;
+
+// The rows the reader cut, and where each goes.
+struct piece {
+    std::string bytes;
+    std::vector<size_t> starts;                 // row k is [starts[k], starts[k+1])
+    std::vector<std::vector<uint32_t>> rows_of; // per destination, its rows in order
+    std::vector<bool> skip;                     // per destination: an earlier run committed this batch there
+    std::vector<uint64_t> lines;                // each row's line in its input
+    size_t input_index = 0;
+    uint64_t first_offset = 0; // of bytes[0] in the input
+    bool ends_unit = false;    // the last piece of a batch (or of the load)
+    std::string hash;          // --resume-key: fingerprint of the batch's bytes
+    unsigned pending = 0;      // destinations yet to send it
+    size_t rows() const { return starts.empty() ? 0 : starts.size() - 1; }
+    std::string_view row(size_t k) const { return std::string_view(bytes).substr(starts[k], starts[k + 1] - starts[k]); }
+    uint64_t start_offset() const { return first_offset + starts.front(); }
+    uint64_t end_offset() const { return first_offset + starts.back(); }
+};
+
+// The input lines of the rows one destination was sent in the current
+// unit, a varint of the difference from the previous one per row: a
+// server's "line N" of its COPY names the N-th, and this finds its place.
+class line_log {
+public:
+    void clear() { m_bytes.clear(), m_last = 0, m_rows = 0; }
+    void add(uint64_t global_line) {
+        uint64_t d = global_line - m_last;
+        m_last = global_line;
+        ++m_rows;
+        do {
+            m_bytes.push_back(static_cast<char>((d & 0x7f) | (d > 0x7f ? 0x80 : 0)));
+            d >>= 7;
+        } while (d);
+    }
+    // The line of row n (1-based), or 0.
+    uint64_t line_of(uint64_t n) const {
+        uint64_t line = 0, row = 0;
+        for (size_t i = 0; i < m_bytes.size() && row < n; ++row) {
+            uint64_t d = 0;
+            for (int shift = 0; i < m_bytes.size(); shift += 7) {
+                const auto byte = static_cast<unsigned char>(m_bytes[i++]);
+                d |= static_cast<uint64_t>(byte & 0x7f) << shift;
+                if (!(byte & 0x80))
+                    break;
+            }
+            line += d;
+        }
+        return row == n ? line : 0;
+    }
+
+private:
+    std::string m_bytes;
+    uint64_t m_last = 0, m_rows = 0;
+};
+
+// What an earlier run committed on one destination: (input, start) -> (end, hash).
+using committed_batches = std::map<std::pair<size_t, uint64_t>, std::pair<uint64_t, std::string>>;
+
+const char* const progress_ddl =
+    "CREATE TABLE IF NOT EXISTS pgpipe.routed_batches (key text NOT NULL, target text NOT NULL,"
+    " input_index int NOT NULL, start_offset bigint NOT NULL, end_offset bigint NOT NULL, content_hash text NOT NULL,"
+    " rows_loaded bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (key, target, input_index, start_offset))";
+
+class routed_loader;
+
+// One destination: its connection, transaction and COPY, fed by its thread.
+class destination_stream {
+public:
+    destination_stream(routed_loader& loader, route_destination d, size_t index)
+        : m_loader(loader), m_d(std::move(d)), m_index(index) {}
+
+    void connect(const connection_options& coordinator_login, const std::string& client_encoding);
+    void read_committed(const std::string& key);
+    void begin();
+    void send(const piece& p);         // this destination's rows of p, then the unit's end if p ends one
+    void finish_unit(const piece& p);  // the COPY's end and the progress record
+    void rollback() noexcept;
+    connection& conn() { return *m_conn; }
+    const route_destination& destination() const { return m_d; }
+    bool in_transaction() const { return m_tx; }
+    void end_transaction() { m_tx = false; }
+
+    // The worker's state, under the loader's mutex.
+    std::deque<piece*> queue;
+    std::optional<error> failure;   // this unit's, if any
+    uint64_t failed_row = 0;        // the server's "line N" of it (0: unknown)
+    std::string failed_state;       // its SQLSTATE
+    void note_failure(const error& e) {
+        failure = e;
+        const auto* se = dynamic_cast<const server_error*>(&e);
+        failed_row = se ? copy_context_line(se->context()).value_or(0) : 0;
+        failed_state = se ? se->sqlstate() : "";
+    }
+    uint64_t unit_rows = 0;         // rows the server took in this unit
+    uint64_t rows_committed = 0;
+    committed_batches committed;    // --resume-key: what earlier runs committed here
+    line_log lines;                 // the reader's, for the current unit
+    std::string gid;                // --two-phase: the prepared transaction's name
+
+private:
+    routed_loader& m_loader;
+    route_destination m_d;
+    size_t m_index;
+    std::optional<connection> m_conn;
+    std::optional<copy_in_session> m_copy;
+    std::string m_copy_sql, m_send;
+    bool m_tx = false;
+};
+
+class routed_loader {
+public:
+    routed_loader(const copy_load_options& o, routing plan, connection coordinator, std::unique_ptr<input_stream> first)
+        : m_o(o), m_plan(std::move(plan)), m_coordinator(std::move(coordinator)), m_first(std::move(first)) {
+        m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        m_batched = o.batched();
+        m_batch_bytes = m_batched ? o.batch_bytes.value_or(default_batch_bytes) : one_transaction_piece;
+        m_batch_rows = m_batched && o.batch_rows ? *o.batch_rows : UINT64_MAX;
+        m_summary.program = std::string(program_name());
+        m_summary.target = o.table;
+    }
+    load_summary run();
+
+private:
+    friend class destination_stream;
+    void start();
+    void read_input(size_t index);
+    void take_rows(piece*& p, size_t index, bool at_end);
+    void hand_on(piece* p);
+    piece* free_piece();
+    void route(piece& p);
+    void route_row(piece& p, size_t k, uint64_t line);
+    bool read_key(std::string_view row, key_value& key);
+    void no_partition(piece& p, size_t k, uint64_t line, const key_value& key);
+    void mark_committed(piece& p);
+    void end_unit(piece& p);
+    void reject_failed_rows(piece& p);
+    void commit_unit();
+    void prepare_all(const std::vector<destination_stream*>& open);
+    void finish_load();
+    void write_rejects(const piece& p);
+    void check_reject_limit();
+    void worker(destination_stream& d);
+    void stop_workers() noexcept;
+    [[noreturn]] void fail_unit(destination_stream& d);
+    std::string where(size_t input, uint64_t line) const {
+        return (m_inputs[input] == "-" ? std::string("stdin") : m_inputs[input]) + ":" + std::to_string(line);
+    }
+    std::string committed_text() const;
+    void report();
+
+    const copy_load_options& m_o;
+    routing m_plan;
+    connection m_coordinator;
+    std::unique_ptr<input_stream> m_first;
+    std::vector<std::string> m_inputs;
+    bool m_batched = false;
+    uint64_t m_batch_bytes = 0, m_batch_rows = 0;
+    std::vector<std::unique_ptr<destination_stream>> m_streams;
+    std::vector<std::thread> m_threads;
+    std::vector<std::unique_ptr<piece>> m_pieces;
+    std::vector<piece*> m_free;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    bool m_stop = false, m_failed = false;
+    std::unique_ptr<row_splitter> m_splitter;
+    key_value m_key;
+    std::string m_unescaped;
+    std::vector<uint64_t> m_input_base; // global line before each input's first line
+    uint64_t m_line = 1;                // the next row's line in the current input
+    std::unique_ptr<reject_sink> m_rejects;
+    std::string m_reject_rows, m_reject_log;
+    uint64_t m_rows_seen = 0, m_units = 0, m_bytes_sent = 0;
+    load_summary m_summary;
+    progress_meter m_meter{false};
+    progress_state m_state;
+    std::string m_gid_prefix;
+};
+
+// ------------------------------------------------------------ destinations
+
+void destination_stream::connect(const connection_options& coordinator_login, const std::string& client_encoding) {
+    m_conn = connection::open(m_index == 0 ? coordinator_login : m_d.login);
+    m_conn->exec("SET client_encoding = " + m_conn->quote_literal(client_encoding));
+    const std::string table = m_index == 0 ? m_loader.m_plan.table_sql : quote_qualified_name(*m_conn, m_d.remote_table_parts);
+    copy_format_options format = m_loader.m_o.format;
+    format.header = false; // the reader keeps headers back
+    m_copy_sql = build_copy_sql(*m_conn, table, m_d.columns, format, false);
+}
+
+void destination_stream::read_committed(const std::string& key) {
+    create_pgpipe_tables(*m_conn, {"pgpipe.routed_batches"}, {progress_ddl});
+    result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash FROM pgpipe.routed_batches"
+                                 " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
+                                 m_conn->quote_literal(m_d.remote_table));
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        committed[{std::stoull(PQgetvalue(r.get(), k, 0)), std::stoull(PQgetvalue(r.get(), k, 1))}] = {
+            std::stoull(PQgetvalue(r.get(), k, 2)), PQgetvalue(r.get(), k, 3)};
+}
+
+void destination_stream::begin() {
+    if (m_tx)
+        return;
+    m_conn->exec("BEGIN");
+    m_tx = true;
+}
+
+void destination_stream::send(const piece& p) {
+    const auto& rows = p.rows_of[m_index];
+    if (!p.skip[m_index] && !rows.empty()) {
+        begin();
+        if (!m_copy)
+            m_copy.emplace(*m_conn, m_copy_sql);
+        m_send.clear();
+        for (uint32_t k : rows) {
+            m_send += p.row(k);
+            if (m_send.size() >= send_chunk) {
+                m_copy->put(m_send.data(), m_send.size());
+                m_send.clear();
+            }
+        }
+        if (!m_send.empty())
+            m_copy->put(m_send.data(), m_send.size());
+    }
+    if (p.ends_unit)
+        finish_unit(p);
+}
+
+void destination_stream::finish_unit(const piece& p) {
+    if (m_copy) {
+        unit_rows = m_copy->finish();
+        m_copy.reset();
+    }
+    const std::string& key = m_loader.m_o.resume_key;
+    // The coordinator records every batch: the batch's rejects are its own.
+    if (key.empty() || p.skip[m_index] || (!m_tx && m_index != 0))
+        return;
+    begin();
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    m_conn->exec("INSERT INTO pgpipe.routed_batches (key, target, input_index, start_offset, end_offset, content_hash,"
+                 " rows_loaded) VALUES (" + m_conn->quote_literal(key) + ", " + m_conn->quote_literal(m_d.remote_table) +
+                 ", " + n(p.input_index) + ", " + n(p.start_offset()) + ", " + n(p.end_offset()) + ", " +
+                 m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ")");
+}
+
+void destination_stream::rollback() noexcept {
+    if (m_copy) {
+        m_copy->abort("pgcopy: routed load stopped");
+        m_copy.reset();
+    }
+    if (m_tx && m_conn && m_conn->ok()) {
+        try {
+            m_conn->exec("ROLLBACK");
+        } catch (const error&) {
+        }
+    }
+    m_tx = false;
+}
+
+// ------------------------------------------------------------ the reader
+
+piece* routed_loader::free_piece() {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [&] { return !m_free.empty() || m_failed; });
+    if (m_failed)
+        throw error(exit_status::server_error, "stopped"); // replaced by the destination's own error
+    piece* p = m_free.back();
+    m_free.pop_back();
+    return p;
+}
+
+// A piece goes to every destination's thread; the last to finish frees it.
+void routed_loader::hand_on(piece* p) {
+    throw_if_interrupted();
+    p->pending = static_cast<unsigned>(m_streams.size());
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto& s : m_streams)
+            s->queue.push_back(p);
+    }
+    m_changed.notify_all();
+    m_state.input_bytes += p->end_offset() - p->start_offset();
+    m_state.rows += p->rows();
+    m_meter.update(m_state);
+}
+
+bool routed_loader::read_key(std::string_view row, key_value& key) {
+    if (!row.empty() && row.back() == '\n')
+        row.remove_suffix(row.size() > 1 && row[row.size() - 2] == '\r' ? 2 : 1);
+    const bool csv = m_o.format.format == copy_format::csv;
+    const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : csv ? ',' : '\t';
+    const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
+    const char escape = m_o.format.escape ? (*m_o.format.escape)[0] : quote;
+    const std::string_view null_text = m_o.format.null_string ? *m_o.format.null_string : csv ? "" : "\\N";
+    size_t i = 0;
+    for (size_t field = 0; field < m_plan.key_field; ++field) { // past the fields before the key
+        bool quoted = false;
+        for (; i < row.size() && (quoted || row[i] != delimiter); ++i) {
+            if (csv && quoted && row[i] == escape && i + 1 < row.size() && row[i + 1] == quote && escape != quote)
+                ++i;
+            else if (csv && row[i] == quote)
+                quoted = !quoted;
+            else if (!csv && row[i] == '\\')
+                ++i;
+        }
+        if (i++ >= row.size())
+            return false; // too few fields: the server says so
+    }
+    m_unescaped.clear();
+    bool quoted_any = false, quoted = false;
+    const size_t field_start = i;
+    for (; i < row.size() && (quoted || row[i] != delimiter); ++i) {
+        const char c = row[i];
+        if (csv && quoted && c == escape && i + 1 < row.size() && (row[i + 1] == quote || row[i + 1] == escape) && escape != quote) {
+            m_unescaped += row[++i];
+        } else if (csv && c == quote) {
+            if (quoted && escape == quote && i + 1 < row.size() && row[i + 1] == quote)
+                m_unescaped += row[++i];
+            else
+                quoted = !quoted, quoted_any = true;
+        } else if (!csv && c == '\\' && i + 1 < row.size()) {
+            const char* p = row.data() + i + 2;
+            bool numeric = false;
+            m_unescaped += static_cast<char>(copy_text_unescape(row[i + 1], p, row.data() + row.size(), numeric));
+            i = static_cast<size_t>(p - row.data()) - 1;
+        } else {
+            m_unescaped += c;
+        }
+    }
+    if (!quoted_any && row.substr(field_start, i - field_start) == null_text) {
+        key.null = true;
+        return true;
+    }
+    return parse_key(m_plan.kind, m_unescaped, key);
+}
+
+void routed_loader::route_row(piece& p, size_t k, uint64_t line) {
+    ++m_rows_seen;
+    size_t destination = 0; // a key pgcopy cannot read: the server routes it
+    if (read_key(p.row(k), m_key)) {
+        const std::optional<size_t> d = m_plan.destination_of(m_key);
+        if (!d)
+            return no_partition(p, k, line, m_key);
+        destination = *d;
+    }
+    p.rows_of[destination].push_back(static_cast<uint32_t>(k));
+    if (!p.skip[destination])
+        m_streams[destination]->lines.add(m_input_base[p.input_index] + line);
+}
+
+// A row no partition admits: SQLSTATE 23514, as the server says it.
+void routed_loader::no_partition(piece& p, size_t k, uint64_t line, const key_value& key) {
+    const std::string message = "no partition of relation \"" + m_o.table + "\" found for row";
+    const std::string detail = "Partition key of the failing row contains (" + m_plan.key_column + ") = (" +
+                               (key.null ? std::string("null") : m_unescaped) + ").";
+    if (!m_rejects)
+        throw error(exit_status::server_error, message + " at " + where(p.input_index, line), detail,
+                    "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
+    if (p.skip[0])
+        return; // rejected by the run that committed this batch
+    m_reject_rows += p.row(k);
+    m_reject_log += reject_sink::log_line(m_inputs[p.input_index], line,
+                                          std::to_string(p.first_offset + p.starts[k]), "23514", message, detail);
+    ++m_summary.rejected;
+}
+
+// Which destinations committed this batch in an earlier run (--resume-key).
+void routed_loader::mark_committed(piece& p) {
+    p.skip.assign(m_streams.size(), false);
+    if (m_o.resume_key.empty())
+        return;
+    fingerprint print;
+    print.update(p.bytes.data() + p.starts.front(), p.starts.back() - p.starts.front());
+    p.hash = print.hex();
+    for (size_t d = 0; d < m_streams.size(); ++d) {
+        auto it = m_streams[d]->committed.find({p.input_index, p.start_offset()});
+        if (it == m_streams[d]->committed.end())
+            continue;
+        if (it->second.first != p.end_offset() || it->second.second != p.hash)
+            throw local_error("resume key \"" + m_o.resume_key + "\": " + m_inputs[p.input_index] +
+                                  " is not what the first run read (bytes " + std::to_string(p.start_offset()) + " to " +
+                                  std::to_string(p.end_offset()) + " differ on " + m_streams[d]->destination().name + ")",
+                              "the input changed, or the batch options did",
+                              "rerun with the same input and batch options, or use a new --resume-key");
+        p.skip[d] = true;
+    }
+}
+
+void routed_loader::route(piece& p) {
+    for (auto& rows : p.rows_of)
+        rows.clear();
+    p.rows_of.resize(m_streams.size());
+    mark_committed(p);
+    p.lines.resize(p.rows());
+    for (size_t k = 0; k < p.rows(); ++k) {
+        p.lines[k] = m_line;
+        route_row(p, k, m_line);
+        m_line += count_newlines(p.bytes.data() + p.starts[k], p.starts[k + 1] - p.starts[k]);
+    }
+}
+
+// Cuts the rows read so far into pieces and hands them on; the rest stays
+// in p (moved to the front of a fresh piece).
+void routed_loader::take_rows(piece*& p, size_t index, bool at_end) {
+    for (;;) {
+        size_t n = rows_to_cut(p->starts, m_batch_rows, m_batch_bytes, at_end);
+        if (n == 0)
+            return;
+        piece* next = free_piece();
+        next->input_index = index;
+        next->first_offset = p->first_offset + p->starts[n];
+        next->bytes.assign(p->bytes, p->starts[n]);
+        next->starts.clear();
+        for (size_t k = n; k < p->starts.size(); ++k)
+            next->starts.push_back(p->starts[k] - p->starts[n]);
+        p->starts.resize(n + 1);
+        p->bytes.resize(p->starts.back());
+        route(*p);
+        p->ends_unit = m_batched;
+        if (p->ends_unit)
+            end_unit(*p);
+        else
+            hand_on(p);
+        p = next;
+        if (at_end && p->rows() == 0)
+            return;
+    }
+}
+
+void routed_loader::read_input(size_t index) {
+    std::unique_ptr<input_stream> in =
+        index == 0 && m_first ? std::move(m_first) : std::make_unique<input_stream>(m_inputs[index]);
+    m_splitter = make_row_splitter(m_o.format, in->name());
+    m_input_base.push_back(m_input_base.empty() ? 0 : m_input_base.back() + m_line);
+    m_line = 1;
+    piece* p = free_piece();
+    p->input_index = index;
+    p->first_offset = 0;
+    p->bytes.clear();
+    p->starts.assign(1, 0);
+    std::vector<size_t> ends;
+    bool header = m_o.format.header;
+    std::optional<uint64_t> marker_line;
+    for (;;) {
+        const size_t old = p->bytes.size();
+        p->bytes.resize(old + read_chunk);
+        const size_t n = in->read(p->bytes.data() + old, read_chunk);
+        p->bytes.resize(old + n);
+        if (n == 0)
+            break;
+        ends.clear();
+        m_splitter->scan(p->bytes.data() + old, n, ends);
+        const auto& markers = m_splitter->end_markers();
+        for (size_t end : ends) {
+            if (marker_line)
+                throw data_after_end_marker(in->name(), *marker_line);
+            const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == end; });
+            if (m != markers.end())
+                marker_line = m->line;
+            else if (header) // the header line is the reader's, not a row
+                m_line += count_newlines(p->bytes.data() + p->starts[0], old + end - p->starts[0]), p->starts[0] = old + end;
+            else
+                p->starts.push_back(old + end);
+            header = false;
+        }
+        take_rows(p, index, false);
+    }
+    m_splitter->finish(p->first_offset + p->bytes.size());
+    if (p->bytes.size() > p->starts.back() && !marker_line) // a last row without a line end
+        p->starts.push_back(p->bytes.size());
+    if (p->rows() > 0)
+        take_rows(p, index, true);
+    std::lock_guard lock(m_mutex);
+    m_free.push_back(p);
+}
+
+// ------------------------------------------------------------ units
+
+void routed_loader::worker(destination_stream& d) {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_changed.wait(lock, [&] { return m_stop || !d.queue.empty(); });
+        if (d.queue.empty())
+            return;
+        piece* p = d.queue.front();
+        d.queue.pop_front();
+        const bool skip = d.failure.has_value(); // the unit failed here: its later pieces go nowhere
+        lock.unlock();
+        try {
+            if (!skip)
+                d.send(*p);
+        } catch (const error& e) {
+            lock.lock();
+            d.note_failure(e);
+            lock.unlock();
+        }
+        lock.lock();
+        if (--p->pending == 0) {
+            if (!p->ends_unit) // end_unit frees the last piece of a unit
+                m_free.push_back(p);
+            m_changed.notify_all();
+        }
+        if (d.failure && !m_batched)
+            m_failed = true, m_changed.notify_all();
+    }
+}
+
+// The last piece of a unit: every destination takes it, then all commit or none.
+void routed_loader::end_unit(piece& p) {
+    hand_on(&p);
+    {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [&] { return p.pending == 0; });
+    }
+    if (m_batched)
+        reject_failed_rows(p);
+    for (auto& s : m_streams)
+        if (s->failure)
+            fail_unit(*s);
+    write_rejects(p);
+    commit_unit();
+    {
+        std::lock_guard lock(m_mutex);
+        m_free.push_back(&p);
+    }
+    m_changed.notify_all();
+    check_reject_limit();
+}
+
+std::string routed_loader::committed_text() const {
+    if (m_summary.batches == 0)
+        return "nothing was committed";
+    return format_count(m_summary.rows) + " rows in " + format_count(m_summary.batches) + " batches were committed";
+}
+
+// A destination's failure ends the load: every open transaction rolls back.
+void routed_loader::fail_unit(destination_stream& d) {
+    error e = *d.failure;
+    const uint64_t line = d.failed_row ? d.lines.line_of(d.failed_row) : 0;
+    if (line) {
+        size_t input = 0;
+        while (input + 1 < m_input_base.size() && m_input_base[input + 1] < line)
+            ++input;
+        e.set_context(where(input, line - m_input_base[input]) + " (row " + std::to_string(d.failed_row) + " sent to " +
+                      d.destination().name + (d.destination().server.empty() ? "" : " on " + d.destination().server) + ")");
+    }
+    stop_workers();
+    error out(e.status(), d.destination().name + ": " + e.what(),
+              e.detail().empty() ? committed_text() : e.detail() + "\n" + committed_text(), e.hint());
+    out.set_context(e.context());
+    throw out;
+}
+
+// --reject-file: a row a destination refused goes to the reject file, and
+// the destination's part of the batch goes again without it.
+void routed_loader::reject_failed_rows(piece& p) {
+    for (size_t d = 0; d < m_streams.size(); ++d) {
+        destination_stream& s = *m_streams[d];
+        auto& rows = p.rows_of[d];
+        while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() &&
+               (s.failed_state.starts_with("22") || s.failed_state.starts_with("23"))) {
+            const uint32_t k = rows[s.failed_row - 1];
+            m_reject_rows += p.row(k);
+            m_reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
+                                                  std::to_string(p.first_offset + p.starts[k]), s.failed_state,
+                                                  s.failure->what(), s.failure->detail());
+            ++m_summary.rejected;
+            rows.erase(rows.begin() + static_cast<ptrdiff_t>(s.failed_row - 1));
+            s.failure.reset();
+            s.rollback();
+            s.lines.clear();
+            for (uint32_t r : rows)
+                s.lines.add(m_input_base[p.input_index] + p.lines[r]);
+            try {
+                s.send(p);
+            } catch (const error& e) {
+                s.note_failure(e);
+            }
+        }
+    }
+}
+
+void routed_loader::write_rejects(const piece& p) {
+    (void)p;
+    if (!m_rejects || m_reject_rows.empty())
+        return;
+    m_rejects->append(m_reject_rows, m_reject_log);
+    m_rejects->sync(); // before the batch commits: a crash between them repeats a reject, never loses one
+    m_reject_rows.clear();
+    m_reject_log.clear();
+}
+
+void routed_loader::check_reject_limit() {
+    if (!m_o.max_rejects)
+        return;
+    const double limit = m_o.max_rejects_percent ? *m_o.max_rejects * static_cast<double>(m_rows_seen) / 100 : *m_o.max_rejects;
+    if (static_cast<double>(m_summary.rejected) > limit)
+        throw error(exit_status::rows_rejected,
+                    "stopped: " + format_count(m_summary.rejected) + " rows rejected, more than --max-rejects allows",
+                    committed_text() + " (see " + m_o.reject_file + ".log)");
+}
+
+// --two-phase: every open transaction prepared, or none left prepared.
+void routed_loader::prepare_all(const std::vector<destination_stream*>& open) {
+    std::vector<destination_stream*> prepared;
+    for (destination_stream* s : open) {
+        s->gid = m_gid_prefix + "-" + std::to_string(m_units) + "-" + std::to_string(s - open[0]);
+        try {
+            s->conn().exec("PREPARE TRANSACTION " + s->conn().quote_literal(s->gid));
+            prepared.push_back(s);
+        } catch (const error& e) {
+            s->end_transaction(); // a failed PREPARE rolls back
+            for (destination_stream* done : prepared) {
+                try {
+                    done->conn().exec("ROLLBACK PREPARED " + done->conn().quote_literal(done->gid));
+                } catch (const error&) {
+                }
+                done->end_transaction();
+            }
+            stop_workers();
+            throw error(exit_status::server_error, s->destination().name + ": PREPARE TRANSACTION failed: " + e.what(),
+                        committed_text() + "; this " + (m_batched ? "batch" : "load") + " was rolled back everywhere",
+                        "--two-phase needs max_prepared_transactions above 0 on every server that takes rows");
+        }
+    }
+}
+
+// Every destination with an open transaction commits this unit's rows.
+void routed_loader::commit_unit() {
+    std::vector<destination_stream*> open;
+    for (auto& s : m_streams)
+        if (s->in_transaction())
+            open.push_back(s.get());
+    throw_if_interrupted();
+    if (m_o.two_phase)
+        prepare_all(open);
+    std::string done;
+    for (size_t k = 0; k < open.size(); ++k) {
+        destination_stream& s = *open[k];
+        try {
+            s.conn().exec(m_o.two_phase ? "COMMIT PREPARED " + s.conn().quote_literal(s.gid) : std::string("COMMIT"));
+        } catch (const error& e) {
+            std::string left;
+            for (size_t j = k; j < open.size(); ++j)
+                left += (left.empty() ? "" : ", ") + open[j]->destination().name +
+                        (m_o.two_phase ? " (prepared as " + open[j]->gid + ")" : "");
+            stop_workers();
+            throw error(exit_status::server_error, s.destination().name + ": COMMIT failed: " + e.what(),
+                        committed_text() + "; of this " + (m_batched ? "batch" : "load") + ", committed on: " +
+                            (done.empty() ? "none" : done) + "; not on: " + left,
+                        m_o.two_phase ? "run COMMIT PREPARED on the servers left prepared, or rerun with the same --resume-key"
+                                      : "rerun with the same --resume-key, or check those tables");
+        }
+        s.end_transaction();
+        s.rows_committed += s.unit_rows;
+        m_summary.rows += s.unit_rows;
+        done += (done.empty() ? "" : ", ") + s.destination().name;
+    }
+    for (auto& s : m_streams) {
+        s->unit_rows = 0;
+        s->lines.clear();
+    }
+    ++m_summary.batches;
+    ++m_units;
+}
+
+void routed_loader::stop_workers() noexcept {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+        for (auto& s : m_streams)
+            s->queue.clear();
+    }
+    m_changed.notify_all();
+    for (auto& t : m_threads)
+        if (t.joinable())
+            t.join();
+    for (auto& s : m_streams)
+        s->rollback();
+}
+
+// ------------------------------------------------------------ the load
+
+void routed_loader::start() {
+    m_meter = progress_meter(m_o.show_progress);
+    const std::string encoding = PQparameterStatus(m_coordinator.get(), "client_encoding");
+    const connection_options login = m_coordinator.same_login(m_o.connection);
+    for (size_t d = 0; d < m_plan.destinations.size(); ++d) {
+        m_streams.push_back(std::make_unique<destination_stream>(*this, m_plan.destinations[d], d));
+        m_streams.back()->connect(login, encoding);
+        if (!m_o.resume_key.empty())
+            m_streams.back()->read_committed(m_o.resume_key);
+    }
+    if (!m_o.reject_file.empty())
+        m_rejects = std::make_unique<reject_sink>(m_o.reject_file, regular_file_size(m_o.reject_file).value_or(0),
+                                                  regular_file_size(m_o.reject_file + ".log").value_or(0));
+    if (m_o.two_phase) {
+        std::random_device rd;
+        m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+    }
+    if (m_o.truncate)
+        for (auto& s : m_streams) {
+            const route_destination& d = s->destination();
+            s->begin();
+            if (!d.server.empty())
+                s->conn().exec("TRUNCATE " + quote_qualified_name(s->conn(), d.remote_table_parts));
+            for (const auto& local : d.truncate)
+                s->conn().exec("TRUNCATE " + local);
+        }
+    for (size_t k = 0; k < pieces_in_flight; ++k) {
+        m_pieces.push_back(std::make_unique<piece>());
+        m_free.push_back(m_pieces.back().get());
+    }
+    for (auto& s : m_streams)
+        m_threads.emplace_back([this, &s] { worker(*s); });
+}
+
+// The one transaction's end: an empty piece that ends the unit.
+void routed_loader::finish_load() {
+    if (m_batched) {
+        if (m_o.truncate && m_units == 0)
+            commit_unit(); // an empty input still empties the tables
+        return;
+    }
+    piece* p = free_piece();
+    p->bytes.clear();
+    p->starts.assign(1, 0);
+    p->input_index = m_inputs.size() - 1;
+    route(*p);
+    p->ends_unit = true;
+    end_unit(*p);
+}
+
+load_summary routed_loader::run() {
+    try {
+        start();
+        for (size_t k = 0; k < m_inputs.size(); ++k)
+            read_input(k);
+        finish_load();
+    } catch (const error& e) {
+        for (auto& s : m_streams)
+            if (s->failure)
+                fail_unit(*s);
+        stop_workers();
+        if (e.detail().find("committed") != std::string::npos)
+            throw;
+        throw error(e.status(), e.what(), e.detail().empty() ? committed_text() : e.detail() + "\n" + committed_text(),
+                    e.hint());
+    } catch (...) {
+        stop_workers();
+        throw;
+    }
+    stop_workers();
+    report();
+    return m_summary;
+}
+
+void routed_loader::report() {
+    m_meter.finish();
+    m_summary.seconds = m_meter.elapsed();
+    m_summary.input_bytes = m_state.input_bytes;
+    m_summary.bytes = m_state.input_bytes; // rows are sent as read
+    m_summary.committed = true;
+    std::string shards;
+    for (auto& s : m_streams) {
+        m_summary.job_rows.push_back(s->rows_committed);
+        if (s->destination().server.empty())
+            continue;
+        shards += (shards.empty() ? "" : ", ") + format_count(s->rows_committed) + " to " + s->destination().server;
+    }
+    std::string line = summary_line(m_summary) + "; routed " + shards;
+    if (m_streams[0]->rows_committed)
+        line += ", " + format_count(m_streams[0]->rows_committed) + " through " + m_o.table;
+    if (m_batched)
+        line += "; " + format_count(m_summary.batches) + " batch" + (m_summary.batches == 1 ? "" : "es");
+    if (m_summary.rejected)
+        line += "; " + format_count(m_summary.rejected) + (m_summary.rejected == 1 ? " row" : " rows") +
+                " rejected (see " + m_o.reject_file + ".log)";
+    log_info(line);
+    write_stats_file(m_o.stats_file, m_summary);
+}
+
+} // namespace
+
+load_summary run_routed_copy(const copy_load_options& options, routing plan, connection coordinator,
+                             std::unique_ptr<input_stream> first) {
+    routed_loader loader(options, std::move(plan), std::move(coordinator), std::move(first));
+    return loader.run();
+}
+
+} // namespace pgpipe

@@ -1,0 +1,332 @@
+// Routing a partitioned table's rows to its postgres_fdw shards: what the catalog says, and whether pgcopy can.
+#include "route_plan.hpp"
+
+#include "pg/identifier.hpp"
+#include "io/sql_names.hpp"
+
+#include <array>
+
+namespace pgpipe {
+
+std::optional<size_t> routing::destination_of(const key_value& key) const {
+    const uint64_t hash = hashed ? partition_hash(kind, key) : 0;
+    for (size_t k = 0; k < bounds.size(); ++k)
+        if (bounds[k].admits(kind, key, hash))
+            return bound_destination[k];
+    return default_destination;
+}
+
+namespace {
+
+// What a routed load does not do, with the reason given when it is refused.
+struct option_refusal {
+    bool (*applies)(const copy_load_options&);
+    const char* reason;
+};
+
+constexpr std::array<option_refusal, 12> option_refusals{{
+    {[](const copy_load_options& o) { return o.format.format == copy_format::binary; },
+     "pgcopy routes text and CSV rows, not binary ones"},
+    {[](const copy_load_options& o) { return o.script; }, "script streams name their own tables"},
+    {[](const copy_load_options& o) { return o.on_conflict != conflict_action::none || o.conflict_columns.has_value(); },
+     "--on-conflict stages rows on one server"},
+    {[](const copy_load_options& o) { return o.jobs > 1; }, "a routed load uses one connection per shard; leave out --jobs"},
+    {[](const copy_load_options& o) { return o.single_transaction; }, "--single-transaction holds one server's savepoints"},
+    {[](const copy_load_options& o) { return o.reserve_ids; }, "--reserve-ids draws from one server's sequence"},
+    {[](const copy_load_options& o) { return o.send_binary || o.fast; }, "--fast and --send-binary plan for one table"},
+    {[](const copy_load_options& o) { return o.defer_indexes || o.defer_constraints; },
+     "--defer-indexes and --defer-constraints see only the coordinator's table"},
+    {[](const copy_load_options& o) { return o.freeze; }, "--freeze needs the table truncated in the COPY's own transaction"},
+    {[](const copy_load_options& o) { return o.retries > 0; }, "--retries is not done per shard yet"},
+    {[](const copy_load_options& o) { return o.toast_compression.has_value(); },
+     "--toast-compression is not passed on to the shards yet"},
+    {[](const copy_load_options& o) { return o.restore; }, "--restore puts back one table's indexes"},
+}};
+
+// Options of a postgres_fdw server that are postgres_fdw's own, not libpq's.
+constexpr std::array<const char*, 13> fdw_only_options{
+    "use_remote_estimate", "fdw_startup_cost", "fdw_tuple_cost", "extensions",     "updatable",
+    "truncatable",         "fetch_size",       "batch_size",     "async_capable",  "parallel_commit",
+    "parallel_abort",      "keep_connections", "analyze_sampling"};
+
+// A conninfo value in single quotes (backslash and quote escaped).
+std::string conninfo_value(const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+        if (c == '\'' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out + "'";
+}
+
+// The libpq conninfo of a server's options ("k=v" entries) and a user.
+std::string server_conninfo(const std::vector<std::string>& options, const std::string& user) {
+    std::string conninfo;
+    for (const auto& option : options) {
+        const size_t eq = option.find('=');
+        const std::string key = option.substr(0, eq);
+        if (eq == std::string::npos || std::find(fdw_only_options.begin(), fdw_only_options.end(), key) != fdw_only_options.end())
+            continue;
+        conninfo += key + "=" + conninfo_value(option.substr(eq + 1)) + " ";
+    }
+    if (!user.empty())
+        conninfo += "user=" + conninfo_value(user);
+    return conninfo;
+}
+
+// A text[] of the server's ("{a=b,c=d}" with quotes) as its elements.
+std::vector<std::string> text_array(const char* text) {
+    std::vector<std::string> out;
+    std::string v;
+    bool quoted = false, any = false;
+    for (const char* p = text + 1; *p && !(*p == '}' && !quoted); ++p) {
+        if (*p == '"') {
+            quoted = !quoted;
+        } else if (*p == '\\' && quoted && p[1]) {
+            v += *++p;
+        } else if (*p == ',' && !quoted) {
+            out.push_back(std::move(v));
+            v.clear();
+        } else {
+            v += *p;
+        }
+        any = true;
+    }
+    if (any)
+        out.push_back(std::move(v));
+    return out;
+}
+
+std::string option_value(const std::vector<std::string>& options, const std::string& key, const std::string& fallback) {
+    for (const auto& o : options)
+        if (o.compare(0, key.size() + 1, key + "=") == 0)
+            return o.substr(key.size() + 1);
+    return fallback;
+}
+
+struct key_facts {
+    std::string column, type, collation, strategy;
+    bool deterministic = true, default_opclass = true, expression = false;
+    int columns = 0;
+};
+
+key_facts read_key(connection& c, const std::string& oid) {
+    result_ptr r = c.query(
+        "SELECT p.partstrat, p.partnatts, p.partattrs[0] = 0, a.attname, t.typname,"
+        " COALESCE(NULLIF(co.collname, 'default'), (SELECT datcollate FROM pg_database WHERE datname = current_database())),"
+        " COALESCE(co.collisdeterministic, true), opc.opcdefault"
+        " FROM pg_partitioned_table p LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]"
+        " LEFT JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation co ON co.oid = p.partcollation[0]"
+        " JOIN pg_opclass opc ON opc.oid = p.partclass[0] WHERE p.partrelid = " + oid);
+    key_facts k;
+    auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
+    k.strategy = v(0);
+    k.columns = std::stoi(v(1));
+    k.expression = v(2) == "t";
+    k.column = v(3);
+    k.type = v(4);
+    k.collation = v(5);
+    k.deterministic = v(6) == "t";
+    k.default_opclass = v(7) == "t";
+    return k;
+}
+
+// Why a key cannot be routed, or empty.
+std::string key_refusal(connection& c, const key_facts& k, const copy_load_options& o) {
+    if (k.columns != 1)
+        return "the partition key has " + std::to_string(k.columns) + " columns; pgcopy routes one-column keys";
+    if (k.expression)
+        return "the partition key is an expression";
+    if (!key_kind_of(k.type))
+        return "pgcopy does not route keys of type " + k.type +
+               " (it routes int2, int4, int8, text, varchar, uuid, date and timestamp)";
+    if (!k.default_opclass)
+        return "the partition key uses an operator class other than its type's default";
+    if (*key_kind_of(k.type) != key_kind::text)
+        return {};
+    if (!k.deterministic)
+        return "the text key's collation " + k.collation + " is nondeterministic";
+    if (k.strategy == "r" && k.collation != "C" && k.collation != "POSIX")
+        return "range bounds on text compare by the collation " + k.collation + "; pgcopy compares bytes (collation C)";
+    const std::string server = PQgetvalue(c.query("SHOW server_encoding").get(), 0, 0);
+    const std::string client = PQgetvalue(c.query("SHOW client_encoding").get(), 0, 0);
+    if (client != server || (o.format.encoding && *o.format.encoding != server))
+        return "text keys are hashed and compared in the server's encoding (" + server + "), and the input is not in it";
+    return {};
+}
+
+std::vector<std::string> table_columns(connection& c, const std::string& oid) {
+    result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + oid +
+                           " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum");
+    std::vector<std::string> names;
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        names.emplace_back(PQgetvalue(r.get(), k, 0));
+    return names;
+}
+
+// The server's name of each loaded column of a foreign partition (its column_name option).
+std::string remote_columns(connection& c, const std::string& oid, const std::vector<std::string>& loaded,
+                           std::vector<std::string>& out) {
+    result_ptr r = c.query("SELECT attname, COALESCE((SELECT substr(o, 13) FROM unnest(attfdwoptions) o"
+                           " WHERE o LIKE 'column_name=%'), attname) FROM pg_attribute WHERE attrelid = " + oid +
+                           " AND attnum > 0 AND NOT attisdropped");
+    for (const auto& name : loaded) {
+        int k = 0;
+        while (k < PQntuples(r.get()) && name != PQgetvalue(r.get(), k, 0))
+            ++k;
+        if (k == PQntuples(r.get()))
+            return "column " + name + " is missing";
+        out.emplace_back(PQgetvalue(r.get(), k, 1));
+    }
+    return {};
+}
+
+constexpr const char* partitions_sql =
+    "SELECT c.oid, c.relkind, pg_get_expr(c.relpartbound, c.oid), quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
+    " s.srvname, s.srvoptions, ft.ftoptions, n.nspname, c.relname,"
+    " EXISTS (SELECT FROM pg_user_mappings m WHERE m.srvid = s.oid AND m.usename IN (current_user, 'public')),"
+    " (SELECT substr(o, 6) FROM pg_user_mappings m, unnest(m.umoptions) o WHERE m.srvid = s.oid"
+    "   AND m.usename IN (current_user, 'public') AND o LIKE 'user=%' ORDER BY m.usename = 'public' LIMIT 1)"
+    " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid LEFT JOIN pg_foreign_server s ON s.oid = ft.ftserver"
+    " WHERE i.inhparent = ";
+
+// One foreign partition's destination, or why it cannot be one.
+std::string foreign_destination(connection& c, const PGresult* r, int row, routing& plan) {
+    auto v = [&](int col) { return std::string(PQgetvalue(r, row, col)); };
+    route_destination d;
+    d.name = v(3);
+    d.server = v(4);
+    if (v(9) != "t")
+        return "no user mapping for server " + d.server + " is visible to this role";
+    const auto table_options = text_array(PQgetvalue(r, row, 6));
+    d.remote_table_parts = {option_value(table_options, "schema_name", v(7)), option_value(table_options, "table_name", v(8))};
+    d.remote_table = d.remote_table_parts[0] + "." + d.remote_table_parts[1];
+    if (std::string why = remote_columns(c, v(0), plan.columns, d.columns); !why.empty())
+        return "foreign partition " + d.name + ": " + why;
+    d.login.dbname = server_conninfo(text_array(PQgetvalue(r, row, 5)), v(10));
+    d.login.prompt = password_prompt::never;
+    plan.destinations.push_back(std::move(d));
+    return {};
+}
+
+// Every partition's bound and destination; why not, or empty.
+std::string read_partitions(connection& c, const std::string& oid, routing& plan, bool& any_foreign) {
+    result_ptr r = c.query(partitions_sql + oid + " ORDER BY c.oid");
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+        std::string why;
+        auto bound = parse_partition_bound(PQgetvalue(r.get(), row, 2), plan.kind, why);
+        if (!bound)
+            return why;
+        size_t destination = 0;
+        if (std::string(PQgetvalue(r.get(), row, 1)) == "f") {
+            any_foreign = true;
+            if (std::string failed = foreign_destination(c, r.get(), row, plan); !failed.empty())
+                return failed;
+            destination = plan.destinations.size() - 1;
+        } else {
+            plan.destinations[0].truncate.emplace_back(PQgetvalue(r.get(), row, 3));
+        }
+        if (bound->kind == partition_bound::strategy::fallback) {
+            plan.default_destination = destination;
+        } else {
+            plan.bounds.push_back(std::move(*bound));
+            plan.bound_destination.push_back(destination);
+        }
+    }
+    return {};
+}
+
+// The loaded columns and the key's place among them; why not, or empty.
+std::string place_key(connection& c, const std::string& oid, const copy_load_options& o,
+                      const std::vector<std::string>& header, routing& plan) {
+    plan.columns = o.columns ? parse_name_list(*o.columns) : !header.empty() ? header : table_columns(c, oid);
+    for (size_t k = 0; k < plan.columns.size(); ++k)
+        if (plan.columns[k] == plan.key_column) {
+            plan.key_field = k;
+            return {};
+        }
+    return "the partition key column " + plan.key_column + " is not among the loaded columns";
+}
+
+} // namespace
+
+routing_decision plan_routing(connection& c, const copy_load_options& o,
+                              const std::function<std::vector<std::string>()>& header) {
+    routing_decision d;
+    const std::string table_sql = quote_qualified_name(c, parse_qualified_name(o.table));
+    result_ptr t = c.query("SELECT c.oid, EXISTS (SELECT FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
+                           " WHERE i.inhparent = c.oid AND p.relkind = 'f') FROM pg_class c WHERE c.relkind = 'p'"
+                           " AND c.oid = to_regclass(" + c.quote_literal(table_sql) + ")");
+    if (PQntuples(t.get()) == 0 || std::string(PQgetvalue(t.get(), 0, 1)) != "t")
+        return d;
+    d.applies = true;
+    for (const auto& refusal : option_refusals)
+        if (refusal.applies(o)) {
+            d.refusal = refusal.reason;
+            return d;
+        }
+    const std::string oid = PQgetvalue(t.get(), 0, 0);
+    const key_facts key = read_key(c, oid);
+    if (d.refusal = key_refusal(c, key, o); !d.refusal.empty())
+        return d;
+    routing plan;
+    plan.table_sql = table_sql;
+    plan.key_column = key.column;
+    plan.kind = *key_kind_of(key.type);
+    plan.hashed = key.strategy == "h";
+    plan.destinations.push_back(route_destination{o.table, {}, o.connection, o.table, {}, {}, {}});
+    if (d.refusal = place_key(c, oid, o, header(), plan); !d.refusal.empty())
+        return d;
+    plan.destinations[0].columns = plan.columns;
+    c.exec("SET DateStyle = ISO"); // bounds as pgcopy reads dates
+    bool any_foreign = false;
+    d.refusal = read_partitions(c, oid, plan, any_foreign);
+    c.exec("RESET DateStyle");
+    if (!d.refusal.empty())
+        return d;
+    if (plan.hashed && (d.refusal = check_hash_agreement(c, plan)).size())
+        return d;
+    d.plan = std::move(plan);
+    return d;
+}
+
+std::string check_hash_agreement(connection& c, const routing& plan) {
+    static constexpr std::array<const char*, 8> samples_by_kind[] = {
+        {"0", "1", "-1", "42", "1000", "-32768", "32767", "7"},
+        {"0", "1", "-1", "42", "100000", "-2147483648", "2147483647", "7"},
+        {"0", "1", "-1", "42", "10000000000", "-9223372036854775808", "9223372036854775807", "7"},
+        {"2000-01-01", "1999-12-31", "2024-02-29", "1970-01-01", "2100-06-15", "0001-01-01", "9999-12-31", "2026-11-24"},
+        {"2000-01-01 00:00:00", "1999-12-31 23:59:59.999999", "2024-02-29 12:00:00", "1970-01-01 00:00:01",
+         "2100-06-15 06:30:00.5", "2026-11-24 17:30:40", "2001-01-01", "1900-03-01 00:00:00"},
+        {"", "a", "abc", "hello world", "orders", "0123456789abcdef", "ünïcödé", "a somewhat longer key text"},
+        {"00000000-0000-0000-0000-000000000000", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+         "ffffffff-ffff-ffff-ffff-ffffffffffff", "123e4567-e89b-12d3-a456-426614174000",
+         "0123456789abcdef0123456789abcdef", "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+         "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "00000000-0000-0000-0000-000000000001"}};
+    const auto& samples = samples_by_kind[static_cast<int>(plan.kind)];
+    const std::string type = PQgetvalue(c.query("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = " +
+                                                c.quote_literal(plan.table_sql) + "::regclass AND attname = " +
+                                                c.quote_literal(plan.key_column)).get(), 0, 0);
+    std::string sql = "SELECT bool_and(satisfies_hash_partition(" + c.quote_literal(plan.table_sql) +
+                      "::regclass, m, r, v::" + type + ")) FROM (VALUES ";
+    key_value key;
+    for (size_t k = 0; k < samples.size(); ++k) {
+        parse_key(plan.kind, samples[k], key);
+        const uint64_t h = partition_hash(plan.kind, key);
+        const partition_bound* bound = nullptr;
+        for (const auto& b : plan.bounds)
+            if (b.admits(plan.kind, key, h))
+                bound = &b;
+        if (!bound)
+            return "the hash partitions do not cover every remainder";
+        sql += (k ? ", (" : "(") + std::to_string(bound->modulus) + ", " + std::to_string(bound->remainder) + ", " +
+               c.quote_literal(samples[k]) + ")";
+    }
+    if (!c.query_flag(sql + ") AS s(m, r, v)"))
+        return "pgcopy's partition hash disagrees with the server's (a server of another byte order?)";
+    return {};
+}
+
+} // namespace pgpipe
