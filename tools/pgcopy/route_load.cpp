@@ -735,6 +735,8 @@ void routed_loader::start() {
     if (m_o.truncate)
         for (auto& s : m_streams) {
             const route_destination& d = s->destination();
+            if (d.server.empty() && d.truncate.empty())
+                continue; // no local partition: nothing to empty on the coordinator
             s->begin();
             if (!d.server.empty())
                 s->conn().exec("TRUNCATE " + quote_qualified_name(s->conn(), d.remote_table_parts));

@@ -1,0 +1,270 @@
+# Routed loads: a table partitioned over postgres_fdw servers, each row sent
+# by pgcopy straight to its partition's server (tools/pgcopy/route_load.cpp).
+
+# start_shards N: N more servers (s1..sN, env1..envN here), stopped when the
+# test ends; shard k is foreign server shardk on this test's database.
+# (In a short directory: a Unix socket's path is limited to 107 bytes.)
+start_shards() {
+  local k
+  servers=$(mktemp -d /tmp/pgrt.XXXXXX)
+  chmod 755 "$servers"
+  trap 'for d in "'"$servers"'"/s*; do pgsandbox -q stop "$d" >/dev/null 2>&1 || true; done; rm -rf "'"$servers"'"' EXIT
+  sql "CREATE EXTENSION postgres_fdw"
+  for k in $(seq 1 "$1"); do
+    pgsandbox -q start "$servers/s$k" >env$k
+    sql "CREATE SERVER shard$k FOREIGN DATA WRAPPER postgres_fdw
+           OPTIONS (host '$(. ./env$k; echo "$PGHOST")', port '$(. ./env$k; echo "$PGPORT")', dbname 'postgres')"
+    sql "CREATE USER MAPPING FOR CURRENT_USER SERVER shard$k OPTIONS (user 'postgres')"
+  done
+}
+
+# on_shard K QUERY: runs QUERY on shard K.
+on_shard() { (source ./env$1; sql "$2"); }
+
+# orders_over_shards STRATEGY N: orders_all partitioned by id (range: ids
+# 1..100000 split evenly; hash: modulus N) over N shards, each holding
+# orders_part with a primary key.
+orders_over_shards() {
+  local k bound
+  sql "CREATE TABLE orders_all (id bigint NOT NULL, customer_id int, amount numeric(12,4), status text)
+         PARTITION BY $(echo "$1" | tr a-z A-Z) (id)"
+  for k in $(seq 1 "$2"); do
+    on_shard "$k" "CREATE TABLE orders_part (id bigint PRIMARY KEY, customer_id int, amount numeric(12,4), status text)"
+    if [ "$1" = hash ]; then
+      bound="WITH (modulus $2, remainder $((k - 1)))"
+    else
+      bound="FROM ($(( (k - 1) * 100000 / $2 + 1 ))) TO ($(( k * 100000 / $2 + 1 )))"
+    fi
+    sql "CREATE FOREIGN TABLE orders_p$k PARTITION OF orders_all FOR VALUES $bound SERVER shard$k
+           OPTIONS (table_name 'orders_part')"
+  done
+}
+
+# shard_rows K QUERY_SUFFIX: the sorted rows shard K holds.
+shard_md5() { (source ./env$1; sorted_md5 orders_part); }
+
+# rows_md5 FILE: the fingerprint FILE's orders rows have once loaded.
+rows_md5() {
+  sql "CREATE TABLE IF NOT EXISTS orders (LIKE orders_all)"
+  expected_md5 "$1"
+}
+
+# misplaced K MODULUS: rows of shard K's foreign partition the server's own
+# hash would put elsewhere (OFFSET 0 keeps the test on this server).
+misplaced() {
+  sql "SELECT count(*) FILTER (WHERE NOT satisfies_hash_partition('orders_all'::regclass, $2, $(( $1 - 1 )), id))
+       FROM (SELECT id FROM orders_p$1 OFFSET 0) s"
+}
+
+test_routed_range_load_sends_each_row_to_its_server() {
+  start_shards 3
+  orders_over_shards range 3
+  pggen -q --preset orders -n 100k >input.tsv
+  run 0 pgcopy orders_all input.tsv
+  assert_contains "$err" "loaded 100,000 rows"
+  assert_contains "$err" "routed 33,333 to shard1, 33,333 to shard2, 33,334 to shard3"
+  local k
+  for k in 1 2 3; do
+    assert_eq "$(( k * 100000 / 3 - (k - 1) * 100000 / 3 ))|$(( (k - 1) * 100000 / 3 + 1 ))|$(( k * 100000 / 3 ))" \
+      "$(on_shard $k "SELECT count(*), min(id), max(id) FROM orders_part")" "shard $k holds its range"
+    awk -v lo=$(( (k - 1) * 100000 / 3 + 1 )) -v hi=$(( k * 100000 / 3 )) '$1 >= lo && $1 <= hi' input.tsv >part$k.tsv
+    assert_eq "$(rows_md5 part$k.tsv)" "$(shard_md5 $k)" "shard $k equals its part of the input"
+  done
+  # The coordinator itself kept nothing, and took no row through the parent.
+  assert_eq 0 "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in%'")"
+}
+
+test_routed_hash_load_agrees_with_the_server() {
+  start_shards 3
+  orders_over_shards hash 3
+  pggen -q --preset orders -n 100k >input.tsv
+  run 0 pgcopy orders_all input.tsv
+  local k total=0
+  for k in 1 2 3; do
+    assert_eq 0 "$(misplaced $k 3)" "rows on shard $k the server would hash elsewhere"
+    total=$(( total + $(on_shard $k "SELECT count(*) FROM orders_part") ))
+  done
+  assert_eq 100000 "$total"
+  assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)" "the whole equals the input"
+}
+
+# Hash routing for every key type pgcopy routes: three foreign partitions,
+# one remote table each on one server, and the server's verdict on each row.
+test_routed_hash_agrees_for_every_key_type() {
+  start_shards 1
+  local type k
+  python3 - <<'EOF' >keys.tsv
+import random, uuid, datetime
+random.seed(7)
+for i in range(3000):
+    d = datetime.date(1990, 1, 1) + datetime.timedelta(days=random.randrange(20000))
+    ts = datetime.datetime(1990, 1, 1) + datetime.timedelta(seconds=random.randrange(10**9), microseconds=random.randrange(10**6))
+    text = ''.join(random.choice('abcxyzé ü\u4e2d') for _ in range(random.randrange(0, 30)))
+    print(random.randrange(-32768, 32767), random.randrange(-2**31, 2**31), random.randrange(-2**63, 2**63),
+          text, uuid.UUID(int=random.getrandbits(128)), d.isoformat(), ts.isoformat(sep=' '), sep='\t')
+EOF
+  for type in int2 int4 int8 text varchar uuid date timestamp; do
+    sql "DROP TABLE IF EXISTS keyed"
+    sql "CREATE TABLE keyed (a int2, b int4, c int8, d text, e uuid, f date, g timestamp, k $type)
+           PARTITION BY HASH (k)"
+    for k in 1 2 3; do
+      on_shard 1 "DROP TABLE IF EXISTS keyed_$k; CREATE TABLE keyed_$k (a int2, b int4, c int8, d text, e uuid, f date, g timestamp, k $type)"
+      sql "CREATE FOREIGN TABLE keyed_p$k PARTITION OF keyed FOR VALUES WITH (modulus 3, remainder $((k - 1)))
+             SERVER shard1 OPTIONS (table_name 'keyed_$k')"
+    done
+    local column
+    case $type in int2) column=1 ;; int4) column=2 ;; int8) column=3 ;; text | varchar) column=4 ;;
+      uuid) column=5 ;; date) column=6 ;; timestamp) column=7 ;; esac
+    awk -F'\t' -v c=$column 'BEGIN { OFS = "\t" } { print $0, $c }' keys.tsv >typed.tsv
+    run 0 pgcopy --route keyed typed.tsv
+    assert_contains "$err" "routed"
+    for k in 1 2 3; do
+      assert_eq 0 "$(sql "SELECT count(*) FILTER (WHERE NOT satisfies_hash_partition('keyed'::regclass, 3, $((k - 1)), k))
+                           FROM (SELECT k FROM keyed_p$k OFFSET 0) s")" "$type rows on partition $k"
+    done
+    assert_eq 3000 "$(table_count keyed)" "$type rows"
+  done
+}
+
+test_routed_list_load_with_local_and_default_partitions() {
+  start_shards 2
+  sql "CREATE TABLE tickets (id int, region text, note text) PARTITION BY LIST (region)"
+  on_shard 1 "CREATE TABLE t (id int, region text, note text)"
+  on_shard 2 "CREATE TABLE t (id int, region text, note text)"
+  sql "CREATE FOREIGN TABLE tickets_eu PARTITION OF tickets FOR VALUES IN ('eu', 'uk') SERVER shard1 OPTIONS (table_name 't')"
+  sql "CREATE FOREIGN TABLE tickets_us PARTITION OF tickets FOR VALUES IN ('us') SERVER shard2 OPTIONS (table_name 't')"
+  sql "CREATE TABLE tickets_local PARTITION OF tickets FOR VALUES IN ('local', NULL)"
+  sql "CREATE TABLE tickets_other PARTITION OF tickets DEFAULT"
+  printf '1\teu\ta\n2\tus\tb\n3\tuk\tc\n4\tlocal\td\n5\t\\N\te\n6\tmars\tf\n7\tus\tg\n' >in.tsv
+  run 0 pgcopy tickets in.tsv
+  assert_contains "$err" "routed 2 to shard1, 2 to shard2, 3 through tickets"
+  assert_eq "1,3" "$(on_shard 1 "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")"
+  assert_eq "2,7" "$(on_shard 2 "SELECT string_agg(id::text, ',' ORDER BY id) FROM t")"
+  assert_eq "4,5" "$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM tickets_local")"
+  assert_eq "6" "$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM tickets_other")"
+}
+
+test_rows_fitting_no_partition_are_rejected_with_23514() {
+  start_shards 2
+  orders_over_shards range 2
+  { pggen -q --preset orders -n 1000; printf '200000\t1\t1.00\tnew\n'; } >in.tsv
+  # Without a reject file the load fails, naming the row, and commits nothing.
+  run 2 pgcopy orders_all in.tsv
+  assert_contains "$err" "no partition of relation \"orders_all\" found for row at in.tsv:1001"
+  assert_contains "$err" "(id) = (200000)"
+  assert_eq 0 "$(table_count orders_all)" "rows after the failed load"
+  # With one, the row goes to it with its line and SQLSTATE.
+  run 3 pgcopy --reject-file rej.tsv orders_all in.tsv
+  assert_eq "$(printf '200000\t1\t1.00\tnew')" "$(cat rej.tsv)"
+  assert_contains "$(cat rej.tsv.log)" "$(printf 'in.tsv\t1001\t')"
+  assert_contains "$(cat rej.tsv.log)" "23514"
+  assert_eq 1000 "$(table_count orders_all)" "rows loaded around the reject"
+}
+
+test_shard_refusing_a_row_names_its_input_line_and_commits_nowhere() {
+  start_shards 2
+  orders_over_shards range 2
+  pggen -q --preset orders -n 20k >good.tsv
+  awk 'NR == 15000 { $3 = "abc" } { print }' OFS='\t' good.tsv >bad.tsv
+  run 2 pgcopy orders_all bad.tsv
+  assert_contains "$err" "invalid input syntax for type numeric"
+  assert_contains "$err" "bad.tsv:15000"
+  assert_contains "$err" "nothing was committed"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM orders_part")" "shard 1, which took its rows without fault"
+  assert_eq 0 "$(on_shard 2 "SELECT count(*) FROM orders_part")"
+  # In batches with a reject file, the row is set aside and the rest loads.
+  run 3 pgcopy --batch-rows 4k --reject-file rej.tsv orders_all bad.tsv
+  assert_eq 19999 "$(table_count orders_all)"
+  assert_contains "$(cat rej.tsv.log)" "$(printf 'bad.tsv\t15000\t')"
+  assert_contains "$(cat rej.tsv.log)" "22P02"
+}
+
+test_routed_resume_key_holds_across_kill_9() {
+  start_shards 3
+  orders_over_shards hash 3
+  pggen -q --preset orders -n 100k >input.tsv
+  local k pid
+  pgcopy -q --batch-rows 2k --resume-key routed orders_all input.tsv 2>err &
+  pid=$!
+  for _ in $(seq 1 400); do
+    [ "$(on_shard 3 "SELECT count(*) FROM orders_part")" != 0 ] && break
+    sleep 0.01
+  done
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  local before=0
+  for k in 1 2 3; do before=$(( before + $(on_shard $k "SELECT count(*) FROM orders_part") )); done
+  [ "$before" -lt 100000 ] || skip "the load finished before the kill"
+  run 0 pgcopy --batch-rows 2k --resume-key routed orders_all input.tsv
+  for k in 1 2 3; do
+    assert_eq 0 "$(misplaced $k 3)"
+  done
+  # The primary keys on the shards would refuse a second copy of a row;
+  # the whole equals the input, so none is missing either.
+  assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)" "the whole after the rerun"
+  # A third run finds every batch committed everywhere.
+  run 0 pgcopy --batch-rows 2k --resume-key routed orders_all input.tsv
+  assert_eq 100000 "$(table_count orders_all)"
+}
+
+# restart_with SANDBOX SETTING: sets a server setting that needs a restart.
+restart_with() {
+  local bindir
+  bindir=$(sed -n 's/^bindir=//p' "$1/.pgsandbox")
+  runuser -u postgres -- sh -c "echo '$2' >>'$1/data/postgresql.conf' && '$bindir/pg_ctl' -D '$1/data' -w -m fast restart -l '$1/server.log'" >/dev/null
+}
+
+test_two_phase_commits_on_every_shard_or_on_none() {
+  start_shards 2
+  orders_over_shards hash 2
+  pggen -q --preset orders -n 10k >input.tsv
+  # Shard 2 cannot prepare (max_prepared_transactions is 0): nothing commits anywhere.
+  restart_with "$servers/s1" "max_prepared_transactions = 4"
+  run 2 pgcopy --two-phase orders_all input.tsv
+  assert_contains "$err" "PREPARE TRANSACTION failed"
+  assert_contains "$err" "max_prepared_transactions"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM orders_part")" "shard 1 after the refused PREPARE"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM pg_prepared_xacts")" "transactions left prepared on shard 1"
+  restart_with "$servers/s2" "max_prepared_transactions = 4"
+  run 0 pgcopy --two-phase orders_all input.tsv
+  assert_eq 10000 "$(table_count orders_all)"
+  assert_eq 0 "$(on_shard 2 "SELECT count(*) FROM pg_prepared_xacts")"
+  # Batches: each is prepared everywhere, then committed.
+  run 0 pgcopy --two-phase --truncate --batch-rows 3k orders_all input.tsv
+  assert_contains "$err" "4 batches"
+  assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)"
+}
+
+test_keys_pgcopy_cannot_route_are_refused_with_the_reason() {
+  start_shards 1
+  sql "CREATE TABLE priced (price numeric, note text) PARTITION BY RANGE (price)"
+  on_shard 1 "CREATE TABLE priced (price numeric, note text)"
+  sql "CREATE FOREIGN TABLE priced_p PARTITION OF priced FOR VALUES FROM (0) TO (100) SERVER shard1 OPTIONS (table_name 'priced')"
+  printf '1.5\ta\n2.5\tb\n' >in.tsv
+  run 1 pgcopy --route priced in.tsv
+  assert_contains "$err" "pgcopy does not route keys of type numeric"
+  assert_contains "$err" "--no-route"
+  # Without --route the load goes through the parent, saying so.
+  run 0 pgcopy priced in.tsv
+  assert_contains "$err" "not routed to its shards"
+  assert_eq 2 "$(table_count priced)"
+  run 1 pgcopy --route --jobs 2 priced in.tsv
+  assert_contains "$err" "one connection per shard"
+  run 1 pgcopy --two-phase --no-route priced in.tsv
+  assert_contains "$err" "--two-phase needs a routed load"
+}
+
+test_routed_load_never_prints_the_mapping_password() {
+  start_shards 1
+  sql "CREATE TABLE kv (k int, v text) PARTITION BY RANGE (k)"
+  on_shard 1 "CREATE TABLE kv (k int, v text)"
+  sql "ALTER USER MAPPING FOR CURRENT_USER SERVER shard1 OPTIONS (ADD password 'Sekr1t-pw')"
+  sql "CREATE FOREIGN TABLE kv_p PARTITION OF kv FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'kv')"
+  printf '1\ta\n' >in.tsv
+  run 0 pgcopy -v --stats s.json kv in.tsv
+  # The server is gone: the failure names it, never the password.
+  pgsandbox -q stop "$servers/s1" >/dev/null
+  run 2 pgcopy --stats s2.json kv in.tsv
+  assert_contains "$err" "connection"
+  ! grep -rq "Sekr1t" . || fail "the password was printed or written: $(grep -r Sekr1t . | head -n 3)"
+}
