@@ -229,7 +229,7 @@ class Report:
         parts = [header(self.res), HOW_TO_READ.format(runs=self.res.get('runs')),
                  input_files(self.res), load_times(self), sweep(self),
                  index_overhead(self), toast(self), parallel(self), fast(self),
-                 generation(self.res), memory(self.res), acceptance(self)]
+                 routed(self), generation(self.res), memory(self.res), acceptance(self)]
         return '\n'.join(parts)
 
 
@@ -677,7 +677,8 @@ def acceptance(rep):
     """Every check of the issue's acceptance criteria, with its verdict."""
     typical, most = spread(rep.res)
     lines = (speed_checks(rep) + rss_checks(rep.res) + pgrec_checks(rep.res)
-             + [orm_line(rep.res)] + lever_checks(rep) + fast_checks(rep) + [kill_line(rep.res)])
+             + [orm_line(rep.res)] + lever_checks(rep) + fast_checks(rep) + [kill_line(rep.res)]
+             + routed_checks(rep))
     return ACCEPTANCE_PROSE.format(typical=typical, most=most) + '\n'.join(lines) + '\n'
 
 
@@ -827,6 +828,62 @@ def fast_checks(rep):
                     'orders', 'jobs-two', 'jobs-one', 1.0),
         ratio_check(rep, r'posts: `pgcopy --fast` from the text file ≥ 4× psql \copy', 'posts',
                     'pgcopy-fast', 'psql', 4)]
+
+
+ROUTED_HEAD = '## Routed loads: a table partitioned over three postgres_fdw servers\n\n'
+
+ROUTED_PROSE = """\
+orders rows into `orders_all`, partitioned by id over three foreign
+partitions, each on a durable `pgsandbox` server of its own on this machine
+(one remote table with a primary key each), against the same rows into one
+local table with the same primary key (*local*), and against the COPY
+streamed through the parent (`--no-route`: PostgreSQL 15 sends each row
+bound for a foreign partition as one remote INSERT). *routed* is `pgcopy
+TABLE FILE`, which sends each row straight to its server, all three at
+once. TRUNCATE and CHECKPOINT on every server before each load, untimed;
+warm-up, then local and routed interleaved, median of {runs}; the streamed
+load once (it takes a minute). *speed × local* is local's median time over
+the method's; *× streamed*, the streamed time over the method's.
+"""
+
+
+def routed(rep):
+    """Routed loads against a local table and the COPY through the parent."""
+    res = rep.res
+    if not res.has('routed_range', 'routed'):
+        return ROUTED_HEAD + NOT_MEASURED + '\n'
+    rows = []
+    for ds in ('routed_range', 'routed_hash'):
+        for m in ('local', 'routed', 'streamed'):
+            rows.append('| %s | %s | %s | %s | %s | %s |' % (
+                ds.split('_')[1], m, rep.cells(ds, m, mbs=False), rep.times_cell(ds, m, 'local'),
+                rep.times_cell(ds, m, 'streamed'), rep.runs_cell(ds, m)))
+    lines = table(('partitioning', 'method', 'median s', 'rows/s', 'speed × local', '× streamed',
+                   'runs (s)'), ('---', '---') + ('---:',) * 4 + ('---',), rows)
+    return (ROUTED_HEAD + ROUTED_PROSE.format(runs=res.get('runs')) + '\n' + '\n'.join(lines) + '\n\n'
+            + 'Checks: ' + res.meta.get('routed_check', 'not run') + '.\n')
+
+
+def routed_checks(rep):
+    """The routed loads' acceptance lines."""
+    res = rep.res
+    lines = []
+    for ds, what in (('routed_range', 'range'), ('routed_hash', 'hash (modulus 3)')):
+        n = '%s rows' % format(res.rows(ds, 'routed'), ',') if res.has(ds, 'routed') else 'rows'
+        lines.append(ratio_check(rep, '%s, %s over 3 foreign partitions: routed ≥ 0.8× the speed of one local table'
+                                 % (what, n), ds, 'routed', 'local', 0.8))
+        lines.append(ratio_check(rep, '%s, %s: routed ≥ 10× the COPY streamed through the parent' % (what, n),
+                                 ds, 'routed', 'streamed', 10))
+    for key, text in (('routed_check', 'each shard holds exactly its rows (hash: every row by '
+                       '`satisfies_hash_partition`), the whole equals the input'),
+                      ('routed_kill', 'kill -9 during a routed `--resume-key` load, then the same command')):
+        verdict = res.meta.get(key)
+        if not verdict:
+            lines.append('| %s | not measured in this run | – |' % text)
+        else:
+            word, _, what = verdict.partition(' ')
+            lines.append(check(text, what, word == 'PASS'))
+    return lines
 
 
 def write(text, out):

@@ -51,7 +51,9 @@ def meta_lines(quick, pgrec, new=True):
         meta.update({'par_rows': N['users'], 'fast_plan.orders.pgcopy-fast': '2 jobs; lz4',
                      'fast_plan.users.pgcopy-fast': '2 jobs; indexes deferred',
                      'fast_plan.users.par-fast': '2 jobs; indexes deferred',
-                     'kill_check': 'PASS 200000 rows, 4 kills (2 during the load, 2 during the rebuild)'})
+                     'kill_check': 'PASS 200000 rows, 4 kills (2 during the load, 2 during the rebuild)',
+                     'routed_check': 'PASS range and hash, 1000 rows: placed right',
+                     'routed_kill': 'FAIL 1000 rows, killed with 1000 committed'})
     for ds, n in N.items():
         meta.update({'rows.' + ds: n, 'slow_rows.' + ds: SLOW[ds], 'text_bytes.' + ds: n * 30,
                      'csv_bytes.' + ds: n * 30, 'binary_bytes.' + ds: n * 40,
@@ -87,6 +89,13 @@ def results(quick=True, pgrec=True, rss=None, new=True):
         lines.append('run\tgenerate\tserver\t%d\t2.0\t5000\t-\t-\t-' % run)
         if pgrec:
             lines.append('run\tconvert\tpgrec\t%d\t0.0005\t1000\t30000\t-\t-' % run)
+    if new:
+        for run in range(4):
+            for ds in ('routed_range', 'routed_hash'):
+                lines.append('run\t%s\tlocal\t%d\t1.0\t1000\t-\t-\t-' % (ds, run))
+                lines.append('run\t%s\trouted\t%d\t0.8\t1000\t-\t-\t-' % (ds, run))
+        lines.append('run\trouted_range\tstreamed\t1\t60.0\t1000\t-\t-\t-')
+        lines.append('run\trouted_hash\tstreamed\t1\t6.0\t1000\t-\t-\t-')
     if not quick:
         lines.append('run\tstream\tpggen-pgcopy\t1\t10.0\t10000000\t-\t12288\t-')
     return [line + '\n' for line in lines]
@@ -110,7 +119,8 @@ class RenderTest(unittest.TestCase):
             '# pgpipe benchmarks', '## How to read this', '## Input files', '## Load times',
             '## Batch-size sweep', '## Index and constraint overhead',
             '## TOAST compression (posts)', '## Parallel loads (--jobs)',
-            '## pgcopy --fast and --jobs without a batch size', '## Generation',
+            '## pgcopy --fast and --jobs without a batch size',
+            '## Routed loads: a table partitioned over three postgres_fdw servers', '## Generation',
             '## Memory on a large stream', '## Acceptance'])
 
     def test_medians_and_ratios_against_psql(self):
@@ -196,9 +206,18 @@ class RenderTest(unittest.TestCase):
                        'Not measured in this run (its results file predates these methods).\n')
         self.assertFalse('pgcopy --fast (text file' in md)
         self.assertFalse('The same file is also loaded by' in md)
-        self.assertEqual(md.count('| not measured in this run | – |'), 6)
+        self.assertEqual(md.count('| not measured in this run | – |'), 12)
         self.assertHas(md, '| users, 200 rows: `pgcopy --fast` ≥ 2.5× psql \\copy '
                        '| not measured in this run | – |')
+
+    def test_routed_loads(self):
+        md = render_lines(results())
+        self.assertHas(md, '| range | routed | 0.800 | 1250 | 1.25× | 75.00× | 0.80, 0.80, 0.80 |')
+        self.assertHas(md, '| range, 1,000 rows over 3 foreign partitions: routed ≥ 0.8× the speed of one '
+                       'local table | 1.250× | PASS |')
+        self.assertHas(md, '| hash (modulus 3), 1,000 rows: routed ≥ 10× the COPY streamed through the '
+                       'parent | 7.500× | FAIL |')
+        self.assertHas(md, 'then the same command | 1000 rows, killed with 1000 committed | FAIL |')
 
     def test_kill_check_verdict(self):
         md = render_lines(results())

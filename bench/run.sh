@@ -578,6 +578,16 @@ kill_line=$(PGCOPY=$PGCOPY PGGEN=$PGGEN "$ROOT/bench/kill_check.sh" "$KILL_N" "$
 say "$kill_line"
 record_meta kill_check "${kill_line#kill_check: }"
 
+# ---------------------------------------------------------------- routed loads
+# A table partitioned over three more durable servers (postgres_fdw):
+# pgcopy's routed load against one local table and against the COPY
+# streamed through the parent; placement checks and a kill -9 check
+# (bench/routed.sh).
+ROUTED_N=$([[ $MODE == full ]] && echo 1000000 || echo 100000)
+say "routed loads of $ROUTED_N orders rows over three shards (at ${SECONDS} s)"
+PGCOPY=$PGCOPY PGGEN=$PGGEN PGSANDBOX=$PGSANDBOX RUNS=$RUNS "$ROOT/bench/routed.sh" "$ROUTED_N" "$DATA" >>"$RESULTS" ||
+	die "the routed-load bench failed"
+
 # ---------------------------------------------------------------- machine
 record_meta commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 record_meta nproc "$(nproc)"
