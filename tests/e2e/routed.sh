@@ -262,9 +262,67 @@ test_routed_load_never_prints_the_mapping_password() {
   sql "CREATE FOREIGN TABLE kv_p PARTITION OF kv FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'kv')"
   printf '1\ta\n' >in.tsv
   run 0 pgcopy -v --stats s.json kv in.tsv
+  assert_contains "$err" "routing: public.kv_p to public.kv, database \"postgres\""
+  assert_contains "$err" "as \"postgres\""
+  # The shard is reached as the mapping's user.
+  sql "ALTER USER MAPPING FOR CURRENT_USER SERVER shard1 OPTIONS (SET user 'nosuchrole')"
+  run 2 pgcopy kv in.tsv
+  assert_contains "$err" "\"nosuchrole\""
   # The server is gone: the failure names it, never the password.
   pgsandbox -q stop "$servers/s1" >/dev/null
   run 2 pgcopy --stats s2.json kv in.tsv
   assert_contains "$err" "connection"
   ! grep -rq "Sekr1t" . || fail "the password was printed or written: $(grep -r Sekr1t . | head -n 3)"
+}
+
+test_routed_csv_with_a_header_in_another_column_order() {
+  start_shards 2
+  sql "CREATE TABLE people (id int, region text, name text) PARTITION BY LIST (region)"
+  on_shard 1 "CREATE TABLE people (id int, region text, name text)"
+  on_shard 2 "CREATE TABLE people (id int, region text, name text)"
+  sql "CREATE FOREIGN TABLE people_a PARTITION OF people FOR VALUES IN ('north, east', 'say \"hi\"') SERVER shard1
+         OPTIONS (table_name 'people')"
+  sql "CREATE FOREIGN TABLE people_b PARTITION OF people FOR VALUES IN ('south', '') SERVER shard2
+         OPTIONS (table_name 'people')"
+  printf 'name,region,id\n"Smith, J","north, east",1\nLee,south,2\n"O""Neil","say ""hi""",3\nKim,"",4\n' >in.csv
+  run 0 pgcopy -F csv --header --route people in.csv
+  assert_contains "$err" "routed 2 to shard1, 2 to shard2"
+  assert_eq "1|Smith, J
+3|O\"Neil" "$(on_shard 1 "SELECT id, name FROM people ORDER BY id")"
+  assert_eq "2|south
+4|" "$(on_shard 2 "SELECT id, region FROM people ORDER BY id")"
+}
+
+test_routed_input_with_rows_after_an_end_marker_commits_nothing() {
+  start_shards 2
+  orders_over_shards hash 2
+  pggen -q --preset orders -n 1000 >in.tsv
+  { cat in.tsv; printf '\\.\n'; } >ends.tsv
+  run 0 pgcopy orders_all ends.tsv
+  assert_eq 1000 "$(table_count orders_all)" "rows before a final end marker"
+  { cat in.tsv; printf '\\.\n5000\t1\t1.00\tnew'; } >after.tsv
+  run 1 pgcopy --truncate orders_all after.tsv
+  assert_contains "$err" "after.tsv:1001"
+  assert_eq 1000 "$(table_count orders_all)" "rows of the first load, untouched by the failed one"
+}
+
+test_routed_load_logs_in_with_the_callers_pgpass() {
+  start_shards 1
+  sql "CREATE TABLE kv (k int, v text) PARTITION BY RANGE (k)"
+  on_shard 1 "CREATE TABLE kv (k int, v text); CREATE ROLE loader LOGIN PASSWORD 'Pw-from-pgpass-9'; GRANT ALL ON kv TO loader"
+  sql "ALTER USER MAPPING FOR CURRENT_USER SERVER shard1 OPTIONS (SET user 'loader')"
+  sql "CREATE FOREIGN TABLE kv_p PARTITION OF kv FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'kv')"
+  # The shard asks loader for a password; the coordinator itself still trusts.
+  sed -i '1i local all loader scram-sha-256' "$servers/s1/data/pg_hba.conf"
+  on_shard 1 "SELECT pg_reload_conf()" >/dev/null
+  printf '1\ta\n2\tb\n' >in.tsv
+  run 2 env PGPASSFILE=/nonexistent pgcopy --route kv in.tsv
+  assert_contains "$err" "password"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM kv")"
+  printf '*:*:*:loader:Pw-from-pgpass-9\n' >pgpass
+  chmod 600 pgpass
+  run 0 env PGPASSFILE=$PWD/pgpass pgcopy -v --route kv in.tsv
+  assert_contains "$err" "as \"loader\""
+  assert_eq 2 "$(on_shard 1 "SELECT count(*) FROM kv")"
+  ! grep -rq "Pw-from-pgpass" --exclude=pgpass . || fail "the password was printed: $(grep -r Pw-from . | head -n 3)"
 }

@@ -203,6 +203,15 @@ load_summary run_restore(const copy_load_options& o) {
     return summary;
 }
 
+// Before an engine starts, --stats still says what happened.
+void write_failed_stats(const copy_load_options& o, const error& e) {
+    load_summary failed;
+    failed.program = std::string(program_name());
+    failed.target = o.table;
+    failed.error = e.what();
+    write_stats_file(o.stats_file, failed);
+}
+
 // The first line's names of an input loaded with --header and no -c (the
 // input given back for the load); empty otherwise.
 std::vector<std::string> peek_header(const copy_load_options& o, std::unique_ptr<input_stream>& first) {
@@ -222,19 +231,29 @@ std::vector<std::string> peek_header(const copy_load_options& o, std::unique_ptr
 // the other engines (the login pgcopy already made, the input it peeked at).
 std::optional<load_summary> route_if_sharded(const copy_load_options& o, copy_load_options& next,
                                              std::unique_ptr<input_stream>& first) {
-    validate_copy_load(o);
-    connection conn = connection::open(o.connection);
-    routing_decision d = plan_routing(conn, o, [&] { return peek_header(o, first); });
+    std::optional<connection> conn;
+    routing_decision d;
+    try {
+        validate_copy_load(o);
+        conn.emplace(connection::open(o.connection));
+        d = plan_routing(*conn, o, [&] { return peek_header(o, first); });
+    } catch (const error& e) {
+        write_failed_stats(o, e);
+        throw;
+    }
     if (d.plan)
-        return run_routed_copy(o, std::move(*d.plan), std::move(conn), std::move(first));
+        return run_routed_copy(o, std::move(*d.plan), std::move(*conn), std::move(first));
     const std::string why = d.applies ? o.table + " is not routed to its shards: " + d.refusal
                                       : o.table + " is not partitioned over foreign tables: there is nothing to route";
-    if (o.route == route_mode::on || o.two_phase)
-        throw local_error(why, "", "load it through the parent table with --no-route (PostgreSQL 15 sends each row "
+    if (o.route == route_mode::on || o.two_phase) {
+        error refused = local_error(why, "", "load it through the parent table with --no-route (PostgreSQL 15 sends each row "
                                    "bound for a foreign partition as an INSERT of its own)");
+        write_failed_stats(o, refused);
+        throw refused;
+    }
     if (d.applies)
         log_info(why + "; loading through " + o.table + " instead (one remote INSERT per row)");
-    next.connection = conn.same_login(o.connection);
+    next.connection = conn->same_login(o.connection);
     return std::nullopt;
 }
 
@@ -263,12 +282,7 @@ load_summary run_copy(const copy_load_options& given) {
             log_info("reading rows from the terminal; end them with Ctrl-D");
         throw_if_interrupted();
     } catch (const error& e) {
-        // Before the engine starts, --stats still says what happened.
-        load_summary failed;
-        failed.program = std::string(program_name());
-        failed.target = o.table;
-        failed.error = e.what();
-        write_stats_file(o.stats_file, failed);
+        write_failed_stats(o, e);
         throw;
     }
     copy_load_options one = o;

@@ -113,6 +113,8 @@ public:
     connection& conn() { return *m_conn; }
     const route_destination& destination() const { return m_d; }
     bool in_transaction() const { return m_tx; }
+    size_t index() const { return m_index; }
+    void truncate();                   // --truncate: begins the transaction and empties this destination's tables
     void end_transaction() { m_tx = false; }
 
     // The worker's state, under the loader's mutex.
@@ -177,6 +179,7 @@ private:
     void worker(destination_stream& d);
     void stop_workers() noexcept;
     [[noreturn]] void fail_unit(destination_stream& d);
+    [[noreturn]] void fail(const error& e);
     std::string where(size_t input, uint64_t line) const {
         return (m_inputs[input] == "-" ? std::string("stdin") : m_inputs[input]) + ":" + std::to_string(line);
     }
@@ -214,7 +217,15 @@ private:
 // ------------------------------------------------------------ destinations
 
 void destination_stream::connect(const connection_options& coordinator_login, const std::string& client_encoding) {
-    m_conn = connection::open(m_index == 0 ? coordinator_login : m_d.login);
+    try {
+        m_conn = connection::open(m_index == 0 ? coordinator_login : m_d.login);
+    } catch (const error& e) {
+        if (m_index == 0)
+            throw;
+        throw error(e.status(), "server " + m_d.server + " (partition " + m_d.name + "): " + e.what(), e.detail(),
+                    "pgcopy connects with the server's options as the user mapping's user; a password comes from "
+                    "PGPASSWORD, ~/.pgpass (PGPASSFILE) or a service file, never from the mapping");
+    }
     m_conn->exec("SET client_encoding = " + m_conn->quote_literal(client_encoding));
     const std::string table = m_index == 0 ? m_loader.m_plan.table_sql : quote_qualified_name(*m_conn, m_d.remote_table_parts);
     copy_format_options format = m_loader.m_o.format;
@@ -237,6 +248,16 @@ void destination_stream::begin() {
         return;
     m_conn->exec("BEGIN");
     m_tx = true;
+}
+
+void destination_stream::truncate() {
+    if (m_d.server.empty() && m_d.truncate.empty())
+        return; // no local partition: nothing to empty on the coordinator
+    begin();
+    if (!m_d.server.empty())
+        m_conn->exec("TRUNCATE " + quote_qualified_name(*m_conn, m_d.remote_table_parts));
+    for (const auto& local : m_d.truncate)
+        m_conn->exec("TRUNCATE " + local);
 }
 
 void destination_stream::send(const piece& p) {
@@ -475,6 +496,7 @@ void routed_loader::read_input(size_t index) {
     std::vector<size_t> ends;
     bool header = m_o.format.header;
     std::optional<uint64_t> marker_line;
+    uint64_t marker_end = 0; // in the input
     for (;;) {
         const size_t old = p->bytes.size();
         p->bytes.resize(old + read_chunk);
@@ -490,7 +512,7 @@ void routed_loader::read_input(size_t index) {
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == end; });
             if (m != markers.end())
-                marker_line = m->line;
+                marker_line = m->line, marker_end = p->first_offset + old + end;
             else if (header) // the header line is the reader's, not a row
                 m_line += count_newlines(p->bytes.data() + p->starts[0], old + end - p->starts[0]), p->starts[0] = old + end;
             else
@@ -500,6 +522,8 @@ void routed_loader::read_input(size_t index) {
         take_rows(p, index, false);
     }
     m_splitter->finish(p->first_offset + p->bytes.size());
+    if (marker_line && p->first_offset + p->bytes.size() > marker_end)
+        throw data_after_end_marker(in->name(), *marker_line);
     if (p->bytes.size() > p->starts.back() && !marker_line) // a last row without a line end
         p->starts.push_back(p->bytes.size());
     if (p->rows() > 0)
@@ -602,6 +626,8 @@ void routed_loader::reject_failed_rows(piece& p) {
             rows.erase(rows.begin() + static_cast<ptrdiff_t>(s.failed_row - 1));
             s.failure.reset();
             s.rollback();
+            if (m_o.truncate && m_units == 0)
+                s.truncate(); // the rollback took the first transaction's TRUNCATE with it
             s.lines.clear();
             for (uint32_t r : rows)
                 s.lines.add(m_input_base[p.input_index] + p.lines[r]);
@@ -638,7 +664,7 @@ void routed_loader::check_reject_limit() {
 void routed_loader::prepare_all(const std::vector<destination_stream*>& open) {
     std::vector<destination_stream*> prepared;
     for (destination_stream* s : open) {
-        s->gid = m_gid_prefix + "-" + std::to_string(m_units) + "-" + std::to_string(s - open[0]);
+        s->gid = m_gid_prefix + "-" + std::to_string(m_units) + "-" + std::to_string(s->index());
         try {
             s->conn().exec("PREPARE TRANSACTION " + s->conn().quote_literal(s->gid));
             prepared.push_back(s);
@@ -725,6 +751,11 @@ void routed_loader::start() {
         if (!m_o.resume_key.empty())
             m_streams.back()->read_committed(m_o.resume_key);
     }
+    if (m_o.verbose)
+        for (auto& s : m_streams)
+            log_info("routing: " + (s->index() == 0 ? "local partitions and unplaced keys through " + m_o.table
+                                                   : s->destination().name + " to " + s->destination().remote_table) +
+                     ", " + s->conn().describe());
     if (!m_o.reject_file.empty())
         m_rejects = std::make_unique<reject_sink>(m_o.reject_file, regular_file_size(m_o.reject_file).value_or(0),
                                                   regular_file_size(m_o.reject_file + ".log").value_or(0));
@@ -733,16 +764,8 @@ void routed_loader::start() {
         m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
     }
     if (m_o.truncate)
-        for (auto& s : m_streams) {
-            const route_destination& d = s->destination();
-            if (d.server.empty() && d.truncate.empty())
-                continue; // no local partition: nothing to empty on the coordinator
-            s->begin();
-            if (!d.server.empty())
-                s->conn().exec("TRUNCATE " + quote_qualified_name(s->conn(), d.remote_table_parts));
-            for (const auto& local : d.truncate)
-                s->conn().exec("TRUNCATE " + local);
-        }
+        for (auto& s : m_streams)
+            s->truncate();
     for (size_t k = 0; k < pieces_in_flight; ++k) {
         m_pieces.push_back(std::make_unique<piece>());
         m_free.push_back(m_pieces.back().get());
@@ -774,6 +797,20 @@ load_summary routed_loader::run() {
             read_input(k);
         finish_load();
     } catch (const error& e) {
+        fail(e);
+    } catch (...) {
+        stop_workers();
+        throw;
+    }
+    stop_workers();
+    report();
+    return m_summary;
+}
+
+// Every transaction rolled back, the failure said with what committed
+// before it, and written to --stats.
+void routed_loader::fail(const error& e) {
+    try {
         for (auto& s : m_streams)
             if (s->failure)
                 fail_unit(*s);
@@ -782,13 +819,13 @@ load_summary routed_loader::run() {
             throw;
         throw error(e.status(), e.what(), e.detail().empty() ? committed_text() : e.detail() + "\n" + committed_text(),
                     e.hint());
-    } catch (...) {
-        stop_workers();
+    } catch (const error& failure) {
+        m_meter.finish();
+        m_summary.seconds = m_meter.elapsed();
+        m_summary.error = failure.what();
+        write_stats_file(m_o.stats_file, m_summary);
         throw;
     }
-    stop_workers();
-    report();
-    return m_summary;
 }
 
 void routed_loader::report() {
