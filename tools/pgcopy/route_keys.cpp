@@ -2,6 +2,7 @@
 #include "route_keys.hpp"
 
 #include "io/copy_format.hpp"
+#include "uuid_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -118,25 +119,12 @@ bool parse_timestamp(std::string_view s, int64_t& micros) {
     return true;
 }
 
-// 8-4-4-4-12 hex digits, or 32 without hyphens, as 16 bytes.
 bool parse_uuid(std::string_view s, std::string& bytes) {
-    const bool hyphens = s.size() == 36;
-    if (!hyphens && s.size() != 32)
+    unsigned char raw[16];
+    if (!parse_uuid_text(s, raw))
         return false;
-    bytes.clear();
-    for (size_t i = 0; i < s.size();) {
-        if (hyphens && (i == 8 || i == 13 || i == 18 || i == 23)) {
-            if (s[i++] != '-')
-                return false;
-            continue;
-        }
-        const int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        bytes.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-    }
-    return bytes.size() == 16;
+    bytes.assign(reinterpret_cast<const char*>(raw), 16);
+    return true;
 }
 
 uint32_t rotate(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }

@@ -52,21 +52,25 @@ struct piece {
 };
 
 // The input lines of the rows one destination was sent in the current
-// unit, a varint of the difference from the previous one per row: a
-// server's "line N" of its COPY names the N-th, and this finds its place.
+// unit, a varint of the difference from the previous one per row (a byte,
+// mostly): a server's "line N" of its COPY names the N-th, and this finds
+// its place. Capped, so that one transaction over a huge input stays
+// bounded: past the cap a failure names the destination's row only.
 class line_log {
 public:
-    void clear() { m_bytes.clear(), m_last = 0, m_rows = 0; }
+    static constexpr size_t cap = 64 << 20;
+    void clear() { m_bytes.clear(), m_last = 0; }
     void add(uint64_t global_line) {
+        if (m_bytes.size() >= cap)
+            return;
         uint64_t d = global_line - m_last;
         m_last = global_line;
-        ++m_rows;
         do {
             m_bytes.push_back(static_cast<char>((d & 0x7f) | (d > 0x7f ? 0x80 : 0)));
             d >>= 7;
         } while (d);
     }
-    // The line of row n (1-based), or 0.
+    // The line of row n (1-based), or 0 when it is not known.
     uint64_t line_of(uint64_t n) const {
         uint64_t line = 0, row = 0;
         for (size_t i = 0; i < m_bytes.size() && row < n; ++row) {
@@ -84,7 +88,7 @@ public:
 
 private:
     std::string m_bytes;
-    uint64_t m_last = 0, m_rows = 0;
+    uint64_t m_last = 0;
 };
 
 // What an earlier run committed on one destination: (input, start) -> (end, hash).
@@ -207,7 +211,7 @@ private:
     uint64_t m_line = 1;                // the next row's line in the current input
     std::unique_ptr<reject_sink> m_rejects;
     std::string m_reject_rows, m_reject_log;
-    uint64_t m_rows_seen = 0, m_units = 0, m_bytes_sent = 0;
+    uint64_t m_rows_seen = 0, m_units = 0;
     load_summary m_summary;
     progress_meter m_meter{false};
     progress_state m_state;

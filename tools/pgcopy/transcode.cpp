@@ -1,6 +1,7 @@
 // COPY text to COPY binary, value by value, accepting only the forms whose meaning the server's text input leaves no
 // doubt about; and reserved ids put in front of text, CSV and binary rows.
 #include "transcode.hpp"
+#include "uuid_text.hpp"
 
 #include "core/error.hpp"
 
@@ -115,26 +116,13 @@ bool encode_bool(std::string& out, const char* p, const char* end) {
     return true;
 }
 
-// Exactly 8-4-4-4-12 hex digits (uuid_in would also take braces and other groupings).
+// Exactly 8-4-4-4-12 hex digits, the form COPY TO writes (uuid_text.hpp).
 bool encode_uuid(std::string& out, const char* p, const char* end) {
-    if (end - p != 36)
+    unsigned char bytes[16];
+    if (end - p != 36 || !parse_uuid_text(std::string_view(p, static_cast<size_t>(end - p)), bytes))
         return false;
-    char bytes[16];
-    int n = 0;
-    for (int i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (p[i++] != '-')
-                return false;
-            continue;
-        }
-        const int hi = hex_digit_value(p[i]), lo = hex_digit_value(p[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        bytes[n++] = static_cast<char>(hi << 4 | lo);
-        i += 2;
-    }
     put_be32(out, 16);
-    out.append(bytes, 16);
+    out.append(reinterpret_cast<const char*>(bytes), 16);
     return true;
 }
 
