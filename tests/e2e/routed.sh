@@ -326,3 +326,13 @@ test_routed_load_logs_in_with_the_callers_pgpass() {
   assert_eq 2 "$(on_shard 1 "SELECT count(*) FROM kv")"
   ! grep -rq "Pw-from-pgpass" --exclude=pgpass . || fail "the password was printed: $(grep -r Pw-from . | head -n 3)"
 }
+
+test_routed_toast_compression_is_set_on_the_shards() {
+  start_shards 1
+  sql "CREATE TABLE docs (k int, body text) PARTITION BY RANGE (k)"
+  on_shard 1 "CREATE TABLE docs (k int, body text)"
+  sql "CREATE FOREIGN TABLE docs_p PARTITION OF docs FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'docs')"
+  python3 -c "print('1\t' + 'compressible ' * 2000)" >in.tsv
+  run 0 pgcopy --route --toast-compression lz4 docs in.tsv
+  assert_eq lz4 "$(on_shard 1 "SELECT pg_column_compression(body) FROM docs")"
+}

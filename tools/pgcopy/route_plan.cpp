@@ -24,7 +24,7 @@ struct option_refusal {
     const char* reason;
 };
 
-constexpr std::array<option_refusal, 12> option_refusals{{
+constexpr std::array<option_refusal, 11> option_refusals{{
     {[](const copy_load_options& o) { return o.format.format == copy_format::binary; },
      "pgcopy routes text and CSV rows, not binary ones"},
     {[](const copy_load_options& o) { return o.script; }, "script streams name their own tables"},
@@ -38,8 +38,6 @@ constexpr std::array<option_refusal, 12> option_refusals{{
      "--defer-indexes and --defer-constraints see only the coordinator's table"},
     {[](const copy_load_options& o) { return o.freeze; }, "--freeze needs the table truncated in the COPY's own transaction"},
     {[](const copy_load_options& o) { return o.retries > 0; }, "--retries is not done per shard yet"},
-    {[](const copy_load_options& o) { return o.toast_compression.has_value(); },
-     "--toast-compression is not passed on to the shards yet"},
     {[](const copy_load_options& o) { return o.restore; }, "--restore puts back one table's indexes"},
 }};
 
