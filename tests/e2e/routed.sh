@@ -159,6 +159,12 @@ test_rows_fitting_no_partition_are_rejected_with_23514() {
   assert_contains "$(cat rej.tsv.log)" "$(printf 'in.tsv\t1001\t')"
   assert_contains "$(cat rej.tsv.log)" "23514"
   assert_eq 1000 "$(table_count orders_all)" "rows loaded around the reject"
+  # In batches, those cut before the row commit, and the failure says so.
+  sql "TRUNCATE orders_all"
+  run 2 pgcopy --batch-rows 400 orders_all in.tsv
+  assert_contains "$err" "in.tsv:1001"
+  assert_contains "$err" "800 rows in 2 batches were committed"
+  assert_eq 800 "$(table_count orders_all)" "rows of the batches before the row"
 }
 
 test_shard_refusing_a_row_names_its_input_line_and_commits_nowhere() {

@@ -44,6 +44,8 @@ struct piece {
     uint64_t first_offset = 0; // of bytes[0] in the input
     bool ends_unit = false;    // the last piece of a batch (or of the load)
     std::string hash;          // --resume-key: fingerprint of the batch's bytes
+    std::string reject_rows, reject_log; // --reject-file: this piece's rejects, written before it commits
+    uint64_t rejected = 0;
     unsigned pending = 0;      // destinations yet to send it
     size_t rows() const { return starts.empty() ? 0 : starts.size() - 1; }
     std::string_view row(size_t k) const { return std::string_view(bytes).substr(starts[k], starts[k + 1] - starts[k]); }
@@ -174,6 +176,7 @@ private:
     void no_partition(piece& p, size_t k, uint64_t line, const key_value& key);
     void mark_committed(piece& p);
     void end_unit(piece& p);
+    void settle_unit();
     void reject_failed_rows(piece& p);
     void commit_unit();
     void prepare_all(const std::vector<destination_stream*>& open);
@@ -182,8 +185,9 @@ private:
     void check_reject_limit();
     void worker(destination_stream& d);
     void stop_workers() noexcept;
-    [[noreturn]] void fail_unit(destination_stream& d);
+    [[noreturn]] void fail_unit(destination_stream& d, const piece* unit);
     [[noreturn]] void fail(const error& e);
+    [[noreturn]] void settle_before_failing(const error& e);
     std::string where(size_t input, uint64_t line) const {
         return (m_inputs[input] == "-" ? std::string("stdin") : m_inputs[input]) + ":" + std::to_string(line);
     }
@@ -210,7 +214,7 @@ private:
     std::vector<uint64_t> m_input_base; // global line before each input's first line
     uint64_t m_line = 1;                // the next row's line in the current input
     std::unique_ptr<reject_sink> m_rejects;
-    std::string m_reject_rows, m_reject_log;
+    piece* m_unsettled = nullptr; // the unit handed on and not yet committed
     uint64_t m_rows_seen = 0, m_units = 0;
     load_summary m_summary;
     progress_meter m_meter{false};
@@ -404,7 +408,7 @@ void routed_loader::route_row(piece& p, size_t k, uint64_t line) {
         destination = *d;
     }
     p.rows_of[destination].push_back(static_cast<uint32_t>(k));
-    if (!p.skip[destination])
+    if (!m_batched && !p.skip[destination]) // a batch finds its lines in its piece
         m_streams[destination]->lines.add(m_input_base[p.input_index] + line);
 }
 
@@ -418,10 +422,10 @@ void routed_loader::no_partition(piece& p, size_t k, uint64_t line, const key_va
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
     if (p.skip[0])
         return; // rejected by the run that committed this batch
-    m_reject_rows += p.row(k);
-    m_reject_log += reject_sink::log_line(m_inputs[p.input_index], line,
+    p.reject_rows += p.row(k);
+    p.reject_log += reject_sink::log_line(m_inputs[p.input_index], line,
                                           std::to_string(p.first_offset + p.starts[k]), "23514", message, detail);
-    ++m_summary.rejected;
+    ++p.rejected;
 }
 
 // Which destinations committed this batch in an earlier run (--resume-key).
@@ -568,9 +572,21 @@ void routed_loader::worker(destination_stream& d) {
     }
 }
 
-// The last piece of a unit: every destination takes it, then all commit or none.
+// The last piece of a unit goes to every destination once the unit before
+// it has committed: the reader cuts and routes the next batch meanwhile.
 void routed_loader::end_unit(piece& p) {
+    settle_unit();
     hand_on(&p);
+    m_unsettled = &p;
+    if (!m_batched)
+        settle_unit();
+}
+
+// The unit handed on: every destination took it, then all commit or none.
+void routed_loader::settle_unit() {
+    if (!m_unsettled)
+        return;
+    piece& p = *m_unsettled;
     {
         std::unique_lock lock(m_mutex);
         m_changed.wait(lock, [&] { return p.pending == 0; });
@@ -579,11 +595,15 @@ void routed_loader::end_unit(piece& p) {
         reject_failed_rows(p);
     for (auto& s : m_streams)
         if (s->failure)
-            fail_unit(*s);
+            fail_unit(*s, &p);
     write_rejects(p);
     commit_unit();
+    m_unsettled = nullptr;
     {
         std::lock_guard lock(m_mutex);
+        p.reject_rows.clear();
+        p.reject_log.clear();
+        p.rejected = 0;
         m_free.push_back(&p);
     }
     m_changed.notify_all();
@@ -597,13 +617,19 @@ std::string routed_loader::committed_text() const {
 }
 
 // A destination's failure ends the load: every open transaction rolls back.
-void routed_loader::fail_unit(destination_stream& d) {
+void routed_loader::fail_unit(destination_stream& d, const piece* unit) {
     error e = *d.failure;
-    const uint64_t line = d.failed_row ? d.lines.line_of(d.failed_row) : 0;
-    if (line) {
-        size_t input = 0;
+    size_t input = 0;
+    uint64_t line = 0;
+    if (m_batched && unit && d.failed_row > 0 && d.failed_row <= unit->rows_of[d.index()].size()) {
+        input = unit->input_index; // a batch knows its rows' lines
+        line = m_input_base[input] + unit->lines[unit->rows_of[d.index()][d.failed_row - 1]];
+    } else if (!m_batched && d.failed_row) {
+        line = d.lines.line_of(d.failed_row);
         while (input + 1 < m_input_base.size() && m_input_base[input + 1] < line)
             ++input;
+    }
+    if (line) {
         e.set_context(where(input, line - m_input_base[input]) + " (row " + std::to_string(d.failed_row) + " sent to " +
                       d.destination().name + (d.destination().server.empty() ? "" : " on " + d.destination().server) + ")");
     }
@@ -623,19 +649,16 @@ void routed_loader::reject_failed_rows(piece& p) {
         while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() &&
                (s.failed_state.starts_with("22") || s.failed_state.starts_with("23"))) {
             const uint32_t k = rows[s.failed_row - 1];
-            m_reject_rows += p.row(k);
-            m_reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
+            p.reject_rows += p.row(k);
+            p.reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
                                                   std::to_string(p.first_offset + p.starts[k]), s.failed_state,
                                                   s.failure->what(), s.failure->detail());
-            ++m_summary.rejected;
+            ++p.rejected;
             rows.erase(rows.begin() + static_cast<ptrdiff_t>(s.failed_row - 1));
             s.failure.reset();
             s.rollback();
             if (m_o.truncate && m_units == 0)
                 s.truncate(); // the rollback took the first transaction's TRUNCATE with it
-            s.lines.clear();
-            for (uint32_t r : rows)
-                s.lines.add(m_input_base[p.input_index] + p.lines[r]);
             try {
                 s.send(p);
             } catch (const error& e) {
@@ -646,13 +669,11 @@ void routed_loader::reject_failed_rows(piece& p) {
 }
 
 void routed_loader::write_rejects(const piece& p) {
-    (void)p;
-    if (!m_rejects || m_reject_rows.empty())
+    m_summary.rejected += p.rejected;
+    if (!m_rejects || p.reject_rows.empty())
         return;
-    m_rejects->append(m_reject_rows, m_reject_log);
+    m_rejects->append(p.reject_rows, p.reject_log);
     m_rejects->sync(); // before the batch commits: a crash between them repeats a reject, never loses one
-    m_reject_rows.clear();
-    m_reject_log.clear();
 }
 
 void routed_loader::check_reject_limit() {
@@ -782,6 +803,7 @@ void routed_loader::start() {
 // The one transaction's end: an empty piece that ends the unit.
 void routed_loader::finish_load() {
     if (m_batched) {
+        settle_unit();
         if (m_o.truncate && m_units == 0)
             commit_unit(); // an empty input still empties the tables
         return;
@@ -802,7 +824,7 @@ load_summary routed_loader::run() {
             read_input(k);
         finish_load();
     } catch (const error& e) {
-        fail(e);
+        settle_before_failing(e);
     } catch (...) {
         stop_workers();
         throw;
@@ -812,13 +834,29 @@ load_summary routed_loader::run() {
     return m_summary;
 }
 
+// Bad input (or a row fitting no partition) while the batch before it was
+// loading: that batch still commits, so that what committed is the whole
+// input up to the bad place; then the failure.
+void routed_loader::settle_before_failing(const error& e) {
+    const bool destination_failed =
+        m_failed || std::any_of(m_streams.begin(), m_streams.end(), [](const auto& s) { return s->failure.has_value(); });
+    if (m_unsettled && !destination_failed) {
+        try {
+            settle_unit();
+        } catch (const error& settling) {
+            fail(settling);
+        }
+    }
+    fail(e);
+}
+
 // Every transaction rolled back, the failure said with what committed
 // before it, and written to --stats.
 void routed_loader::fail(const error& e) {
     try {
         for (auto& s : m_streams)
             if (s->failure)
-                fail_unit(*s);
+                fail_unit(*s, m_unsettled);
         stop_workers();
         if (e.detail().find("committed") != std::string::npos)
             throw;
