@@ -239,6 +239,13 @@ test_two_phase_commits_on_every_shard_or_on_none() {
   run 0 pgcopy --two-phase --truncate --batch-rows 3k orders_all input.tsv
   assert_contains "$err" "4 batches"
   assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)"
+  # A transaction an earlier pgcopy left prepared would hold its rows' locks
+  # for ever: the load refuses to start, naming it.
+  on_shard 2 "BEGIN; INSERT INTO orders_part VALUES (999999, 1, 1, 'x'); PREPARE TRANSACTION 'pgcopy-left-0-1'"
+  run 1 pgcopy --two-phase --truncate orders_all input.tsv
+  assert_contains "$err" "pgcopy-left-0-1"
+  assert_contains "$err" "ROLLBACK PREPARED"
+  on_shard 2 "ROLLBACK PREPARED 'pgcopy-left-0-1'"
 }
 
 test_keys_pgcopy_cannot_route_are_refused_with_the_reason() {
@@ -258,6 +265,15 @@ test_keys_pgcopy_cannot_route_are_refused_with_the_reason() {
   assert_contains "$err" "one connection per shard"
   run 1 pgcopy --two-phase --no-route priced in.tsv
   assert_contains "$err" "--two-phase needs a routed load"
+  # A column left out that the parent would compute.
+  sql "CREATE TABLE stamped (k int, v text, at date DEFAULT '2020-01-01') PARTITION BY RANGE (k)"
+  on_shard 1 "CREATE TABLE stamped (k int, v text, at date)"
+  sql "CREATE FOREIGN TABLE stamped_p PARTITION OF stamped FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'stamped')"
+  printf '1\ta\n' >kv.tsv
+  run 1 pgcopy --route -c k,v stamped kv.tsv
+  assert_contains "$err" "column at is not loaded"
+  run 0 pgcopy -c k,v stamped kv.tsv
+  assert_eq "2020-01-01" "$(on_shard 1 "SELECT at FROM stamped")" "the parent's default, through the parent"
 }
 
 test_routed_load_never_prints_the_mapping_password() {
@@ -341,4 +357,37 @@ test_routed_toast_compression_is_set_on_the_shards() {
   python3 -c "print('1\t' + 'compressible ' * 2000)" >in.tsv
   run 0 pgcopy --route --toast-compression lz4 docs in.tsv
   assert_eq lz4 "$(on_shard 1 "SELECT pg_column_compression(body) FROM docs")"
+}
+
+test_routed_keys_the_server_reads_otherwise_still_land_right() {
+  start_shards 2
+  # varchar(3): 'abc  ' is cut to 'abc' by the server, so it hashes as 'abc'.
+  sql "CREATE TABLE codes (code varchar(3), n int) PARTITION BY HASH (code)"
+  on_shard 1 "CREATE TABLE codes (code varchar(3), n int)"
+  on_shard 2 "CREATE TABLE codes (code varchar(3), n int)"
+  sql "CREATE FOREIGN TABLE codes_0 PARTITION OF codes FOR VALUES WITH (modulus 2, remainder 0) SERVER shard1 OPTIONS (table_name 'codes')"
+  sql "CREATE FOREIGN TABLE codes_1 PARTITION OF codes FOR VALUES WITH (modulus 2, remainder 1) SERVER shard2 OPTIONS (table_name 'codes')"
+  printf 'abc  \t1\nabc\t2\nxyz\t3\nq\t4\n' >codes.tsv
+  run 0 pgcopy --route codes codes.tsv
+  assert_eq 0 "$(sql "SELECT count(*) FROM (SELECT code FROM codes_0 OFFSET 0) s WHERE NOT satisfies_hash_partition('codes'::regclass, 2, 0, code)")"
+  assert_eq 0 "$(sql "SELECT count(*) FROM (SELECT code FROM codes_1 OFFSET 0) s WHERE NOT satisfies_hash_partition('codes'::regclass, 2, 1, code)")"
+  assert_eq 4 "$(table_count codes)"
+  # CSV with an escape of its own: a key after a field ending in an escaped escape.
+  sql "CREATE TABLE paths (path text, id int, note text) PARTITION BY RANGE (id)"
+  on_shard 1 "CREATE TABLE paths (path text, id int, note text)"
+  on_shard 2 "CREATE TABLE paths (path text, id int, note text)"
+  sql "CREATE FOREIGN TABLE paths_lo PARTITION OF paths FOR VALUES FROM (0) TO (8) SERVER shard1 OPTIONS (table_name 'paths')"
+  sql "CREATE FOREIGN TABLE paths_hi PARTITION OF paths FOR VALUES FROM (8) TO (100) SERVER shard2 OPTIONS (table_name 'paths')"
+  printf '"C:\\\\",7,"a,8"\n"b",9,c\n' >paths.csv
+  run 0 pgcopy --route -F csv --escape '\' paths paths.csv
+  assert_eq "C:\\|7|a,8" "$(on_shard 1 "SELECT path, id, note FROM paths")"
+  assert_eq "b|9|c" "$(on_shard 2 "SELECT path, id, note FROM paths")"
+  # Two inputs, the first without a final line end: two rows, not one.
+  printf '1\tx\n2\ty' >a.tsv
+  printf '9\tz\n' >b.tsv
+  sql "CREATE TABLE pairs (id int, v text) PARTITION BY RANGE (id)"
+  on_shard 1 "CREATE TABLE pairs (id int, v text)"
+  sql "CREATE FOREIGN TABLE pairs_p PARTITION OF pairs FOR VALUES FROM (0) TO (100) SERVER shard1 OPTIONS (table_name 'pairs')"
+  run 0 pgcopy --route pairs a.tsv b.tsv
+  assert_eq "1|x,2|y,9|z" "$(on_shard 1 "SELECT string_agg(id || '|' || v, ',' ORDER BY id) FROM pairs")"
 }

@@ -120,6 +120,10 @@ public:
     const route_destination& destination() const { return m_d; }
     bool in_transaction() const { return m_tx; }
     size_t index() const { return m_index; }
+    // What this destination's progress rows are kept under: the partition
+    // (two partitions may share a remote table), or the parent.
+    std::string record_target() const;
+    std::string prepared_leftovers();  // names of pgcopy's prepared transactions left in this database
     void truncate();                   // --truncate: begins the transaction and empties this destination's tables
     void end_transaction() { m_tx = false; }
 
@@ -188,6 +192,7 @@ private:
     [[noreturn]] void fail_unit(destination_stream& d, const piece* unit);
     [[noreturn]] void fail(const error& e);
     [[noreturn]] void settle_before_failing(const error& e);
+    destination_stream* failed_stream();
     std::string where(size_t input, uint64_t line) const {
         return (m_inputs[input] == "-" ? std::string("stdin") : m_inputs[input]) + ":" + std::to_string(line);
     }
@@ -246,10 +251,18 @@ void destination_stream::read_committed(const std::string& key) {
     create_pgpipe_tables(*m_conn, {"pgpipe.routed_batches"}, {progress_ddl});
     result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash FROM pgpipe.routed_batches"
                                  " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
-                                 m_conn->quote_literal(m_d.remote_table));
+                                 m_conn->quote_literal(record_target()));
     for (int k = 0; k < PQntuples(r.get()); ++k)
         committed[{std::stoull(PQgetvalue(r.get(), k, 0)), std::stoull(PQgetvalue(r.get(), k, 1))}] = {
             std::stoull(PQgetvalue(r.get(), k, 2)), PQgetvalue(r.get(), k, 3)};
+}
+
+std::string destination_stream::record_target() const { return m_index == 0 ? m_loader.m_plan.table_sql : m_d.name; }
+
+std::string destination_stream::prepared_leftovers() {
+    result_ptr r = m_conn->query("SELECT string_agg(gid, ', ' ORDER BY gid) FROM pg_prepared_xacts"
+                                 " WHERE gid LIKE 'pgcopy-%' AND database = current_database()");
+    return PQgetisnull(r.get(), 0, 0) ? std::string() : PQgetvalue(r.get(), 0, 0);
 }
 
 void destination_stream::begin() {
@@ -302,7 +315,7 @@ void destination_stream::finish_unit(const piece& p) {
     begin();
     auto n = [](uint64_t v) { return std::to_string(v); };
     m_conn->exec("INSERT INTO pgpipe.routed_batches (key, target, input_index, start_offset, end_offset, content_hash,"
-                 " rows_loaded) VALUES (" + m_conn->quote_literal(key) + ", " + m_conn->quote_literal(m_d.remote_table) +
+                 " rows_loaded) VALUES (" + m_conn->quote_literal(key) + ", " + m_conn->quote_literal(record_target()) +
                  ", " + n(p.input_index) + ", " + n(p.start_offset()) + ", " + n(p.end_offset()) + ", " +
                  m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ")");
 }
@@ -348,6 +361,14 @@ void routed_loader::hand_on(piece* p) {
     m_meter.update(m_state);
 }
 
+// Characters in text of the server's encoding: UTF-8 counts every byte but
+// continuation bytes; other encodings count bytes (never fewer than characters).
+size_t text_length(std::string_view s, bool utf8) {
+    if (!utf8)
+        return s.size();
+    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 bool routed_loader::read_key(std::string_view row, key_value& key) {
     if (!row.empty() && row.back() == '\n')
         row.remove_suffix(row.size() > 1 && row[row.size() - 2] == '\r' ? 2 : 1);
@@ -355,12 +376,15 @@ bool routed_loader::read_key(std::string_view row, key_value& key) {
     const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : csv ? ',' : '\t';
     const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
     const char escape = m_o.format.escape ? (*m_o.format.escape)[0] : quote;
-    const std::string_view null_text = m_o.format.null_string ? *m_o.format.null_string : csv ? "" : "\\N";
+    // (A string_view of the option itself: "a ? string : literal" would be a temporary string.)
+    const std::string_view null_text =
+        m_o.format.null_string ? std::string_view(*m_o.format.null_string) : csv ? "" : "\\N";
     size_t i = 0;
     for (size_t field = 0; field < m_plan.key_field; ++field) { // past the fields before the key
         bool quoted = false;
         for (; i < row.size() && (quoted || row[i] != delimiter); ++i) {
-            if (csv && quoted && row[i] == escape && i + 1 < row.size() && row[i + 1] == quote && escape != quote)
+            if (csv && quoted && row[i] == escape && escape != quote && i + 1 < row.size() &&
+                (row[i + 1] == quote || row[i + 1] == escape))
                 ++i;
             else if (csv && row[i] == quote)
                 quoted = !quoted;
@@ -395,6 +419,8 @@ bool routed_loader::read_key(std::string_view row, key_value& key) {
         key.null = true;
         return true;
     }
+    if (m_plan.key_max_chars && text_length(m_unescaped, m_plan.key_utf8) > m_plan.key_max_chars)
+        return false; // varchar(n) cuts trailing spaces past n, or refuses: the server's to decide
     return parse_key(m_plan.kind, m_unescaped, key);
 }
 
@@ -533,8 +559,10 @@ void routed_loader::read_input(size_t index) {
     m_splitter->finish(p->first_offset + p->bytes.size());
     if (marker_line && p->first_offset + p->bytes.size() > marker_end)
         throw data_after_end_marker(in->name(), *marker_line);
-    if (p->bytes.size() > p->starts.back() && !marker_line) // a last row without a line end
+    if (p->bytes.size() > p->starts.back() && !marker_line) { // a last row without a line end
+        p->bytes.push_back('\n'); // gets one: the COPY goes on with the next input's rows
         p->starts.push_back(p->bytes.size());
+    }
     if (p->rows() > 0)
         take_rows(p, index, true);
     std::lock_guard lock(m_mutex);
@@ -587,18 +615,17 @@ void routed_loader::settle_unit() {
     if (!m_unsettled)
         return;
     piece& p = *m_unsettled;
+    m_unsettled = nullptr; // settled once, even when it fails
     {
         std::unique_lock lock(m_mutex);
         m_changed.wait(lock, [&] { return p.pending == 0; });
     }
     if (m_batched)
         reject_failed_rows(p);
-    for (auto& s : m_streams)
-        if (s->failure)
-            fail_unit(*s, &p);
+    if (destination_stream* failed = failed_stream())
+        fail_unit(*failed, &p);
     write_rejects(p);
     commit_unit();
-    m_unsettled = nullptr;
     {
         std::lock_guard lock(m_mutex);
         p.reject_rows.clear();
@@ -774,6 +801,11 @@ void routed_loader::start() {
     for (size_t d = 0; d < m_plan.destinations.size(); ++d) {
         m_streams.push_back(std::make_unique<destination_stream>(*this, m_plan.destinations[d], d));
         m_streams.back()->connect(login, encoding);
+        if (std::string left = m_streams.back()->prepared_leftovers(); !left.empty())
+            throw local_error("prepared transactions of an earlier pgcopy --two-phase load are pending on " +
+                                  m_streams.back()->conn().describe() + ": " + left,
+                              "they hold their rows' locks: this load would wait for them for ever",
+                              "COMMIT PREPARED them if every server of their batch has one, else ROLLBACK PREPARED");
         if (!m_o.resume_key.empty())
             m_streams.back()->read_committed(m_o.resume_key);
     }
@@ -834,13 +866,20 @@ load_summary routed_loader::run() {
     return m_summary;
 }
 
+// The first destination whose unit failed, or null (its worker may still run).
+destination_stream* routed_loader::failed_stream() {
+    std::lock_guard lock(m_mutex);
+    for (auto& s : m_streams)
+        if (s->failure)
+            return s.get();
+    return nullptr;
+}
+
 // Bad input (or a row fitting no partition) while the batch before it was
 // loading: that batch still commits, so that what committed is the whole
 // input up to the bad place; then the failure.
 void routed_loader::settle_before_failing(const error& e) {
-    const bool destination_failed =
-        m_failed || std::any_of(m_streams.begin(), m_streams.end(), [](const auto& s) { return s->failure.has_value(); });
-    if (m_unsettled && !destination_failed) {
+    if (m_unsettled && !m_failed && !failed_stream()) {
         try {
             settle_unit();
         } catch (const error& settling) {
@@ -854,9 +893,8 @@ void routed_loader::settle_before_failing(const error& e) {
 // before it, and written to --stats.
 void routed_loader::fail(const error& e) {
     try {
-        for (auto& s : m_streams)
-            if (s->failure)
-                fail_unit(*s, m_unsettled);
+        if (destination_stream* failed = failed_stream())
+            fail_unit(*failed, m_unsettled);
         stop_workers();
         if (e.detail().find("committed") != std::string::npos)
             throw;

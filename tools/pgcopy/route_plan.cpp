@@ -59,18 +59,32 @@ std::string conninfo_value(const std::string& v) {
 }
 
 // The libpq conninfo of a server's options ("k=v" entries) and a user.
-std::string server_conninfo(const std::vector<std::string>& options, const std::string& user) {
+// What the server leaves out is said explicitly, so that pgcopy's own PG*
+// variables never fill it in: no host is the coordinator's (as its own
+// libpq would connect locally), no port 5432, no user the one pgcopy
+// connected as, no dbname the user's name (libpq's defaults).
+std::string server_conninfo(const std::vector<std::string>& options, std::string user, const connection& c) {
     std::string conninfo;
+    bool host = false, port = false, dbname = false;
     for (const auto& option : options) {
         const size_t eq = option.find('=');
         const std::string key = option.substr(0, eq);
         if (eq == std::string::npos || std::find(fdw_only_options.begin(), fdw_only_options.end(), key) != fdw_only_options.end())
             continue;
+        host = host || key == "host" || key == "hostaddr";
+        port = port || key == "port";
+        dbname = dbname || key == "dbname";
         conninfo += key + "=" + conninfo_value(option.substr(eq + 1)) + " ";
     }
-    if (!user.empty())
-        conninfo += "user=" + conninfo_value(user);
-    return conninfo;
+    if (user.empty())
+        user = PQuser(c.get());
+    if (!host)
+        conninfo += "host=" + conninfo_value(PQhost(c.get())) + " ";
+    if (!port)
+        conninfo += "port=5432 ";
+    if (!dbname)
+        conninfo += "dbname=" + conninfo_value(user) + " ";
+    return conninfo + "user=" + conninfo_value(user);
 }
 
 // A text[] of the server's ("{a=b,c=d}" with quotes) as its elements.
@@ -104,16 +118,19 @@ std::string option_value(const std::vector<std::string>& options, const std::str
 }
 
 struct key_facts {
-    std::string column, type, collation, strategy;
+    std::string column, type, collation, strategy, provider;
     bool deterministic = true, default_opclass = true, expression = false;
-    int columns = 0;
+    int columns = 0, typmod = -1;
 };
 
 key_facts read_key(connection& c, const std::string& oid) {
     result_ptr r = c.query(
         "SELECT p.partstrat, p.partnatts, p.partattrs[0] = 0, a.attname, t.typname,"
         " COALESCE(NULLIF(co.collname, 'default'), (SELECT datcollate FROM pg_database WHERE datname = current_database())),"
-        " COALESCE(co.collisdeterministic, true), opc.opcdefault"
+        " COALESCE(co.collisdeterministic, true), opc.opcdefault, a.atttypmod,"
+        // the default collation's provider (datlocprovider, PostgreSQL 15+; libc before)
+        " CASE WHEN co.oid IS NULL OR co.collname = 'default' THEN COALESCE((SELECT to_jsonb(d)->>'datlocprovider'"
+        "   FROM pg_database d WHERE datname = current_database()), 'c') ELSE co.collprovider::text END"
         " FROM pg_partitioned_table p LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]"
         " LEFT JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation co ON co.oid = p.partcollation[0]"
         " JOIN pg_opclass opc ON opc.oid = p.partclass[0] WHERE p.partrelid = " + oid);
@@ -127,6 +144,8 @@ key_facts read_key(connection& c, const std::string& oid) {
     k.collation = v(5);
     k.deterministic = v(6) == "t";
     k.default_opclass = v(7) == "t";
+    k.typmod = std::stoi(v(8));
+    k.provider = v(9);
     return k;
 }
 
@@ -145,7 +164,7 @@ std::string key_refusal(connection& c, const key_facts& k, const copy_load_optio
         return {};
     if (!k.deterministic)
         return "the text key's collation " + k.collation + " is nondeterministic";
-    if (k.strategy == "r" && k.collation != "C" && k.collation != "POSIX")
+    if (k.strategy == "r" && (k.provider != "c" || (k.collation != "C" && k.collation != "POSIX")))
         return "range bounds on text compare by the collation " + k.collation + "; pgcopy compares bytes (collation C)";
     const std::string server = PQgetvalue(c.query("SHOW server_encoding").get(), 0, 0);
     const std::string client = PQgetvalue(c.query("SHOW client_encoding").get(), 0, 0);
@@ -188,7 +207,7 @@ constexpr const char* partitions_sql =
     "   AND m.usename IN (current_user, 'public') AND o LIKE 'user=%' ORDER BY m.usename = 'public' LIMIT 1)"
     " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid LEFT JOIN pg_foreign_server s ON s.oid = ft.ftserver"
-    " WHERE i.inhparent = ";
+    " WHERE NOT COALESCE((to_jsonb(i)->>'inhdetachpending')::bool, false) AND i.inhparent = ";
 
 // One foreign partition's destination, or why it cannot be one.
 std::string foreign_destination(connection& c, const PGresult* r, int row, routing& plan) {
@@ -203,7 +222,7 @@ std::string foreign_destination(connection& c, const PGresult* r, int row, routi
     d.remote_table = d.remote_table_parts[0] + "." + d.remote_table_parts[1];
     if (std::string why = remote_columns(c, v(0), plan.columns, d.columns); !why.empty())
         return "foreign partition " + d.name + ": " + why;
-    d.login.dbname = server_conninfo(text_array(PQgetvalue(r, row, 5)), v(10));
+    d.login.dbname = server_conninfo(text_array(PQgetvalue(r, row, 5)), v(10), c);
     d.login.prompt = password_prompt::never;
     plan.destinations.push_back(std::move(d));
     return {};
@@ -236,10 +255,28 @@ std::string read_partitions(connection& c, const std::string& oid, routing& plan
     return {};
 }
 
+// --truncate locks each remote table until the end: two partitions on one
+// remote table would wait for each other. Why not, or empty.
+std::string shared_remote_table(const routing& plan) {
+    for (size_t a = 1; a < plan.destinations.size(); ++a)
+        for (size_t b = a + 1; b < plan.destinations.size(); ++b)
+            if (plan.destinations[a].login.dbname == plan.destinations[b].login.dbname &&
+                plan.destinations[a].remote_table == plan.destinations[b].remote_table)
+                return "partitions " + plan.destinations[a].name + " and " + plan.destinations[b].name + " share " +
+                       plan.destinations[a].remote_table + " on one server, which --truncate would lock against itself";
+    return {};
+}
+
 // The loaded columns and the key's place among them; why not, or empty.
 std::string place_key(connection& c, const std::string& oid, const copy_load_options& o,
                       const std::vector<std::string>& header, routing& plan) {
     plan.columns = o.columns ? parse_name_list(*o.columns) : !header.empty() ? header : table_columns(c, oid);
+    result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + oid + " AND attnum > 0 AND NOT"
+                           " attisdropped AND (atthasdef OR attidentity <> '' OR attgenerated <> '')");
+    for (int k = 0; k < PQntuples(r.get()); ++k)
+        if (std::find(plan.columns.begin(), plan.columns.end(), PQgetvalue(r.get(), k, 0)) == plan.columns.end())
+            return "column " + std::string(PQgetvalue(r.get(), k, 0)) + " is not loaded and " + o.table +
+                   " computes it (a default, an identity, a generation expression), which the shards' tables would not";
     for (size_t k = 0; k < plan.columns.size(); ++k)
         if (plan.columns[k] == plan.key_column) {
             plan.key_field = k;
@@ -274,6 +311,10 @@ routing_decision plan_routing(connection& c, const copy_load_options& o,
     plan.key_column = key.column;
     plan.kind = *key_kind_of(key.type);
     plan.hashed = key.strategy == "h";
+    if (key.type == "varchar" && key.typmod > 4) {
+        plan.key_max_chars = static_cast<size_t>(key.typmod - 4);
+        plan.key_utf8 = std::string(PQgetvalue(c.query("SHOW server_encoding").get(), 0, 0)) == "UTF8";
+    }
     plan.destinations.push_back(route_destination{o.table, {}, o.connection, o.table, {}, {}, {}});
     if (d.refusal = place_key(c, oid, o, header(), plan); !d.refusal.empty())
         return d;
@@ -281,6 +322,8 @@ routing_decision plan_routing(connection& c, const copy_load_options& o,
     c.exec("SET DateStyle = ISO"); // bounds as pgcopy reads dates
     bool any_foreign = false;
     d.refusal = read_partitions(c, oid, plan, any_foreign);
+    if (d.refusal.empty() && o.truncate)
+        d.refusal = shared_remote_table(plan);
     c.exec("RESET DateStyle");
     if (!d.refusal.empty())
         return d;

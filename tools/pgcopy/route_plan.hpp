@@ -36,6 +36,8 @@ struct routing {
     std::vector<size_t> bound_destination; ///< bounds[k]'s destination
     std::optional<size_t> default_destination; ///< the DEFAULT partition's, if any
     bool hashed = false;                   ///< hash partitioning: bounds need the key's hash
+    size_t key_max_chars = 0;              ///< varchar(n): n (a longer key is cut or refused by the server)
+    bool key_utf8 = true;                  ///< the server's encoding is UTF8 (for counting a key's characters)
     /// The destination of a key, or nullopt when no partition admits it.
     std::optional<size_t> destination_of(const key_value& key) const;
 };
