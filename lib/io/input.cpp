@@ -32,12 +32,11 @@ bool starts_with_zstd_magic(const unsigned char* d, size_t size) {
 }
 
 input_stream::input_stream(const std::string& path) {
+    m_name = input_display_name(path);
     if (path == "-") {
-        m_name = "stdin";
         m_fd = STDIN_FILENO;
         ::fcntl(m_fd, F_SETPIPE_SZ, 1 << 20); // as output_stream does: fewer wake-ups
     } else {
-        m_name = path;
         m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd < 0)
             throw local_error(could_not("open", path, errno));

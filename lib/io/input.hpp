@@ -63,6 +63,9 @@ private:
     bool m_output_full = false;   // decoder may hold output it could not hand over
 };
 
+/// The name messages use for an input: "stdin" for "-", else the path.
+inline std::string input_display_name(const std::string& path) { return path == "-" ? "stdin" : path; }
+
 /// Checks that each path can be opened for reading ("-" always can); throws
 /// local_error naming the first that cannot, before any work starts.
 void check_inputs_readable(const std::vector<std::string>& paths);

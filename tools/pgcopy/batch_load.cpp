@@ -298,7 +298,7 @@ private:
     std::string where(const batch& b, size_t k) const {
         return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));
     }
-    std::string input_name(size_t index) const { return m_inputs[index] == "-" ? "stdin" : m_inputs[index]; }
+    std::string input_name(size_t index) const { return input_display_name(m_inputs[index]); }
     std::string inputs_text() const {
         std::string inputs;
         for (const auto& in : m_inputs)
@@ -735,11 +735,7 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
         }
         c.exec("ROLLBACK TO SAVEPOINT pgcopy_range");
         c.exec("RELEASE SAVEPOINT pgcopy_range");
-        // Only a row can be rejected for a row's fault: bad data (22),
-        // a violated constraint (23) or a trigger's RAISE (P0). A missing
-        // table or privilege is the load's fault.
-        const std::string& state = e.sqlstate();
-        if (!(state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state.rfind("P0", 0) == 0)) {
+        if (!row_fault(e.sqlstate())) { // only a row's own fault rejects it (copy_in.hpp)
             error whole(e.status(), e.what(), e.detail(), e.hint());
             whole.set_context(e.context());
             throw whole;

@@ -8,6 +8,13 @@
 
 namespace pgpipe {
 
+/// Whether a failure with this SQLSTATE is a row's own fault, so that the
+/// row can be rejected: bad data (22), a violated constraint (23) or a
+/// trigger's RAISE (P0). A missing table or privilege is the load's fault.
+inline bool row_fault(const std::string& sqlstate) {
+    return sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0 || sqlstate.rfind("P0", 0) == 0;
+}
+
 /// One `COPY … FROM STDIN` in progress. It cannot be copied; finish() ends it
 /// and returns the server's row count; destroying an unfinished session ends
 /// the COPY with an error, so a half-sent load is never committed.

@@ -172,16 +172,24 @@ namespace {
 // Large enough for any first line a script stream starts with.
 constexpr size_t chunk_size = 1 << 20;
 
-// Without TABLE (or --script) every input must be a script stream: the
-// first is looked at before connecting, so that a forgotten TABLE costs no
-// connection. Returns it opened, its first bytes given back.
-std::unique_ptr<input_stream> check_script_without_table(const copy_load_options& o, const std::string& path) {
+// Opens PATH and reads its first line (up to chunk_size bytes), giving the
+// bytes back: a look before deciding how to load it.
+std::unique_ptr<input_stream> open_peeking(const std::string& path, std::string& first_line) {
     auto input = std::make_unique<input_stream>(path);
     std::string head(chunk_size, '\0');
     head.resize(input->read(head.data(), head.size()));
     input->unread(head);
-    const bool text = o.format.format == copy_format::text;
-    if (!text || !parse_script_header(std::string_view(head).substr(0, head.find('\n'))))
+    first_line = head.substr(0, head.find('\n'));
+    return input;
+}
+
+// Without TABLE (or --script) every input must be a script stream: the
+// first is looked at before connecting, so that a forgotten TABLE costs no
+// connection. Returns it opened, its first bytes given back.
+std::unique_ptr<input_stream> check_script_without_table(const copy_load_options& o, const std::string& path) {
+    std::string line;
+    auto input = open_peeking(path, line);
+    if (o.format.format != copy_format::text || !parse_script_header(line))
         throw local_error("no table given, and " + input->name() + " is not a script stream",
                           "a script stream starts with a line \"COPY table [(columns)] FROM stdin;\"",
                           "name the table to load: pgcopy TABLE [FILE]...");
@@ -217,11 +225,9 @@ void write_failed_stats(const copy_load_options& o, const error& e) {
 std::vector<std::string> peek_header(const copy_load_options& o, std::unique_ptr<input_stream>& first) {
     if (!o.format.header || o.columns || o.format.format == copy_format::binary)
         return {};
-    first = std::make_unique<input_stream>(o.inputs.empty() ? "-" : o.inputs[0]);
-    std::string head(chunk_size, '\0');
-    head.resize(first->read(head.data(), head.size()));
-    first->unread(head);
-    return header_names(std::string_view(head).substr(0, head.find('\n')), o.format);
+    std::string line;
+    first = open_peeking(o.inputs.empty() ? "-" : o.inputs[0], line);
+    return header_names(line, o.format);
 }
 
 // A table partitioned over postgres_fdw shards loads routed (route_load.hpp)

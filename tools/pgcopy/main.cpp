@@ -86,10 +86,9 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
 
 void add_route_options(pgpipe::option_set& options, pgpipe::copy_load_options& cfg) {
     options.add_group("Sharded tables (partitions on postgres_fdw servers)")
-        ("route", po::bool_switch()->notifier([c = &cfg](bool on) { if (on) c->route = pgpipe::route_mode::on; }),
+        ("route", po::bool_switch(),
          "send each row straight to its partition's server, or refuse saying why (by default: when pgcopy can)")
-        ("no-route", po::bool_switch()->notifier([c = &cfg](bool on) { if (on) c->route = pgpipe::route_mode::off; }),
-         "load through the parent table, as the server routes rows")
+        ("no-route", po::bool_switch(), "load through the parent table, as the server routes rows")
         ("two-phase", po::bool_switch(&cfg.two_phase),
          "commit a routed load (or batch) on every server or on none (PREPARE TRANSACTION)");
 }
@@ -123,8 +122,10 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
     if (vm.count("max-rejects"))
         pgpipe::parse_max_rejects(text.max_rejects, cfg);
     cfg.on_conflict = pgpipe::parse_conflict_action(text.on_conflict);
-    if (vm["route"].as<bool>() && vm["no-route"].as<bool>())
+    const bool route = vm["route"].as<bool>(), no_route = vm["no-route"].as<bool>();
+    if (route && no_route)
         throw pgpipe::usage_failure("--route and --no-route contradict each other");
+    cfg.route = route ? pgpipe::route_mode::on : no_route ? pgpipe::route_mode::off : pgpipe::route_mode::automatic;
 }
 
 pgpipe::exit_status pgcopy_main(int argc, char** argv) {

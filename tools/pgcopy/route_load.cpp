@@ -160,6 +160,11 @@ public:
         : m_o(o), m_plan(std::move(plan)), m_coordinator(std::move(coordinator)), m_first(std::move(first)) {
         m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
         m_batched = o.batched();
+        m_csv = o.format.format == copy_format::csv;
+        m_delimiter = o.format.delimiter ? (*o.format.delimiter)[0] : m_csv ? ',' : '\t';
+        m_quote = o.format.quote ? (*o.format.quote)[0] : '"';
+        m_escape = o.format.escape ? (*o.format.escape)[0] : m_quote;
+        m_null_text = o.format.null_string ? *o.format.null_string : m_csv ? "" : "\\N";
         m_batch_bytes = m_batched ? o.batch_bytes.value_or(default_batch_bytes) : one_transaction_piece;
         m_batch_rows = m_batched && o.batch_rows ? *o.batch_rows : UINT64_MAX;
         m_summary.program = std::string(program_name());
@@ -194,7 +199,7 @@ private:
     [[noreturn]] void settle_before_failing(const error& e);
     destination_stream* failed_stream();
     std::string where(size_t input, uint64_t line) const {
-        return (m_inputs[input] == "-" ? std::string("stdin") : m_inputs[input]) + ":" + std::to_string(line);
+        return input_display_name(m_inputs[input]) + ":" + std::to_string(line);
     }
     std::string committed_text() const;
     void report();
@@ -216,6 +221,9 @@ private:
     std::unique_ptr<row_splitter> m_splitter;
     key_value m_key;
     std::string m_unescaped;
+    bool m_csv = false;                 // the format's, for reading keys
+    char m_delimiter = '\t', m_quote = '"', m_escape = '"';
+    std::string m_null_text;
     std::vector<uint64_t> m_input_base; // global line before each input's first line
     uint64_t m_line = 1;                // the next row's line in the current input
     std::unique_ptr<reject_sink> m_rejects;
@@ -288,13 +296,21 @@ void destination_stream::send(const piece& p) {
         begin();
         if (!m_copy)
             m_copy.emplace(*m_conn, m_copy_sql);
+        // Runs of rows that lie together in the piece (a range shard's,
+        // mostly) go as they are; scattered rows are gathered first.
         m_send.clear();
-        for (uint32_t k : rows) {
-            m_send += p.row(k);
-            if (m_send.size() >= send_chunk) {
+        for (size_t a = 0, b; a < rows.size(); a = b) {
+            for (b = a + 1; b < rows.size() && rows[b] == rows[b - 1] + 1;)
+                ++b;
+            const std::string_view run(p.bytes.data() + p.starts[rows[a]], p.starts[rows[b - 1] + 1] - p.starts[rows[a]]);
+            if (run.size() < send_chunk)
+                m_send += run;
+            if (m_send.size() >= send_chunk || (run.size() >= send_chunk && !m_send.empty())) {
                 m_copy->put(m_send.data(), m_send.size());
                 m_send.clear();
             }
+            if (run.size() >= send_chunk)
+                m_copy->put(run.data(), run.size());
         }
         if (!m_send.empty())
             m_copy->put(m_send.data(), m_send.size());
@@ -372,13 +388,8 @@ size_t text_length(std::string_view s, bool utf8) {
 bool routed_loader::read_key(std::string_view row, key_value& key) {
     if (!row.empty() && row.back() == '\n')
         row.remove_suffix(row.size() > 1 && row[row.size() - 2] == '\r' ? 2 : 1);
-    const bool csv = m_o.format.format == copy_format::csv;
-    const char delimiter = m_o.format.delimiter ? (*m_o.format.delimiter)[0] : csv ? ',' : '\t';
-    const char quote = m_o.format.quote ? (*m_o.format.quote)[0] : '"';
-    const char escape = m_o.format.escape ? (*m_o.format.escape)[0] : quote;
-    // (A string_view of the option itself: "a ? string : literal" would be a temporary string.)
-    const std::string_view null_text =
-        m_o.format.null_string ? std::string_view(*m_o.format.null_string) : csv ? "" : "\\N";
+    const bool csv = m_csv;
+    const char delimiter = m_delimiter, quote = m_quote, escape = m_escape;
     size_t i = 0;
     for (size_t field = 0; field < m_plan.key_field; ++field) { // past the fields before the key
         bool quoted = false;
@@ -415,7 +426,7 @@ bool routed_loader::read_key(std::string_view row, key_value& key) {
             m_unescaped += c;
         }
     }
-    if (!quoted_any && row.substr(field_start, i - field_start) == null_text) {
+    if (!quoted_any && row.substr(field_start, i - field_start) == m_null_text) {
         key.null = true;
         return true;
     }
@@ -481,9 +492,10 @@ void routed_loader::route(piece& p) {
         rows.clear();
     p.rows_of.resize(m_streams.size());
     mark_committed(p);
-    p.lines.resize(p.rows());
+    p.lines.resize(m_batched ? p.rows() : 0); // one transaction keeps lines in the line logs instead
     for (size_t k = 0; k < p.rows(); ++k) {
-        p.lines[k] = m_line;
+        if (m_batched)
+            p.lines[k] = m_line;
         route_row(p, k, m_line);
         m_line += count_newlines(p.bytes.data() + p.starts[k], p.starts[k + 1] - p.starts[k]);
     }
@@ -673,8 +685,7 @@ void routed_loader::reject_failed_rows(piece& p) {
     for (size_t d = 0; d < m_streams.size(); ++d) {
         destination_stream& s = *m_streams[d];
         auto& rows = p.rows_of[d];
-        while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() &&
-               (s.failed_state.starts_with("22") || s.failed_state.starts_with("23"))) {
+        while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() && row_fault(s.failed_state)) {
             const uint32_t k = rows[s.failed_row - 1];
             p.reject_rows += p.row(k);
             p.reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],

@@ -118,7 +118,7 @@ std::string option_value(const std::vector<std::string>& options, const std::str
 }
 
 struct key_facts {
-    std::string column, type, collation, strategy, provider;
+    std::string column, type, collation, strategy, provider, server_encoding, client_encoding;
     bool deterministic = true, default_opclass = true, expression = false;
     int columns = 0, typmod = -1;
 };
@@ -130,7 +130,8 @@ key_facts read_key(connection& c, const std::string& oid) {
         " COALESCE(co.collisdeterministic, true), opc.opcdefault, a.atttypmod,"
         // the default collation's provider (datlocprovider, PostgreSQL 15+; libc before)
         " CASE WHEN co.oid IS NULL OR co.collname = 'default' THEN COALESCE((SELECT to_jsonb(d)->>'datlocprovider'"
-        "   FROM pg_database d WHERE datname = current_database()), 'c') ELSE co.collprovider::text END"
+        "   FROM pg_database d WHERE datname = current_database()), 'c') ELSE co.collprovider::text END,"
+        " current_setting('server_encoding'), current_setting('client_encoding')"
         " FROM pg_partitioned_table p LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]"
         " LEFT JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation co ON co.oid = p.partcollation[0]"
         " JOIN pg_opclass opc ON opc.oid = p.partclass[0] WHERE p.partrelid = " + oid);
@@ -146,11 +147,13 @@ key_facts read_key(connection& c, const std::string& oid) {
     k.default_opclass = v(7) == "t";
     k.typmod = std::stoi(v(8));
     k.provider = v(9);
+    k.server_encoding = v(10);
+    k.client_encoding = v(11);
     return k;
 }
 
 // Why a key cannot be routed, or empty.
-std::string key_refusal(connection& c, const key_facts& k, const copy_load_options& o) {
+std::string key_refusal(const key_facts& k, const copy_load_options& o) {
     if (k.columns != 1)
         return "the partition key has " + std::to_string(k.columns) + " columns; pgcopy routes one-column keys";
     if (k.expression)
@@ -166,8 +169,8 @@ std::string key_refusal(connection& c, const key_facts& k, const copy_load_optio
         return "the text key's collation " + k.collation + " is nondeterministic";
     if (k.strategy == "r" && (k.provider != "c" || (k.collation != "C" && k.collation != "POSIX")))
         return "range bounds on text compare by the collation " + k.collation + "; pgcopy compares bytes (collation C)";
-    const std::string server = PQgetvalue(c.query("SHOW server_encoding").get(), 0, 0);
-    const std::string client = PQgetvalue(c.query("SHOW client_encoding").get(), 0, 0);
+    const std::string& server = k.server_encoding;
+    const std::string& client = k.client_encoding;
     if (client != server || (o.format.encoding && *o.format.encoding != server))
         return "text keys are hashed and compared in the server's encoding (" + server + "), and the input is not in it";
     return {};
@@ -304,7 +307,7 @@ routing_decision plan_routing(connection& c, const copy_load_options& o,
         }
     const std::string oid = PQgetvalue(t.get(), 0, 0);
     const key_facts key = read_key(c, oid);
-    if (d.refusal = key_refusal(c, key, o); !d.refusal.empty())
+    if (d.refusal = key_refusal(key, o); !d.refusal.empty())
         return d;
     routing plan;
     plan.table_sql = table_sql;
@@ -313,7 +316,7 @@ routing_decision plan_routing(connection& c, const copy_load_options& o,
     plan.hashed = key.strategy == "h";
     if (key.type == "varchar" && key.typmod > 4) {
         plan.key_max_chars = static_cast<size_t>(key.typmod - 4);
-        plan.key_utf8 = std::string(PQgetvalue(c.query("SHOW server_encoding").get(), 0, 0)) == "UTF8";
+        plan.key_utf8 = key.server_encoding == "UTF8";
     }
     plan.destinations.push_back(route_destination{o.table, {}, o.connection, o.table, {}, {}, {}});
     if (d.refusal = place_key(c, oid, o, header(), plan); !d.refusal.empty())
