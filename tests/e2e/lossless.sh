@@ -145,6 +145,79 @@ test_a_resume_key_refuses_changed_input_with_jobs() {
   assert_eq 0 "$(sql "SELECT count(*) FROM t WHERE name LIKE 'z%'")" "rows of the changed input"
 }
 
+# Issue 20, item 2: a rerun that would read the rest of the input otherwise
+# (another column order, delimiter, NULL string, table) is refused; options
+# that change only the speed are not.
+test_a_resume_key_refuses_a_rerun_of_another_shape() {
+  sql "CREATE TABLE t (a text, b text, n int CHECK (n <> 601))"
+  seq 1 1000 | awk '{print "a" $1 "\tb" $1 "\t" $1}' >input.tsv
+  run 2 pgcopy -c a,b,n --batch-rows 100 --resume-key k t input.tsv
+  assert_eq 600 "$(table_count t)"
+  sql "ALTER TABLE t DROP CONSTRAINT t_n_check"
+  run 1 pgcopy -c b,a,n --batch-rows 100 --resume-key k t input.tsv
+  assert_contains "$err" 'resume key "k" was loading with other options: columns: "a, b, n" then, "b, a, n" now'
+  assert_contains "$err" "DELETE FROM pgpipe.load_progress WHERE key = 'k'"
+  assert_not_contains "$err" "to go on"
+  run 1 pgcopy -c a,b,n --null x --batch-rows 100 --resume-key k t input.tsv
+  assert_contains "$err" 'null: "\\N" then, "x" now'
+  run 1 pgcopy -c a,b,n -F csv --delimiter "$(printf '\t')" --batch-rows 100 --resume-key k t input.tsv
+  assert_contains "$err" 'format: "text" then, "csv" now'
+  assert_eq 600 "$(table_count t)"
+  assert_eq 0 "$(sql "SELECT count(*) FROM t WHERE a LIKE 'b%'")" "rows with a and b swapped"
+  # Jobs and batch sizes may change: the rest loads, exactly.
+  run 0 pgcopy -c a,b,n --jobs 2 --batch-rows 70 --resume-key k t input.tsv
+  assert_eq "1000|1000|0" "$(sql "SELECT count(*), count(DISTINCT n), count(*) FILTER (WHERE a <> 'a' || n OR b <> 'b' || n) FROM t")"
+  # With --jobs, and the table dropped and made again under its name.
+  sql "CREATE TABLE u (a text, b text, n int CHECK (n <> 901))"
+  run 2 pgcopy --jobs 2 --batch-rows 100 --resume-key j u input.tsv
+  sql "DROP TABLE u; CREATE TABLE u (a text, b text, n int)"
+  run 1 pgcopy --jobs 2 --batch-rows 100 --resume-key j u input.tsv
+  assert_contains "$err" 'resume key "j" was loading with other options: table oid:'
+  run 1 pgcopy -c b,a,n --jobs 2 --batch-rows 100 --resume-key j u input.tsv
+  assert_contains "$err" 'columns: "a, b, n" then, "b, a, n" now'
+  assert_eq 0 "$(table_count u)"
+}
+
+# Issue 20, item 3: a finished key checks that its inputs are the ones it
+# loaded (size and modification time, else their fingerprint).
+test_a_finished_resume_key_sees_a_replaced_input() {
+  sql "CREATE TABLE t (id int CHECK (id <> 150), name text)"
+  seq 1 100 | awk '{print $1 "\ta"}' >input.tsv
+  run 0 pgcopy --batch-rows 10 --resume-key k t input.tsv
+  # The same bytes, touched: still nothing to do.
+  touch -d '2001-01-01' input.tsv
+  run 0 pgcopy --batch-rows 10 --resume-key k t input.tsv
+  assert_contains "$err" "finished already"
+  assert_contains "$err" "nothing to do"
+  # Other rows under the same name: refused.
+  seq 101 200 | awk '{print $1 "\tb"}' >input.tsv
+  run 1 pgcopy --batch-rows 10 --resume-key k t input.tsv
+  assert_contains "$err" '"input.tsv" is not the input that resume key "k" was loading: its bytes differ'
+  assert_not_contains "$err" "nothing to do"
+  assert_eq "100|0" "$(sql "SELECT count(*), count(*) FILTER (WHERE name = 'b') FROM t")"
+  # stdin is read and compared.
+  seq 1 100 | awk '{print $1 "\ta"}' >first.tsv
+  run 0 pgcopy -q --resume-key s t <first.tsv
+  run 0 pgcopy --resume-key s t < <(cat first.tsv)
+  assert_contains "$err" "nothing to do"
+  run 1 pgcopy --resume-key s t < <(seq 1 100 | awk '{print $1 "\tc"}')
+  assert_contains "$err" '"stdin" is not the input that resume key "s" was loading'
+  assert_eq 200 "$(table_count t)"
+  # An input that a stopped load had finished, replaced before the rerun.
+  sql "TRUNCATE t"
+  seq 1 100 | awk '{print $1 "\ta"}' >one.tsv
+  seq 101 200 | awk '{print $1 "\ta"}' >two.tsv
+  run 2 pgcopy --batch-rows 10 --resume-key m t one.tsv two.tsv
+  assert_eq 140 "$(table_count t)"
+  seq 1 100 | awk '{print $1 "\tz"}' >one.tsv
+  seq 101 200 | awk '{ if ($1 == 150) print "0\ta"; else print $1 "\ta" }' >two.tsv
+  run 1 pgcopy --batch-rows 10 --resume-key m t one.tsv two.tsv
+  assert_contains "$err" '"one.tsv" is not the input that resume key "m" was loading: its bytes differ'
+  seq 1 100 | awk '{print $1 "\ta"}' >one.tsv
+  run 0 pgcopy --batch-rows 10 --resume-key m t one.tsv two.tsv
+  assert_eq "200|0" "$(sql "SELECT count(*), count(*) FILTER (WHERE name <> 'a') FROM t")"
+}
+
 test_gzip_bzip2_and_xz_input_is_refused_by_name() {
   sql "CREATE TABLE t (id int, name text)"
   printf '1\tone\n2\ttwo\n' >rows.tsv

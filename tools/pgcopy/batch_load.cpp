@@ -10,6 +10,7 @@
 #include "copy_sql.hpp"
 #include "deferral.hpp"
 #include "id_blocks.hpp"
+#include "resume_record.hpp"
 #include "transcode.hpp"
 #include "core/text.hpp"
 #include "io/reject_sink.hpp"
@@ -74,6 +75,7 @@ struct batch {
     std::string header;         // the input's binary file header or CSV header line
     bool end_marker = false;    // one row, a \. line with more data after it: rejected, never sent
     std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
+    std::string input_stamps;   // with a resume key: stamps of the inputs before this batch's (one job)
     std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
     int64_t first_id = 0;       // --reserve-ids: the id of row 0 (row k gets first_id + k)
     std::shared_ptr<const std::string> copy_sql; // a script block's COPY (else the load's)
@@ -245,6 +247,15 @@ private:
     void add_batch_counts(connection& c);
     void ensure_progress_row(connection& c);
     void truncate_rejects();
+    // The resume record's shape and input stamps (resume_record.hpp).
+    load_shape current_shape(connection& c) const;
+    void check_shape(connection& c);
+    void check_finished_inputs(size_t count);
+    std::string m_recorded_shape;          // the earlier run's (empty: none recorded)
+    std::string m_shape_text;              // this run's, written with the progress row
+    std::vector<input_stamp> m_stamps;     // one per input: the earlier run's, then this run's as each ends
+    std::string m_stamps_text;             // stamps of the inputs the reader has finished
+    fingerprint m_whole_print;             // of the input being read, all of it
 
     // --- reading and dealing out batches
     struct input_cursor;
@@ -484,14 +495,16 @@ void upgrade_progress_tables(connection& c) {
         {"load_progress", "input_hash text"},        {"load_batches", "content_hash text"},
         {"load_batches", "rows_loaded bigint"},      {"load_batches", "rows_rejected bigint"},
         {"load_batches", "rows_seen bigint"},        {"load_batches", "reject_bytes bigint"},
-        {"load_batches", "reject_log_bytes bigint"},
+        {"load_batches", "reject_log_bytes bigint"}, {"load_progress", "shape text"},
+        {"load_progress", "input_stamps text"},
     };
     result_ptr r = c.query("SELECT count(*) FROM pg_attribute WHERE attrelid IN ('pgpipe.load_progress'::regclass,"
                            " 'pgpipe.load_batches'::regclass) AND attname IN ('input_hash', 'content_hash',"
-                           " 'rows_loaded', 'rows_rejected', 'rows_seen', 'reject_bytes', 'reject_log_bytes')"
+                           " 'rows_loaded', 'rows_rejected', 'rows_seen', 'reject_bytes', 'reject_log_bytes', 'shape',"
+                           " 'input_stamps')"
                            " AND NOT attisdropped");
-    // load_progress has rows_*, reject_* of its own: 5 + the 7 added.
-    if (std::string(PQgetvalue(r.get(), 0, 0)) == "12")
+    // load_progress has rows_*, reject_* of its own: 5 + the 9 added.
+    if (std::string(PQgetvalue(r.get(), 0, 0)) == "14")
         return;
     for (const auto& column : added)
         c.exec(std::string("ALTER TABLE pgpipe.") + column[0] + " ADD COLUMN IF NOT EXISTS " + column[1]);
@@ -520,9 +533,10 @@ void batch_loader::ensure_progress_row(connection& c) {
     if (m_key.empty() || !m_parallel)
         return;
     c.exec("INSERT INTO pgpipe.load_progress (key, target, inputs, input_index, input_offset, input_line,"
-           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash)"
+           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash, shape)"
            " VALUES (" + c.quote_literal(m_key) + ", " + c.quote_literal(m_o.table) + ", " +
-           c.quote_literal(inputs_text()) + ", 0, 0, 1, 0, 0, 0, 0, 0, 0, false, '') ON CONFLICT (key) DO NOTHING");
+           c.quote_literal(inputs_text()) + ", 0, 0, 1, 0, 0, 0, 0, 0, 0, false, '', " + c.quote_literal(m_shape_text) +
+           ") ON CONFLICT (key) DO NOTHING");
 }
 
 position batch_loader::read_progress(connection& c, bool& finished, std::vector<committed_range>& ranges_out) {
@@ -537,7 +551,8 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
          " input_index int NOT NULL, input_offset bigint NOT NULL, input_line bigint NOT NULL,"
          " rows_loaded bigint NOT NULL, rows_rejected bigint NOT NULL, rows_seen bigint NOT NULL,"
          " reject_bytes bigint NOT NULL, reject_log_bytes bigint NOT NULL, batches bigint NOT NULL,"
-         " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text)",
+         " finished boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), input_hash text,"
+         " shape text, input_stamps text)",
          // The batches --jobs committed out of order, past input_offset.
          "CREATE TABLE IF NOT EXISTS pgpipe.load_batches ("
          " key text NOT NULL, input_index int NOT NULL, start_offset bigint NOT NULL,"
@@ -546,8 +561,8 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
          " PRIMARY KEY (key, input_index, start_offset))"});
     upgrade_progress_tables(c);
     result_ptr r = c.query("SELECT target, inputs, input_index, input_offset, input_line, rows_loaded, rows_rejected,"
-                           " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, '')"
-                           " FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
+                           " rows_seen, reject_bytes, reject_log_bytes, batches, finished, coalesce(input_hash, ''),"
+                           " coalesce(shape, ''), coalesce(input_stamps, '') FROM pgpipe.load_progress WHERE key = " + c.quote_literal(m_key));
     if (PQntuples(r.get()) == 0)
         return p;
     auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
@@ -566,6 +581,8 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     m_summary.batches = std::stoull(v(10));
     finished = v(11) == "t";
     m_resume_hash = v(12);
+    m_recorded_shape = v(13);
+    m_stamps = parse_stamps(v(14), m_inputs.size());
     add_batch_counts(c);
     result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
                                 " FROM pgpipe.load_batches WHERE key = " +
@@ -624,15 +641,18 @@ void batch_job::save_progress(const batch& b, const position& after) {
     const load_summary& s = l.m_summary;
     const batch_counts& e = l.m_from_batches;
     c.exec("INSERT INTO pgpipe.load_progress AS p (key, target, inputs, input_index, input_offset, input_line,"
-           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash) VALUES (" +
+           " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash, shape,"
+           " input_stamps) VALUES (" +
            c.quote_literal(l.m_key) + ", " + c.quote_literal(l.m_o.table) + ", " + c.quote_literal(l.inputs_text()) +
            ", " + n(after.input_index) + ", " + n(after.offset) + ", " + n(after.line) + ", " +
            n(s.rows - e.rows + m_batch_loaded) + ", " + n(s.rejected - e.rejected + m_pending_rejects.size()) + ", " +
            n(l.m_rows_sent - e.seen + b.rows()) + ", " +
            (rejects ? n(l.m_rejects->rows_size()) + ", " + n(l.m_rejects->log_size())
                     : n(l.m_reject_size) + ", " + n(l.m_log_size)) + ", " +
-           n(s.batches - e.batches + 1) + ", false, " + c.quote_literal(b.prefix_hash) +
+           n(s.batches - e.batches + 1) + ", false, " + c.quote_literal(b.prefix_hash) + ", " +
+           c.quote_literal(l.m_shape_text) + ", " + c.quote_literal(b.input_stamps) +
            ") ON CONFLICT (key) DO UPDATE SET input_index = EXCLUDED.input_index, input_hash = EXCLUDED.input_hash,"
+           " shape = EXCLUDED.shape, input_stamps = EXCLUDED.input_stamps,"
            " input_offset = EXCLUDED.input_offset, input_line = EXCLUDED.input_line,"
            " rows_loaded = EXCLUDED.rows_loaded, rows_rejected = EXCLUDED.rows_rejected,"
            " rows_seen = EXCLUDED.rows_seen, reject_bytes = EXCLUDED.reject_bytes,"
@@ -1184,6 +1204,7 @@ void batch_loader::cut_batches(batch& b, bool at_end) {
         if (!m_key.empty()) {
             print_through(b, base);
             b.prefix_hash = m_input_print.hex();
+            b.input_stamps = m_stamps_text;
             if (m_parallel)
                 b.content_hash = fingerprint_of(b.bytes.data() + b.starts[0], b.size());
         }
@@ -1334,6 +1355,8 @@ void batch_loader::load_input(size_t index) {
     in.b.starts.push_back(0);
     m_input_print = fingerprint();
     m_printed = 0;
+    m_whole_print = fingerprint();
+    const input_stamp opened = stat_input(m_inputs[index]);
     std::string chunk(m_chunk, '\0');
     while (!in.trailer) {
         size_t n;
@@ -1345,6 +1368,8 @@ void batch_loader::load_input(size_t index) {
         throw_if_interrupted();
         if (n == 0)
             break;
+        if (!m_key.empty())
+            m_whole_print.update(chunk.data(), n);
         take_chunk(in, chunk.data(), n);
         // A pipe that had no more for now: what is here goes to the open
         // COPY at once, as a streamed load's would (a slow producer's rows
@@ -1357,6 +1382,9 @@ void batch_loader::load_input(size_t index) {
         m_meter.update(m_state);
     }
     finish_input(in);
+    // Every row of this input is cut: the batches after it carry its stamp.
+    m_stamps[index] = {opened.size, opened.mtime_ns, m_whole_print.hex()};
+    m_stamps_text = stamps_text(m_stamps, index + 1);
 }
 
 void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
@@ -1557,6 +1585,53 @@ void batch_loader::check_resumed_range(const input_cursor& in, const committed_r
     m_checking = nullptr;
 }
 
+// The parts of this load that decide what its rows become (resume_record.hpp).
+load_shape batch_loader::current_shape(connection& c) const {
+    if (m_first_is_script) { // its blocks name tables and columns, and its bytes are fingerprinted
+        load_shape shape;
+        shape.add("format", "script");
+        return shape;
+    }
+    return describe_load(c, m_table_sql, m_column_names, m_format);
+}
+
+// A rerun must read the rest of its input as the first run read the start:
+// another column order, delimiter or encoding would load other rows.
+void batch_loader::check_shape(connection& c) {
+    if (m_key.empty())
+        return;
+    const load_shape now = current_shape(c);
+    m_shape_text = now.text();
+    if (m_recorded_shape.empty()) // a new key, or one an older pgcopy recorded
+        return;
+    const std::vector<std::string> changed = now.differences_from(load_shape::parse(m_recorded_shape));
+    if (changed.empty())
+        return;
+    std::string what;
+    for (const auto& part : changed)
+        what += (what.empty() ? "" : "; ") + part;
+    m_input_changed = true; // a rerun with the key would fail the same way: say nothing of it
+    throw local_error("resume key \"" + m_key + "\" was loading with other options: " + what,
+                      "a resumed load must read its input as the run that started it did; options that change "
+                      "only the speed (--jobs, --batch-rows, --batch-bytes, --fast) may differ",
+                      "rerun with that run's options; or, to start over, remove what it loaded and forget the key "
+                      "(DELETE FROM pgpipe.load_progress WHERE key = '" + m_key + "'), or use a new --resume-key");
+}
+
+// Inputs that an earlier run of the key finished are not read again: each
+// must still be what that run loaded (a file replaced under the same name is not).
+void batch_loader::check_finished_inputs(size_t count) {
+    for (size_t k = 0; k < count; ++k) {
+        // run_copy may have opened the first input to look at it.
+        input_stream* opened = k == 0 ? m_first_input.get() : nullptr;
+        if (!input_unchanged(m_inputs[k], m_stamps[k], opened))
+            input_changed(input_name(k), "its bytes");
+    }
+    // The opened first input is not the one the load goes on with.
+    if (count > 0)
+        m_first_input.reset();
+}
+
 void batch_loader::write_stats() {
     m_summary.job_rows.clear();
     if (m_parallel)
@@ -1598,12 +1673,17 @@ bool batch_loader::start() {
     }
     bool finished = false;
     m_resume_from = read_progress(m_jobs[0]->conn(), finished, m_resume_ranges);
+    m_stamps.resize(m_inputs.size());
     if (finished) {
+        check_finished_inputs(m_inputs.size());
         log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
-                 " rows); nothing to do");
+                 " rows)" + (m_stamps[0].hash.empty() ? ", its inputs known by name only" : ", its inputs unchanged") +
+                 "; nothing to do");
         m_summary.committed = true;
         return false;
     }
+    check_finished_inputs(m_resume_from.input_index);
+    m_stamps_text = stamps_text(m_stamps, m_resume_from.input_index);
     if (m_summary.batches > 0)
         log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
                  format_count(m_summary.batches) + " batches committed before, " +
@@ -1612,7 +1692,6 @@ bool batch_loader::start() {
                                                 std::to_string(m_resume_from.offset) + ")"
                                           : std::string("some out of input order (--jobs)")));
     m_committed = m_resume_from;
-    ensure_progress_row(m_jobs[0]->conn());
     return true;
 }
 
@@ -1623,6 +1702,8 @@ void batch_loader::prepare() {
         m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
     sniff_first_input(first);
     read_columns(first);
+    check_shape(first);
+    ensure_progress_row(first);
     plan_encoding(first);
     for (auto& job : m_jobs)
         job->prepare_statements();
@@ -1685,6 +1766,7 @@ void batch_loader::conclude() {
                                     n(m_summary.rows) + ", rows_rejected = " + n(m_summary.rejected) +
                                     ", rows_seen = " + n(m_rows_sent) + ", batches = " + n(m_summary.batches) +
                                     ", reject_bytes = " + n(m_reject_size) + ", reject_log_bytes = " + n(m_log_size) +
+                                    ", input_stamps = " + c.quote_literal(stamps_text(m_stamps, m_stamps.size())) +
                                     " WHERE key = " + key);
         c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
         c.exec("COMMIT");
