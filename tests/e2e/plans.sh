@@ -57,8 +57,7 @@ test_a_role_without_rights_on_pgpipe_loads_in_every_mode_that_needs_nothing_of_i
     n=$((n + 1))
   done
   assert_eq 5 "$n" "modes tried"
-  # --on-conflict reads the keys it meets: it needs SELECT, not pgpipe.
-  sql "GRANT SELECT ON t TO $LOADER"
+  # Rows already there: --on-conflict ignore skips them, with INSERT alone.
   run 0 as_loader pgcopy -q --on-conflict ignore t in.tsv
   assert_eq 50 "$(table_count t)" "rows after --on-conflict ignore"
 }
