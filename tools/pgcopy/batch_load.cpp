@@ -306,6 +306,8 @@ private:
     const committed_range* range_holding(size_t input_index, uint64_t offset) const;
     std::string committed_so_far() const;
 
+    bool blame_reserved_id(const batch& b, size_t k, const server_error& e, std::string& message,
+                           std::string& detail) const;
     std::string where(const batch& b, size_t k) const {
         return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));
     }
@@ -744,12 +746,14 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
         if (is_deadlock(e))
             throw e; // the batch's, never a row's: commit_batch loads it again
         std::optional<uint64_t> line = copy_context_line(e.context());
+        const bool named = line && *line >= 1 && *line <= z - a;
+        std::string message = e.what(), detail = e.detail();
+        if (named)
+            m_loader.blame_reserved_id(b, a + *line - 1, e, message, detail);
         if (!rejecting) {
             // No reject file: the batch fails as a whole, naming the row.
-            error annotated(e.status(),
-                            (line && *line <= z - a ? m_loader.where(b, a + *line - 1) + ": " : std::string()) +
-                                e.what(),
-                            e.detail(), e.hint());
+            error annotated(e.status(), (named ? m_loader.where(b, a + *line - 1) + ": " : std::string()) + message,
+                            detail, e.hint());
             annotated.set_context(e.context());
             throw annotated;
         }
@@ -760,11 +764,11 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
             whole.set_context(e.context());
             throw whole;
         }
-        if (line && *line >= 1 && *line <= z - a && m_insert_sql.empty()) {
+        if (named && m_insert_sql.empty()) {
             size_t bad = a + static_cast<size_t>(*line) - 1;
             if (bad > a)
                 loaded += load_range(b, a, bad); // known good unless a deferred check says otherwise
-            reject_row(b, bad, e.sqlstate(), e.what(), e.detail());
+            reject_row(b, bad, e.sqlstate(), message, detail);
             a = bad + 1;
             continue;
         }
@@ -1000,6 +1004,29 @@ void batch_job::stream_batch(const batch& b) {
     l.m_rows_sent += b.rows();
     l.m_summary.batches += 1;
     l.m_state.rows = l.m_rows_sent; // sent: nothing commits before the end
+}
+
+// An error in the column whose ids pgcopy reserved (the input's rows carry
+// none): the id, its sequence and the batch's block are to blame, not the
+// input's values. Rewrites message and detail; false when it is not such an error.
+bool batch_loader::blame_reserved_id(const batch& b, size_t k, const server_error& e, std::string& message,
+                                     std::string& detail) const {
+    if (!m_sequence)
+        return false;
+    const std::string column = ", column " + m_sequence->name;
+    const size_t at = e.context().find(column);
+    const size_t after = at + column.size();
+    if (at == std::string::npos || (after < e.context().size() && e.context()[after] != ':' && e.context()[after] != '\n'))
+        return false;
+    const std::string id = std::to_string(b.first_id + static_cast<int64_t>(k));
+    const std::string which = "id " + id + " reserved from sequence " + m_sequence->sequence_sql + " for column " +
+                              m_sequence->name;
+    message = e.sqlstate() == "22003" ? which + " is out of range for type " + m_sequence->type.name
+                                      : which + ": " + message;
+    detail = (detail.empty() ? "" : detail + "\n") + "the batch reserved ids " + std::to_string(b.first_id) + " to " +
+             std::to_string(b.first_id + static_cast<int64_t>(b.rows()) - 1) + " of " + m_sequence->sequence_sql +
+             "; the input's rows carry no " + m_sequence->name;
+    return true;
 }
 
 // Ends the open COPY; a row the server refused is named by its FILE:LINE.
@@ -1671,6 +1698,9 @@ bool batch_loader::start() {
         m_key = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
         m_implicit_key = true;
     }
+    if (!m_key.empty()) // before anything reads pgpipe: a clear refusal, naming the privilege
+        require_pgpipe_access(m_jobs[0]->conn(), {"pgpipe.load_progress", "pgpipe.load_batches"},
+                              m_o.resume_key.empty() ? "--retries" : "--resume-key");
     bool finished = false;
     m_resume_from = read_progress(m_jobs[0]->conn(), finished, m_resume_ranges);
     m_stamps.resize(m_inputs.size());
@@ -1864,6 +1894,11 @@ void batch_loader::plan_ids(connection& c, const std::vector<std::string>& loade
         throw local_error("--reserve-ids: " + why_not + " (in " + m_o.table + ")");
     if (!m_sequence)
         return add_plan_line("ids as the input has them: " + why_not);
+    if (m_o.fast)
+        if (std::string blocker = id_block_blocker(c, *m_sequence); !blocker.empty()) {
+            m_sequence.reset();
+            return add_plan_line("ids as the sequence gives them: " + blocker);
+        }
     std::vector<std::string> columns{m_sequence->name};
     columns.insert(columns.end(), loaded.begin(), loaded.end());
     m_columns_sql = " (" + quote_name_list(c, columns) + ")";

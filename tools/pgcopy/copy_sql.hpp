@@ -26,4 +26,24 @@ std::string build_copy_sql(const connection& conn, const std::string& table_sql,
 void create_pgpipe_tables(connection& conn, const std::vector<std::string>& tables,
                           const std::vector<std::string>& ddl);
 
+/// What this role lacks to create or use pgcopy's tables (pgpipe.x) with
+/// SELECT, INSERT, UPDATE and DELETE: empty problem when nothing, else the
+/// privilege ("USAGE on schema pgpipe") and the GRANT that gives it. Asks
+/// the catalog only: never touches a schema the role may not use.
+struct pgpipe_access {
+    std::string problem; ///< "USAGE on schema pgpipe", or empty
+    std::string hint;    ///< "GRANT USAGE ON SCHEMA pgpipe TO role"
+};
+/// See pgpipe_access.
+pgpipe_access check_pgpipe_access(connection& conn, const std::vector<std::string>& tables);
+
+/// Throws (exit 2) when the role lacks what check_pgpipe_access names:
+/// "<what_for> needs <privilege>", with the GRANT as the hint.
+void require_pgpipe_access(connection& conn, const std::vector<std::string>& tables, const std::string& what_for);
+
+/// Whether pgpipe.x exists and this role may read it: a load that needs
+/// nothing of pgpipe asks this before it looks inside (to_regclass itself
+/// fails in a schema the role may not use).
+bool pgpipe_table_readable(connection& conn, const std::string& table);
+
 } // namespace pgpipe

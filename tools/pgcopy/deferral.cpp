@@ -16,11 +16,14 @@
 #include <thread>
 
 namespace pgpipe {
+
+const std::vector<std::string> deferral_tables{"pgpipe.deferred", "pgpipe.deferred_loads"};
+
 namespace {
 
 // Created on first use only: a load that defers nothing needs no schema.
 void create_deferral_tables(connection& c) {
-    create_pgpipe_tables(c, {"pgpipe.deferred", "pgpipe.deferred_loads"},
+    create_pgpipe_tables(c, deferral_tables,
                          {// relid: the table's oid; target its name then (a dropped table leaves
                           // stale rows: a table that reuses the oid under another name never matches them).
                           "CREATE TABLE IF NOT EXISTS pgpipe.deferred (relid oid NOT NULL, target text NOT NULL,"
@@ -78,8 +81,8 @@ void table_deferral::take_lock() {
 
 void table_deferral::read_records() {
     m_pending.clear();
-    if (!m_conn.query_flag("SELECT to_regclass('pgpipe.deferred') IS NOT NULL"))
-        return;
+    if (!pgpipe_table_readable(m_conn, "pgpipe.deferred"))
+        return; // none, or none this role may see: a load that defers nothing needs nothing of pgpipe
     result_ptr r = m_conn.query("SELECT step, phase, name, restore_sql FROM pgpipe.deferred WHERE relid = " +
                                 m_relid + " AND to_regclass(target) = relid ORDER BY step");
     for (int k = 0; k < PQntuples(r.get()); ++k)
@@ -92,6 +95,7 @@ void table_deferral::defer(bool indexes, bool constraints, const std::string& re
     if (m_relid.empty())
         throw local_error("relation \"" + m_table + "\" does not exist");
     take_lock();
+    require_pgpipe_access(c, deferral_tables, indexes ? "--defer-indexes" : "--defer-constraints");
     create_deferral_tables(c);
     read_records(); // again, under the lock
     m_key = resume_key;

@@ -11,6 +11,9 @@ namespace pgpipe {
 
 class connection;
 
+/// pgcopy's tables that record deferrals (pgpipe.deferred, pgpipe.deferred_loads).
+extern const std::vector<std::string> deferral_tables;
+
 /// The indexes and constraints a load that commits in batches takes off one
 /// table. What is dropped is recorded in pgpipe.deferred in the transaction
 /// that drops it, and each statement that puts something back removes its

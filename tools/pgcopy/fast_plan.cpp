@@ -2,6 +2,8 @@
 #include "fast_plan.hpp"
 
 #include "copy_load.hpp"
+#include "copy_sql.hpp"
+#include "deferral.hpp"
 #include "pg/identifier.hpp"
 #include "io/sql_names.hpp"
 
@@ -43,11 +45,90 @@ unsigned fast_job_count(const connection_options& options, fast_plan& plan) {
     return cores;
 }
 
+namespace {
+
+// The first row of a query's first column, or empty when it returns none.
+std::string first_value(connection& conn, const std::string& sql) {
+    result_ptr r = conn.query(sql);
+    return PQntuples(r.get()) ? PQgetvalue(r.get(), 0, 0) : std::string();
+}
+
+// An object outside the table's own indexes and constraints that depends on
+// one of them ("view v depends on constraint t_pkey on table t"): dropping
+// it would fail. Foreign keys on an index are not: the deferral keeps it.
+std::string dependent_of_keys(connection& conn, const std::string& rel) {
+    return first_value(conn,
+        "WITH ours AS (SELECT 'pg_class'::regclass AS classid, indexrelid AS objid FROM pg_index WHERE indrelid = " +
+        rel + " UNION ALL SELECT 'pg_constraint'::regclass, oid FROM pg_constraint WHERE conrelid = " + rel + ")"
+        " SELECT CASE WHEN d.classid = 'pg_rewrite'::regclass"
+        "   THEN (SELECT pg_describe_object('pg_class'::regclass, w.ev_class, 0) FROM pg_rewrite w WHERE w.oid = d.objid)"
+        "   ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END"
+        "   || ' depends on ' || pg_describe_object(d.refclassid, d.refobjid, 0)"
+        "  FROM pg_depend d JOIN ours o ON o.classid = d.refclassid AND o.objid = d.refobjid"
+        " WHERE d.deptype IN ('n', 'a') AND (d.classid, d.objid) NOT IN (SELECT classid, objid FROM ours)"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE d.classid = 'pg_constraint'::regclass"
+        "                    AND f.oid = d.objid AND f.contype = 'f')"
+        " ORDER BY 1 LIMIT 1");
+}
+
+// Why dropping the table's indexes and constraints for the load would fail
+// or change what the table does meanwhile; empty when nothing stands in the way.
+std::string deferral_blocker(connection& conn, const std::string& rel) {
+    result_ptr r = conn.query(
+        "SELECT pg_has_role(c.relowner, 'USAGE'), c.relkind = 'p', c.relispartition, quote_ident(c.relname),"
+        " (SELECT quote_ident(t.tgname) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal"
+        "   ORDER BY t.tgname LIMIT 1),"
+        " (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+        "   WHERE i.indrelid = c.oid AND i.indisreplident)"
+        " FROM pg_class c WHERE c.oid = " + rel);
+    auto v = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)); };
+    const std::string name = v(3);
+    if (v(0) != "t")
+        return "dropping them needs the owner of " + name;
+    if (v(1) == "t")
+        return name + " is partitioned (its indexes stand for its partitions')";
+    if (v(2) == "t")
+        return name + " is a partition (its indexes may belong to the parent's)";
+    if (!v(4).empty())
+        return "trigger " + v(4) + " on " + name + " may rely on them";
+    if (!v(5).empty())
+        return "index " + v(5) + " is the table's replica identity (logical replication needs it meanwhile)";
+    if (std::string dependent = dependent_of_keys(conn, rel); !dependent.empty())
+        return dependent;
+    if (pgpipe_access access = check_pgpipe_access(conn, deferral_tables); !access.problem.empty())
+        return "deferring needs " + access.problem + " (" + access.hint + ")";
+    return {};
+}
+
+// Why the load's options or sizes make deferral not pay; empty when it pays.
+const char* deferral_cost(connection& conn, const std::string& rel, const copy_load_options& o,
+                          std::optional<uint64_t> input_bytes) {
+    if (!o.reject_file.empty())
+        return "--reject-file needs them to reject rows one by one";
+    if (o.on_conflict != conflict_action::none)
+        return "--on-conflict needs the unique indexes";
+    result_ptr r = conn.query("SELECT pg_table_size(" + rel + ")");
+    const uint64_t table_bytes = std::stoull(PQgetvalue(r.get(), 0, 0));
+    const uint64_t enough = input_bytes ? *input_bytes : uint64_t{8} << 20;
+    if (table_bytes <= enough)
+        return nullptr;
+    return input_bytes ? "the table holds more than the input brings: rebuilding would cost more"
+                       : "the table holds more than 8 MB and the input's size is unknown";
+}
+
+} // namespace
+
 bool fast_defers(connection& conn, const std::string& table_sql, const copy_load_options& o,
                  std::optional<uint64_t> input_bytes, fast_plan& plan) {
     const std::string rel = conn.quote_literal(table_sql) + "::regclass";
+    // COPY FROM refuses a table whose row security applies to this role: the
+    // load fails with the server's own reason, before any lever is pulled.
+    if (conn.query_flag("SELECT row_security_active(" + rel + ")")) {
+        plan.add("indexes and constraints kept: row-level security applies to this role");
+        return false;
+    }
     // An interrupted load's indexes are off already: they are rebuilt at the end either way.
-    if (conn.query_flag("SELECT to_regclass('pgpipe.deferred') IS NOT NULL") &&
+    if (pgpipe_table_readable(conn, "pgpipe.deferred") &&
         conn.query_flag("SELECT EXISTS (SELECT 1 FROM pgpipe.deferred WHERE relid = " + rel + ")")) {
         plan.add("indexes and constraints deferred: an interrupted load left them off; rebuilt in parallel at the end");
         return true;
@@ -56,20 +137,14 @@ bool fast_defers(connection& conn, const std::string& table_sql, const copy_load
                            ") OR EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = " + rel +
                            " AND contype IN ('f', 'c'))"))
         return false;
-    const char* why_not = !o.reject_file.empty() ? "--reject-file needs them to reject rows one by one"
-                          : o.on_conflict != conflict_action::none ? "--on-conflict needs the unique indexes"
-                                                                   : nullptr;
-    if (!why_not) {
-        result_ptr r = conn.query("SELECT pg_table_size(" + rel + ")");
-        const uint64_t table_bytes = std::stoull(PQgetvalue(r.get(), 0, 0));
-        const uint64_t enough = input_bytes ? *input_bytes : uint64_t{8} << 20;
-        if (table_bytes > enough)
-            why_not = input_bytes ? "the table holds more than the input brings: rebuilding would cost more"
-                                  : "the table holds more than 8 MB and the input's size is unknown";
-    }
-    plan.add(why_not ? std::string("indexes and constraints kept: ") + why_not
-                     : "indexes and constraints deferred: dropped first, rebuilt in parallel at the end");
-    return !why_not;
+    std::string why_not;
+    if (const char* cost = deferral_cost(conn, rel, o, input_bytes))
+        why_not = cost;
+    else
+        why_not = deferral_blocker(conn, rel);
+    plan.add(!why_not.empty() ? "indexes and constraints kept: " + why_not
+                              : "indexes and constraints deferred: dropped first, rebuilt in parallel at the end");
+    return why_not.empty();
 }
 
 bool fast_lz4(connection& conn, const std::string& table_sql, fast_plan& plan) {

@@ -32,6 +32,27 @@ std::optional<sequence_column> find_sequence_column(connection& conn, const std:
     return std::nullopt;
 }
 
+std::string id_block_blocker(connection& conn, const sequence_column& column) {
+    const char* type_max = column.type.base == pg_type::int2 ? "32767" : column.type.base == pg_type::int4 ? "2147483647"
+                                                                                                        : "9223372036854775807";
+    result_ptr r = conn.query("SELECT pg_has_role(c.relowner, 'USAGE'), has_sequence_privilege(c.oid, 'UPDATE'),"
+                              " s.seqcycle, s.seqmax > " + std::string(type_max) + ", s.seqmax"
+                              " FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid WHERE c.oid = " +
+                              conn.quote_literal(column.sequence_sql) + "::regclass");
+    auto yes = [&](int col) { return std::string(PQgetvalue(r.get(), 0, col)) == "t"; };
+    const std::string& seq = column.sequence_sql;
+    if (!yes(0))
+        return "ALTER SEQUENCE " + seq + " needs its owner";
+    if (!yes(1))
+        return "setval on " + seq + " needs UPDATE on it";
+    if (yes(2))
+        return seq + " cycles (nextval wraps at its end, a reserved block cannot)";
+    if (yes(3))
+        return seq + " goes past the " + column.type.name + " range of " + column.name + " (up to " +
+               PQgetvalue(r.get(), 0, 4) + ")";
+    return {};
+}
+
 int64_t reserve_ids(connection& conn, const sequence_column& column, uint64_t n) {
     const std::string seq = conn.quote_literal(column.sequence_sql);
     conn.exec("BEGIN");

@@ -26,6 +26,12 @@ struct sequence_column {
 std::optional<sequence_column> find_sequence_column(connection& conn, const std::string& table_sql,
                                                     const std::vector<std::string>& loaded, std::string& why_not);
 
+/// Why reserving blocks of the column's sequence would fail or give other
+/// ids than nextval: ALTER SEQUENCE needs its owner, setval needs UPDATE, a
+/// cycling sequence wraps where a block cannot, a sequence that passes the
+/// column type's range. Empty when none holds (--fast then takes the lever).
+std::string id_block_blocker(connection& conn, const sequence_column& column);
+
 /// Reserves n consecutive values of the column's sequence and returns the
 /// first. In its own short transaction, which holds the sequence's lock
 /// (taken by ALTER SEQUENCE) from its nextval to its setval: another

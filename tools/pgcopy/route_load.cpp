@@ -256,6 +256,7 @@ void destination_stream::connect(const connection_options& coordinator_login, co
 }
 
 void destination_stream::read_committed(const std::string& key) {
+    require_pgpipe_access(*m_conn, {"pgpipe.routed_batches"}, "--resume-key"); // on this destination's server
     create_pgpipe_tables(*m_conn, {"pgpipe.routed_batches"}, {progress_ddl});
     result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash FROM pgpipe.routed_batches"
                                  " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
