@@ -28,7 +28,7 @@ test_a_duplicate_at_the_rebuild_deletes_the_loaded_rows_and_puts_everything_back
   run 2 pgcopy --jobs 2 --batch-rows 5k --defer-indexes users users.tsv
   assert_contains "$err" 'could not create unique index'
   assert_contains "$err" 'is duplicated.'
-  assert_contains "$err" "the rows this load committed were deleted, and every index and constraint of users is back"
+  assert_contains "$err" "rows this load committed were deleted, and every index and constraint of users is back"
   assert_eq 100 "$(table_count users)" "the rows from before stay, the loaded ones go"
   assert_eq "$before" "$(schema_of users)" "indexes after the failure"
 }

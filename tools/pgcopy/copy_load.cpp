@@ -201,7 +201,8 @@ load_summary run_restore(const copy_load_options& o) {
     validate_copy_load(o);
     connection conn = connection::open(o.connection);
     const size_t n = restore_deferred(conn, o.table);
-    log_info(n ? "put back " + format_count(n) + " indexes and constraints of " + o.table
+    log_info(n ? "restored " + o.table + " with the interrupted load's rows: put back " + format_count(n) +
+                     " indexes and constraints"
                : "nothing to put back: no load left indexes or constraints of " + o.table + " off");
     load_summary summary;
     summary.program = std::string(program_name());
