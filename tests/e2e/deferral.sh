@@ -24,17 +24,18 @@ kill_when_committed() {
   wait "$1" 2>/dev/null || true
 }
 
-# start_stalled_load FILE ROWS CMD...: runs CMD reading FILE's first ROWS lines
-# from a FIFO that stays open: the load commits its first batches, then waits
-# for input that never comes. Sets $loader (its pid) and fd 3 (the FIFO's writer).
+# start_stalled_load FILE ROWS CMD...: runs CMD on stream.tsv, a FIFO that
+# gives FILE's first ROWS lines and stays open: the load commits its first
+# batches, then waits for input that never comes. Sets $loader (its pid) and
+# fd 3 (the FIFO's writer). A rerun reads stream.tsv made a copy of FILE.
 start_stalled_load() {
   local file=$1 rows=$2
   shift 2
-  rm -f in.fifo
-  mkfifo in.fifo
-  "$@" in.fifo 2>err &
+  rm -f stream.tsv
+  mkfifo stream.tsv
+  "$@" stream.tsv 2>err &
   loader=$!
-  exec 3>in.fifo
+  exec 3>stream.tsv
   head -n "$rows" "$file" >&3
 }
 
@@ -128,4 +129,116 @@ test_restore_after_a_kill_keeps_rows_that_fit() {
   assert_contains "$err" "restored f5 with the interrupted load's rows: put back 2 indexes and constraints"
   assert_eq 1000 "$(table_count f5)"
   assert_eq "$before" "$(catalog_fingerprint f5)"
+}
+
+# rich_table: a table "rich" with every feature a deferring load takes off
+# and must put back: a primary key with a fill factor in its own tablespace, a
+# deferrable unique constraint, NULLS NOT DISTINCT, a replica identity index
+# with INCLUDE columns, a partial expression index with an opclass and a
+# statistics target, a collation and a sort order, a CLUSTER mark, comments,
+# foreign keys with actions, MATCH FULL and deferrability, checks NO INHERIT
+# and NOT VALID, another owner. Also writes rich.tsv (3000 rows) and sets
+# $space (the tablespace, dropped by drop_rich_table).
+rich_table() {
+  space=ts_$(sql "SELECT oid FROM pg_database WHERE datname = current_database()")
+  mkdir -p space
+  chown postgres:postgres space
+  chmod 700 space
+  sql "CREATE TABLESPACE $space LOCATION '$TEST_DIR/space'"
+  sql "DO \$\$ BEGIN CREATE ROLE deferral_owner; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  psql -Xq -v ON_ERROR_STOP=1 <<SQL
+CREATE TABLE parent_ref (id int PRIMARY KEY, code text NOT NULL, UNIQUE (id, code));
+INSERT INTO parent_ref SELECT g, 'c' || g FROM generate_series(1, 100) g;
+GRANT SELECT, REFERENCES ON parent_ref TO deferral_owner;
+CREATE TABLE rich (
+  id int NOT NULL, code text NOT NULL, ref int, ref_code text, qty int, name text COLLATE "C", note text,
+  CONSTRAINT rich_pkey PRIMARY KEY (id) WITH (fillfactor = 80) USING INDEX TABLESPACE $space,
+  CONSTRAINT rich_code_key UNIQUE (code) DEFERRABLE INITIALLY DEFERRED,
+  CONSTRAINT rich_qty_note_key UNIQUE NULLS NOT DISTINCT (qty, note),
+  CONSTRAINT rich_ref_fkey FOREIGN KEY (ref) REFERENCES parent_ref (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+  CONSTRAINT rich_pair_fkey FOREIGN KEY (ref, ref_code) REFERENCES parent_ref (id, code) MATCH FULL ON UPDATE CASCADE,
+  CONSTRAINT rich_qty_check CHECK (qty >= 0) NO INHERIT);
+ALTER TABLE rich ADD CONSTRAINT rich_note_check CHECK (length(note) < 100) NOT VALID;
+CREATE UNIQUE INDEX rich_ident ON rich (code, id) INCLUDE (qty);
+ALTER TABLE rich REPLICA IDENTITY USING INDEX rich_ident;
+CREATE INDEX rich_lower ON rich (lower(name) text_pattern_ops, (qty + 1)) WHERE qty > 0;
+ALTER INDEX rich_lower ALTER COLUMN 2 SET STATISTICS 500;
+CREATE INDEX rich_name ON rich (name COLLATE "POSIX" DESC NULLS LAST, id) WITH (fillfactor = 70) TABLESPACE $space;
+ALTER TABLE rich CLUSTER ON rich_name;
+CREATE INDEX rich_note_hash ON rich USING hash (note);
+COMMENT ON TABLE rich IS 'rich table';
+COMMENT ON INDEX rich_lower IS 'lower names';
+COMMENT ON INDEX rich_pkey IS 'the key''s index';
+COMMENT ON CONSTRAINT rich_pkey ON rich IS 'the key';
+COMMENT ON CONSTRAINT rich_code_key ON rich IS 'codes are unique';
+COMMENT ON CONSTRAINT rich_ref_fkey ON rich IS 'refers';
+COMMENT ON CONSTRAINT rich_qty_check ON rich IS 'no negative';
+ALTER TABLE rich OWNER TO deferral_owner;
+SQL
+  seq 1 3000 | awk '{ r = $1 % 100 + 1; print $1 "\tcode" $1 "\t" r "\tc" r "\t" $1 % 50 "\tName" $1 "\tnote " $1 }' >rich.tsv
+}
+
+# records_left: how many statements pgpipe.deferred still holds (0 without the table).
+records_left() {
+  if [ "$(sql "SELECT to_regclass('pgpipe.deferred') IS NULL")" = t ]; then echo 0
+  else sql "SELECT count(*) FROM pgpipe.deferred"; fi
+}
+
+drop_rich_table() {
+  sql "DROP TABLE rich"
+  sql "DROP TABLESPACE $space"
+}
+
+# assert_rich_back BEFORE ROWS WHAT: rich holds ROWS rows, its catalog is BEFORE, nothing is left recorded.
+assert_rich_back() {
+  assert_eq "$2" "$(table_count rich)" "rows after $3"
+  assert_eq "$1" "$(catalog_fingerprint rich)" "the catalog after $3"
+  assert_eq 0 "$(records_left)" "records left after $3"
+  sql "TRUNCATE rich"
+}
+
+test_every_deferring_path_gives_the_catalog_back() {
+  rich_table
+  local before
+  before=$(catalog_fingerprint rich)
+  assert_contains "$before" "index rich_name owner=deferral_owner tablespace=$space"
+  run 0 pgcopy --defer-indexes --defer-constraints rich rich.tsv
+  assert_rich_back "$before" 3000 "a streamed load"
+  run 0 pgcopy --defer-indexes --defer-constraints --batch-rows 500 rich rich.tsv
+  assert_rich_back "$before" 3000 "a load in batches"
+  run 0 pgcopy --defer-indexes --defer-constraints --batch-rows 500 --jobs 2 rich rich.tsv
+  assert_rich_back "$before" 3000 "a load by 2 jobs"
+  run 0 pgcopy --fast --verbose rich rich.tsv
+  assert_contains "$err" "indexes and constraints deferred"
+  assert_rich_back "$before" 3000 "--fast"
+  drop_rich_table
+}
+
+test_a_killed_or_failed_deferring_load_gives_the_catalog_back() {
+  rich_table
+  local before
+  before=$(catalog_fingerprint rich)
+  # Killed, then rerun with its resume key.
+  start_stalled_load rich.tsv 1500 pgcopy --defer-indexes --defer-constraints --batch-rows 1000 --resume-key k rich
+  kill_when_committed "$loader"
+  exec 3>&-
+  [ "$(catalog_fingerprint rich)" != "$before" ] || fail "the kill left everything in place: nothing was tested"
+  rm stream.tsv
+  cp rich.tsv stream.tsv
+  run 0 pgcopy --defer-indexes --defer-constraints --batch-rows 1000 --resume-key k rich stream.tsv
+  assert_rich_back "$before" 3000 "a kill and a rerun"
+  # Killed, then --restore.
+  start_stalled_load rich.tsv 1500 pgcopy --defer-indexes --defer-constraints --batch-rows 1000 rich
+  kill_when_committed "$loader"
+  exec 3>&-
+  run 0 pgcopy --restore rich
+  assert_rich_back "$before" 1000 "a kill and --restore"
+  # Failed at the rebuild (a row no parent has), then rerun.
+  { cat rich.tsv; printf '3001\tcode3001\t101\tc101\t0\tx\ty\n'; } >bad.tsv
+  run 2 pgcopy --defer-indexes --defer-constraints --batch-rows 1000 rich bad.tsv
+  assert_contains "$err" "rows this load committed were deleted, and every index and constraint of rich is back"
+  assert_eq "$before" "$(catalog_fingerprint rich)" "the catalog after a failure"
+  run 0 pgcopy --defer-indexes --defer-constraints --batch-rows 1000 rich rich.tsv
+  assert_rich_back "$before" 3000 "a failure and a rerun"
+  drop_rich_table
 }
