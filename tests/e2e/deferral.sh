@@ -242,3 +242,24 @@ test_a_killed_or_failed_deferring_load_gives_the_catalog_back() {
   assert_rich_back "$before" 3000 "a failure and a rerun"
   drop_rich_table
 }
+
+test_restore_says_when_rows_no_load_recorded_break_a_key() {
+  sql "CREATE TABLE f5 (id int PRIMARY KEY, name text, g int)"
+  local before
+  before=$(catalog_fingerprint f5)
+  f5_input 3000 5 >d.tsv
+  start_stalled_load d.tsv 1500 pgcopy --defer-indexes --batch-rows 1000 f5
+  kill_when_committed "$loader"
+  exec 3>&-
+  # Another session writes a duplicate while the key is off.
+  sql "INSERT INTO f5 VALUES (-1, 'other', 0), (-1, 'other again', 0)"
+  run 2 pgcopy --restore f5
+  assert_contains "$err" "Key (id)=(-1) is duplicated."
+  assert_contains "$err" "the 1,000 rows the loads recorded were deleted, but rows no load recorded still break it"
+  assert_eq 2 "$(table_count f5)" "the load's rows go, the other session's stay"
+  sql "DELETE FROM f5 WHERE name = 'other again'"
+  run 0 pgcopy --restore f5
+  assert_contains "$err" "restored f5 (no rows of the interrupted load were left to keep): put back 2 indexes"
+  assert_eq "$before" "$(catalog_fingerprint f5)"
+  assert_eq 1 "$(table_count f5)"
+}

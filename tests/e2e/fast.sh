@@ -44,7 +44,7 @@ test_a_killed_deferring_load_is_finished_by_the_same_command() {
     if [ "$point" = rebuild ]; then
       # Killed while an index is being built.
       for _ in $(seq 1 400); do
-        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE UNIQUE INDEX%'")" != 0 ] && break
+        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%CREATE UNIQUE INDEX%' AND pid <> pg_backend_pid()")" != 0 ] && break
         sleep 0.01
       done
     else

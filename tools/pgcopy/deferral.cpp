@@ -205,20 +205,22 @@ void table_deferral::rebuild_without_loaded_rows(const std::vector<connection*>&
                                                  bool interrupted_load) {
     const uint64_t deleted = delete_loaded_rows();
     m_rows_deleted = deleted;
+    const std::string rows = format_count(deleted) + (deleted == 1 ? " row" : " rows");
     try {
         run_phases(conns);
     } catch (const server_error& again) {
         read_records();
         if (!caused_by_rows(again))
             throw;
-        error out(again.status(), again.what(), again.detail(),
-                  "rows no load recorded break it (written by another session while it was off): fix or delete "
-                  "them, then run pgcopy --restore " + m_table);
+        error out(again.status(), again.what(),
+                  (again.detail().empty() ? "" : again.detail() + "\n") + "the " + rows + " the loads recorded " +
+                      (deleted == 1 ? "was" : "were") + " deleted, but rows no load recorded still break it " +
+                      "(written by another session while it was off)",
+                  "fix or delete those rows, then run pgcopy --restore " + m_table);
         out.set_context(again.context());
         throw out;
     }
     read_records();
-    const std::string rows = format_count(deleted) + (deleted == 1 ? " row" : " rows");
     const std::string state =
         interrupted_load ? "restored " + m_table + " without the interrupted load's rows: " + rows +
                                " deleted, and every index and constraint is back"
@@ -235,6 +237,8 @@ void table_deferral::restore(const std::vector<connection*>& conns, bool interru
         return;
     take_lock();
     read_records();
+    m_loads_recorded = m_conn.query_flag("SELECT EXISTS (SELECT 1 FROM pgpipe.deferred_loads WHERE relid = " +
+                                         m_relid + ")");
     for (connection* c : conns)
         c->exec(rebuild_memory);
     try {
@@ -260,12 +264,17 @@ void put_back_left_off(connection& conn, const std::string& table_sql, const std
     deferral.restore({&conn}, true);
 }
 
-size_t restore_deferred(connection& conn, const std::string& table) {
+std::string restore_deferred(connection& conn, const std::string& table) {
     const std::string table_sql = quote_qualified_name(conn, parse_qualified_name(table));
     table_deferral deferral(conn, table_sql, table);
     const size_t n = deferral.pending();
+    if (!n)
+        return "nothing to put back: no load left indexes or constraints of " + table + " off";
     deferral.restore({&conn}, true);
-    return n;
+    return "restored " + table +
+           (deferral.loads_recorded() ? " with the interrupted load's rows"
+                                      : " (no rows of the interrupted load were left to keep)") +
+           ": put back " + format_count(n) + " indexes and constraints";
 }
 
 } // namespace pgpipe

@@ -54,6 +54,9 @@ public:
     /// How many loaded rows restore deleted, if it had to.
     std::optional<uint64_t> rows_deleted() const { return m_rows_deleted; }
 
+    /// Whether restore found rows of earlier loads recorded (kept when it succeeds).
+    bool loads_recorded() const { return m_loads_recorded; }
+
 private:
     struct pending_statement {
         int step;
@@ -72,6 +75,7 @@ private:
     std::string m_key;   // the load's resume key, or empty
     bool m_locked = false;
     std::optional<uint64_t> m_rows_deleted;
+    bool m_loads_recorded = false;
     std::vector<pending_statement> m_pending;
 };
 
@@ -80,7 +84,7 @@ private:
 void put_back_left_off(connection& conn, const std::string& table_sql, const std::string& table);
 
 /// pgcopy --restore TABLE: puts back what an interrupted load left off
-/// TABLE; returns how many statements ran.
-size_t restore_deferred(connection& conn, const std::string& table);
+/// TABLE; returns the summary line, saying which end state it reached.
+std::string restore_deferred(connection& conn, const std::string& table);
 
 } // namespace pgpipe
