@@ -263,3 +263,24 @@ test_restore_says_when_rows_no_load_recorded_break_a_key() {
   assert_eq "$before" "$(catalog_fingerprint f5)"
   assert_eq 1 "$(table_count f5)"
 }
+
+test_a_lost_connection_leaves_records_that_restore_finishes_as_the_message_says() {
+  sql "CREATE TABLE f5 (id int PRIMARY KEY, name text, g int)"
+  local before status=0
+  before=$(catalog_fingerprint f5)
+  f5_input 2999 5 >d.tsv
+  start_stalled_load d.tsv 1500 pgcopy --defer-indexes --batch-rows 1000 f5
+  wait_for "SELECT to_regclass('pgpipe.deferred_loads') IS NOT NULL AND EXISTS (SELECT 1 FROM pgpipe.deferred_loads)"
+  sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+       AND application_name = 'pgcopy'" >/dev/null
+  tail -n +1501 d.tsv >&3 || true # pgcopy may stop reading once its connection is found gone
+  exec 3>&-
+  wait "$loader" || status=$?
+  assert_eq 2 "$status" "pgcopy's status: $(cat err)"
+  assert_contains "$(cat err)" "the deferred indexes and constraints of f5 are still off: run pgcopy --restore f5"
+  assert_not_contains "$(cat err)" "rerun"
+  run 0 pgcopy --restore f5
+  assert_contains "$err" "restored f5 with the interrupted load's rows"
+  assert_eq 1000 "$(table_count f5)"
+  assert_eq "$before" "$(catalog_fingerprint f5)"
+}
