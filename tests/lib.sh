@@ -139,3 +139,47 @@ kill_once_rows_in() {
   kill -9 "$2"
   wait "$2" 2>/dev/null || true
 }
+
+# catalog_fingerprint TABLE: a stable text of all the catalog says about
+# TABLE, its indexes and its constraints (replica identity, tablespaces,
+# owners, the cluster mark, deferrability, validity, NO INHERIT, comments,
+# statistics targets, NOT NULL), by name, never by OID: a deferring load
+# must give it back unchanged.
+catalog_fingerprint() {
+  sql "WITH t AS (SELECT '$1'::regclass AS rel),
+       space AS (SELECT s.oid, s.spcname FROM pg_tablespace s)
+     SELECT string_agg(line, E'\n' ORDER BY line) FROM (
+       SELECT 'table ' || c.relname || ' replident=' || c.relreplident::text || ' owner=' || pg_get_userbyid(c.relowner)
+              || ' tablespace=' || coalesce((SELECT spcname FROM space WHERE oid = c.reltablespace), '-')
+              || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-') AS line
+         FROM pg_class c, t WHERE c.oid = t.rel
+       UNION ALL
+       SELECT 'column ' || a.attname || ' notnull=' || a.attnotnull || ' stats=' || a.attstattarget
+         FROM pg_attribute a, t WHERE a.attrelid = t.rel AND a.attnum > 0 AND NOT a.attisdropped
+       UNION ALL
+       SELECT 'index ' || ic.relname || ' owner=' || pg_get_userbyid(ic.relowner)
+              || ' tablespace=' || coalesce((SELECT spcname FROM space WHERE oid = ic.reltablespace), '-')
+              || ' unique=' || i.indisunique || ' primary=' || i.indisprimary
+              || ' nullsnotdistinct=' || i.indnullsnotdistinct || ' immediate=' || i.indimmediate
+              || ' clustered=' || i.indisclustered || ' replident=' || i.indisreplident
+              || ' valid=' || i.indisvalid || ' ready=' || i.indisready || ' live=' || i.indislive
+              || ' exclusion=' || i.indisexclusion || ' natts=' || i.indnatts || '/' || i.indnkeyatts
+              || ' indkey=' || i.indkey::text || ' indclass=' || i.indclass::text
+              || ' indcollation=' || i.indcollation::text || ' indoption=' || i.indoption::text
+              || ' exprs=' || coalesce(pg_get_expr(i.indexprs, i.indrelid), '-')
+              || ' pred=' || coalesce(pg_get_expr(i.indpred, i.indrelid), '-')
+              || ' options=' || coalesce(ic.reloptions::text, '-')
+              || ' def=' || pg_get_indexdef(i.indexrelid)
+              || ' comment=' || coalesce(obj_description(i.indexrelid, 'pg_class'), '-')
+              || ' stats=' || (SELECT string_agg(a.attnum || ':' || a.attstattarget, ',' ORDER BY a.attnum)
+                                 FROM pg_attribute a WHERE a.attrelid = i.indexrelid)
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, t WHERE i.indrelid = t.rel
+       UNION ALL
+       SELECT 'constraint ' || k.conname || ' type=' || k.contype::text || ' deferrable=' || k.condeferrable
+              || ' deferred=' || k.condeferred || ' validated=' || k.convalidated
+              || ' noinherit=' || k.connoinherit || ' local=' || k.conislocal || ' inherited=' || k.coninhcount
+              || ' index=' || coalesce((SELECT relname FROM pg_class WHERE oid = k.conindid), '-')
+              || ' def=' || pg_get_constraintdef(k.oid)
+              || ' comment=' || coalesce(obj_description(k.oid, 'pg_constraint'), '-')
+         FROM pg_constraint k, t WHERE k.conrelid = t.rel) s"
+}

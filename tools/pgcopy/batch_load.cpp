@@ -738,6 +738,10 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
             c.exec("SAVEPOINT pgcopy_range");
         range_result r = copy_range(b, a, z);
         if (r.ok) {
+            // The rows carry this subtransaction's xid, not the batch's: a
+            // record written beside them carries it too (deferral.hpp).
+            if (rejecting && r.rows && !m_loader.m_record_batch_sql.empty())
+                c.exec(m_loader.m_record_batch_sql);
             if (rejecting)
                 c.exec("RELEASE SAVEPOINT pgcopy_range");
             return loaded + r.rows;
@@ -1828,6 +1832,8 @@ void batch_loader::fail(const error& e) {
         // The "committed so far" of a --max-rejects stop is void here.
         detail = (e.status() == exit_status::rows_rejected || detail.empty() ? "" : detail + "\n") +
                  one_transaction_outcome(e);
+    } else if (m_deferral && m_deferral->rows_deleted()) {
+        // The rebuild's detail says what became of the committed rows: they are gone.
     } else if (m_summary.batches && e.status() != exit_status::rows_rejected) {
         detail = (detail.empty() ? "" : detail + "\n") + committed_so_far() +
                  "; the batches after them were rolled back" +
@@ -1993,8 +1999,12 @@ void batch_loader::restore_after_load() {
 std::string batch_loader::restore_after_failure(const error& e) {
     if (!m_deferral || !m_deferral->pending() || m_one_tx)
         return {};
-    const std::string later = "the deferred indexes and constraints of " + m_o.table +
-                              " are still off: rerun the command, or run pgcopy --restore " + m_o.table;
+    // A rerun without the resume key would load the committed rows again.
+    const bool resumable = !m_key.empty() && !m_implicit_key && !m_input_changed;
+    const std::string later = "the deferred indexes and constraints of " + m_o.table + " are still off: " +
+                              (resumable ? "rerun the command to finish the load, or run pgcopy --restore " + m_o.table
+                                         : "run pgcopy --restore " + m_o.table) +
+                              " (it keeps the committed rows, or deletes them if they break a key or constraint)";
     if (dynamic_cast<const interrupted*>(&e) || !m_jobs[0]->conn().ok())
         return later;
     try {

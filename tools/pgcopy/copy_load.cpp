@@ -200,9 +200,7 @@ std::unique_ptr<input_stream> check_script_without_table(const copy_load_options
 load_summary run_restore(const copy_load_options& o) {
     validate_copy_load(o);
     connection conn = connection::open(o.connection);
-    const size_t n = restore_deferred(conn, o.table);
-    log_info(n ? "put back " + format_count(n) + " indexes and constraints of " + o.table
-               : "nothing to put back: no load left indexes or constraints of " + o.table + " off");
+    log_info(restore_deferred(conn, o.table));
     load_summary summary;
     summary.program = std::string(program_name());
     summary.target = o.table;

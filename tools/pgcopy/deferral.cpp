@@ -6,6 +6,7 @@
 
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "pg/connection.hpp"
 #include "pg/identifier.hpp"
 #include "io/sql_names.hpp"
@@ -175,21 +176,25 @@ void table_deferral::run_phases(const std::vector<connection*>& conns) {
 }
 
 // A rebuild the loaded rows made impossible: the rows of every recorded
-// batch go (with the resume key's progress, which counted them), in one
-// transaction, so that everything can be put back.
-void table_deferral::delete_loaded_rows() {
+// load go (with the resume key's progress, which counted them), in one
+// transaction, so that everything can be put back. Each record's own xmin
+// is the transaction, or the subtransaction (a --reject-file range), that
+// wrote rows beside it: the rows carry the same xid.
+uint64_t table_deferral::delete_loaded_rows() {
     connection& c = m_conn;
     const std::string loads = " FROM pgpipe.deferred_loads WHERE relid = " + m_relid;
     c.exec("BEGIN");
     try {
-        c.exec("DELETE FROM " + m_table_sql + " WHERE xmin::text::bigint IN (SELECT (xid::text::bigint % 4294967296)" +
-               loads + ")");
+        result_ptr r = c.query("WITH gone AS (DELETE FROM " + m_table_sql + " WHERE xmin IN (SELECT xmin" + loads +
+                               ") RETURNING 1) SELECT count(*) FROM gone");
+        const uint64_t deleted = std::stoull(PQgetvalue(r.get(), 0, 0));
         // The resume keys' progress counted those rows: a rerun starts over.
         for (const char* progress : {"pgpipe.load_batches", "pgpipe.load_progress"})
             if (c.query_flag(std::string("SELECT to_regclass('") + progress + "') IS NOT NULL"))
                 c.exec(std::string("DELETE FROM ") + progress + " WHERE key IN (SELECT resume_key" + loads + ")");
         c.exec("DELETE" + loads);
         c.exec("COMMIT");
+        return deleted;
     } catch (...) {
         if (c.ok())
             PQclear(PQexec(c.get(), "ROLLBACK"));
@@ -197,11 +202,47 @@ void table_deferral::delete_loaded_rows() {
     }
 }
 
-void table_deferral::restore(const std::vector<connection*>& conns) {
+// The rows the loads recorded made a rebuild fail (e): they are deleted and
+// the rebuild runs again. Throws e with the end state in its detail; or,
+// when rows no load recorded (another session's) still break it, says so.
+void table_deferral::rebuild_without_loaded_rows(const std::vector<connection*>& conns, const server_error& e,
+                                                 bool interrupted_load) {
+    const uint64_t deleted = delete_loaded_rows();
+    m_rows_deleted = deleted;
+    const std::string rows = format_count(deleted) + (deleted == 1 ? " row" : " rows");
+    try {
+        run_phases(conns);
+    } catch (const server_error& again) {
+        read_records();
+        if (!caused_by_rows(again))
+            throw;
+        error out(again.status(), again.what(),
+                  (again.detail().empty() ? "" : again.detail() + "\n") + "the " + rows + " the loads recorded " +
+                      (deleted == 1 ? "was" : "were") + " deleted, but rows no load recorded still break it " +
+                      "(written by another session while it was off)",
+                  "fix or delete those rows, then run pgcopy --restore " + m_table);
+        out.set_context(again.context());
+        throw out;
+    }
+    read_records();
+    const std::string state =
+        interrupted_load ? "restored " + m_table + " without the interrupted load's rows: " + rows +
+                               " deleted, and every index and constraint is back"
+                         : "the " + rows + " this load committed were deleted, and every index and constraint of " +
+                               m_table + " is back";
+    error out(e.status(), e.what(), (e.detail().empty() ? "" : e.detail() + "\n") + state,
+              "remove the offending rows from the input, then load it again");
+    out.set_context(e.context());
+    throw out;
+}
+
+void table_deferral::restore(const std::vector<connection*>& conns, bool interrupted_load) {
     if (m_pending.empty())
         return;
     take_lock();
     read_records();
+    m_loads_recorded = m_conn.query_flag("SELECT EXISTS (SELECT 1 FROM pgpipe.deferred_loads WHERE relid = " +
+                                         m_relid + ")");
     for (connection* c : conns)
         c->exec(rebuild_memory);
     try {
@@ -210,16 +251,7 @@ void table_deferral::restore(const std::vector<connection*>& conns) {
         read_records(); // what is still missing: the other statements of the phase may have run
         if (!caused_by_rows(e))
             throw;
-        delete_loaded_rows();
-        run_phases(conns);
-        read_records();
-        error out(e.status(), e.what(),
-                  (e.detail().empty() ? "" : e.detail() + "\n") +
-                      "the rows this load committed were deleted, and every index and constraint of " + m_table +
-                      " is back",
-                  "remove the offending rows from the input (or load with the indexes in place and --reject-file)");
-        out.set_context(e.context());
-        throw out;
+        rebuild_without_loaded_rows(conns, e, interrupted_load);
     }
     m_conn.exec("DELETE FROM pgpipe.deferred_loads WHERE relid = " + m_relid);
     for (connection* c : conns)
@@ -233,15 +265,20 @@ void put_back_left_off(connection& conn, const std::string& table_sql, const std
         return;
     log_info("putting back the " + std::to_string(deferral.pending()) +
              " indexes and constraints an interrupted load left off " + table);
-    deferral.restore({&conn});
+    deferral.restore({&conn}, true);
 }
 
-size_t restore_deferred(connection& conn, const std::string& table) {
+std::string restore_deferred(connection& conn, const std::string& table) {
     const std::string table_sql = quote_qualified_name(conn, parse_qualified_name(table));
     table_deferral deferral(conn, table_sql, table);
     const size_t n = deferral.pending();
-    deferral.restore({&conn});
-    return n;
+    if (!n)
+        return "nothing to put back: no load left indexes or constraints of " + table + " off";
+    deferral.restore({&conn}, true);
+    return "restored " + table +
+           (deferral.loads_recorded() ? " with the interrupted load's rows"
+                                      : " (no rows of the interrupted load were left to keep)") +
+           ": put back " + format_count(n) + " indexes and constraints";
 }
 
 } // namespace pgpipe

@@ -4,12 +4,15 @@
 
 #include "pg/schema.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace pgpipe {
 
 class connection;
+class server_error;
 
 /// pgcopy's tables that record deferrals (pgpipe.deferred, pgpipe.deferred_loads).
 extern const std::vector<std::string> deferral_tables;
@@ -38,7 +41,8 @@ public:
 
     /// SQL that records the current transaction as one that loaded rows
     /// while the table's indexes were off (run inside each batch's
-    /// transaction): a failed rebuild deletes those rows.
+    /// transaction, and inside each savepoint that loaded rows, whose rows
+    /// carry the subtransaction's xid): a failed rebuild deletes those rows.
     std::string record_batch_sql() const;
 
     /// Puts everything back: each phase's statements spread over conns (one
@@ -46,8 +50,15 @@ public:
     /// its record. If a unique index, key, foreign key or check cannot come
     /// back because of loaded rows, the rows of every recorded batch are
     /// deleted (with their resume keys' progress), everything is put back,
-    /// and the server's error (naming the key) is thrown with a detail saying so.
-    void restore(const std::vector<connection*>& conns);
+    /// and the server's error (naming the key) is thrown with a detail saying
+    /// so (worded for an interrupted load's rows, or this load's).
+    void restore(const std::vector<connection*>& conns, bool interrupted_load = false);
+
+    /// How many loaded rows restore deleted, if it had to.
+    std::optional<uint64_t> rows_deleted() const { return m_rows_deleted; }
+
+    /// Whether restore found rows of earlier loads recorded (kept when it succeeds).
+    bool loads_recorded() const { return m_loads_recorded; }
 
 private:
     struct pending_statement {
@@ -57,13 +68,17 @@ private:
     void read_records();
     void take_lock();
     void run_phases(const std::vector<connection*>& conns);
-    void delete_loaded_rows();
+    uint64_t delete_loaded_rows();
+    [[noreturn]] void rebuild_without_loaded_rows(const std::vector<connection*>& conns, const server_error& e,
+                                                  bool interrupted_load);
 
     connection& m_conn;
     std::string m_table_sql, m_table;
     std::string m_relid; // the table's oid, as text
     std::string m_key;   // the load's resume key, or empty
     bool m_locked = false;
+    std::optional<uint64_t> m_rows_deleted;
+    bool m_loads_recorded = false;
     std::vector<pending_statement> m_pending;
 };
 
@@ -72,7 +87,7 @@ private:
 void put_back_left_off(connection& conn, const std::string& table_sql, const std::string& table);
 
 /// pgcopy --restore TABLE: puts back what an interrupted load left off
-/// TABLE; returns how many statements ran.
-size_t restore_deferred(connection& conn, const std::string& table);
+/// TABLE; returns the summary line, saying which end state it reached.
+std::string restore_deferred(connection& conn, const std::string& table);
 
 } // namespace pgpipe
