@@ -211,6 +211,10 @@ test_routed_resume_key_holds_across_kill_9() {
   # A third run finds every batch committed everywhere.
   run 0 pgcopy --batch-rows 2k --resume-key routed orders_all input.tsv
   assert_eq 100000 "$(table_count orders_all)"
+  # One that would read the input otherwise is refused (issue 20, item 2).
+  run 1 pgcopy --batch-rows 2k --null x --resume-key routed orders_all input.tsv
+  assert_contains "$err" 'resume key "routed" was loading with other options: null: "\\N" then, "x" now'
+  assert_contains "$err" "DELETE FROM pgpipe.routed_batches WHERE key = 'routed' on every server"
 }
 
 # restart_with SANDBOX SETTING: sets a server setting that needs a restart.

@@ -1633,20 +1633,13 @@ void batch_loader::check_shape(connection& c) {
         return;
     const load_shape now = current_shape(c);
     m_shape_text = now.text();
-    if (m_recorded_shape.empty()) // a new key, or one an older pgcopy recorded
-        return;
-    const std::vector<std::string> changed = now.differences_from(load_shape::parse(m_recorded_shape));
-    if (changed.empty())
-        return;
-    std::string what;
-    for (const auto& part : changed)
-        what += (what.empty() ? "" : "; ") + part;
-    m_input_changed = true; // a rerun with the key would fail the same way: say nothing of it
-    throw local_error("resume key \"" + m_key + "\" was loading with other options: " + what,
-                      "a resumed load must read its input as the run that started it did; options that change "
-                      "only the speed (--jobs, --batch-rows, --batch-bytes, --fast) may differ",
-                      "rerun with that run's options; or, to start over, remove what it loaded and forget the key "
-                      "(DELETE FROM pgpipe.load_progress WHERE key = '" + m_key + "'), or use a new --resume-key");
+    try {
+        check_resumed_shape(m_key, now, m_recorded_shape,
+                            "DELETE FROM pgpipe.load_progress WHERE key = '" + m_key + "'");
+    } catch (const error&) {
+        m_input_changed = true; // a rerun with the key would fail the same way: say nothing of it
+        throw;
+    }
 }
 
 // Inputs that an earlier run of the key finished are not read again: each

@@ -2,6 +2,7 @@
 // and compared with the rerun's.
 #include "resume_record.hpp"
 
+#include "core/error.hpp"
 #include "core/fingerprint.hpp"
 #include "io/sql_names.hpp"
 
@@ -110,6 +111,23 @@ load_shape describe_load(connection& c, const std::string& table_sql, std::vecto
                                                           c.quote_literal(*f.encoding) + "))").get(), 0, 0)
                                      : pg_encoding_to_char(PQclientEncoding(c.get())));
     return shape;
+}
+
+void check_resumed_shape(const std::string& key, const load_shape& now, const std::string& recorded,
+                         const std::string& forget) {
+    if (recorded.empty())
+        return;
+    const std::vector<std::string> changed = now.differences_from(load_shape::parse(recorded));
+    if (changed.empty())
+        return;
+    std::string what;
+    for (const auto& part : changed)
+        what += (what.empty() ? "" : "; ") + part;
+    throw local_error("resume key \"" + key + "\" was loading with other options: " + what,
+                      "a resumed load must read its input as the run that started it did; options that change "
+                      "only the speed (--jobs, --batch-rows, --batch-bytes, --fast) may differ",
+                      "rerun with that run's options; or, to start over, remove what it loaded and forget the key (" +
+                          forget + "), or use a new --resume-key");
 }
 
 std::string shape_value(std::string_view value) {

@@ -40,6 +40,13 @@ private:
 load_shape describe_load(connection& c, const std::string& table_sql, std::vector<std::string> columns,
                          const copy_format_options& f);
 
+/// Refuses (local_error, status 1) a rerun of resume key KEY whose shape
+/// differs from the recorded one, naming each part that changed; a record
+/// without a shape (an older pgcopy's) is not checked. forget: how the hint
+/// tells to forget the key.
+void check_resumed_shape(const std::string& key, const load_shape& now, const std::string& recorded,
+                         const std::string& forget);
+
 /// A value as messages show it: quoted, with tabs, newlines and
 /// backslashes written as escapes.
 std::string shape_value(std::string_view value);

@@ -4,6 +4,7 @@
 #include "batch_cut.hpp"
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
+#include "resume_record.hpp"
 #include "core/fingerprint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -99,7 +100,7 @@ using committed_batches = std::map<std::pair<size_t, uint64_t>, std::pair<uint64
 const char* const progress_ddl =
     "CREATE TABLE IF NOT EXISTS pgpipe.routed_batches (key text NOT NULL, target text NOT NULL,"
     " input_index int NOT NULL, start_offset bigint NOT NULL, end_offset bigint NOT NULL, content_hash text NOT NULL,"
-    " rows_loaded bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(),"
+    " rows_loaded bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), shape text,"
     " PRIMARY KEY (key, target, input_index, start_offset))";
 
 class routed_loader;
@@ -141,6 +142,7 @@ public:
     uint64_t unit_rows = 0;         // rows the server took in this unit
     uint64_t rows_committed = 0;
     committed_batches committed;    // --resume-key: what earlier runs committed here
+    std::string recorded_shape;     // ... and the shape of that load (resume_record.hpp)
     line_log lines;                 // the reader's, for the current unit
     std::string gid;                // --two-phase: the prepared transaction's name
 
@@ -207,6 +209,7 @@ private:
     const copy_load_options& m_o;
     routing m_plan;
     connection m_coordinator;
+    std::string m_shape_text; // what each --resume-key record holds of the load (resume_record.hpp)
     std::unique_ptr<input_stream> m_first;
     std::vector<std::string> m_inputs;
     bool m_batched = false;
@@ -258,12 +261,20 @@ void destination_stream::connect(const connection_options& coordinator_login, co
 void destination_stream::read_committed(const std::string& key) {
     require_pgpipe_access(*m_conn, {"pgpipe.routed_batches"}, "--resume-key"); // on this destination's server
     create_pgpipe_tables(*m_conn, {"pgpipe.routed_batches"}, {progress_ddl});
-    result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash FROM pgpipe.routed_batches"
+    // Tables an older pgcopy made lack the shape (only then: a role that cannot ALTER still resumes).
+    if (!m_conn->query_flag("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pgpipe.routed_batches'::regclass"
+                            " AND attname = 'shape' AND NOT attisdropped)"))
+        m_conn->exec("ALTER TABLE pgpipe.routed_batches ADD COLUMN IF NOT EXISTS shape text");
+    result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash, coalesce(shape, '')"
+                                 " FROM pgpipe.routed_batches"
                                  " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
                                  m_conn->quote_literal(record_target()));
-    for (int k = 0; k < PQntuples(r.get()); ++k)
+    for (int k = 0; k < PQntuples(r.get()); ++k) {
         committed[{std::stoull(PQgetvalue(r.get(), k, 0)), std::stoull(PQgetvalue(r.get(), k, 1))}] = {
             std::stoull(PQgetvalue(r.get(), k, 2)), PQgetvalue(r.get(), k, 3)};
+        if (*PQgetvalue(r.get(), k, 4))
+            recorded_shape = PQgetvalue(r.get(), k, 4);
+    }
 }
 
 std::string destination_stream::record_target() const { return m_index == 0 ? m_loader.m_plan.table_sql : m_d.name; }
@@ -332,9 +343,10 @@ void destination_stream::finish_unit(const piece& p) {
     begin();
     auto n = [](uint64_t v) { return std::to_string(v); };
     m_conn->exec("INSERT INTO pgpipe.routed_batches (key, target, input_index, start_offset, end_offset, content_hash,"
-                 " rows_loaded) VALUES (" + m_conn->quote_literal(key) + ", " + m_conn->quote_literal(record_target()) +
-                 ", " + n(p.input_index) + ", " + n(p.start_offset()) + ", " + n(p.end_offset()) + ", " +
-                 m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ")");
+                 " rows_loaded, shape) VALUES (" + m_conn->quote_literal(key) + ", " +
+                 m_conn->quote_literal(record_target()) + ", " + n(p.input_index) + ", " + n(p.start_offset()) + ", " +
+                 n(p.end_offset()) + ", " + m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ", " +
+                 m_conn->quote_literal(m_loader.m_shape_text) + ")");
 }
 
 void destination_stream::rollback() noexcept {
@@ -810,6 +822,8 @@ void routed_loader::start() {
     m_meter = progress_meter(m_o.show_progress);
     const std::string encoding = PQparameterStatus(m_coordinator.get(), "client_encoding");
     const connection_options login = m_coordinator.same_login(m_o.connection);
+    const load_shape shape = describe_load(m_coordinator, m_plan.table_sql, m_plan.columns, m_o.format);
+    m_shape_text = shape.text();
     for (size_t d = 0; d < m_plan.destinations.size(); ++d) {
         m_streams.push_back(std::make_unique<destination_stream>(*this, m_plan.destinations[d], d));
         m_streams.back()->connect(login, encoding);
@@ -818,8 +832,11 @@ void routed_loader::start() {
                                   m_streams.back()->conn().describe() + ": " + left,
                               "they hold their rows' locks: this load would wait for them for ever",
                               "COMMIT PREPARED them if every server of their batch has one, else ROLLBACK PREPARED");
-        if (!m_o.resume_key.empty())
+        if (!m_o.resume_key.empty()) {
             m_streams.back()->read_committed(m_o.resume_key);
+            check_resumed_shape(m_o.resume_key, shape, m_streams.back()->recorded_shape,
+                                "DELETE FROM pgpipe.routed_batches WHERE key = '" + m_o.resume_key + "' on every server");
+        }
     }
     if (m_o.verbose)
         for (auto& s : m_streams)
