@@ -176,6 +176,37 @@ TEST_CASE("JSON strings to date, time, timestamp and timestamptz") {
     CHECK(tz.error("1700000000") == "\"1700000000\" is not an ISO 8601 timestamp");
 }
 
+// The references are the server's own output (PostgreSQL 15, TimeZone UTC):
+// SELECT 'literal'::type, and its COPY binary bytes.
+TEST_CASE("dates and timestamps at the ends of the server's range, BC, and infinity") {
+    json_column d("date"), ts("timestamp"), tz("timestamptz");
+    check(d, "\"0001-01-01\"", "0001-01-01", "fff4dbf9");
+    check(d, "\"0044-03-15 BC\"", "0044-03-15 BC", "fff49d7b");
+    check(d, "\"4714-11-24 BC\"", "4714-11-24 BC", "ffda97a7");
+    check(d, "\"10000-01-01\"", "10000-01-01", "002c95d4");
+    check(d, "\"5874897-12-31\"", "5874897-12-31", "7fda970c");
+    check(d, "\"infinity\"", "infinity", "7fffffff");
+    check(d, "\"-infinity\"", "-infinity", "80000000");
+    check(ts, "\"0044-03-15 12:00:00 BC\"", "0044-03-15 12:00:00 BC", "ff1af9e8fb46d000");
+    check(ts, "\"4714-11-24T00:00:00 BC\"", "4714-11-24 00:00:00 BC", "fd0f7cc1411fa000");
+    check(ts, "\"9999-12-31T23:59:59\"", "9999-12-31 23:59:59", "0380e70b912c3dc0");
+    check(ts, "\"12345-06-07T01:02:03\"", "12345-06-07 01:02:03", "0487dafa31fd18c0");
+    check(ts, "\"-infinity\"", "-infinity", "8000000000000000");
+    // An AD time that is BC in UTC: the date and the era are written.
+    check(tz, "\"0001-01-01T00:00:00+05:00\"", "0001-12-31 19:00:00+00 BC", "ff1fe2fb94ba2c00");
+    check(tz, "\"0001-12-31 19:00:00+00 BC\"", "0001-12-31 19:00:00+00 BC", "ff1fe2fb94ba2c00");
+    check(tz, "\"294276-12-31T23:59:59.999999Z\"", "294276-12-31 23:59:59.999999+00", "7fffff5bb3b29fff");
+    check(tz, "\"infinity\"", "infinity", "7fffffffffffffff");
+    CHECK(d.error("\"0000-01-01\"") == "\"0000-01-01\" is not a date (YYYY-MM-DD)");
+    CHECK(d.error("\"4714-11-23 BC\"") == "\"4714-11-23 BC\" is out of range for date");
+    CHECK(d.error("\"5874898-01-01\"") == "\"5874898-01-01\" is out of range for date");
+    CHECK(ts.error("\"294277-01-01T00:00:00\"") == "\"294277-01-01T00:00:00\" is out of range for timestamp");
+    CHECK(tz.error("\"294276-12-31T23:59:59-01:00\"") ==
+          "\"294276-12-31T23:59:59-01:00\" is out of range for timestamp");
+    CHECK(tz.error("\"4714-11-24 00:00:00+01 BC\"") ==
+          "\"4714-11-24 00:00:00+01 BC\" is out of range for timestamp");
+}
+
 TEST_CASE("JSON strings to interval, in ISO 8601 or the server's style") {
     json_column i("interval");
     check(i, "\"P1DT2H\"", "1 day 02:00:00", "00000001ad2748000000000100000000");

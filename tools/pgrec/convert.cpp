@@ -333,10 +333,11 @@ void convert_bytea(const json_scalar& in, const record_column&, value& out, reco
 }
 
 void convert_date(const json_scalar& in, const record_column&, value& out, record_cell&) {
-    size_t pos = 0;
     int64_t days;
-    if (!parse_date_prefix(in.text, pos, days) || pos != in.text.size())
-        throw record_error{quoted(in.text) + " is not a date (YYYY-MM-DD)"};
+    time_read r = read_date(in.text, days);
+    if (r != time_read::ok)
+        throw record_error{quoted(in.text) +
+                           (r == time_read::invalid ? " is not a date (YYYY-MM-DD)" : " is out of range for date")};
     out.kind = value_kind::date;
     out.i = days;
 }
@@ -354,11 +355,10 @@ void convert_time(const json_scalar& in, const record_column&, value& out, recor
 // an offset, and so do we.
 void convert_timestamp(const json_scalar& in, const record_column& col, value& out, record_cell&) {
     int64_t us;
-    std::optional<int64_t> offset;
-    if (!parse_iso_timestamp(in.text, us, offset))
-        throw record_error{quoted(in.text) + " is not an ISO 8601 timestamp"};
-    if (col.type.base == pg_type::timestamptz && offset)
-        us -= *offset * 1000000;
+    time_read r = read_timestamp(in.text, col.type.base == pg_type::timestamptz, us);
+    if (r != time_read::ok)
+        throw record_error{quoted(in.text) + (r == time_read::invalid ? " is not an ISO 8601 timestamp"
+                                                                      : " is out of range for timestamp")};
     out.kind = value_kind::timestamp;
     out.i = us;
 }
