@@ -212,3 +212,43 @@ test_dates_and_timestamps_before_year_1_after_9999_and_infinite_load_as_the_serv
   done
 }
 
+# RFC 8259 numbers only; a bad one is a bad line, whatever its column.
+test_numbers_that_are_not_json_are_bad_lines_and_edge_numbers_load_exactly() {
+  sql "CREATE TABLE n (id int, t text, f float8, n numeric, j json)"
+  local bad=(-Infinity -foo - 01 1. -01 1e 1e+ 00 1.5.5)
+  : >bad.jsonl
+  for b in "${bad[@]}"; do
+    for col in t f n j; do
+      printf '{"id": 1, "%s": %s}\n' "$col" "$b" >>bad.jsonl
+    done
+    printf '{"id": 1, "j": {"a": [1, %s]}}\n' "$b" >>bad.jsonl
+  done
+  run 3 pgrec --reject-file rej n bad.jsonl
+  assert_eq "" "$out" "no row written"
+  assert_eq "$((${#bad[@]} * 5))" "$(wc -l <rej)" "every line rejected"
+  assert_contains "$(cat rej.log)" $'bad.jsonl\t1\t0\t\tkey "t": invalid JSON number "-Infinity" (column t, type text)'
+  assert_contains "$(cat rej.log)" 'key "f": invalid JSON number "01" (column f, type double precision)'
+  assert_contains "$(cat rej.log)" 'key "n": invalid JSON number "1." (column n, type numeric)'
+  assert_contains "$(cat rej.log)" 'key "j": invalid JSON number "-" (column j, type json)'
+  run 1 pgrec n bad.jsonl
+  assert_contains "$err" 'bad.jsonl:1: key "t": invalid JSON number "-Infinity" (column t, type text)'
+  # Valid edge numbers: what the server makes of the same text.
+  local good=(-0 0.0 1E+2 1e400 -1.5e-3 123456789012345678901234567890 0 -0.0e+00)
+  sql "CREATE TABLE want (LIKE n)"
+  : >good.jsonl
+  local i=0
+  for g in "${good[@]}"; do
+    i=$((i + 1))
+    local f=$g
+    [ "$g" = 1e400 ] && f=null # beyond double precision: the server refuses it too
+    printf '{"id": %d, "t": %s, "f": %s, "n": %s, "j": [%s]}\n' "$i" "$g" "$f" "$g" "$g" >>good.jsonl
+    sql "INSERT INTO want VALUES ($i, '$g', $([ "$f" = null ] && echo NULL || echo "'$f'"), '$g', '[$g]')"
+  done
+  for fmt in text csv binary; do
+    sql "TRUNCATE n"
+    run 0 bash -o pipefail -c "pgrec -F $fmt n good.jsonl | pgcopy -F $fmt n"
+    assert_eq "$(sql 'SELECT * FROM want ORDER BY id')" "$(sql 'SELECT * FROM n ORDER BY id')" "-F $fmt loaded"
+  done
+  run 1 pgrec --columns f:float8 t <<<'{"f": 1e400}'
+  assert_contains "$err" '"1e400" is not a valid number (out of range for double precision)'
+}

@@ -266,6 +266,45 @@ TEST_CASE("JSON arrays to one-dimensional arrays, element by element") {
     CHECK(ints.error("[1, \"x\"]") == "\"x\" is not a valid integer");
 }
 
+// RFC 8259: -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?, for every
+// column type, inside arrays and json values too.
+TEST_CASE("a number that is not JSON is refused, whatever the column") {
+    json_column t("text"), f8("float8"), n("numeric"), j("json"), jb("jsonb"), ia("int4[]"), i4("int4");
+    for (const char* bad : {"-Infinity", "-foo", "-", "01", "1.", "-01", "1e", "1e+", "0x10", "1.5.5", "-NaN", "00",
+                            "1E+-2", "1.e5", "-.5"}) {
+        INFO("number " << bad);
+        std::string message = std::string("invalid JSON number \"") + bad + "\"";
+        CHECK(t.error(bad) == message);
+        CHECK(f8.error(bad) == message);
+        CHECK(n.error(bad) == message);
+        CHECK(j.error(bad) == message);
+        CHECK(i4.error(bad) == message);
+        CHECK(ia.error(std::string("[1, ") + bad + "]") == message);
+        CHECK(jb.error(std::string("{\"a\": [1, ") + bad + "]}") == message);
+    }
+    CHECK(jb.error("[true, nope]") == "invalid JSON value \"nope\"");
+    CHECK(jb.error("{\"a\": \"\\\"]\", \"b\": 01}") == "invalid JSON number \"01\""); // an escaped quote
+    // Not a number to simdjson either (it reads a value's kind from its first byte).
+    CHECK(t.error(".5") == "invalid JSON value \".5\"");
+    CHECK(n.error("+1") == "invalid JSON value \"+1\"");
+    CHECK(f8.error("Infinity") == "invalid JSON value \"Infinity\"");
+    // Valid edge numbers load exactly as the server reads them.
+    check(n, "-0", "0", "0000000000000000");
+    check(n, "0.0", "0.0", "0000000000000001");
+    check(n, "1E+2", "100", "00010000000000000064");
+    check(n, "1e400", "1" + std::string(400, '0'), "00010064000000000001");
+    check(n, "12345678901234567890123456789012345678901234567890",
+          "12345678901234567890123456789012345678901234567890",
+          "000d000c00000000000c0d801ed204d2162e23340d801ed204d2162e23340d801ed2");
+    check(f8, "-0", "-0", "8000000000000000");
+    check(f8, "1E+2", "100", "4059000000000000");
+    check(t, "-0.0e-0", "-0.0e-0", "2d302e30652d30");
+    check(j, "-0", "-0", "2d30");
+    check(jb, "{\"a\": [-0, 1.5e-3, \"01\", true]}", "{\"a\": [-0, 1.5e-3, \"01\", true]}",
+          "017b2261223a205b2d302c20312e35652d332c20223031222c20747275655d7d");
+    CHECK(f8.error("1e400") == "\"1e400\" is not a valid number (out of range for double precision)");
+}
+
 TEST_CASE("null, bad literals and objects: NULL, or named") {
     json_column i4("int4");
     check(i4, "null", "\\N", "null");
