@@ -276,65 +276,164 @@ bool parse_time_of_day(std::string_view t, size_t& pos, int64_t& us) {
     return true;
 }
 
-bool parse_date_prefix(std::string_view t, size_t& pos, int64_t& days) {
-    int64_t y, mo, d;
-    if (!digits(t, 0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
-        !digits(t, 8, 2, d) || mo < 1 || mo > 12 || d < 1)
+namespace {
+
+// A civil date as read, the year astronomical (1 BC is 0).
+struct civil_date {
+    int64_t year = 0;
+    int64_t month = 0;
+    int64_t day = 0;
+};
+
+// The server's limits (PostgreSQL's datatype/timestamp.h), from 2000-01-01:
+// dates from 4714-11-24 BC to 5874897-12-31, timestamps to 294276-12-31.
+constexpr int64_t first_date_day = -2451545;           // DATETIME_MIN_JULIAN
+constexpr int64_t date_end_day = 2147483494 - 2451545; // DATE_END_JULIAN
+constexpr int64_t first_timestamp_us = -211813488000000000LL;       // MIN_TIMESTAMP
+constexpr int64_t timestamp_end_us = 9223371331200000000LL;         // END_TIMESTAMP
+
+// YYYY-MM-DD at the start of t, the year of four digits or more (at most
+// nine, far past any the server takes); pos is set past it. Checks the form
+// only, and that the year is not 0.
+bool read_ymd(std::string_view t, size_t& pos, civil_date& c) {
+    size_t year_digits = 0;
+    while (year_digits < t.size() && year_digits < 10 && t[year_digits] >= '0' && t[year_digits] <= '9')
+        ++year_digits;
+    pos = year_digits;
+    if (year_digits < 4 || year_digits > 9 || !digits(t, 0, year_digits, c.year) || c.year == 0 ||
+        t.size() < pos + 6 || t[pos] != '-' || !digits(t, pos + 1, 2, c.month) || t[pos + 3] != '-' ||
+        !digits(t, pos + 4, 2, c.day))
         return false;
-    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > month_days[mo - 1] || (mo == 2 && d == 29 && !leap))
-        return false;
-    days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    pos = 10;
+    pos += 6;
     return true;
 }
 
-// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
-// "2024-01-02 10:00:00Z". offset_seconds is set when there is an offset.
-bool parse_iso_timestamp(std::string_view t, int64_t& us, std::optional<int64_t>& offset_seconds) {
-    size_t pos = 0;
-    int64_t days;
-    if (!parse_date_prefix(t, pos, days))
+// Whether c (its year astronomical) is a day of the calendar.
+bool real_day(const civil_date& c) {
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (c.month < 1 || c.month > 12 || c.day < 1 || c.day > month_days[c.month - 1])
         return false;
-    int64_t clock = 0;
+    bool leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+    return c.month != 2 || c.day != 29 || leap;
+}
+
+// The server's IS_VALID_JULIAN: the span its calendar arithmetic covers,
+// wider than a date's or a timestamp's own range.
+bool julian_day(const civil_date& c) {
+    return (c.year > -4713 || (c.year == -4713 && c.month >= 11)) &&
+           (c.year < 5874898 || (c.year == 5874898 && c.month < 6));
+}
+
+// Takes a trailing " BC" (the era as the server writes it) off t.
+bool take_bc(std::string_view& t) {
+    if (t.size() < 3 || t.substr(t.size() - 3) != " BC")
+        return false;
+    t.remove_suffix(3);
+    return true;
+}
+
+// The date that starts t, with its era (bc: t ends in " BC", the year
+// counted back from 1 BC); pos is set past it.
+bool read_civil(std::string_view t, bool bc, size_t& pos, civil_date& c) {
+    if (!read_ymd(t, pos, c))
+        return false;
+    if (bc)
+        c.year = 1 - c.year;
+    return real_day(c);
+}
+
+// Z, or an offset ±HH[[:]MM] at pos, in seconds east of UTC; moves pos.
+bool read_offset(std::string_view t, size_t& pos, int64_t& seconds) {
+    if (t[pos] == 'Z') {
+        seconds = 0;
+        ++pos;
+        return true;
+    }
+    if (t[pos] != '+' && t[pos] != '-')
+        return false;
+    int sign = t[pos] == '-' ? -1 : 1;
+    int64_t oh, om = 0;
+    if (!digits(t, pos + 1, 2, oh))
+        return false;
+    pos += 3;
+    if (pos < t.size()) {
+        if (t[pos] == ':')
+            ++pos;
+        if (!digits(t, pos, 2, om))
+            return false;
+        pos += 2;
+    }
+    seconds = sign * (oh * 3600 + om * 60);
+    return true;
+}
+
+// infinity or -infinity: the stored value's sign, else 0.
+int infinite(std::string_view t) { return t == "infinity" ? 1 : t == "-infinity" ? -1 : 0; }
+
+} // namespace
+
+bool parse_date_prefix(std::string_view t, size_t& pos, int64_t& days) {
+    civil_date c;
+    if (!read_civil(t, false, pos, c) || !julian_day(c))
+        return false;
+    days = days_from_civil(c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day));
+    return true;
+}
+
+time_read read_date(std::string_view t, int64_t& days) {
+    if (int sign = infinite(t)) {
+        days = sign > 0 ? date_infinity : -int64_t{date_infinity} - 1;
+        return time_read::ok;
+    }
+    bool bc = take_bc(t);
+    size_t pos = 0;
+    civil_date c;
+    if (!read_civil(t, bc, pos, c) || pos != t.size())
+        return time_read::invalid;
+    if (!julian_day(c))
+        return time_read::out_of_range;
+    days = days_from_civil(c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day));
+    return days >= first_date_day && days < date_end_day ? time_read::ok : time_read::out_of_range;
+}
+
+// ISO 8601 / PostgreSQL: "2024-01-02", "2024-01-02T10:00:00.5+02:00",
+// "2024-01-02 10:00:00Z", "0044-03-15 12:00:00+00 BC".
+time_read read_timestamp(std::string_view t, bool apply_offset, int64_t& us) {
+    if (int sign = infinite(t)) {
+        us = sign > 0 ? timestamp_infinity : -timestamp_infinity - 1;
+        return time_read::ok;
+    }
+    bool bc = take_bc(t);
+    size_t pos = 0;
+    civil_date c;
+    if (!read_civil(t, bc, pos, c))
+        return time_read::invalid;
+    int64_t clock = 0, offset = 0;
     if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
         ++pos;
         if (!parse_time_of_day(t, pos, clock))
-            return false;
+            return time_read::invalid;
     }
-    if (pos < t.size()) {
-        if (t[pos] == 'Z' && pos + 1 == t.size()) {
-            offset_seconds = 0;
-            ++pos;
-        } else if (t[pos] == '+' || t[pos] == '-') {
-            int sign = t[pos] == '-' ? -1 : 1;
-            int64_t oh, om = 0;
-            if (!digits(t, pos + 1, 2, oh))
-                return false;
-            pos += 3;
-            if (pos < t.size()) {
-                if (t[pos] == ':')
-                    ++pos;
-                if (!digits(t, pos, 2, om))
-                    return false;
-                pos += 2;
-            }
-            offset_seconds = sign * (oh * 3600 + om * 60);
-        }
-    }
-    if (pos != t.size())
-        return false;
-    us = days * 86400000000LL + clock;
-    return true;
+    if (pos < t.size() && (!read_offset(t, pos, offset) || pos != t.size()))
+        return time_read::invalid;
+    if (!julian_day(c))
+        return time_read::out_of_range;
+    // Within the julian span a day count times a day's microseconds passes
+    // int64: the sum is checked wider.
+    __int128 v = static_cast<__int128>(days_from_civil(c.year, static_cast<unsigned>(c.month),
+                                                       static_cast<unsigned>(c.day))) * 86400000000LL +
+                 clock - (apply_offset ? offset * 1000000 : 0);
+    if (v < first_timestamp_us || v >= timestamp_end_us)
+        return time_read::out_of_range;
+    us = static_cast<int64_t>(v);
+    return time_read::ok;
 }
 
 std::optional<int64_t> parse_timestamp_us(std::string_view t) {
     int64_t us;
-    std::optional<int64_t> offset;
-    if (!parse_iso_timestamp(t, us, offset))
+    if (read_timestamp(t, true, us) != time_read::ok)
         return std::nullopt;
-    return offset ? us - *offset * 1000000 : us;
+    return us;
 }
 
 size_t utf8_length(std::string_view s) {
@@ -421,12 +520,16 @@ char* clock_part(char* out, int64_t us_of_day) {
 }
 } // namespace
 
-char* format_date(char* out, int64_t days) {
+namespace {
+// YYYY-MM-DD of a day, the year counted back from 1 BC when before year 1
+// (bc is set then: the era comes after the whole value).
+char* date_part(char* out, int64_t days, bool& bc) {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, y, m, d);
-    if (y < 1)
-        return out; // generators keep to AD dates
+    bc = y < 1;
+    if (bc)
+        y = 1 - y;
     if (y > 9999) {
         out = format_int(out, y);
     } else {
@@ -439,14 +542,34 @@ char* format_date(char* out, int64_t days) {
     return two(out, d);
 }
 
+char* append(char* out, std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+}
+} // namespace
+
+char* format_date(char* out, int64_t days) {
+    if (days == date_infinity || days == -int64_t{date_infinity} - 1)
+        return append(out, days > 0 ? "infinity" : "-infinity");
+    bool bc;
+    out = date_part(out, days, bc);
+    return bc ? append(out, " BC") : out;
+}
+
 char* format_time(char* out, int64_t us) { return clock_part(out, us); }
 
-char* format_timestamp(char* out, int64_t us) {
+char* format_timestamp(char* out, int64_t us, bool utc_offset) {
+    if (us == timestamp_infinity || us == -timestamp_infinity - 1)
+        return append(out, us > 0 ? "infinity" : "-infinity");
     constexpr int64_t day = 86400LL * 1000000;
     int64_t days = floor_div(us, day);
-    out = format_date(out, days);
+    bool bc;
+    out = date_part(out, days, bc);
     *out++ = ' ';
-    return clock_part(out, us - days * day);
+    out = clock_part(out, us - days * day);
+    if (utc_offset)
+        out = append(out, "+00");
+    return bc ? append(out, " BC") : out;
 }
 
 char* format_interval(char* out, int32_t months, int32_t days, int64_t us) {

@@ -37,22 +37,40 @@ void apply_typmod(column_type& type, int32_t typmod);
 /// The canonical SQL name of a base type ("integer", "text").
 const char* type_sql_name(pg_type type);
 
+/// A date's infinity, as the server stores it (days); -infinity is one below its negation.
+constexpr int32_t date_infinity = INT32_MAX;
+/// A timestamp's infinity, as the server stores it (microseconds); -infinity is one below its negation.
+constexpr int64_t timestamp_infinity = INT64_MAX;
+
 /// Days since 2000-01-01 (PostgreSQL's epoch) of a civil date.
 int32_t days_from_civil(int64_t year, unsigned month, unsigned day);
 /// The civil date of a day count since 2000-01-01.
 void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day);
 /// Parses "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|±HH[:MM]]" (or with a T) into
-/// microseconds since 2000-01-01 00:00 UTC (an offset applied).
+/// microseconds since 2000-01-01 00:00 UTC (an offset applied); empty when
+/// it is not one, or out of the server's range.
 std::optional<int64_t> parse_timestamp_us(std::string_view text);
-/// Reads YYYY-MM-DD (a real calendar day) at the start of text into days
-/// since 2000-01-01; pos is set past it.
+/// Reads YYYY-MM-DD (a real calendar day, AD, within the server's calendar)
+/// at the start of text into days since 2000-01-01; pos is set past it.
 bool parse_date_prefix(std::string_view text, size_t& pos, int64_t& days);
 /// Reads HH:MM[:SS[.f…]] at pos into microseconds of the day (rounded to
 /// microseconds as the server does); moves pos past it.
 bool parse_time_of_day(std::string_view text, size_t& pos, int64_t& us);
-/// Parses an ISO 8601 / PostgreSQL timestamp: us is the local clock reading,
-/// offset_seconds the offset when one is given (Z is 0).
-bool parse_iso_timestamp(std::string_view text, int64_t& us, std::optional<int64_t>& offset_seconds);
+
+/// How a date or timestamp text reads: a value, not one, or one beyond the server's range.
+enum class time_read { ok, invalid, out_of_range };
+/// Reads a date as the server writes it: "2024-02-29", "10000-01-01",
+/// "0044-03-15 BC", "infinity", "-infinity"; days since 2000-01-01
+/// (date_infinity for infinity). Out of range as the server's date is.
+time_read read_date(std::string_view text, int64_t& days);
+/// Reads an ISO 8601 / PostgreSQL timestamp: a date as read_date, then
+/// optionally T or a space and HH:MM[:SS[.f…]], then optionally Z or
+/// ±HH[[:]MM], then optionally " BC" (as the server writes it); or
+/// infinity, -infinity. us is microseconds since 2000-01-01 00:00, minus
+/// the offset when apply_offset (timestamptz) and the clock reading
+/// otherwise (timestamp: the server ignores the offset). Out of range as
+/// the server's timestamp is.
+time_read read_timestamp(std::string_view text, bool apply_offset, int64_t& us);
 /// Characters (not bytes) of UTF-8 text.
 size_t utf8_length(std::string_view text);
 
@@ -60,12 +78,15 @@ size_t utf8_length(std::string_view text);
 char* format_int(char* out, int64_t n);
 /// Writes mantissa / 10^scale in decimal ("-12.0400"). Needs 24 bytes.
 char* format_decimal(char* out, int64_t mantissa, int32_t scale);
-/// Writes YYYY-MM-DD. Needs 16 bytes.
+/// Writes YYYY-MM-DD (then " BC" before year 1; the year has more digits
+/// after 9999), or infinity, -infinity, as the server does. Needs 32 bytes.
 char* format_date(char* out, int64_t days);
 /// Writes HH:MM:SS[.ffffff]. Needs 16 bytes.
 char* format_time(char* out, int64_t us);
-/// Writes YYYY-MM-DD HH:MM:SS[.ffffff]. Needs 32 bytes.
-char* format_timestamp(char* out, int64_t us);
+/// Writes YYYY-MM-DD HH:MM:SS[.ffffff], then +00 when utc_offset
+/// (timestamptz), then " BC" before year 1; or infinity, -infinity, as the
+/// server does. Needs 48 bytes.
+char* format_timestamp(char* out, int64_t us, bool utc_offset = false);
 /// Writes "M mons D days HH:MM:SS[.ffffff]" (parts that are zero left out). Needs 64 bytes.
 char* format_interval(char* out, int32_t months, int32_t days, int64_t us);
 /// Writes the 36-character form of a UUID.

@@ -70,12 +70,7 @@ void render_string(std::string& out, const value& v, const column_type& type, bo
 char* format_timestamp_for(char* tmp, const value& v, const column_type& type) {
     if (type.base == pg_type::date)
         return format_date(tmp, v.i >= 0 ? v.i / 86400000000LL : -((-v.i + 86399999999LL) / 86400000000LL));
-    char* end = format_timestamp(tmp, v.i);
-    if (type.base == pg_type::timestamptz) {
-        std::memcpy(end, "+00", 3);
-        end += 3;
-    }
-    return end;
+    return format_timestamp(tmp, v.i, type.base == pg_type::timestamptz);
 }
 
 // The most a scalar's text form (format_scalar) takes.

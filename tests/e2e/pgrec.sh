@@ -164,3 +164,91 @@ test_a_failing_pgrec_in_binary_commits_nothing() {
   assert_eq '1|{"{\"x\": 1}",[2]}|t' "$(sql 'SELECT * FROM t')" "a jsonb[] of an object and an array"
   assert_contains "$(cat r.log)" 'key "a": invalid JSON value "nope"'
 }
+
+# The oracle is the server: the same literals cast by SQL (TimeZone UTC,
+# which pgrec assumes for a timestamptz without an offset) and loaded from
+# pgrec's text, CSV and binary give the same table.
+test_dates_and_timestamps_before_year_1_after_9999_and_infinite_load_as_the_server_reads_them() {
+  local rows=(
+    # date | timestamp | timestamptz: AD in the input, BC in UTC, and the ends of each range
+    '0001-01-01|0001-01-01T00:00:00|0001-01-01T00:00:00+05:00'
+    '0044-03-15 BC|0044-03-15 12:00:00 BC|0044-03-15 12:00:00+00 BC'
+    '4714-11-24 BC|4714-11-24 00:00:00 BC|4714-11-23 23:00:00-01 BC'
+    '9999-12-31|9999-12-31T23:59:59.999999|9999-12-31T23:59:59.999999-05:00'
+    '10000-01-01|12345-06-07T01:02:03|294276-12-31T23:59:59.999999Z'
+    '5874897-12-31|294276-12-31 23:59:59.999999|0001-01-01 04:59:59+05'
+    'infinity|-infinity|infinity'
+    '-infinity|infinity|-infinity'
+    '2000-02-29|1999-12-31T23:59:59.5|2000-01-01T00:00:00+14:00'
+  )
+  sql "CREATE TABLE expected (id int, d date, ts timestamp, tz timestamptz, tzs timestamptz[])"
+  local i=0 d ts tz
+  : >in.jsonl
+  for row in "${rows[@]}"; do
+    i=$((i + 1))
+    IFS='|' read -r d ts tz <<<"$row"
+    printf '{"id": %d, "d": "%s", "ts": "%s", "tz": "%s", "tzs": ["%s", "%s"]}\n' "$i" "$d" "$ts" "$tz" "$tz" "$ts" >>in.jsonl
+    PGTZ=UTC sql "INSERT INTO expected VALUES ($i, '$d', '$ts', '$tz', ARRAY['$tz', '$ts']::timestamptz[])"
+  done
+  local want
+  want=$(PGTZ=UTC sql "SELECT * FROM expected ORDER BY id")
+  assert_contains "$want" "1|0001-01-01|0001-01-01 00:00:00|0001-12-31 19:00:00+00 BC|" "the server's own reading"
+  for fmt in text csv binary; do
+    sql "CREATE TABLE got_$fmt (LIKE expected)"
+    run 0 bash -o pipefail -c "pgrec -F $fmt got_$fmt in.jsonl | pgcopy -F $fmt got_$fmt"
+    assert_eq "$want" "$(PGTZ=UTC sql "SELECT * FROM got_$fmt ORDER BY id")" "-F $fmt loaded"
+  done
+  # Just past each end: the server refuses, and so does pgrec (a bad line).
+  local bad=('date|4714-11-23 BC' 'date|5874898-01-01' 'date|0000-01-01' 'timestamp|294277-01-01T00:00:00'
+    'timestamptz|294276-12-31T23:59:59-01:00' 'timestamptz|4714-11-24 00:00:00+01 BC')
+  for pair in "${bad[@]}"; do
+    local type=${pair%%|*} literal=${pair#*|}
+    if PGTZ=UTC sql "SELECT '$literal'::$type" >/dev/null 2>&1; then
+      fail "the server reads '$literal'::$type"
+    fi
+    printf '{"v": "%s"}\n' "$literal" >bad.jsonl
+    run 1 pgrec --columns "v:$type" t bad.jsonl
+    assert_contains "$err" "bad.jsonl:1: key \"v\": \"$literal\" is "
+  done
+}
+
+# RFC 8259 numbers only; a bad one is a bad line, whatever its column.
+test_numbers_that_are_not_json_are_bad_lines_and_edge_numbers_load_exactly() {
+  sql "CREATE TABLE n (id int, t text, f float8, n numeric, j json)"
+  local bad=(-Infinity -foo - 01 1. -01 1e 1e+ 00 1.5.5)
+  : >bad.jsonl
+  for b in "${bad[@]}"; do
+    for col in t f n j; do
+      printf '{"id": 1, "%s": %s}\n' "$col" "$b" >>bad.jsonl
+    done
+    printf '{"id": 1, "j": {"a": [1, %s]}}\n' "$b" >>bad.jsonl
+  done
+  run 3 pgrec --reject-file rej n bad.jsonl
+  assert_eq "" "$out" "no row written"
+  assert_eq "$((${#bad[@]} * 5))" "$(wc -l <rej)" "every line rejected"
+  assert_contains "$(cat rej.log)" $'bad.jsonl\t1\t0\t\tkey "t": invalid JSON number "-Infinity" (column t, type text)'
+  assert_contains "$(cat rej.log)" 'key "f": invalid JSON number "01" (column f, type double precision)'
+  assert_contains "$(cat rej.log)" 'key "n": invalid JSON number "1." (column n, type numeric)'
+  assert_contains "$(cat rej.log)" 'key "j": invalid JSON number "-" (column j, type json)'
+  run 1 pgrec n bad.jsonl
+  assert_contains "$err" 'bad.jsonl:1: key "t": invalid JSON number "-Infinity" (column t, type text)'
+  # Valid edge numbers: what the server makes of the same text.
+  local good=(-0 0.0 1E+2 1e400 -1.5e-3 123456789012345678901234567890 0 -0.0e+00)
+  sql "CREATE TABLE want (LIKE n)"
+  : >good.jsonl
+  local i=0
+  for g in "${good[@]}"; do
+    i=$((i + 1))
+    local f=$g
+    [ "$g" = 1e400 ] && f=null # beyond double precision: the server refuses it too
+    printf '{"id": %d, "t": %s, "f": %s, "n": %s, "j": [%s]}\n' "$i" "$g" "$f" "$g" "$g" >>good.jsonl
+    sql "INSERT INTO want VALUES ($i, '$g', $([ "$f" = null ] && echo NULL || echo "'$f'"), '$g', '[$g]')"
+  done
+  for fmt in text csv binary; do
+    sql "TRUNCATE n"
+    run 0 bash -o pipefail -c "pgrec -F $fmt n good.jsonl | pgcopy -F $fmt n"
+    assert_eq "$(sql 'SELECT * FROM want ORDER BY id')" "$(sql 'SELECT * FROM n ORDER BY id')" "-F $fmt loaded"
+  done
+  run 1 pgrec --columns f:float8 t <<<'{"f": 1e400}'
+  assert_contains "$err" '"1e400" is not a valid number (out of range for double precision)'
+}

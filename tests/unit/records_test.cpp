@@ -176,6 +176,37 @@ TEST_CASE("JSON strings to date, time, timestamp and timestamptz") {
     CHECK(tz.error("1700000000") == "\"1700000000\" is not an ISO 8601 timestamp");
 }
 
+// The references are the server's own output (PostgreSQL 15, TimeZone UTC):
+// SELECT 'literal'::type, and its COPY binary bytes.
+TEST_CASE("dates and timestamps at the ends of the server's range, BC, and infinity") {
+    json_column d("date"), ts("timestamp"), tz("timestamptz");
+    check(d, "\"0001-01-01\"", "0001-01-01", "fff4dbf9");
+    check(d, "\"0044-03-15 BC\"", "0044-03-15 BC", "fff49d7b");
+    check(d, "\"4714-11-24 BC\"", "4714-11-24 BC", "ffda97a7");
+    check(d, "\"10000-01-01\"", "10000-01-01", "002c95d4");
+    check(d, "\"5874897-12-31\"", "5874897-12-31", "7fda970c");
+    check(d, "\"infinity\"", "infinity", "7fffffff");
+    check(d, "\"-infinity\"", "-infinity", "80000000");
+    check(ts, "\"0044-03-15 12:00:00 BC\"", "0044-03-15 12:00:00 BC", "ff1af9e8fb46d000");
+    check(ts, "\"4714-11-24T00:00:00 BC\"", "4714-11-24 00:00:00 BC", "fd0f7cc1411fa000");
+    check(ts, "\"9999-12-31T23:59:59\"", "9999-12-31 23:59:59", "0380e70b912c3dc0");
+    check(ts, "\"12345-06-07T01:02:03\"", "12345-06-07 01:02:03", "0487dafa31fd18c0");
+    check(ts, "\"-infinity\"", "-infinity", "8000000000000000");
+    // An AD time that is BC in UTC: the date and the era are written.
+    check(tz, "\"0001-01-01T00:00:00+05:00\"", "0001-12-31 19:00:00+00 BC", "ff1fe2fb94ba2c00");
+    check(tz, "\"0001-12-31 19:00:00+00 BC\"", "0001-12-31 19:00:00+00 BC", "ff1fe2fb94ba2c00");
+    check(tz, "\"294276-12-31T23:59:59.999999Z\"", "294276-12-31 23:59:59.999999+00", "7fffff5bb3b29fff");
+    check(tz, "\"infinity\"", "infinity", "7fffffffffffffff");
+    CHECK(d.error("\"0000-01-01\"") == "\"0000-01-01\" is not a date (YYYY-MM-DD)");
+    CHECK(d.error("\"4714-11-23 BC\"") == "\"4714-11-23 BC\" is out of range for date");
+    CHECK(d.error("\"5874898-01-01\"") == "\"5874898-01-01\" is out of range for date");
+    CHECK(ts.error("\"294277-01-01T00:00:00\"") == "\"294277-01-01T00:00:00\" is out of range for timestamp");
+    CHECK(tz.error("\"294276-12-31T23:59:59-01:00\"") ==
+          "\"294276-12-31T23:59:59-01:00\" is out of range for timestamp");
+    CHECK(tz.error("\"4714-11-24 00:00:00+01 BC\"") ==
+          "\"4714-11-24 00:00:00+01 BC\" is out of range for timestamp");
+}
+
 TEST_CASE("JSON strings to interval, in ISO 8601 or the server's style") {
     json_column i("interval");
     check(i, "\"P1DT2H\"", "1 day 02:00:00", "00000001ad2748000000000100000000");
@@ -233,6 +264,45 @@ TEST_CASE("JSON arrays to one-dimensional arrays, element by element") {
     CHECK(ints.error("5") == "expected a JSON array for an array column");
     CHECK(ints.error("[[1]]") == "nested arrays (multidimensional) are not supported");
     CHECK(ints.error("[1, \"x\"]") == "\"x\" is not a valid integer");
+}
+
+// RFC 8259: -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?, for every
+// column type, inside arrays and json values too.
+TEST_CASE("a number that is not JSON is refused, whatever the column") {
+    json_column t("text"), f8("float8"), n("numeric"), j("json"), jb("jsonb"), ia("int4[]"), i4("int4");
+    for (const char* bad : {"-Infinity", "-foo", "-", "01", "1.", "-01", "1e", "1e+", "0x10", "1.5.5", "-NaN", "00",
+                            "1E+-2", "1.e5", "-.5"}) {
+        INFO("number " << bad);
+        std::string message = std::string("invalid JSON number \"") + bad + "\"";
+        CHECK(t.error(bad) == message);
+        CHECK(f8.error(bad) == message);
+        CHECK(n.error(bad) == message);
+        CHECK(j.error(bad) == message);
+        CHECK(i4.error(bad) == message);
+        CHECK(ia.error(std::string("[1, ") + bad + "]") == message);
+        CHECK(jb.error(std::string("{\"a\": [1, ") + bad + "]}") == message);
+    }
+    CHECK(jb.error("[true, nope]") == "invalid JSON value \"nope\"");
+    CHECK(jb.error("{\"a\": \"\\\"]\", \"b\": 01}") == "invalid JSON number \"01\""); // an escaped quote
+    // Not a number to simdjson either (it reads a value's kind from its first byte).
+    CHECK(t.error(".5") == "invalid JSON value \".5\"");
+    CHECK(n.error("+1") == "invalid JSON value \"+1\"");
+    CHECK(f8.error("Infinity") == "invalid JSON value \"Infinity\"");
+    // Valid edge numbers load exactly as the server reads them.
+    check(n, "-0", "0", "0000000000000000");
+    check(n, "0.0", "0.0", "0000000000000001");
+    check(n, "1E+2", "100", "00010000000000000064");
+    check(n, "1e400", "1" + std::string(400, '0'), "00010064000000000001");
+    check(n, "12345678901234567890123456789012345678901234567890",
+          "12345678901234567890123456789012345678901234567890",
+          "000d000c00000000000c0d801ed204d2162e23340d801ed204d2162e23340d801ed2");
+    check(f8, "-0", "-0", "8000000000000000");
+    check(f8, "1E+2", "100", "4059000000000000");
+    check(t, "-0.0e-0", "-0.0e-0", "2d302e30652d30");
+    check(j, "-0", "-0", "2d30");
+    check(jb, "{\"a\": [-0, 1.5e-3, \"01\", true]}", "{\"a\": [-0, 1.5e-3, \"01\", true]}",
+          "017b2261223a205b2d302c20312e35652d332c20223031222c20747275655d7d");
+    CHECK(f8.error("1e400") == "\"1e400\" is not a valid number (out of range for double precision)");
 }
 
 TEST_CASE("null, bad literals and objects: NULL, or named") {

@@ -54,6 +54,16 @@ TEST_CASE("dates and times format as the server writes them") {
     CHECK(formatted([](char* b) { return format_timestamp(b, 86400LL * 1000000 + 3723500000LL); }) ==
           "2000-01-02 01:02:03.5");
     CHECK(formatted([](char* b) { return format_timestamp(b, -1); }) == "1999-12-31 23:59:59.999999");
+    // Before year 1 the server counts years BC (no year 0), after 9999 with more digits.
+    CHECK(formatted([](char* b) { return format_date(b, days_from_civil(0, 12, 31)); }) == "0001-12-31 BC");
+    CHECK(formatted([](char* b) { return format_date(b, days_from_civil(-4713, 11, 24)); }) == "4714-11-24 BC");
+    CHECK(formatted([](char* b) { return format_date(b, days_from_civil(10000, 1, 1)); }) == "10000-01-01");
+    CHECK(formatted([](char* b) { return format_date(b, date_infinity); }) == "infinity");
+    CHECK(formatted([](char* b) { return format_date(b, -date_infinity - 1); }) == "-infinity");
+    CHECK(formatted([](char* b) { return format_timestamp(b, days_from_civil(1, 1, 1) * 86400000000LL - 1); }) ==
+          "0001-12-31 23:59:59.999999 BC");
+    CHECK(formatted([](char* b) { return format_timestamp(b, timestamp_infinity); }) == "infinity");
+    CHECK(formatted([](char* b) { return format_timestamp(b, -timestamp_infinity - 1); }) == "-infinity");
     CHECK(formatted([](char* b) { return format_time(b, 45296000001LL); }) == "12:34:56.000001");
     CHECK(formatted([](char* b) { return format_interval(b, 0, 3, 3723000000LL); }) == "3 days 01:02:03");
     CHECK(formatted([](char* b) { return format_interval(b, 1, 1, 0); }) == "1 mon 1 day");

@@ -2,6 +2,7 @@
 #include "convert.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +24,94 @@ std::string quoted(std::string_view s) {
 
 int hex_digit(char c) {
     return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+}
+
+// ---------------------------------------------------------------- JSON tokens
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 8259's number, exactly: -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
+// simdjson hands a number's token through unread, so this is the check.
+bool is_json_number(std::string_view t) {
+    size_t i = 0, n = t.size();
+    auto digits = [&] {
+        size_t from = i;
+        while (i < n && is_digit(t[i]))
+            ++i;
+        return i > from;
+    };
+    if (i < n && t[i] == '-')
+        ++i;
+    if (i < n && t[i] == '0')
+        ++i;
+    else if (!(i < n && t[i] >= '1' && t[i] <= '9' && digits()))
+        return false;
+    if (i < n && t[i] == '.' && (++i, !digits()))
+        return false;
+    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+        if (++i < n && (t[i] == '+' || t[i] == '-'))
+            ++i;
+        if (!digits())
+            return false;
+    }
+    return i == n;
+}
+
+// A scalar token outside strings: a number, true, false or null; throws
+// record_error naming it otherwise.
+void check_json_token(std::string_view token) {
+    if (token == "true" || token == "false" || token == "null")
+        return;
+    if (!token.empty() && (token[0] == '-' || is_digit(token[0]))) {
+        if (!is_json_number(token))
+            throw record_error{"invalid JSON number " + quoted(token)};
+        return;
+    }
+    throw record_error{"invalid JSON value " + quoted(token)};
+}
+
+// Bytes that end a scalar token outside strings: structure and white space.
+constexpr std::array<bool, 256> token_ends = [] {
+    std::array<bool, 256> ends{};
+    for (unsigned char c : std::string_view("{}[],:\" \t\n\r"))
+        ends[c] = true;
+    return ends;
+}();
+
+// Past the string whose opening quote is at raw[i]: its closing quote is
+// the first one after an even number of backslashes.
+size_t past_string(std::string_view raw, size_t i) {
+    for (;;) {
+        size_t quote = raw.find('"', i + 1);
+        if (quote == std::string_view::npos)
+            return raw.size();
+        size_t backslashes = 0;
+        while (raw[quote - 1 - backslashes] == '\\')
+            ++backslashes;
+        if (backslashes % 2 == 0)
+            return quote + 1;
+        i = quote;
+    }
+}
+
+// The scalars inside a JSON object or array as its raw text has them:
+// simdjson skips what it is not asked for, so a json column checks its
+// value's numbers and literals here (strings were checked when the line
+// was read). Grammar beyond tokens is left to the server.
+void check_json_tokens(std::string_view raw) {
+    size_t i = 0;
+    while (i < raw.size()) {
+        if (raw[i] == '"') {
+            i = past_string(raw, i);
+        } else if (token_ends[static_cast<unsigned char>(raw[i])]) {
+            ++i;
+        } else {
+            size_t from = i;
+            while (i < raw.size() && !token_ends[static_cast<unsigned char>(raw[i])])
+                ++i;
+            check_json_token(raw.substr(from, i - from));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- text parsers
@@ -333,10 +422,11 @@ void convert_bytea(const json_scalar& in, const record_column&, value& out, reco
 }
 
 void convert_date(const json_scalar& in, const record_column&, value& out, record_cell&) {
-    size_t pos = 0;
     int64_t days;
-    if (!parse_date_prefix(in.text, pos, days) || pos != in.text.size())
-        throw record_error{quoted(in.text) + " is not a date (YYYY-MM-DD)"};
+    time_read r = read_date(in.text, days);
+    if (r != time_read::ok)
+        throw record_error{quoted(in.text) +
+                           (r == time_read::invalid ? " is not a date (YYYY-MM-DD)" : " is out of range for date")};
     out.kind = value_kind::date;
     out.i = days;
 }
@@ -354,11 +444,10 @@ void convert_time(const json_scalar& in, const record_column&, value& out, recor
 // an offset, and so do we.
 void convert_timestamp(const json_scalar& in, const record_column& col, value& out, record_cell&) {
     int64_t us;
-    std::optional<int64_t> offset;
-    if (!parse_iso_timestamp(in.text, us, offset))
-        throw record_error{quoted(in.text) + " is not an ISO 8601 timestamp"};
-    if (col.type.base == pg_type::timestamptz && offset)
-        us -= *offset * 1000000;
+    time_read r = read_timestamp(in.text, col.type.base == pg_type::timestamptz, us);
+    if (r != time_read::ok)
+        throw record_error{quoted(in.text) + (r == time_read::invalid ? " is not an ISO 8601 timestamp"
+                                                                      : " is out of range for timestamp")};
     out.kind = value_kind::timestamp;
     out.i = us;
 }
@@ -418,7 +507,10 @@ void convert_json(od::value& jv, od::json_type kind, const record_column&, value
     } else {
         raw = jv.raw_json_token();
     }
-    store.text.assign(trim_json_space(raw));
+    raw = trim_json_space(raw);
+    if (kind == od::json_type::object || kind == od::json_type::array)
+        check_json_tokens(raw);
+    store.text.assign(raw);
     out.kind = value_kind::json;
     out.s = store.text;
 }
@@ -521,9 +613,11 @@ void check_literal(od::value& jv, od::json_type kind) {
 void convert_value(od::value jv, const record_column& col, value& out, record_cell& store, bool in_array) {
     od::json_type kind;
     if (jv.type().get(kind))
-        throw record_error{"invalid JSON value"};
+        throw record_error{"invalid JSON value " + quoted(trim_json_space(jv.raw_json_token()))};
     out = value{};
     check_literal(jv, kind);
+    if (kind == od::json_type::number)
+        check_json_token(trim_json_space(jv.raw_json_token()));
     if (kind == od::json_type::null)
         return; // out is NULL
     if (col.type.is_array && !in_array)
