@@ -262,6 +262,38 @@ test_a_csv_header_maps_columns_by_name() {
   assert_contains "$err" "other_order.csv:1: the header does not match the columns"
 }
 
+test_header_names_with_escaped_characters_match_as_the_server_reads_them() {
+  # Column names with a tab, a backslash, a comma, a quote (PostgreSQL's own
+  # copy.sql tests HEADER MATCH with such names), headers as the server writes them.
+  sql "CREATE TABLE h (id int, \"tab	here\" text, \"back\\slash\" text, \"a,\"\"q\" text)"
+  sql "INSERT INTO h VALUES (1, 'x', 'y', 'z'), (2, NULL, 'b', 'c')"
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY h TO STDOUT (HEADER)" >h.tsv
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY h TO STDOUT (FORMAT csv, HEADER)" >h.csv
+  head -n 1 h.tsv | grep -qF 'tab\there' || fail "the server's header escapes the tab: $(head -n 1 h.tsv)"
+  local expected
+  expected=$(sql 'SELECT * FROM h ORDER BY id')
+  sql "TRUNCATE h"
+  psql -Xq -v ON_ERROR_STOP=1 -c "\\copy h from 'h.tsv' (HEADER MATCH)" # the server's own reading
+  assert_eq "$expected" "$(sql 'SELECT * FROM h ORDER BY id')" "psql's HEADER MATCH"
+  local args
+  for args in "h.tsv" "--batch-rows 1 h.tsv h.tsv" "-F csv h.csv" "-F csv --jobs 2 --batch-rows 1 h.csv h.csv"; do
+    sql "TRUNCATE h"
+    # shellcheck disable=SC2086 # the arguments are words
+    run 0 pgcopy --header h $args
+    assert_eq "$expected" "$(sql 'SELECT DISTINCT * FROM h ORDER BY id')" "pgcopy --header h $args"
+  done
+  # A header that names the columns in another order maps them by name.
+  printf 'back\\\\slash\ttab\\there\n1\t2\n' >reordered.tsv
+  sql "TRUNCATE h"
+  run 0 pgcopy --header h reordered.tsv
+  assert_eq "|2|1|" "$(sql 'SELECT * FROM h')"
+  # With --escape, a CSV header undoes it as the server does.
+  printf 'id,"a,\\"q"\n5,v\n' >escaped.csv
+  sql "TRUNCATE h"
+  run 0 pgcopy -F csv --escape '\' --header h escaped.csv
+  assert_eq "5|||v" "$(sql 'SELECT * FROM h')"
+}
+
 # A binary stream: header, then the bytes given as a Python expression.
 binary_with() {
   python3 -c "import struct, sys

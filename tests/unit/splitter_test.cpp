@@ -166,6 +166,20 @@ TEST_CASE("header lines split like their format") {
     CHECK(header_names("a\tb\n", text) == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("header names are unescaped as the server's HEADER MATCH reads them") {
+    using names = std::vector<std::string>;
+    copy_format_options text;
+    // As COPY ... TO STDOUT (HEADER) writes a tab, a backslash, a newline.
+    CHECK(header_names("id\ttab\\there\tback\\\\slash\tnl\\n\r\n", text) ==
+          names{"id", "tab\there", "back\\slash", "nl\n"});
+    CHECK(header_names("a\\\tb\t\\x41\\101\n", text) == names{"a\tb", "AA"}); // an escaped delimiter is data
+    CHECK(header_names("a\t\\N\n", text) == names{"a", "\\N"}); // NULL names no column
+    copy_format_options csv;
+    csv.format = copy_format::csv;
+    csv.escape = "\\";
+    CHECK(header_names("\"a\\\"b\",\"c\\\\d\",e\\f\n", csv) == names{"a\"b", "c\\d", "e\\f"});
+}
+
 TEST_CASE("a fingerprint does not depend on how the bytes were cut") {
     const std::string data = "The quick brown fox jumps over the lazy dog, twice: the quick brown fox.";
     const std::string whole = fingerprint_of(data.data(), data.size());
