@@ -143,27 +143,43 @@ std::vector<std::string> header_names(std::string_view line, const copy_format_o
     const bool csv = o.format == copy_format::csv;
     const char delimiter = o.delimiter ? (*o.delimiter)[0] : csv ? ',' : '\t';
     const char quote = o.quote ? (*o.quote)[0] : '"';
+    const char escape = o.escape ? (*o.escape)[0] : quote;
+    const std::string_view null_text = o.null_string ? *o.null_string : csv ? "" : "\\N";
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
         line.remove_suffix(1);
     std::vector<std::string> fields(1);
+    size_t field_start = 0;
+    // A text field that is the NULL string names no column: kept as written,
+    // it matches none (the server says "got null value").
+    auto end_field = [&](size_t k) {
+        if (!csv && line.substr(field_start, k - field_start) == null_text)
+            fields.back() = line.substr(field_start, k - field_start);
+    };
     bool quoted = false;
     for (size_t k = 0; k < line.size(); ++k) {
         const char ch = line[k];
-        if (quoted) {
-            if (ch == quote && k + 1 < line.size() && line[k + 1] == quote)
-                fields.back() += quote, ++k;
-            else if (ch == quote)
-                quoted = false;
+        const bool pair = k + 1 < line.size() && (line[k + 1] == quote || line[k + 1] == escape);
+        if (quoted && ch == escape && pair) {
+            fields.back() += line[++k]; // "" or the escape before a quote or itself
+        } else if (quoted || (csv && ch == quote)) {
+            if (ch == quote)
+                quoted = !quoted;
             else
                 fields.back() += ch;
-        } else if (csv && ch == quote) {
-            quoted = true;
         } else if (ch == delimiter) {
+            end_field(k);
             fields.emplace_back();
+            field_start = k + 1;
+        } else if (!csv && ch == '\\' && k + 1 < line.size()) {
+            const char* p = line.data() + k + 2; // the server's own escapes, as in its text rows
+            bool numeric;
+            fields.back() += static_cast<char>(copy_text_unescape(line[k + 1], p, line.data() + line.size(), numeric));
+            k = static_cast<size_t>(p - line.data()) - 1;
         } else {
             fields.back() += ch;
         }
     }
+    end_field(line.size());
     return fields;
 }
 

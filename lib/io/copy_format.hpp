@@ -36,8 +36,9 @@ void validate_copy_format(const copy_format_options& options);
 /// The line number in a server CONTEXT such as `COPY t, line 3, column a: "x"`.
 std::optional<uint64_t> copy_context_line(std::string_view context);
 
-/// The column names of a header line (its line end may be included): CSV
-/// fields with their quotes undone, or text fields split at the delimiter.
+/// The column names of a header line (its line end may be included), read
+/// as the server's HEADER MATCH reads them: CSV fields with their quotes and
+/// escapes undone, text fields with their backslash escapes undone.
 std::vector<std::string> header_names(std::string_view line, const copy_format_options& options);
 
 /// Whether text starts with word (upper case), ignoring ASCII case.

@@ -70,8 +70,8 @@ public:
             track_backslashes(p, nl);
             if (m_backslashes % 2 == 0) {
                 ends.push_back(static_cast<size_t>(nl - data) + 1);
-                if (ends_with_marker(data, nl - data))
-                    m_markers.push_back({ends.back(), m_newlines});
+                if (const size_t marker_bytes = marker_size(data, nl - data))
+                    m_markers.push_back({ends.back(), m_newlines, marker_bytes});
             }
             m_backslashes = 0;
             p = nl + 1;
@@ -82,13 +82,15 @@ public:
 
 private:
     // PostgreSQL 15 ends the data at an unescaped "\\." followed by a line end,
-    // wherever it stands in the line.
-    bool ends_with_marker(const char* data, ptrdiff_t nl) const {
+    // wherever it stands in the line. Returns the marker's size with its line
+    // end, or 0 when the line ends in no marker.
+    size_t marker_size(const char* data, ptrdiff_t nl) const {
         ptrdiff_t i = nl;
         if (m_tail.at(data, i - 1) == '\r')
             --i;
-        return m_tail.at(data, i - 1) == '.' && m_tail.at(data, i - 2) == '\\' &&
-               m_tail.backslashes_before(data, i - 1) % 2 == 1;
+        const bool marker = m_tail.at(data, i - 1) == '.' && m_tail.at(data, i - 2) == '\\' &&
+                            m_tail.backslashes_before(data, i - 1) % 2 == 1;
+        return marker ? static_cast<size_t>(nl - i) + 3 : 0;
     }
     void track_backslashes(const char* from, const char* to) {
         // Only the run just before `to` matters.
@@ -153,7 +155,7 @@ private:
         const ptrdiff_t i = static_cast<ptrdiff_t>(nl);
         const bool cr = length == 4 && m_tail.at(data, i - 1) == '\r';
         if ((length == 3 || cr) && m_tail.at(data, i - 1 - cr) == '.' && m_tail.at(data, i - 2 - cr) == '\\')
-            m_markers.push_back({nl + 1, m_newlines});
+            m_markers.push_back({nl + 1, m_newlines, static_cast<size_t>(length)});
     }
     char m_quote, m_escape;
     bool m_in_quotes = false;

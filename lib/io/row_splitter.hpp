@@ -13,9 +13,13 @@ namespace pgpipe {
 
 /// A row that is PostgreSQL's end-of-data marker: the server stops reading
 /// the COPY there and throws away whatever follows, so a loader must see it.
+/// In text the marker may end a line of data ("1\tone\\.\n"): the server
+/// loads that data as a row, then ends. So the row's last `size` bytes are
+/// the marker, and the bytes before them, if any, a row without a line end.
 struct end_marker {
     size_t end = 0;    ///< offset just past the marker's line end, as in the ends of scan()
     uint64_t line = 0; ///< the marker's line in the stream (1-based, every newline counts)
+    size_t size = 0;   ///< the marker's bytes: \. and its line end (3, or 4 with \r\n)
 };
 
 /// Finds where rows end in a COPY stream, chunk by chunk, the way the server
@@ -39,7 +43,8 @@ public:
     virtual bool saw_trailer() const { return false; }
     /// Text and CSV: the end-of-data markers (lines of \.) among the rows the
     /// last scan() found, in order. Text: an unescaped \. ending a line, as
-    /// PostgreSQL 15 reads it; CSV: a line that is exactly \. outside quotes.
+    /// PostgreSQL 15 reads it, after the line's data if it has any; CSV: a
+    /// line that is exactly \. outside quotes.
     const std::vector<end_marker>& end_markers() const { return m_markers; }
 
 protected:

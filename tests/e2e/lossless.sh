@@ -82,6 +82,86 @@ test_markers_that_end_inputs_and_quoted_markers_are_fine() {
   assert_eq 'end\.' "$(sql 'SELECT name FROM t WHERE id = 7')"
 }
 
+# same_as_psql FILE PGCOPY_ARGS...: loads FILE into t with pgcopy, and with
+# psql's \copy into a fresh copy of t, and fails unless both hold the same rows.
+same_as_psql() {
+  local file=$1
+  shift
+  sql "DROP TABLE IF EXISTS t_psql; CREATE TABLE t_psql (LIKE t); TRUNCATE t"
+  psql -Xq -v ON_ERROR_STOP=1 -c "\\copy t_psql from '$file'"
+  run 0 pgcopy "$@" t "$file"
+  assert_eq "$(sql 'SELECT * FROM t_psql ORDER BY id')" "$(sql 'SELECT * FROM t ORDER BY id')" \
+    "rows of $file after pgcopy $*"
+}
+
+test_a_row_that_ends_in_a_marker_loads_as_the_server_reads_it() {
+  two_col
+  # The server takes the row's data before an unescaped \. and ends there.
+  (cat t.tsv; printf '1001\tlast\\.\n') >lf.tsv
+  printf '7\tonly\\.\n' >one.tsv
+  (sed 's/$/\r/' t.tsv; printf '1001\tlast\\.\r\n') >crlf.tsv
+  (cat t.tsv; printf '1001\tlast\\\\.\n') >escaped.tsv # \\ then a dot: data
+  local f mode
+  for f in lf.tsv one.tsv crlf.tsv escaped.tsv; do
+    for mode in "" "--batch-rows 100" "--send-binary" "--fast" "--reject-file r.tsv" "--jobs 2 --batch-rows 100"; do
+      # shellcheck disable=SC2086 # the mode is words
+      same_as_psql "$f" $mode
+    done
+  done
+  assert_eq 'last\.' "$(sql 'SELECT name FROM t WHERE id = 1001')" "an escaped backslash and a dot"
+  same_as_psql crlf.tsv
+  assert_eq "1001|last" "$(sql 'SELECT count(*), max(name) FILTER (WHERE id = 1001) FROM t')"
+  # psql stops at a one-line input's marker too: the row loads.
+  run 0 pgcopy t one.tsv
+  assert_contains "$err" "loaded 1 row"
+}
+
+test_rows_after_a_marker_that_ends_a_row_of_data_fail_or_are_rejected() {
+  two_col
+  (head -n 9 t.tsv; printf '10\tn10\\.\n'; tail -n +11 t.tsv) >m.tsv
+  run 1 pgcopy t m.tsv
+  assert_contains "$err" "m.tsv:10: end-of-data marker \\. before the end of the input"
+  assert_eq 0 "$(table_count t)"
+  run 1 pgcopy --batch-rows 100 t m.tsv
+  assert_contains "$err" "m.tsv:10: end-of-data marker"
+  assert_contains "$err" "10 rows were committed"
+  assert_eq 10 "$(table_count t)"
+  sql "TRUNCATE t"
+  # The marker is rejected, not its row's data: every row of t.tsv loads.
+  run 3 pgcopy --batch-rows 100 --reject-file rejects.tsv t m.tsv
+  assert_eq "$(md5sum <t.tsv)" "$(psql -XAtq -c 'COPY (SELECT * FROM t ORDER BY id) TO STDOUT' | md5sum)"
+  assert_eq '\.' "$(cat rejects.tsv)"
+  assert_contains "$(cat rejects.tsv.log)" "m.tsv	10	"
+  assert_contains "$(cat rejects.tsv.log)" "22P04"
+  sql "TRUNCATE t"
+  run 3 pgcopy --jobs 2 --batch-rows 7 --reject-file rejects.tsv t m.tsv
+  assert_eq "1000|1000" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
+  # In the middle of a line, or with no line end after it, \. is no marker:
+  # the server refuses the row, and so does pgcopy.
+  printf '1\tone\n2\ttw\\.o\n' >mid.tsv
+  run 2 pgcopy t mid.tsv
+  assert_contains "$err" "mid.tsv:2: end-of-copy marker corrupt"
+  printf '1\tone\n2\ttwo\\.' >open.tsv
+  run 2 pgcopy t open.tsv
+  assert_contains "$err" "open.tsv:2: end-of-copy marker corrupt"
+}
+
+test_a_script_row_that_ends_in_a_marker_loads() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf 'COPY t (id, name) FROM stdin;\n1\tone\n2\ttwo\\.\n\\.\nCOPY t (id, name) FROM stdin;\n3\tthree\n\\.\n' >s.sql
+  psql -Xq -v ON_ERROR_STOP=1 -f s.sql
+  local expected
+  expected=$(sql 'SELECT * FROM t ORDER BY id')
+  assert_eq 3 "$(table_count t)" "rows psql loads"
+  sql "TRUNCATE t"
+  run 0 pgcopy t s.sql
+  assert_eq "$expected" "$(sql 'SELECT * FROM t ORDER BY id')"
+  # Rows between such a marker and the block's end: the server would drop them.
+  printf 'COPY t (id, name) FROM stdin;\n1\tone\n2\ttwo\\.\n3\tthree\n\\.\n' >after.sql
+  run 1 pgcopy t after.sql
+  assert_contains "$err" "after.sql:3: end-of-data marker"
+}
+
 test_a_table_given_with_a_script_for_another_table_is_refused() {
   sql "CREATE TABLE t (id int, name text); CREATE TABLE other (id int, name text)"
   printf 'COPY t (id, name) FROM stdin;\n1\tone\n\\.\n' >script.sql
@@ -253,6 +333,38 @@ test_a_csv_header_maps_columns_by_name() {
   printf 'id,name\n3,z\n' >other_order.csv
   run 1 pgcopy -F csv --header --batch-rows 1 t reordered.csv other_order.csv
   assert_contains "$err" "other_order.csv:1: the header does not match the columns"
+}
+
+test_header_names_with_escaped_characters_match_as_the_server_reads_them() {
+  # Column names with a tab, a backslash, a comma, a quote (PostgreSQL's own
+  # copy.sql tests HEADER MATCH with such names), headers as the server writes them.
+  sql "CREATE TABLE h (id int, \"tab	here\" text, \"back\\slash\" text, \"a,\"\"q\" text)"
+  sql "INSERT INTO h VALUES (1, 'x', 'y', 'z'), (2, NULL, 'b', 'c')"
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY h TO STDOUT (HEADER)" >h.tsv
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY h TO STDOUT (FORMAT csv, HEADER)" >h.csv
+  head -n 1 h.tsv | grep -qF 'tab\there' || fail "the server's header escapes the tab: $(head -n 1 h.tsv)"
+  local expected
+  expected=$(sql 'SELECT * FROM h ORDER BY id')
+  sql "TRUNCATE h"
+  psql -Xq -v ON_ERROR_STOP=1 -c "\\copy h from 'h.tsv' (HEADER MATCH)" # the server's own reading
+  assert_eq "$expected" "$(sql 'SELECT * FROM h ORDER BY id')" "psql's HEADER MATCH"
+  local args
+  for args in "h.tsv" "--batch-rows 1 h.tsv h.tsv" "-F csv h.csv" "-F csv --jobs 2 --batch-rows 1 h.csv h.csv"; do
+    sql "TRUNCATE h"
+    # shellcheck disable=SC2086 # the arguments are words
+    run 0 pgcopy --header h $args
+    assert_eq "$expected" "$(sql 'SELECT DISTINCT * FROM h ORDER BY id')" "pgcopy --header h $args"
+  done
+  # A header that names the columns in another order maps them by name.
+  printf 'back\\\\slash\ttab\\there\n1\t2\n' >reordered.tsv
+  sql "TRUNCATE h"
+  run 0 pgcopy --header h reordered.tsv
+  assert_eq "|2|1|" "$(sql 'SELECT * FROM h')"
+  # With --escape, a CSV header undoes it as the server does.
+  printf 'id,"a,\\"q"\n5,v\n' >escaped.csv
+  sql "TRUNCATE h"
+  run 0 pgcopy -F csv --escape '\' --header h escaped.csv
+  assert_eq "5|||v" "$(sql 'SELECT * FROM h')"
 }
 
 # A binary stream: header, then the bytes given as a Python expression.

@@ -330,6 +330,16 @@ test_routed_input_with_rows_after_an_end_marker_commits_nothing() {
   run 1 pgcopy --truncate orders_all after.tsv
   assert_contains "$err" "after.tsv:1001"
   assert_eq 1000 "$(table_count orders_all)" "rows of the first load, untouched by the failed one"
+  # A last row that ends in \. loads: the server takes the data before it.
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\n'; } >data_end.tsv
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\n'; } >plain_end.tsv
+  run 0 pgcopy --truncate orders_all data_end.tsv
+  assert_eq "$(rows_md5 plain_end.tsv)" "$(sorted_md5 orders_all)" "a row ending in a marker, streamed"
+  run 0 pgcopy --truncate --batch-rows 100 orders_all data_end.tsv
+  assert_eq "$(rows_md5 plain_end.tsv)" "$(sorted_md5 orders_all)" "a row ending in a marker, in batches"
+  { cat data_end.tsv; printf '5001\t1\t1.00\tnew\n'; } >data_after.tsv
+  run 1 pgcopy --truncate orders_all data_after.tsv
+  assert_contains "$err" "data_after.tsv:1001: end-of-data marker"
 }
 
 test_routed_load_logs_in_with_the_callers_pgpass() {

@@ -18,6 +18,7 @@ namespace {
 struct split_result {
     std::vector<size_t> ends;
     std::vector<std::pair<size_t, uint64_t>> markers; // (stream end, line)
+    std::vector<std::string> rows; // as the server reads them: a marker's data, then the marker
 };
 
 // Scans data in chunks of `chunk` bytes, as a reader would.
@@ -31,10 +32,22 @@ split_result split(copy_format format, const std::string& data, size_t chunk) {
         const size_t n = std::min(chunk, data.size() - at);
         ends.clear();
         splitter->scan(data.data() + at, n, ends);
-        for (size_t e : ends)
+        const auto& found = splitter->end_markers();
+        auto marker = found.begin();
+        for (size_t e : ends) {
+            const size_t start = out.ends.empty() ? 0 : out.ends.back();
             out.ends.push_back(at + e);
-        for (const auto& m : splitter->end_markers())
-            out.markers.emplace_back(at + m.end, m.line);
+            if (marker == found.end() || marker->end != e) {
+                out.rows.push_back(data.substr(start, at + e - start));
+                continue;
+            }
+            const size_t marker_start = at + e - marker->size;
+            if (marker_start > start)
+                out.rows.push_back(data.substr(start, marker_start - start));
+            out.rows.push_back(data.substr(marker_start, marker->size));
+            out.markers.emplace_back(at + marker->end, marker->line);
+            ++marker;
+        }
     }
     splitter->finish(data.size());
     return out;
@@ -48,11 +61,19 @@ std::vector<std::pair<size_t, uint64_t>> markers_of(copy_format format, const st
         const split_result pieces = split(format, data, chunk);
         CHECK(pieces.ends == whole.ends);
         CHECK(pieces.markers == whole.markers);
+        CHECK(pieces.rows == whole.rows);
     }
     return whole.markers;
 }
 
+// The rows, checked to be the same for every chunk size.
+std::vector<std::string> rows_of(copy_format format, const std::string& data) {
+    markers_of(format, data);
+    return split(format, data, data.size()).rows;
+}
+
 using markers = std::vector<std::pair<size_t, uint64_t>>;
+using rows = std::vector<std::string>;
 
 } // namespace
 
@@ -61,6 +82,20 @@ TEST_CASE("text: an unescaped \\. before a line end is a marker, wherever it sta
     CHECK(markers_of(copy_format::text, "1\ta\\.\n2\n") == markers{{6, 1}});
     CHECK(markers_of(copy_format::text, "1\n\\.\r\n") == markers{{6, 2}});
     CHECK(markers_of(copy_format::text, "\\.\n") == markers{{3, 1}});
+}
+
+TEST_CASE("text: the data before a \\. that ends its line is a row, as the server reads it") {
+    CHECK(rows_of(copy_format::text, "x\ty\na\tb\\.\n") == rows{"x\ty\n", "a\tb", "\\.\n"});
+    CHECK(rows_of(copy_format::text, "a\tb\\.\n") == rows{"a\tb", "\\.\n"});
+    CHECK(rows_of(copy_format::text, "x\ty\r\na\tb\\.\r\n") == rows{"x\ty\r\n", "a\tb", "\\.\r\n"});
+    CHECK(rows_of(copy_format::text, "\\.\n") == rows{"\\.\n"});
+    CHECK(rows_of(copy_format::text, "a\\\\\\.\n") == rows{"a\\\\", "\\.\n"}); // \\ then \.
+    CHECK(rows_of(copy_format::text, "a\\\nb\\.\nc\n") == rows{"a\\\nb", "\\.\n", "c\n"});
+    // Not markers: an escaped backslash and a dot, \. in mid-line.
+    CHECK(rows_of(copy_format::text, "a\\\\.\n") == rows{"a\\\\.\n"});
+    CHECK(rows_of(copy_format::text, "a\\.b\n") == rows{"a\\.b\n"});
+    // CSV: only a line of its own.
+    CHECK(rows_of(copy_format::csv, "1,a\n\\.\r\n") == rows{"1,a\n", "\\.\r\n"});
 }
 
 TEST_CASE("text: an escaped backslash before a dot is data") {
@@ -129,6 +164,20 @@ TEST_CASE("header lines split like their format") {
     CHECK(header_names("a,\"b,c\",\"d\"\"e\"\r\n", csv) == std::vector<std::string>{"a", "b,c", "d\"e"});
     copy_format_options text;
     CHECK(header_names("a\tb\n", text) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("header names are unescaped as the server's HEADER MATCH reads them") {
+    using names = std::vector<std::string>;
+    copy_format_options text;
+    // As COPY ... TO STDOUT (HEADER) writes a tab, a backslash, a newline.
+    CHECK(header_names("id\ttab\\there\tback\\\\slash\tnl\\n\r\n", text) ==
+          names{"id", "tab\there", "back\\slash", "nl\n"});
+    CHECK(header_names("a\\\tb\t\\x41\\101\n", text) == names{"a\tb", "AA"}); // an escaped delimiter is data
+    CHECK(header_names("a\t\\N\n", text) == names{"a", "\\N"}); // NULL names no column
+    copy_format_options csv;
+    csv.format = copy_format::csv;
+    csv.escape = "\\";
+    CHECK(header_names("\"a\\\"b\",\"c\\\\d\",e\\f\n", csv) == names{"a\"b", "c\\d", "e\\f"});
 }
 
 TEST_CASE("a fingerprint does not depend on how the bytes were cut") {

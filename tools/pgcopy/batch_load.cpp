@@ -267,8 +267,11 @@ private:
         return m_format.format == copy_format::text &&
                (m_o.script || m_o.table.empty() || parse_script_header(first_line).has_value());
     }
+    // What take_row is given: a row, a \. line, or the \. that ends a row of
+    // data (the data went before it as a row of its own).
+    enum class row_kind { row, marker, marker_after_data };
     // Script streams: a line that starts a block, or the \. that ends one.
-    bool take_script_line(input_cursor& in, size_t end, bool marker);
+    bool take_script_line(input_cursor& in, size_t end, row_kind kind);
     void start_script_block(input_cursor& in, std::string_view line);
     std::optional<connection> m_script_conn; // the reader's own, to resolve a block's table
     std::string m_block_table;               // the table of the block being read
@@ -277,7 +280,7 @@ private:
     std::string m_table_oid;                 // TABLE's, which every block must load into
     void load_input(size_t index);
     void take_chunk(input_cursor& in, const char* chunk, size_t n);
-    void take_row(input_cursor& in, size_t end, bool marker);
+    void take_row(input_cursor& in, size_t end, row_kind kind);
     void skip_row(input_cursor& in, size_t end);
     void hold_marker(input_cursor& in, size_t end);
     void release_marker(input_cursor& in);
@@ -1003,11 +1006,17 @@ void batch_job::stream_batch(const batch& b) {
     for (size_t from = b.starts.front(); from < b.starts.back(); from += read_chunk)
         m_stream->put(b.bytes.data() + from, std::min<size_t>(b.starts.back() - from, read_chunk));
     m_stream_rows += b.rows();
-    std::lock_guard<std::mutex> lock(l.m_mutex);
-    l.m_summary.bytes += b.size();
-    l.m_rows_sent += b.rows();
-    l.m_summary.batches += 1;
-    l.m_state.rows = l.m_rows_sent; // sent: nothing commits before the end
+    {
+        std::lock_guard<std::mutex> lock(l.m_mutex);
+        l.m_summary.bytes += b.size();
+        l.m_rows_sent += b.rows();
+        l.m_summary.batches += 1;
+        l.m_state.rows = l.m_rows_sent; // sent: nothing commits before the end
+    }
+    // A row without a line end (the data before a \.) is its COPY's last:
+    // the next script block's rows would run on from it.
+    if (!m_stream_binary && b.bytes[b.starts.back() - 1] != '\n')
+        end_stream();
 }
 
 // An error in the column whose ids pgcopy reserved (the input's rows carry
@@ -1314,14 +1323,16 @@ struct batch_loader::input_cursor {
 
 // In a script stream, a line outside a block is its COPY line, and the \.
 // line ends it: neither is a row. Returns whether the line was one of them.
-bool batch_loader::take_script_line(input_cursor& in, size_t end, bool marker) {
+bool batch_loader::take_script_line(input_cursor& in, size_t end, row_kind kind) {
     batch& b = in.b;
     if (!in.script) {
         const std::string_view first(b.bytes.data() + b.starts.back(), end - b.starts.back());
         in.script = !in.binary && b.first_offset + b.starts.back() == 0 &&
                     starts_script(first.substr(0, first.find('\n')));
     }
-    if (!*in.script || (in.in_block && !marker))
+    // A \. after a row's data ends the server's COPY, not psql's block: held
+    // like any marker, it is fine if the block's \. line comes next.
+    if (!*in.script || (in.in_block && kind != row_kind::marker))
         return false;
     const size_t start = b.starts.back();
     const std::string_view line(b.bytes.data() + start, end - start);
@@ -1329,8 +1340,10 @@ bool batch_loader::take_script_line(input_cursor& in, size_t end, bool marker) {
         return false; // a \. inside a row: the server's, and the reject or failure, as for any input
     end = flush_rows_before(b, end);
     const uint64_t line_number = b.first_line;
-    if (in.in_block)
+    if (in.in_block) {
         in.in_block = false;
+        in.marker.reset(); // no data followed it
+    }
     else if (line.find_first_not_of(" \t\r\n") != std::string_view::npos) {
         in.block_line = line_number;
         start_script_block(in, line);
@@ -1427,11 +1440,20 @@ void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
     in.chunk_offset = in.total;
     in.b.bytes.append(chunk, n);
     in.total += n;
+    // Offsets relative to b, which a cut may move.
+    auto relative = [&](uint64_t at) { return static_cast<size_t>(at - in.b.first_offset); };
     for (size_t k = 0; k < ends.size() && !in.trailer; ++k) {
-        const bool marker = next_marker < markers.size() && markers[next_marker].end == ends[k];
-        next_marker += marker;
-        // Relative to b, which a cut may move.
-        take_row(in, static_cast<size_t>(in.chunk_offset + ends[k] - in.b.first_offset), marker);
+        const uint64_t end = in.chunk_offset + ends[k];
+        if (next_marker == markers.size() || markers[next_marker].end != ends[k]) {
+            take_row(in, relative(end), row_kind::row);
+            continue;
+        }
+        // The server loads the data before a \. as a row, then ends.
+        const uint64_t marker_start = end - markers[next_marker++].size;
+        const bool data = relative(marker_start) > in.b.starts.back();
+        if (data)
+            take_row(in, relative(marker_start), row_kind::row);
+        take_row(in, relative(end), data ? row_kind::marker_after_data : row_kind::marker);
     }
     batch& b = in.b;
     if (b.rows() == 0 && b.starts[0] > 0) {
@@ -1445,7 +1467,7 @@ void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
 }
 
 // One row of the input ends at end (relative to in.b).
-void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
+void batch_loader::take_row(input_cursor& in, size_t end, row_kind kind) {
     batch& b = in.b;
     if (in.header_pending) {
         // The first "row" is the binary file header or the CSV header line.
@@ -1462,7 +1484,7 @@ void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
         in.trailer = true; // the trailer is not a row
         return;
     }
-    if (take_script_line(in, end, marker))
+    if (take_script_line(in, end, kind))
         return;
     const size_t start = b.starts.back();
     check_resumed_prefix(in, end);
@@ -1474,7 +1496,7 @@ void batch_loader::take_row(input_cursor& in, size_t end, bool marker) {
     check_resumed_range(in, nullptr, start, end);
     if (in.marker)
         release_marker(in);
-    if (marker) {
+    if (kind != row_kind::row) {
         hold_marker(in, end);
         return;
     }
@@ -1555,7 +1577,7 @@ void batch_loader::finish_input(input_cursor& in) {
     }
     // A last row without a final newline is a row too (text and CSV).
     if (!in.binary && b.starts.back() < b.bytes.size())
-        take_row(in, b.bytes.size(), false);
+        take_row(in, b.bytes.size(), row_kind::row);
     b.bytes.resize(b.starts.back());
     cut_batches(b, true);
 }

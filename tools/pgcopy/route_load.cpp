@@ -571,9 +571,17 @@ void routed_loader::read_input(size_t index) {
             if (marker_line)
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == end; });
-            if (m != markers.end())
+            if (m != markers.end()) {
                 marker_line = m->line, marker_end = p->first_offset + old + end;
-            else if (header) // the header line is the reader's, not a row
+                if (!header && old + end - m->size > p->starts.back()) {
+                    // The server loads the data before the \. as a row: it
+                    // goes on with its line end, the \. goes (any end after it
+                    // in this chunk fails just above).
+                    p->bytes.erase(old + end - m->size, 2);
+                    p->starts.push_back(old + end - 2);
+                    marker_end -= 2;
+                }
+            } else if (header) // the header line is the reader's, not a row
                 m_line += count_newlines(p->bytes.data() + p->starts[0], old + end - p->starts[0]), p->starts[0] = old + end;
             else
                 p->starts.push_back(old + end);
