@@ -61,6 +61,12 @@ std::string reject_sink::log_line(std::string_view input, uint64_t line, std::st
            std::string(sqlstate) + "\t" + one_line(message) + "\t" + one_line(detail) + "\n";
 }
 
+void reject_sink::add_row(std::string& rows, std::string_view row, bool lines) {
+    rows += row;
+    if (lines && !row.empty() && row.back() != '\n')
+        rows += '\n';
+}
+
 void reject_sink::append(std::string_view rows, std::string_view log_lines, std::string_view header) {
     if (rows.empty() && log_lines.empty())
         return;

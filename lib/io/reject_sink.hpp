@@ -23,6 +23,10 @@ public:
     reject_sink(const reject_sink&) = delete;
     reject_sink& operator=(const reject_sink&) = delete;
 
+    /// Adds a rejected row to rows. A text or CSV row without its line end
+    /// (an input's last line, the data before a \.) gets one, so that the
+    /// next reject starts a line of its own and FILE loads as it reads.
+    static void add_row(std::string& rows, std::string_view row, bool lines);
     /// One line of FILE.log (byte_offset may be empty when unknown).
     static std::string log_line(std::string_view input, uint64_t line, std::string_view byte_offset,
                                 std::string_view sqlstate, std::string_view message, std::string_view detail);

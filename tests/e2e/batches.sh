@@ -209,3 +209,21 @@ test_qualifying_options_turn_batches_on_and_upserts_respect_generated_columns() 
   run 1 pgcopy --max-rejects nan --reject-file r g bad.tsv
   assert_contains "$err" "invalid --max-rejects"
 }
+
+# A rejected row without its line end (an input's last line, the data before
+# a \.) gets one in the reject file: the next reject starts a line of its
+# own, and the fixed file loads row for row.
+test_a_rejected_last_line_without_a_newline_keeps_the_next_reject_apart() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1\tone\nx\tlast' >a.tsv
+  printf 'y\tdata\\.\n' >b.tsv
+  printf 'z\tw\n2\ttwo\n' >c.tsv
+  run 3 pgcopy --reject-file rej.tsv t a.tsv b.tsv c.tsv
+  assert_eq 2 "$(table_count t)"
+  assert_eq "$(printf 'x\tlast\ny\tdata\nz\tw')" "$(cat rej.tsv)" "the reject file"
+  assert_eq 4 "$(wc -l <rej.tsv.log)" "the log's header and its three lines"
+  sed 's/^[xyz]/9/' rej.tsv >fixed.tsv
+  run 0 pgcopy t fixed.tsv
+  assert_eq "3|1|1|1" "$(sql "SELECT count(*), count(*) FILTER (WHERE name = 'last'),
+    count(*) FILTER (WHERE name = 'data'), count(*) FILTER (WHERE name = 'w') FROM t WHERE id = 9")"
+}

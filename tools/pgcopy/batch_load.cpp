@@ -794,8 +794,7 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
 void batch_job::reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
                            const std::string& detail) {
     reject r;
-    std::string_view raw = b.row(k);
-    r.raw.assign(raw);
+    reject_sink::add_row(r.raw, b.row(k), m_loader.m_format.format != copy_format::binary);
     r.log_line = reject_sink::log_line(m_loader.input_name(b.input_index), b.line_of(k),
                                        std::to_string(b.first_offset + b.starts[k]), sqlstate, message, detail);
     m_pending_rejects.push_back(std::move(r));

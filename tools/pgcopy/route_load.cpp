@@ -472,7 +472,7 @@ void routed_loader::no_partition(piece& p, size_t k, uint64_t line, const key_va
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
     if (p.skip[0])
         return; // rejected by the run that committed this batch
-    p.reject_rows += p.row(k);
+    reject_sink::add_row(p.reject_rows, p.row(k), true); // text or CSV: a routed load reads no binary
     p.reject_log += reject_sink::log_line(m_inputs[p.input_index], line,
                                           std::to_string(p.first_offset + p.starts[k]), "23514", message, detail);
     ++p.rejected;
@@ -708,7 +708,7 @@ void routed_loader::reject_failed_rows(piece& p) {
         auto& rows = p.rows_of[d];
         while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() && row_fault(s.failed_state)) {
             const uint32_t k = rows[s.failed_row - 1];
-            p.reject_rows += p.row(k);
+            reject_sink::add_row(p.reject_rows, p.row(k), true); // text or CSV: a routed load reads no binary
             p.reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
                                                   std::to_string(p.first_offset + p.starts[k]), s.failed_state,
                                                   s.failure->what(), s.failure->detail());
