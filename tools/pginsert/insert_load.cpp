@@ -43,7 +43,7 @@ private:
     void read_input(const std::string& path);
     // Inserts the rows that end in m_chunk (at m_ends), the first
     // completing m_carry; returns where the unfinished row starts.
-    size_t add_rows(const std::string& input, uint64_t& line);
+    size_t add_rows(const std::string& input, uint64_t& line, const std::vector<end_marker>& markers);
     // Sends what is still queued and commits.
     void finish_load();
     // What a failed or interrupted load leaves committed, for its detail.
@@ -272,19 +272,27 @@ void inserter::open_target(const std::vector<std::string>& inputs) {
         m_columns = insertable_columns(*m_conn, m_table_sql);
 }
 
-size_t inserter::add_rows(const std::string& input, uint64_t& line) {
-    size_t from = 0;
+// The rows of m_chunk the splitter found (m_ends; markers: its \. lines).
+// The data before a \. that ends a row is a row, as the server reads it;
+// the marker ends the input.
+size_t inserter::add_rows(const std::string& input, uint64_t& line, const std::vector<end_marker>& markers) {
+    size_t from = 0, next_marker = 0;
     for (size_t e : m_ends) {
         if (m_end_marker)
             break;
         ++line;
+        std::string_view row(m_chunk.data() + from, e - from);
         if (!m_carry.empty()) {
-            m_carry.append(m_chunk.data() + from, e - from);
-            add_row(m_carry, input, line);
-            m_carry.clear();
-        } else {
-            add_row(std::string_view(m_chunk.data() + from, e - from), input, line);
+            m_carry.append(row);
+            row = m_carry;
         }
+        if (next_marker < markers.size() && markers[next_marker].end == e) {
+            row.remove_suffix(markers[next_marker++].size);
+            m_end_marker = true;
+        }
+        if (!row.empty() || !m_end_marker)
+            add_row(row, input, line);
+        m_carry.clear();
         from = e;
     }
     return from;
@@ -300,7 +308,7 @@ void inserter::read_input(const std::string& path) {
         throw_if_interrupted();
         m_ends.clear();
         splitter->scan(m_chunk.data(), n, m_ends);
-        size_t from = add_rows(in.name(), line);
+        size_t from = add_rows(in.name(), line, splitter->end_markers());
         if (m_end_marker)
             break;
         m_carry.append(m_chunk.data() + from, n - from);
