@@ -153,7 +153,8 @@ result_ptr query_indexes(connection& conn, const std::string& rel) {
         "                                 ic.relname, a.attnum, a.attstattarget), '' ORDER BY a.attnum)"
         "          FROM pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0),"
         "       coalesce(c.condeferrable, false), coalesce(c.condeferred, false),"
-        "       obj_description(c.oid, 'pg_constraint'), i.indisreplident, i.indisclustered"
+        "       obj_description(c.oid, 'pg_constraint'), i.indisreplident, i.indisclustered,"
+        "       ic.relkind = 'I'"
         "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace"
         "  LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
         "   AND c.contype IN ('p', 'u', 'x')"
@@ -200,6 +201,12 @@ void plan_indexes(connection& conn, const std::string& table_sql, const std::str
         }
         if (contype == "x") {
             log_info("keeping index " + index + " of exclusion constraint " + conname);
+            continue;
+        }
+        // pg_get_indexdef writes it ON ONLY the parent: rebuilt so, it stays
+        // invalid, with no index on any partition, and the key cannot attach.
+        if (get(14) == "t") {
+            log_info("keeping index " + index + ": it is a partitioned table's");
             continue;
         }
         plan.drops.push_back(conname.empty() ? "DROP INDEX " + index

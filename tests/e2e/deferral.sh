@@ -291,3 +291,26 @@ test_a_lost_connection_leaves_records_that_restore_finishes_as_the_message_says(
   assert_eq 1000 "$(table_count f5)"
   assert_eq "$before" "$(catalog_fingerprint f5)"
 }
+
+# pg_get_indexdef writes a partitioned table's index "ON ONLY": rebuilt so,
+# it stays invalid with no index on any partition, the key cannot be attached
+# and --restore fails for ever. The partitioned table's indexes stay.
+test_a_partitioned_table_keeps_its_indexes_and_gets_every_row() {
+  sql "CREATE TABLE pt (id int PRIMARY KEY, g int) PARTITION BY RANGE (id);
+       CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (1000);
+       CREATE TABLE pt2 PARTITION OF pt FOR VALUES FROM (1000) TO (3000);
+       CREATE INDEX pt_g ON pt (g)"
+  local before
+  before=$(for t in pt pt1 pt2; do catalog_fingerprint $t; done)
+  seq 1 2000 | awk '{ print $1 "\t" $1 % 7 }' >pt.tsv
+  run 0 pgcopy --defer-indexes --defer-constraints --batch-rows 500 pt pt.tsv
+  assert_eq 2000 "$(table_count pt)"
+  assert_eq "$before" "$(for t in pt pt1 pt2; do catalog_fingerprint $t; done)" "the catalog after a load in batches"
+  run 0 pgcopy --restore pt
+  assert_contains "$err" "nothing to put back"
+  sql "TRUNCATE pt"
+  run 0 pgcopy --defer-indexes pt pt.tsv
+  assert_eq 2000 "$(table_count pt)"
+  assert_eq "$before" "$(for t in pt pt1 pt2; do catalog_fingerprint $t; done)" "the catalog after a streamed load"
+  assert_eq 0 "$(sql "SELECT count(*) FROM pgpipe.deferred")" "records left"
+}
