@@ -421,3 +421,32 @@ test_messages_name_the_place_and_the_limit() {
   run 3 pgcopy --max-rejects 0.05% --reject-file r --batch-rows 10 t some_bad.tsv
   assert_contains "$err" "more than --max-rejects 0.05%"
 }
+
+# A \. whose line end is not the input's first line's: the server refuses
+# the line (end-of-copy marker does not match previous newline style), so
+# pgcopy does too; with a reject file the line is rejected and the rows
+# after it load. The same line ends throughout load as usual.
+test_a_marker_with_another_line_end_is_refused_as_the_server_does() {
+  sql "CREATE TABLE t (a text, b text)"
+  printf 'x\ty\na\tb\\.\r\n' >lf_then_crlf.tsv
+  printf 'x\ty\r\na\tb\\.\n' >crlf_then_lf.tsv
+  printf 'x\ty\na\\.\r\nq\tr\n' >alone.tsv
+  local f
+  for f in lf_then_crlf.tsv crlf_then_lf.tsv alone.tsv; do
+    psql -Xq -c "\\copy t from $f" 2>psql.err && fail "psql loaded $f"
+    assert_contains "$(cat psql.err)" "end-of-copy marker does not match previous newline style"
+    run 1 pgcopy t "$f"
+    assert_contains "$err" "$f:2: end-of-copy marker does not match previous newline style"
+    run 1 pgcopy --batch-rows 1 t "$f"
+    assert_eq 1 "$(table_count t)" "rows of $f before the line, in batches"
+    sql "TRUNCATE t"
+    run 3 pgcopy --reject-file "$f.rej" t "$f"
+    assert_contains "$(cat "$f.rej.log")" "end-of-copy marker does not match previous newline style"
+    assert_eq 0 "$(sql "SELECT count(*) FROM t WHERE a IN ('a', 'a\\.')")" "the refused line of $f"
+    sql "TRUNCATE t"
+  done
+  assert_eq "$(printf 'a\\.\r')" "$(head -c 4 alone.tsv.rej)" "the rejected line, as read"
+  printf 'x\ty\r\na\tb\\.\r\n' >crlf.tsv
+  run 0 pgcopy t crlf.tsv
+  assert_eq "a|b,x|y" "$(sql "SELECT string_agg(a || '|' || b, ',' ORDER BY a) FROM t")"
+}

@@ -74,6 +74,7 @@ struct batch {
     uint64_t first_offset = 0;  // byte offset of bytes[0] in its (decompressed) input
     std::string header;         // the input's binary file header or CSV header line
     bool end_marker = false;    // one row, a \. line with more data after it: rejected, never sent
+    bool marker_newline = false; // ... or one whose line end is not the input's (the server refuses it)
     std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
     std::string input_stamps;   // with a resume key: stamps of the inputs before this batch's (one job)
     std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
@@ -269,7 +270,8 @@ private:
     }
     // What take_row is given: a row, a \. line, or the \. that ends a row of
     // data (the data went before it as a row of its own).
-    enum class row_kind { row, marker, marker_after_data };
+    // marker_off_style: a \. whose line end is not the input's first line's.
+    enum class row_kind { row, marker, marker_after_data, marker_off_style };
     // Script streams: a line that starts a block, or the \. that ends one.
     bool take_script_line(input_cursor& in, size_t end, row_kind kind);
     void start_script_block(input_cursor& in, std::string_view line);
@@ -283,6 +285,7 @@ private:
     void take_row(input_cursor& in, size_t end, row_kind kind);
     void skip_row(input_cursor& in, size_t end);
     void hold_marker(input_cursor& in, size_t end);
+    void refuse_marker_newline(input_cursor& in, size_t end);
     void release_marker(input_cursor& in);
     size_t flush_rows_before(batch& b, size_t end);
     void finish_input(input_cursor& in);
@@ -900,7 +903,10 @@ void batch_job::attempt_batch(batch& b) {
             c.exec(l.m_record_batch_sql);
         if (l.m_rejects)
             c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
-        if (b.end_marker)
+        if (b.marker_newline)
+            reject_row(b, 0, "22P04", "end-of-copy marker does not match previous newline style",
+                       "the server refuses such a line; the rows after it were loaded");
+        else if (b.end_marker)
             reject_row(b, 0, "22P04", "end-of-data marker \\. before the end of the input",
                        "the server would stop reading there; the rows after it were loaded");
         else
@@ -1313,6 +1319,7 @@ struct batch_loader::input_cursor {
     uint64_t total = 0;          // bytes read
     uint64_t chunk_offset = 0;   // of the current chunk in the input
     std::optional<batch> marker; // a \. row, held until it is known whether data follows
+    char newline = 0;            // '\n', or '\r' for \r\n: the first line's end, which the server holds every \. to
     std::vector<size_t> ends;    // the row ends of the current chunk (a buffer reused chunk after chunk)
     // A script stream: whether its first line said so, and the block being read.
     std::optional<bool> script;
@@ -1443,12 +1450,20 @@ void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
     auto relative = [&](uint64_t at) { return static_cast<size_t>(at - in.b.first_offset); };
     for (size_t k = 0; k < ends.size() && !in.trailer; ++k) {
         const uint64_t end = in.chunk_offset + ends[k];
+        const char newline = in.newline;
+        if (!in.newline && !in.binary)
+            in.newline = relative(end) >= 2 && in.b.bytes[relative(end) - 2] == '\r' ? '\r' : '\n';
         if (next_marker == markers.size() || markers[next_marker].end != ends[k]) {
             take_row(in, relative(end), row_kind::row);
             continue;
         }
+        const size_t marker_size = markers[next_marker++].size;
+        if (newline && (marker_size == 4) != (newline == '\r') && !(in.script && *in.script)) {
+            take_row(in, relative(end), row_kind::marker_off_style);
+            continue;
+        }
         // The server loads the data before a \. as a row, then ends.
-        const uint64_t marker_start = end - markers[next_marker++].size;
+        const uint64_t marker_start = end - marker_size;
         const bool data = relative(marker_start) > in.b.starts.back();
         if (data)
             take_row(in, relative(marker_start), row_kind::row);
@@ -1495,11 +1510,33 @@ void batch_loader::take_row(input_cursor& in, size_t end, row_kind kind) {
     check_resumed_range(in, nullptr, start, end);
     if (in.marker)
         release_marker(in);
+    if (kind == row_kind::marker_off_style)
+        return refuse_marker_newline(in, end);
     if (kind != row_kind::row) {
         hold_marker(in, end);
         return;
     }
     b.starts.push_back(end);
+}
+
+// A \. whose line end is not the input's first line's (\n lines, then
+// \.\r\n): the server refuses the whole line and ends nothing. The load
+// fails there, or with a reject file the line goes to it and the rows after
+// it load.
+void batch_loader::refuse_marker_newline(input_cursor& in, size_t end) {
+    if (!m_rejects) {
+        flush_rows_before(in.b, end); // the batches before it commit, as for any bad input
+        throw local_error(input_name(in.index) + ":" + std::to_string(in.b.first_line) +
+                              ": end-of-copy marker does not match previous newline style",
+                          "the input's first line ends with " + std::string(in.newline == '\r' ? "\\r\\n" : "\\n") +
+                              ", this \\. line otherwise: the server refuses it",
+                          "end every line of the input alike, or load with --reject-file to reject it and go on");
+    }
+    hold_marker(in, end);
+    batch held = std::move(*in.marker);
+    in.marker.reset();
+    held.marker_newline = true;
+    dispatch(std::move(held));
 }
 
 // Skips a row an earlier run committed (or a \. line): its lines still count.
