@@ -9,14 +9,16 @@ slow_table() {
   seq 1 200 | awk '{print $1 "\tn" $1}' >rows.tsv
 }
 
-# interrupt_after SECONDS CMD...: runs CMD, sends SIGINT after SECONDS, and
-# prints its exit status and how long it took to end after the signal.
-interrupt_after() {
-  local delay=$1
+# interrupt_when_sleeping N CMD...: runs CMD, sends SIGINT once N of its
+# backends sleep in the trigger, and prints its exit status and how long it
+# took to end after the signal.
+interrupt_when_sleeping() {
+  local sleepers=$1
   shift
   "$@" 2>err &
   local pid=$! status=0
-  sleep "$delay"
+  wait_for "SELECT count(*) >= $sleepers FROM pg_stat_activity WHERE datname = current_database()
+            AND wait_event = 'PgSleep'" "$sleepers backends in the slow trigger"
   local sent=$EPOCHREALTIME
   kill -INT "$pid"
   wait "$pid" || status=$?
@@ -30,29 +32,29 @@ assert_cancelled() {
   assert_eq 130 "$status" "exit status after SIGINT"
   awk -v s="$secs" 'BEGIN { exit !(s < 5) }' || fail "took ${secs}s to stop after SIGINT"
   assert_eq 0 "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                      AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep%' AND state = 'active'")" "sleeping backends left"
+                      AND wait_event = 'PgSleep'")" "backends still in the slow trigger"
   no_backend_in_transaction
 }
 
 test_sigint_cancels_a_batched_load() {
   slow_table
-  assert_cancelled "$(interrupt_after 1.5 pgcopy --batch-rows 50 t rows.tsv)"
+  assert_cancelled "$(interrupt_when_sleeping 1 pgcopy --batch-rows 50 t rows.tsv)"
   assert_eq 0 "$(table_count t)"
 }
 
 test_sigint_cancels_every_job_of_a_parallel_load() {
   slow_table
-  assert_cancelled "$(interrupt_after 1.5 pgcopy --jobs 2 --batch-rows 20 t rows.tsv)"
+  assert_cancelled "$(interrupt_when_sleeping 2 pgcopy --jobs 2 --batch-rows 20 t rows.tsv)"
   assert_eq 0 "$(table_count t)"
 }
 
 test_sigint_cancels_pginsert() {
   slow_table
-  assert_cancelled "$(interrupt_after 1.5 pginsert --strategy values t rows.tsv)"
+  assert_cancelled "$(interrupt_when_sleeping 1 pginsert --strategy values t rows.tsv)"
 }
 
 test_sigint_cancels_a_streamed_load() {
   slow_table
-  assert_cancelled "$(interrupt_after 1.5 pgcopy t rows.tsv)"
+  assert_cancelled "$(interrupt_when_sleeping 1 pgcopy t rows.tsv)"
   assert_eq 0 "$(table_count t)"
 }
