@@ -86,15 +86,17 @@ expected_md5() {
   sql "DROP TABLE reference"
 }
 
-# load_through_terminations N CMD...: runs the load CMD (stderr to ./err)
-# while terminating its backends N times, and fails unless it retried and
-# ended with status 0.
+# load_through_terminations N TABLE CMD...: runs the load CMD (stderr to
+# ./err) while a lock on TABLE holds its COPY, terminates its backends N
+# times, then lets it go; fails unless it retried and ended with status 0.
 load_through_terminations() {
-  local kills=$1 status=0
-  shift
+  local kills=$1 table=$2 status=0
+  shift 2
+  lock_table "$table" SHARE # what a COPY's ROW EXCLUSIVE waits for
   "$@" 0<&0 2>err & # keep stdin: a background command would get /dev/null
   local loader=$!
   terminate_loads "$kills"
+  unlock_table
   wait "$loader" || status=$?
   assert_eq 0 "$status" "pgcopy status: $(cat err)"
   grep -q "retrying in" err || fail "no retry happened: $(cat err)"
@@ -193,8 +195,11 @@ lock_table() {
             AND pid <> pg_backend_pid() AND mode = replace(initcap('$2'), ' ', '') || 'Lock')" "the lock of $1"
 }
 
-# unlock_table: ends lock_table's session (its transaction rolls back).
+# unlock_table: ends lock_table's session (its transaction rolls back). It
+# quits rather than waiting for the end of its input: a program started
+# meanwhile holds that open.
 unlock_table() {
+  printf 'ROLLBACK;\n\\q\n' >&3
   exec 3>&-
   wait "$lock_holder" || fail "the locking session failed: $(cat lock_session.out)"
   rm -f lock_session.sql

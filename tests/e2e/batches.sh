@@ -71,7 +71,7 @@ test_kill_9_at_random_moments_then_resume_gives_exactly_the_input() {
 test_terminated_backend_is_retried_without_gap_or_duplicate() {
   orders
   pggen -q --preset orders -n 1M >input.tsv
-  load_through_terminations 3 pgcopy --batch-rows 20k --retries 5 orders <input.tsv
+  load_through_terminations 3 orders pgcopy --batch-rows 20k --retries 5 orders <input.tsv
   assert_eq "$(expected_md5 input.tsv)" "$(sorted_md5 orders)" "table after the retries"
   assert_eq 0 "$(sql "SELECT count(*) FROM pgpipe.load_progress")" "the run's own progress row is gone"
 }

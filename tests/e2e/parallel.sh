@@ -128,7 +128,7 @@ test_resume_may_change_jobs_and_batch_size() {
 test_jobs_retry_a_terminated_backend() {
   orders
   pggen -q --preset orders -n 600k >input.tsv
-  load_through_terminations 2 pgcopy --jobs 2 --batch-rows 20k --retries 5 orders input.tsv
+  load_through_terminations 2 orders pgcopy --jobs 2 --batch-rows 20k --retries 5 orders input.tsv
   assert_eq "$(expected_md5 input.tsv)" "$(sorted_md5 orders)" "table after the retries"
   assert_eq 0 "$(sql "SELECT count(*) FROM pgpipe.load_batches")" "the run's own ranges are gone"
 }
