@@ -8,6 +8,10 @@ BUILD    ?= build
 CXX      ?= g++
 OPT      ?= -O2 -g
 SANITIZE ?=
+# The sub-makes of check, asan, demo and bench build on every core, unless
+# make was given -j (then they share its jobs).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
+SUB_JOBS  = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(JOBS))
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wvla
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
@@ -58,7 +62,7 @@ $(BUILD)/tests/unit_tests: $(UNIT_OBJ) $(ENGINE_OBJ) $(BUILD)/libpgpipe.a
 	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(ENGINE_OBJ) $(BUILD)/libpgpipe.a $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory check-only
+	@$(MAKE) --no-print-directory $(SUB_JOBS) check-only
 
 check-only: all $(BUILD)/tests/unit_tests
 	@BUILD=$(BUILD) tests/run.sh
@@ -66,16 +70,16 @@ check-only: all $(BUILD)/tests/unit_tests
 # -Wno-maybe-uninitialized: GCC 12 warns inside libstdc++'s std::regex under
 # the sanitizers (a known false positive); the normal build keeps the warning.
 asan: deps
-	@PGPIPE_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build-asan \
+	@PGPIPE_SANITIZED=1 $(MAKE) --no-print-directory $(SUB_JOBS) BUILD=build-asan \
 	    OPT="-O1 -g -fno-omit-frame-pointer -Wno-maybe-uninitialized" \
 	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check-only
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SUB_JOBS) all
 	@BUILD=$(BUILD) scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SUB_JOBS) all
 	@BUILD=$(BUILD) QUICK=$(QUICK) bench/run.sh
 	@bench/render.py -o docs/benchmarks.md $(BUILD)/bench/results.tsv
 	@cat docs/benchmarks.md

@@ -86,28 +86,37 @@ expected_md5() {
   sql "DROP TABLE reference"
 }
 
-# load_through_terminations N CMD...: runs the load CMD (stderr to ./err)
-# while terminating its backends N times, and fails unless it retried and
-# ended with status 0.
+# load_through_terminations N TABLE CMD...: runs the load CMD (stderr to
+# ./err) while a lock on TABLE holds its COPY, terminates its backends N
+# times, then lets it go; fails unless it retried and ended with status 0.
 load_through_terminations() {
-  local kills=$1 status=0
-  shift
+  local kills=$1 table=$2 status=0
+  shift 2
+  lock_table "$table" SHARE # what a COPY's ROW EXCLUSIVE waits for
   "$@" 0<&0 2>err & # keep stdin: a background command would get /dev/null
   local loader=$!
   terminate_loads "$kills"
+  unlock_table
   wait "$loader" || status=$?
   assert_eq 0 "$status" "pgcopy status: $(cat err)"
   grep -q "retrying in" err || fail "no retry happened: $(cat err)"
 }
 
-# terminate_loads N: N times, 0.3 s apart, terminates the backends of the
-# pgcopy runs in this database (what a server restart does to them).
+# terminate_loads N: N times, terminates the backends of the pgcopy runs in
+# this database (what a server restart does to them), each time once a COPY
+# of pgcopy that was not terminated before is running.
 terminate_loads() {
-  local k
-  for ((k = 0; k < $1; k++)); do
-    sleep 0.3
-    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
-         AND application_name = 'pgcopy'" >/dev/null
+  local copies terminated=0 pids done_pids=0
+  copies="datname = current_database() AND application_name = 'pgcopy' AND state = 'active' AND query LIKE 'COPY%'"
+  while [ "$terminated" -lt "$1" ]; do
+    wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $copies AND pid NOT IN ($done_pids))" \
+      "a COPY of pgcopy to terminate ($((terminated + 1)) of $1)"
+    # The fence (OFFSET 0) keeps pg_terminate_backend off rows the filter drops.
+    pids=$(sql "SELECT string_agg(pid::text, ',') FROM (SELECT pid FROM pg_stat_activity
+                WHERE $copies AND pid NOT IN ($done_pids) OFFSET 0) s WHERE pg_terminate_backend(pid)")
+    [ -n "$pids" ] || continue # its COPY ended in between
+    done_pids+=",$pids"
+    terminated=$((terminated + 1))
   done
 }
 
@@ -129,13 +138,10 @@ schema_of() {
            FROM pg_constraint WHERE conrelid = '$1'::regclass) s"
 }
 
-# kill_once_rows_in TABLE PID: waits (up to 4 s) until TABLE has a committed
-# row, then kills PID with SIGKILL and reaps it: a load killed part way.
+# kill_once_rows_in TABLE PID: waits until TABLE has a committed row, then
+# kills PID with SIGKILL and reaps it: a load killed part way.
 kill_once_rows_in() {
-  for _ in $(seq 1 400); do
-    [ "$(table_count "$1")" != 0 ] && break
-    sleep 0.01
-  done
+  wait_for "SELECT EXISTS (SELECT FROM $1)" "a committed row in $1"
   kill -9 "$2"
   wait "$2" 2>/dev/null || true
 }
@@ -182,4 +188,63 @@ catalog_fingerprint() {
               || ' def=' || pg_get_constraintdef(k.oid)
               || ' comment=' || coalesce(obj_description(k.oid, 'pg_constraint'), '-')
          FROM pg_constraint k, t WHERE k.conrelid = t.rel) s"
+}
+
+# wait_until WHAT CMD...: runs CMD every 50 ms until it succeeds; fails naming
+# WHAT once $WAIT_LIMIT seconds (60) have passed. Tests wait for the state
+# they need this way, never for a fixed time: a busy machine only waits longer.
+wait_until() {
+  local what=$1 limit=${WAIT_LIMIT:-60}
+  local deadline=$((SECONDS + limit))
+  shift
+  wait_last=""
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "waited ${limit}s for ${what}${wait_last:+ (last answer: $wait_last)}"
+    sleep 0.05
+  done
+}
+
+# wait_for QUERY WHAT [LIMIT]: waits (wait_until) until QUERY returns t. A
+# table that does not exist yet counts as not yet; any other error fails.
+wait_for() { WAIT_LIMIT=${3:-${WAIT_LIMIT:-60}} wait_until "$2" query_is_true "$1"; }
+
+# query_is_true QUERY: whether QUERY returns t; its answer stays in $wait_last.
+query_is_true() {
+  wait_last=$(sql "$1" 2>&1) && [ "$wait_last" = t ] && return 0
+  [[ $wait_last != *ERROR:* || $wait_last == *"does not exist"* ]] || fail "query failed: $wait_last"
+  return 1
+}
+
+# wait_for_copy [ROWS]: waits until a COPY into this database has taken ROWS
+# rows (0: has started).
+wait_for_copy() {
+  wait_for "SELECT EXISTS (SELECT FROM pg_stat_progress_copy WHERE datname = current_database()
+            AND tuples_processed >= ${1:-0})" "a COPY ${1:+that has taken $1 rows }in this database"
+}
+
+# reading_a_pipe PID: whether a thread of PID sleeps in read() on a pipe or
+# fifo (its input ran dry, it waits for more).
+reading_a_pipe() { grep -qs 'pipe_read$' /proc/"$1"/task/*/wchan; }
+
+# lock_table TABLE MODE: a session of its own takes the lock and holds it until
+# unlock_table; returns once the lock is granted. A statement of a load that
+# needs a conflicting lock waits there, as long as the test needs it to.
+lock_table() {
+  mkfifo lock_session.sql
+  psql -Xq -v ON_ERROR_STOP=1 <lock_session.sql >lock_session.out 2>&1 &
+  lock_holder=$!
+  exec 3>lock_session.sql
+  echo "BEGIN; LOCK TABLE $1 IN $2 MODE;" >&3
+  wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE relation = '$1'::regclass AND granted
+            AND pid <> pg_backend_pid() AND mode = replace(initcap('$2'), ' ', '') || 'Lock')" "the lock of $1"
+}
+
+# unlock_table: ends lock_table's session (its transaction rolls back). It
+# quits rather than waiting for the end of its input: a program started
+# meanwhile holds that open.
+unlock_table() {
+  printf 'ROLLBACK;\n\\q\n' >&3
+  exec 3>&-
+  wait "$lock_holder" || fail "the locking session failed: $(cat lock_session.out)"
+  rm -f lock_session.sql
 }

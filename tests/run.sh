@@ -4,6 +4,7 @@
 # directory), always stops the cluster, and ends with the line
 #   tests: N passed, N failed[, N skipped]
 # Usage: tests/run.sh [PATTERN]   (PATTERN selects e2e tests by name)
+# TEST_TIMEOUT (seconds, 900) ends an e2e test that hangs.
 set -u
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -89,7 +90,9 @@ for file in tests/e2e/*.sh; do
     db=${db:0:63}
     psql -XAtq -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null 2>&1
     start=$EPOCHREALTIME
-    (cd "$dir" && PGDATABASE=$db TEST_DIR=$dir timeout 300 \
+    # A guard against a hang, not a measure: a machine busy with other work
+    # runs the longest tests several times slower.
+    (cd "$dir" && PGDATABASE=$db TEST_DIR=$dir timeout "${TEST_TIMEOUT:-900}" \
       bash -eu -o pipefail -c "source '$root/tests/lib.sh'; source '$root/$file'; $name") \
       >"$dir/log" 2>&1
     rc=$?
@@ -101,6 +104,7 @@ for file in tests/e2e/*.sh; do
     else
       failed=$((failed + 1)); failures+=("$id")
       echo "FAIL  $id (exit $rc, ${secs}s)"
+      [ $rc -eq 124 ] && echo "      | timed out after ${TEST_TIMEOUT:-900}s"
       tail -n 40 "$dir/log" | sed 's/^/      | /'
     fi
   done

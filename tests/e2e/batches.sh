@@ -45,13 +45,18 @@ test_kill_9_at_random_moments_then_resume_gives_exactly_the_input() {
   pggen -q --preset orders -n 2M >input.tsv
   local expected
   expected=$(expected_md5 input.tsv)
-  for delay in 0.3 0.5 0.2 0.7 0.4; do
+  # Five runs, each killed somewhere in the batch after one it committed.
+  local loaded=0 round
+  for round in 1 2 3 4 5; do
     pgcopy -q --batch-rows 50k --resume-key nightly orders input.tsv 2>/dev/null &
     local loader=$!
-    sleep "$delay"
+    wait_for "SELECT rows_loaded > $loaded FROM pgpipe.load_progress WHERE key = 'nightly'" \
+      "a batch committed by run $round"
     kill -9 "$loader" 2>/dev/null || true
     wait "$loader" 2>/dev/null || true
+    loaded=$(sql "SELECT rows_loaded FROM pgpipe.load_progress WHERE key = 'nightly'")
   done
+  [ "$loaded" -lt 2000000 ] || fail "the fifth run finished before its kill"
   run 0 pgcopy --batch-rows 50k --resume-key nightly orders input.tsv
   assert_eq "$expected" "$(sorted_md5 orders)" "table after five kills and a resume"
   assert_eq 2000000 "$(sql 'SELECT count(DISTINCT id) FROM orders')" "no duplicates"
@@ -66,7 +71,7 @@ test_kill_9_at_random_moments_then_resume_gives_exactly_the_input() {
 test_terminated_backend_is_retried_without_gap_or_duplicate() {
   orders
   pggen -q --preset orders -n 1M >input.tsv
-  load_through_terminations 3 pgcopy --batch-rows 20k --retries 5 orders <input.tsv
+  load_through_terminations 3 orders pgcopy --batch-rows 20k --retries 5 orders <input.tsv
   assert_eq "$(expected_md5 input.tsv)" "$(sorted_md5 orders)" "table after the retries"
   assert_eq 0 "$(sql "SELECT count(*) FROM pgpipe.load_progress")" "the run's own progress row is gone"
 }

@@ -155,20 +155,11 @@ load_from_feed() {
   kill "$producer" 2>/dev/null || true
 }
 
-# interrupt_loader SIGNAL: a moment after the COPY started, the signal to pgcopy.
+# interrupt_loader SIGNAL: once pgcopy waits in read() for more of the feed,
+# the signal to it.
 interrupt_loader() {
-  sleep 0.3
+  wait_until "pgcopy waiting for more of the feed" reading_a_pipe "$loader"
   kill "-$1" "$loader"
-}
-
-# wait_for_copy: waits until this database has a COPY running.
-wait_for_copy() {
-  for _ in $(seq 100); do
-    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-              AND query LIKE 'COPY%' AND state = 'active'")" != 0 ] && return 0
-    sleep 0.1
-  done
-  fail "no COPY started"
 }
 
 test_server_dies_mid_load() {
@@ -180,8 +171,7 @@ test_server_dies_mid_load() {
   orders_table
   (orders_rows 100000000 2>/dev/null || true) | pgcopy orders 2>err &
   local loader=$! status=0
-  wait_for_copy
-  sleep 0.5
+  wait_for_copy 1
   "${owner[@]}" "$bindir/pg_ctl" -D "$PGHOST/data" -m immediate stop >/dev/null
   wait "$loader" || status=$?
   "${owner[@]}" "$bindir/pg_ctl" -D "$PGHOST/data" -l "$PGHOST/server.log" -w start >/dev/null
@@ -196,7 +186,7 @@ test_server_dies_mid_load() {
 test_sigint_while_reading_rolls_back() {
   orders_table
   # Some rows, then silence: pgcopy is blocked in read() when the signal comes.
-  load_from_feed '{ orders_rows 1000; sleep 60; }' interrupt_loader INT
+  load_from_feed '{ orders_rows 1000; exec sleep infinity; }' interrupt_loader INT
   assert_eq 130 "$status" "exit status (death by SIGINT)"
   assert_contains "$(cat err)" "interrupted by SIGINT"
   assert_contains "$(cat err)" "nothing was committed"
@@ -208,8 +198,7 @@ test_sigterm_while_sending_rolls_back() {
   orders_table
   (orders_rows 100000000 2>/dev/null || true) | pgcopy orders 2>err &
   local loader=$! status=0
-  wait_for_copy
-  sleep 0.5
+  wait_for_copy 1
   pkill -TERM -x pgcopy -P $$ || kill -TERM "$loader"
   wait "$loader" || status=$?
   [ "$status" -ne 0 ] || fail "pgcopy exited 0 after SIGTERM"

@@ -38,21 +38,20 @@ test_a_killed_deferring_load_is_finished_by_the_same_command() {
   local before status
   before=$(schema_of users)
   pggen -q --preset users -n 300k >users.tsv
-  for point in 0.3 rebuild; do
-    pgcopy -q --jobs 2 --batch-rows 20k --defer-indexes --defer-constraints --resume-key k users users.tsv 2>err &
-    local pid=$!
-    if [ "$point" = rebuild ]; then
-      # Killed while an index is being built.
-      for _ in $(seq 1 400); do
-        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%CREATE UNIQUE INDEX%' AND pid <> pg_backend_pid()")" != 0 ] && break
-        sleep 0.01
-      done
-    else
-      sleep "$point"
-    fi
-    kill -9 "$pid"
-    wait "$pid" 2>/dev/null || true
-  done
+  # Killed while loading with the indexes off, then while an index is being
+  # built: that rebuild waits for a lock this test holds until the kill.
+  pgcopy -q --jobs 2 --batch-rows 20k --defer-indexes --defer-constraints --resume-key k users users.tsv 2>err &
+  kill_once_rows_in users $!
+  lock_table users "SHARE UPDATE EXCLUSIVE"
+  pgcopy -q --jobs 2 --batch-rows 20k --defer-indexes --defer-constraints --resume-key k users users.tsv 2>err &
+  local pid=$!
+  wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database()
+            AND query LIKE '%CREATE UNIQUE INDEX%' AND wait_event_type = 'Lock')" "a rebuild of a unique index"
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  unlock_table
+  wait_for "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database()
+            AND backend_type = 'client backend' AND pid <> pg_backend_pid())" "the killed load's backends to end"
   # Something is off the table now, or the kills came too late to test anything.
   [ "$(schema_of users)" != "$before" ] || skip "both kills came after the load had finished"
   run 0 pgcopy -q --jobs 2 --batch-rows 20k --defer-indexes --defer-constraints --resume-key k users users.tsv

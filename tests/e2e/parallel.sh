@@ -77,16 +77,17 @@ test_kill_9_then_resume_with_jobs_2_gives_exactly_the_input() {
   pggen -q --preset orders -n 2M >input.tsv
   local expected
   expected=$(expected_md5 input.tsv)
-  for delay in 0.3 0.2 0.3; do
+  # Three runs, each killed once it has committed a batch of its own.
+  local ranges=0 round
+  for round in 1 2 3; do
     pgcopy -q --jobs 2 --batch-rows 30k --resume-key par orders input.tsv 2>>loader.err &
     local loader=$!
-    sleep "$delay"
+    wait_for "SELECT count(*) > $ranges FROM pgpipe.load_batches WHERE key = 'par'" "a batch committed by run $round"
     kill -9 "$loader" 2>/dev/null || true
     wait "$loader" 2>/dev/null || true
+    ranges=$(sql "SELECT count(*) FROM pgpipe.load_batches WHERE key = 'par'")
   done
-  local ranges
-  ranges=$(sql "SELECT count(*) FROM pgpipe.load_batches WHERE key = 'par'")
-  [ "$ranges" -gt 0 ] || [ "$(sql "SELECT finished FROM pgpipe.load_progress WHERE key = 'par'")" = t ] || fail "no batch ranges were recorded before the kills: $(cat loader.err)"
+  assert_eq f "$(sql "SELECT finished FROM pgpipe.load_progress WHERE key = 'par'")" "finished before the third kill"
   run 0 pgcopy --jobs 2 --batch-rows 30k --resume-key par orders input.tsv
   assert_contains "$err" "resuming"
   assert_eq "$expected" "$(sorted_md5 orders)" "table after the kills and a resume"
@@ -101,14 +102,11 @@ test_resume_may_change_jobs_and_batch_size() {
   # A first run with three jobs reads the first 100,000 rows from a pipe that
   # then stalls: its 14 full batches of 7,000 rows commit, and it is killed.
   mkfifo input.tsv
-  { head -n 100000 whole.tsv; sleep 60; } >input.tsv &
+  { head -n 100000 whole.tsv; exec sleep infinity; } >input.tsv &
   local writer=$!
   pgcopy -q --jobs 3 --batch-rows 7k --resume-key mix orders input.tsv 2>loader.err &
   local loader=$!
-  for _ in $(seq 100); do
-    [ "$(sql "SELECT count(*) FROM pgpipe.load_batches WHERE key = 'mix'" 2>/dev/null || echo 0)" = 14 ] && break
-    sleep 0.1
-  done
+  wait_for "SELECT count(*) = 14 FROM pgpipe.load_batches WHERE key = 'mix'" "the 14 batches of the first run"
   kill -9 "$loader" "$writer" 2>/dev/null || true
   wait "$loader" "$writer" 2>/dev/null || true
   assert_eq 14 "$(sql "SELECT count(*) FROM pgpipe.load_batches WHERE key = 'mix'")" "batches of the first run: $(cat loader.err)"
@@ -130,7 +128,7 @@ test_resume_may_change_jobs_and_batch_size() {
 test_jobs_retry_a_terminated_backend() {
   orders
   pggen -q --preset orders -n 600k >input.tsv
-  load_through_terminations 2 pgcopy --jobs 2 --batch-rows 20k --retries 5 orders input.tsv
+  load_through_terminations 2 orders pgcopy --jobs 2 --batch-rows 20k --retries 5 orders input.tsv
   assert_eq "$(expected_md5 input.tsv)" "$(sorted_md5 orders)" "table after the retries"
   assert_eq 0 "$(sql "SELECT count(*) FROM pgpipe.load_batches")" "the run's own ranges are gone"
 }

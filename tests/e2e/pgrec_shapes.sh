@@ -171,24 +171,25 @@ for i in range(1, int(sys.argv[1]) + 1):
 PY
 }
 
+# pgrec_read_it_all PID: whether the feed's writer is done and pgrec waits
+# for more.
+pgrec_read_it_all() { [ -e fed ] && reading_a_pipe "$1"; }
+
 test_a_killed_pgrec_commits_nothing() {
   sql "CREATE TABLE t (id serial PRIMARY KEY, seq int NOT NULL, pad text, b int DEFAULT 0)"
   big_records 1000 >in.jsonl
   # pgrec reads all of in.jsonl, then waits for more and is killed there:
   # blocks of both shapes have gone out by then.
   mkfifo feed rows
-  (cat in.jsonl; exec sleep 60) >feed &
-  local producer=$! rec copy status=0 k
+  (cat in.jsonl; touch fed; exec sleep infinity) >feed &
+  local producer=$! rec copy status=0
   pgrec -q t <feed >rows &
   rec=$!
   pgcopy t <rows >copy.out 2>copy.err &
   copy=$!
-  for ((k = 0; k < 100; k++)); do
-    [ "$(sql "SELECT coalesce(sum(tuples_processed), 0) FROM pg_stat_progress_copy
-              WHERE datname = current_database()")" -gt 0 ] && break
-    sleep 0.1
-  done
-  sleep 1
+  # All of in.jsonl was written and pgrec waits for more: it has read it all.
+  wait_until "pgrec waiting for more input" pgrec_read_it_all "$rec"
+  wait_for_copy 1
   kill -KILL "$rec"
   wait "$copy" || status=$?
   kill "$producer"

@@ -41,7 +41,8 @@ test_snapshot_files_and_diff_formats() {
   orders
   run 0 pgreport snapshot -o before.json
   pggen -q --preset orders -n 5000 | pgcopy -q orders
-  sleep 0.3
+  wait_for "SELECT n_tup_ins = 5000 FROM pg_stat_user_tables WHERE relid = 'orders'::regclass" \
+    "the load's inserts in the statistics"
   run 0 pgreport snapshot -t orders -o after.json
   python3 -c "import json; s = json.load(open('after.json')); assert [t['name'] for t in s['tables']] == ['orders'], s['tables']"
   run 0 pgreport diff --format tsv before.json after.json
@@ -77,10 +78,12 @@ test_missing_pg_stat_statements_is_a_note() {
 
 test_watch_sees_a_running_copy() {
   sql "CREATE TABLE slow (id int, w text)"
-  (for i in $(seq 1 30); do pggen -q -n 1000 --start $((i * 1000)) 'id=seq' 'w=words'; sleep 0.1; done) |
-    pgcopy -q slow &
+  # The feed stays open, and the COPY running, until the watch is done.
+  (pggen -q -n 1000 'id=seq' 'w=words'; wait_until "the watch to end" test -e watched) | pgcopy -q slow &
   local loader=$!
-  run 0 pgreport watch --format tsv -i 0.2 --count 10
+  wait_for_copy
+  run 0 pgreport watch --format tsv -i 0.2 --count 3
+  touch watched
   wait "$loader"
   assert_contains "$out" "$(printf 'slow\tCOPY FROM\tPIPE')"
   run 0 pgreport watch --count 1

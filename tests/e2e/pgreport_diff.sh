@@ -63,7 +63,7 @@ test_same_database_still_works() {
   sql "CREATE TABLE t (a int)"
   run 0 pgreport snapshot -o a.json
   sql "INSERT INTO t SELECT generate_series(1, 100)"
-  sleep 0.3
+  wait_for "SELECT n_tup_ins = 100 FROM pg_stat_user_tables WHERE relid = 't'::regclass" "the inserts in the statistics"
   run 0 pgreport snapshot -o b.json
   run 0 pgreport diff --format tsv a.json b.json
   assert_contains "$out" "$(printf 'table\tpublic.t\tinserted\t100')"

@@ -21,6 +21,9 @@ start_shards() {
 # on_shard K QUERY: runs QUERY on shard K.
 on_shard() { (source ./env$1; sql "$2"); }
 
+# shard_has_rows K: whether orders_part on shard K has a committed row.
+shard_has_rows() { [ "$(on_shard "$1" "SELECT EXISTS (SELECT FROM orders_part)")" = t ]; }
+
 # orders_over_shards STRATEGY N: orders_all partitioned by id (range: ids
 # 1..100000 split evenly; hash: modulus N) over N shards, each holding
 # orders_part with a primary key.
@@ -192,10 +195,7 @@ test_routed_resume_key_holds_across_kill_9() {
   local k pid
   pgcopy -q --batch-rows 2k --resume-key routed orders_all input.tsv 2>err &
   pid=$!
-  for _ in $(seq 1 400); do
-    [ "$(on_shard 3 "SELECT count(*) FROM orders_part")" != 0 ] && break
-    sleep 0.01
-  done
+  wait_until "a batch committed on shard 3" shard_has_rows 3
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
   local before=0
