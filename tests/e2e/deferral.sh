@@ -6,20 +6,11 @@
 # f5_input N DUP: rows 1..N of f5, then the id DUP a second time.
 f5_input() { seq 1 "$1" | awk '{ print $1 "\tname " $1 "\t" $1 % 7 }'; printf '%s\tagain\t0\n' "$2"; }
 
-# wait_for SQL: polls (up to 60 s) until SQL prints t.
-wait_for() {
-  for _ in $(seq 1 6000); do
-    [ "$(sql "$1")" = t ] && return 0
-    sleep 0.01
-  done
-  fail "waited 60 s for: $1"
-}
-
 # kill_when_committed PID FIFO_FD: once a batch of the load PID has committed
 # (its record in pgpipe.deferred_loads), kills it with SIGKILL and reaps it.
 kill_when_committed() {
   wait_for "SELECT to_regclass('pgpipe.deferred_loads') IS NOT NULL
-            AND EXISTS (SELECT 1 FROM pgpipe.deferred_loads)"
+            AND EXISTS (SELECT 1 FROM pgpipe.deferred_loads)" "a committed batch of the deferring load"
   kill -9 "$1"
   wait "$1" 2>/dev/null || true
 }
@@ -277,7 +268,7 @@ test_a_lost_connection_leaves_records_that_restore_finishes_as_the_message_says(
   before=$(catalog_fingerprint f5)
   f5_input 2999 5 >d.tsv
   start_stalled_load d.tsv 1500 pgcopy --defer-indexes --batch-rows 1000 f5
-  wait_for "SELECT to_regclass('pgpipe.deferred_loads') IS NOT NULL AND EXISTS (SELECT 1 FROM pgpipe.deferred_loads)"
+  wait_for "SELECT to_regclass('pgpipe.deferred_loads') IS NOT NULL AND EXISTS (SELECT 1 FROM pgpipe.deferred_loads)" "a committed batch of the deferring load"
   sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
        AND application_name = 'pgcopy'" >/dev/null
   tail -n +1501 d.tsv >&3 || true # pgcopy may stop reading once its connection is found gone
