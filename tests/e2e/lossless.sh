@@ -273,6 +273,8 @@ test_a_finished_resume_key_sees_a_replaced_input() {
   seq 101 200 | awk '{print $1 "\tb"}' >input.tsv
   run 1 pgcopy --batch-rows 10 --resume-key k t input.tsv
   assert_contains "$err" '"input.tsv" is not the input that resume key "k" was loading: its bytes differ'
+  assert_contains "$err" 'this run loaded nothing; the 100 rows earlier runs of resume key "k" committed stay committed'
+  assert_not_contains "$err" "rolled back"
   assert_not_contains "$err" "nothing to do"
   assert_eq "100|0" "$(sql "SELECT count(*), count(*) FILTER (WHERE name = 'b') FROM t")"
   # stdin is read and compared.

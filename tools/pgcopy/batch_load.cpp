@@ -1885,6 +1885,11 @@ void batch_loader::fail(const error& e) {
                  one_transaction_outcome(e);
     } else if (m_deferral && m_deferral->rows_deleted()) {
         // The rebuild's detail says what became of the committed rows: they are gone.
+    } else if (m_summary.batches && !m_dispatched) {
+        // Refused before this run sent anything (another shape, a replaced input).
+        detail = (detail.empty() ? "" : detail + "\n") + "this run loaded nothing; the " +
+                 format_count(m_summary.rows) + " rows earlier runs of resume key \"" + m_key +
+                 "\" committed stay committed";
     } else if (m_summary.batches && e.status() != exit_status::rows_rejected) {
         detail = (detail.empty() ? "" : detail + "\n") + committed_so_far() +
                  "; the batches after them were rolled back" +
