@@ -344,6 +344,13 @@ error data_after_end_marker(const std::string& input, uint64_t line) {
                        "to reject it and go on");
 }
 
+error marker_newline_mismatch(const std::string& input, uint64_t line, bool crlf) {
+    return local_error(input + ":" + std::to_string(line) + ": end-of-copy marker does not match previous newline style",
+                       std::string("the input's first line ends with ") + (crlf ? "\\r\\n" : "\\n") +
+                           ", this \\. line otherwise: the server refuses it",
+                       "end every line of the input alike, or load with --reject-file to reject it and go on");
+}
+
 std::string binary_copy_header() { return std::string(signature, 11) + std::string(8, '\0'); }
 
 std::string binary_copy_trailer() { return std::string("\xff\xff", 2); }

@@ -54,6 +54,10 @@ protected:
 /// The failure of a load whose INPUT has rows after a \. line (at LINE).
 error data_after_end_marker(const std::string& input, uint64_t line);
 
+/// The error for a \. at input:line whose line end is not the input's first
+/// line's (crlf: that first line ends with \r\n): the server refuses such a line.
+error marker_newline_mismatch(const std::string& input, uint64_t line, bool crlf);
+
 /// The splitter for a format and its options (CSV quote and escape); its
 /// errors name INPUT when one is given.
 std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const std::string& input = {});

@@ -340,6 +340,11 @@ test_routed_input_with_rows_after_an_end_marker_commits_nothing() {
   { cat data_end.tsv; printf '5001\t1\t1.00\tnew\n'; } >data_after.tsv
   run 1 pgcopy --truncate orders_all data_after.tsv
   assert_contains "$err" "data_after.tsv:1001: end-of-data marker"
+  # A \. with another line end than the input's: the server refuses it, so does the routed load.
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\r\n'; } >crlf_end.tsv
+  run 1 pgcopy --truncate orders_all crlf_end.tsv
+  assert_contains "$err" "crlf_end.tsv:1001: end-of-copy marker does not match previous newline style"
+  assert_eq "$(rows_md5 plain_end.tsv)" "$(sorted_md5 orders_all)" "the table after the refused load"
 }
 
 test_routed_load_logs_in_with_the_callers_pgpass() {

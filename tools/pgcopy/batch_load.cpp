@@ -1526,11 +1526,7 @@ void batch_loader::take_row(input_cursor& in, size_t end, row_kind kind) {
 void batch_loader::refuse_marker_newline(input_cursor& in, size_t end) {
     if (!m_rejects) {
         flush_rows_before(in.b, end); // the batches before it commit, as for any bad input
-        throw local_error(input_name(in.index) + ":" + std::to_string(in.b.first_line) +
-                              ": end-of-copy marker does not match previous newline style",
-                          "the input's first line ends with " + std::string(in.newline == '\r' ? "\\r\\n" : "\\n") +
-                              ", this \\. line otherwise: the server refuses it",
-                          "end every line of the input alike, or load with --reject-file to reject it and go on");
+        throw marker_newline_mismatch(input_name(in.index), in.b.first_line, in.newline == '\r');
     }
     hold_marker(in, end);
     batch held = std::move(*in.marker);

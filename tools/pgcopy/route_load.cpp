@@ -229,6 +229,9 @@ private:
     std::string m_null_text;
     std::vector<uint64_t> m_input_base; // global line before each input's first line
     uint64_t m_line = 1;                // the next row's line in the current input
+    char m_newline = 0;                 // its first line's end: '\n', or '\r' for \r\n
+    void check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input);
+    void end_input(piece* p, size_t index, bool ended_by_marker);
     std::unique_ptr<reject_sink> m_rejects;
     piece* m_unsettled = nullptr; // the unit handed on and not yet committed
     uint64_t m_rows_seen = 0, m_units = 0;
@@ -542,6 +545,16 @@ void routed_loader::take_rows(piece*& p, size_t index, bool at_end) {
     }
 }
 
+// The server holds every \. to the line end of the input's first line
+// (m_newline, set here): a marker that differs is refused, as it refuses it.
+void routed_loader::check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input) {
+    const char first = m_newline;
+    if (!m_newline)
+        m_newline = end >= 2 && p.bytes[end - 2] == '\r' ? '\r' : '\n';
+    if (marker && first && (marker->size == 4) != (first == '\r'))
+        throw marker_newline_mismatch(input, marker->line, first == '\r');
+}
+
 void routed_loader::read_input(size_t index) {
     std::unique_ptr<input_stream> in =
         index == 0 && m_first ? std::move(m_first) : std::make_unique<input_stream>(m_inputs[index]);
@@ -557,6 +570,7 @@ void routed_loader::read_input(size_t index) {
     bool header = m_o.format.header;
     std::optional<uint64_t> marker_line;
     uint64_t marker_end = 0; // in the input
+    m_newline = 0;
     for (;;) {
         const size_t old = p->bytes.size();
         p->bytes.resize(old + read_chunk);
@@ -571,6 +585,7 @@ void routed_loader::read_input(size_t index) {
             if (marker_line)
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == end; });
+            check_newline(*p, old + end, m != markers.end() ? &*m : nullptr, in->name());
             if (m != markers.end()) {
                 marker_line = m->line, marker_end = p->first_offset + old + end;
                 if (!header && old + end - m->size > p->starts.back()) {
@@ -592,8 +607,14 @@ void routed_loader::read_input(size_t index) {
     m_splitter->finish(p->first_offset + p->bytes.size());
     if (marker_line && p->first_offset + p->bytes.size() > marker_end)
         throw data_after_end_marker(in->name(), *marker_line);
-    if (p->bytes.size() > p->starts.back() && !marker_line) { // a last row without a line end
-        p->bytes.push_back('\n'); // gets one: the COPY goes on with the next input's rows
+    end_input(p, index, marker_line.has_value());
+}
+
+// The rest of an input's rows go out. A last row without a line end gets
+// one (unless a \. ended the input): the COPY goes on with the next input's rows.
+void routed_loader::end_input(piece* p, size_t index, bool ended_by_marker) {
+    if (p->bytes.size() > p->starts.back() && !ended_by_marker) {
+        p->bytes.push_back('\n');
         p->starts.push_back(p->bytes.size());
     }
     if (p->rows() > 0)
