@@ -144,7 +144,10 @@ std::vector<std::string> header_names(std::string_view line, const copy_format_o
     const char delimiter = o.delimiter ? (*o.delimiter)[0] : csv ? ',' : '\t';
     const char quote = o.quote ? (*o.quote)[0] : '"';
     const char escape = o.escape ? (*o.escape)[0] : quote;
-    const std::string_view null_text = o.null_string ? *o.null_string : csv ? "" : "\\N";
+    // Views of the option or of literals: a ?: mixing them would make a temporary string.
+    const std::string_view null_text = o.null_string ? std::string_view(*o.null_string)
+                                       : csv         ? std::string_view()
+                                                     : std::string_view("\\N");
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
         line.remove_suffix(1);
     std::vector<std::string> fields(1);
