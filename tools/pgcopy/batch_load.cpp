@@ -254,9 +254,8 @@ private:
     void check_finished_inputs(size_t count);
     std::string m_recorded_shape;          // the earlier run's (empty: none recorded)
     std::string m_shape_text;              // this run's, written with the progress row
-    std::vector<input_stamp> m_stamps;     // one per input: the earlier run's, then this run's as each ends
-    std::string m_stamps_text;             // stamps of the inputs the reader has finished
-    fingerprint m_whole_print;             // of the input being read, all of it
+    input_stamps m_stamps;                 // one per input: the earlier run's, then this run's as each ends
+    std::string m_stamps_text;             // stamps of the inputs the reader has finished, as batches carry them
 
     // --- reading and dealing out batches
     struct input_cursor;
@@ -590,7 +589,7 @@ position batch_loader::read_progress(connection& c, bool& finished, std::vector<
     finished = v(11) == "t";
     m_resume_hash = v(12);
     m_recorded_shape = v(13);
-    m_stamps = parse_stamps(v(14), m_inputs.size());
+    m_stamps.read(v(14), m_inputs.size());
     add_batch_counts(c);
     result_ptr ranges = c.query("SELECT input_index, start_offset, end_offset, coalesce(content_hash, '')"
                                 " FROM pgpipe.load_batches WHERE key = " +
@@ -1405,8 +1404,7 @@ void batch_loader::load_input(size_t index) {
     in.b.starts.push_back(0);
     m_input_print = fingerprint();
     m_printed = 0;
-    m_whole_print = fingerprint();
-    const input_stamp opened = stat_input(m_inputs[index]);
+    m_stamps.open(m_inputs[index]);
     std::string chunk(m_chunk, '\0');
     while (!in.trailer) {
         size_t n;
@@ -1419,7 +1417,7 @@ void batch_loader::load_input(size_t index) {
         if (n == 0)
             break;
         if (!m_key.empty())
-            m_whole_print.update(chunk.data(), n);
+            m_stamps.update(chunk.data(), n);
         take_chunk(in, chunk.data(), n);
         // A pipe that had no more for now: what is here goes to the open
         // COPY at once, as a streamed load's would (a slow producer's rows
@@ -1433,8 +1431,8 @@ void batch_loader::load_input(size_t index) {
     }
     finish_input(in);
     // Every row of this input is cut: the batches after it carry its stamp.
-    m_stamps[index] = {opened.size, opened.mtime_ns, m_whole_print.hex()};
-    m_stamps_text = stamps_text(m_stamps, index + 1);
+    m_stamps.finish(index);
+    m_stamps_text = m_stamps.text(index + 1);
 }
 
 void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
@@ -1754,7 +1752,8 @@ bool batch_loader::start() {
                               m_o.resume_key.empty() ? "--retries" : "--resume-key");
     bool finished = false;
     m_resume_from = read_progress(m_jobs[0]->conn(), finished, m_resume_ranges);
-    m_stamps.resize(m_inputs.size());
+    if (m_stamps.size() != m_inputs.size()) // a new key: nothing recorded
+        m_stamps.read({}, m_inputs.size());
     if (finished) {
         check_finished_inputs(m_inputs.size());
         log_info("resume key \"" + m_key + "\": this load finished already (" + format_count(m_summary.rows) +
@@ -1764,7 +1763,7 @@ bool batch_loader::start() {
         return false;
     }
     check_finished_inputs(m_resume_from.input_index);
-    m_stamps_text = stamps_text(m_stamps, m_resume_from.input_index);
+    m_stamps_text = m_stamps.text(m_resume_from.input_index);
     if (m_summary.batches > 0)
         log_info("resuming \"" + m_key + "\": " + format_count(m_summary.rows) + " rows in " +
                  format_count(m_summary.batches) + " batches committed before, " +
@@ -1847,7 +1846,7 @@ void batch_loader::conclude() {
                                     n(m_summary.rows) + ", rows_rejected = " + n(m_summary.rejected) +
                                     ", rows_seen = " + n(m_rows_sent) + ", batches = " + n(m_summary.batches) +
                                     ", reject_bytes = " + n(m_reject_size) + ", reject_log_bytes = " + n(m_log_size) +
-                                    ", input_stamps = " + c.quote_literal(stamps_text(m_stamps, m_stamps.size())) +
+                                    ", input_stamps = " + c.quote_literal(m_stamps.text(m_stamps.size())) +
                                     " WHERE key = " + key);
         c.exec("DELETE FROM pgpipe.load_batches WHERE key = " + key);
         c.exec("COMMIT");

@@ -165,15 +165,8 @@ input_stamp stat_input(const std::string& path) {
     return stamp;
 }
 
-std::string stamps_text(const std::vector<input_stamp>& stamps, size_t count) {
-    std::string out;
-    for (size_t k = 0; k < count && k < stamps.size(); ++k)
-        out += std::to_string(stamps[k].size) + " " + std::to_string(stamps[k].mtime_ns) + " " + stamps[k].hash + "\n";
-    return out;
-}
-
-std::vector<input_stamp> parse_stamps(std::string_view text, size_t count) {
-    std::vector<input_stamp> stamps(count);
+void input_stamps::read(std::string_view text, size_t count) {
+    m_stamps.assign(count, input_stamp{});
     for (size_t k = 0; k < count && !text.empty(); ++k) {
         const size_t end = text.find('\n');
         std::string_view line = text.substr(0, end);
@@ -181,10 +174,25 @@ std::vector<input_stamp> parse_stamps(std::string_view text, size_t count) {
         const size_t a = line.find(' '), b = line.find(' ', a + 1);
         if (a == std::string_view::npos || b == std::string_view::npos)
             continue;
-        stamps[k] = {parse_int(line.substr(0, a)), parse_int(line.substr(a + 1, b - a - 1)),
-                     std::string(line.substr(b + 1))};
+        m_stamps[k] = {parse_int(line.substr(0, a)), parse_int(line.substr(a + 1, b - a - 1)),
+                       std::string(line.substr(b + 1))};
     }
-    return stamps;
+}
+
+void input_stamps::open(const std::string& path) {
+    m_opened = stat_input(path);
+    m_print = fingerprint();
+}
+
+void input_stamps::finish(size_t index) {
+    m_stamps[index] = {m_opened.size, m_opened.mtime_ns, m_print.hex()};
+}
+
+std::string input_stamps::text(size_t count) const {
+    std::string out;
+    for (size_t k = 0; k < count && k < m_stamps.size(); ++k)
+        out += std::to_string(m_stamps[k].size) + " " + std::to_string(m_stamps[k].mtime_ns) + " " + m_stamps[k].hash + "\n";
+    return out;
 }
 
 bool input_unchanged(const std::string& path, const input_stamp& stamp, input_stream* opened) {

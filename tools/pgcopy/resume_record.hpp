@@ -4,6 +4,7 @@
 #pragma once
 
 #include "io/copy_format.hpp"
+#include "core/fingerprint.hpp"
 #include "io/input.hpp"
 #include "pg/connection.hpp"
 
@@ -67,11 +68,32 @@ struct input_stamp {
 /// regular file; the hash is left empty.
 input_stamp stat_input(const std::string& path);
 
-/// Stamps as stored in pgpipe.load_progress.input_stamps: one line an input.
-std::string stamps_text(const std::vector<input_stamp>& stamps, size_t count);
+/// The stamps of a load's inputs: an earlier run's, then this run's as the
+/// reader finishes each input (its size and time when opened, the
+/// fingerprint of all it read).
+class input_stamps {
+public:
+    /// The earlier run's, as stored in pgpipe.load_progress.input_stamps
+    /// (one line an input; missing ones are empty); count: the inputs.
+    void read(std::string_view text, size_t count);
+    /// The stamp of input index; empty when not recorded.
+    const input_stamp& operator[](size_t index) const { return m_stamps[index]; }
+    /// An input is opened: its size and time now, and a new fingerprint.
+    void open(const std::string& path);
+    /// Bytes the reader read of the open input.
+    void update(const char* data, size_t size) { m_print.update(data, size); }
+    /// The open input, index, was read to its end.
+    void finish(size_t index);
+    /// The stamps of inputs [0, count), as stored (every input's: text(size())).
+    std::string text(size_t count) const;
+    /// How many inputs there are.
+    size_t size() const { return m_stamps.size(); }
 
-/// Stamps read back; missing ones are empty.
-std::vector<input_stamp> parse_stamps(std::string_view text, size_t count);
+private:
+    std::vector<input_stamp> m_stamps;
+    input_stamp m_opened;
+    fingerprint m_print;
+};
 
 /// Whether PATH still holds what stamp recorded. Size and modification time
 /// that both match are taken as the same file; otherwise the input is read
