@@ -1,0 +1,54 @@
+// What differs between the PostgreSQL majors pgpipe supports (14 to 18): every version rule in one place.
+#pragma once
+
+namespace pgpipe {
+
+class connection;
+
+/// The oldest and newest majors pgpipe is tested on (server_version_num / 10000).
+constexpr int oldest_supported_major = 14;
+constexpr int newest_supported_major = 18;
+
+/// The behaviours of one server that depend on its version, read once from
+/// its server_version_num (which libpq has from the connection's start, with
+/// no query). Code that behaves differently by version asks here, never
+/// compares version numbers itself.
+class server_rules {
+public:
+    /// The rules of a server of this server_version_num (e.g. 180004).
+    explicit server_rules(int server_version_num) : version_num_(server_version_num) {}
+    /// The rules of the server at the other end of conn.
+    static server_rules of(const connection& conn);
+
+    /// e.g. 180004.
+    int version_num() const { return version_num_; }
+    /// e.g. 18.
+    int major() const { return version_num_ / 10000; }
+
+    /// Whether a CSV line holding only `\.` ends the data. Before 18 it does;
+    /// 18 reads it as data (a row whose one value is `\.`).
+    bool csv_marker_ends_data() const { return version_num_ < 180000; }
+    /// Whether a text row that ends in `\.` after data loads that data and
+    /// ends the input (before 18), or is refused with "end-of-copy marker
+    /// is not alone on its line" (18).
+    bool text_marker_after_data_loads() const { return version_num_ < 180000; }
+
+    /// Whether pg_stat_io exists (16 on).
+    bool has_pg_stat_io() const { return version_num_ >= 160000; }
+    /// Whether checkpoints are counted in pg_stat_checkpointer (17 on) rather
+    /// than pg_stat_bgwriter.
+    bool has_pg_stat_checkpointer() const { return version_num_ >= 170000; }
+
+    /// Whether a COPY into a partitioned table sends the rows of a foreign
+    /// partition in batches of the server's batch_size (16 on), rather than
+    /// one remote INSERT per row.
+    bool fdw_copy_batches() const { return version_num_ >= 160000; }
+    /// Whether COPY FREEZE is refused on a partitioned table with foreign
+    /// partitions (18), where earlier majors refuse any partitioned table.
+    bool freeze_refuses_foreign_partitions() const { return version_num_ >= 180000; }
+
+private:
+    int version_num_;
+};
+
+} // namespace pgpipe
