@@ -178,7 +178,7 @@ test_a_csv_header_that_does_not_match_is_refused() {
 
 test_binary_input_is_detected_by_its_signature() {
   pggen --ddl --preset posts | psql -Xq -v ON_ERROR_STOP=1
-  run 0 sh -c 'pggen -q --preset posts -n 20 -F binary | pgcopy --toast-compression lz4 posts'
+  run 0 sh -c 'pggen -q --preset posts -n 20 -F binary | pgcopy --toast-compression pglz posts'
   assert_contains "$err" "loaded 20 rows"
   run 2 sh -c 'pggen -q --preset posts -n 20 -F binary | pgcopy -F text posts'
   assert_eq 20 "$(table_count posts)"
