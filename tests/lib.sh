@@ -11,6 +11,15 @@ skip() { echo "$*"; exit 77; }
 # sql QUERY: runs QUERY, prints unaligned tuples-only output.
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
+# require_lz4: skips the test when the server was built without lz4 (the
+# upstream builds of 14-18 are): its default_toast_compression does not
+# offer lz4, and a load with --toast-compression lz4 is refused.
+require_lz4() {
+  local methods
+  methods=$(sql "SELECT array_to_string(enumvals, ', ') FROM pg_settings WHERE name = 'default_toast_compression'")
+  [[ ", $methods, " == *", lz4, "* ]] || skip "the server has no lz4 (TOAST compression methods: $methods)"
+}
+
 # assert_eq EXPECTED ACTUAL [WHAT]
 assert_eq() {
   [ "$1" == "$2" ] || fail "${3:-value}: expected [$1], got [$2]"

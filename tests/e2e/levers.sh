@@ -45,10 +45,11 @@ test_an_index_other_tables_depend_on_is_kept() {
 
 test_toast_compression_for_the_load() {
   pggen --ddl --preset posts | psql -Xq -v ON_ERROR_STOP=1
-  pggen -q --preset posts -n 50 -F binary | pgcopy -q -F binary --toast-compression lz4 posts
-  assert_eq "lz4" "$(sql 'SELECT DISTINCT pg_column_compression(payload) FROM posts')"
   run 1 pgcopy --toast-compression zip posts /dev/null
   assert_contains "$err" 'invalid --toast-compression "zip"'
   run 1 pgcopy --defer-indexes --on-conflict ignore posts /dev/null
   assert_contains "$err" "--defer-indexes cannot be used with --on-conflict"
+  require_lz4
+  pggen -q --preset posts -n 50 -F binary | pgcopy -q -F binary --toast-compression lz4 posts
+  assert_eq "lz4" "$(sql 'SELECT DISTINCT pg_column_compression(payload) FROM posts')"
 }

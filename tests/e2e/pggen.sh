@@ -218,6 +218,31 @@ test_values_do_not_depend_on_start_or_row_count() {
   assert_eq "$(pggen -q -n 99 uq | tail -n 1)" "$(pggen -q -n 1000 uq | sed -n 99p)"
 }
 
+# A CHECK open on one side narrows the column's default to the rest of its
+# type's range: smallint CHECK (n > 0) takes 1..32767, not 1..1000001.
+test_one_sided_checks_stay_within_the_columns_type() {
+  sql "CREATE TABLE sided (k smallint PRIMARY KEY CHECK (k > 0),
+         s_pos smallint CHECK (s_pos > 0), s_neg smallint CHECK (s_neg < 0),
+         s_ge smallint CHECK (s_ge >= 10), s_btw smallint CHECK (s_btw BETWEEN -5 AND 40000),
+         i_pos integer CHECK (i_pos > 2147480000), i_neg integer CHECK (i_neg < -2147480000),
+         b_neg bigint CHECK (b_neg < 0),
+         n_pos numeric(5,2) CHECK (n_pos > 0), n_neg numeric(4,1) CHECK (n_neg <= 0),
+         r_ge real CHECK (r_ge >= 10))"
+  run 0 bash -o pipefail -c "pggen -q -n 20k sided | pgcopy -q sided"
+  assert_eq 20000 "$(table_count sided)"
+  # Each column's values lie within the CHECK and the type, and reach the
+  # far end of the type's side (the range is the type's, not a smaller one).
+  assert_eq "t|t|t|t|t|t|t|t|t|t" "$(sql "SELECT min(s_pos) >= 1 AND max(s_pos) > 30000,
+      max(s_neg) <= -1 AND min(s_neg) < -30000, min(s_ge) >= 10 AND max(s_ge) > 30000,
+      min(s_btw) >= -5 AND max(s_btw) > 30000,
+      min(i_pos) > 2147480000, max(i_neg) < -2147480000,
+      max(b_neg) < 0, min(n_pos) > 0 AND max(n_pos) > 900, max(n_neg) <= 0 AND min(n_neg) < -900,
+      min(r_ge) >= 10 FROM sided")" "ranges of the columns"
+  # A unique smallint holds 32767 values above 0, not a million.
+  run 1 pggen -n 40000 sided
+  assert_contains "$err" "column k is unique, but its range 1..32767 holds fewer than 40000 values"
+}
+
 test_dates_in_timestamp_columns_and_bare_generators() {
   sql "CREATE TABLE dts (a timestamptz, b date)"
   pggen -q -n 1 -F binary 'a:timestamptz=date(1999-12-31,1999-12-31)' 'b:date=date(1999-12-31 12:00:00,1999-12-31 12:00:00)' |

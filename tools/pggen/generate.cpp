@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <memory>
 
 namespace pgpipe {
@@ -177,6 +178,37 @@ std::string format_number(double v) {
     return buf;
 }
 
+// The decimals a number type's default values keep: a numeric's scale (2
+// when it has none), none for the others.
+int default_scale(const column_type& t) {
+    return t.base == pg_type::numeric ? (t.scale >= 0 ? t.scale : 2) : 0;
+}
+
+// The values a column of a number type holds. bigint's and an unconstrained
+// numeric's are kept to +-9e18, which a double holds (bigint's ends it does
+// not); numeric(p,s)'s are +-(10^(p-s) - 10^-s).
+std::pair<double, double> type_range(const column_type& t) {
+    switch (t.base) {
+    case pg_type::int2:
+        return {std::numeric_limits<int16_t>::min(), std::numeric_limits<int16_t>::max()};
+    case pg_type::int4:
+        return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    case pg_type::float4:
+        return {-std::numeric_limits<float>::max(), std::numeric_limits<float>::max()};
+    case pg_type::float8:
+        return {-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
+    case pg_type::numeric:
+        if (t.precision > 0) {
+            double most = std::pow(10.0, t.precision - t.scale) - std::pow(10.0, -default_scale(t));
+            return {-most, most};
+        }
+        break;
+    default:
+        break;
+    }
+    return {-9e18, 9e18};
+}
+
 // A live column without a spec, while default_generator chooses its
 // generator: valid for its type, its length, its CHECK range, its
 // uniqueness and its foreign key.
@@ -193,7 +225,9 @@ struct column_defaults {
     }
 
     // A CHECK range replaces the default window lo..hi (a million values
-    // wide where it is open on one side). step: the type's smallest step.
+    // wide where it is open on one side), and stays within the values the
+    // type holds: smallint CHECK (n > 0) is 1..32767. step: the type's
+    // smallest step.
     std::pair<double, double> bounded(double lo, double hi, double step) const {
         if (col.check_min) {
             lo = *col.check_min + (col.check_min_strict ? step : 0);
@@ -205,6 +239,9 @@ struct column_defaults {
             if (!col.check_min)
                 lo = std::min(lo, hi - 1e6);
         }
+        auto [type_lo, type_hi] = type_range(t);
+        lo = std::max(lo, type_lo);
+        hi = std::min(hi, type_hi);
         if (lo > hi)
             throw local_error("column " + col.name + ": its CHECK range is empty for type " + t.name);
         return std::make_pair(lo, hi);
@@ -216,9 +253,10 @@ bool is_integer_type(pg_type t) { return t == pg_type::int2 || t == pg_type::int
 // A unique number column: row i gets lo + i - 1 whatever --start and -n
 // are, so a later run with --start continues the keys instead of
 // repeating them.
-std::string unique_number(const column_defaults& c, double type_max, double step) {
+std::string unique_number(const column_defaults& c, double step) {
     const table_column& col = c.col;
-    auto [lo, hi] = c.bounded(col.check_min || col.check_max ? -type_max : 1, type_max,
+    auto [type_lo, type_hi] = type_range(c.t);
+    auto [lo, hi] = c.bounded(col.check_min || col.check_max ? type_lo : 1, type_hi,
                               is_integer_type(c.t.base) ? 1 : step);
     double first = std::ceil(lo);
     if (first + static_cast<double>(c.rows.last) - 1 > hi)
@@ -231,15 +269,12 @@ std::string unique_number(const column_defaults& c, double type_max, double step
 std::string default_number(const column_defaults& c) {
     const column_type& t = c.t;
     const bool is_int = is_integer_type(t.base);
-    double type_max = t.base == pg_type::int2 ? 32767 : t.base == pg_type::int4 ? 2147483647.0 : 9e18;
-    int scale = t.base == pg_type::numeric ? (t.scale >= 0 ? t.scale : 2) : 0;
-    if (t.base == pg_type::numeric && t.precision > 0)
-        type_max = std::pow(10.0, t.precision - t.scale) - std::pow(10.0, -scale);
+    int scale = default_scale(t);
     double step = std::pow(10.0, -scale);
     if (c.unique_scalar())
-        return unique_number(c, type_max, step);
-    double window = is_int ? (t.base == pg_type::int2 ? 32767.0 : 1e6) : 1000.0;
-    auto [lo, hi] = c.bounded(is_int ? 1 : 0, std::min(type_max, window), is_int ? 1 : step);
+        return unique_number(c, step);
+    double window = is_int ? 1e6 : 1000.0;
+    auto [lo, hi] = c.bounded(is_int ? 1 : 0, window, is_int ? 1 : step);
     if (is_int)
         return "int(" + format_number(std::ceil(lo)) + "," + format_number(std::floor(hi)) + ")";
     char a[64], b[64];
