@@ -94,7 +94,7 @@ asan: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(SUB_JOBS) all
-	@BUILD=$(BUILD) scripts/demo.sh
+	@BUILD=$(BUILD) PG=$(PG) scripts/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory $(SUB_JOBS) all

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # make demo: a throwaway cluster, a million generated rows through pgcopy,
 # the summary and a report of what the load did, then the cluster is gone.
+# PG=17 (make demo PG=17) runs it on that major (pgsandbox --pg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export PATH="$PWD/$BUILD/bin:$PATH"
 unset PGHOST PGPORT PGUSER PGDATABASE PGSERVICE
 
-echo "== starting a throwaway cluster (pgsandbox start)"
-eval "$(pgsandbox start)"
+pg=()
+[ -n "${PG:-}" ] && pg=(--pg "$PG")
+echo "== starting a throwaway cluster (pgsandbox start ${pg[*]})"
+eval "$(pgsandbox start "${pg[@]}")"
 trap 'echo "== stopping the cluster"; pgsandbox -q stop "$PGHOST"' EXIT
 
 echo "== creating the table: pggen --ddl --preset orders | psql"
