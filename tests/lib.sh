@@ -20,6 +20,9 @@ require_lz4() {
   [[ ", $methods, " == *", lz4, "* ]] || skip "the server has no lz4 (TOAST compression methods: $methods)"
 }
 
+# server_major: the major of the server the test talks to (e.g. 18).
+server_major() { echo $(( $(sql "SHOW server_version_num") / 10000 )); }
+
 # assert_eq EXPECTED ACTUAL [WHAT]
 assert_eq() {
   [ "$1" == "$2" ] || fail "${3:-value}: expected [$1], got [$2]"

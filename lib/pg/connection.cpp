@@ -269,7 +269,7 @@ std::vector<std::string> secrets_of(const std::string& dbname, const std::string
 
 } // namespace
 
-void check_connection_string(const std::string& dbname) {
+void check_connection_string(const std::string& dbname, const std::string& source) {
     if (!is_connection_string(dbname))
         return;
     char* message = nullptr;
@@ -283,9 +283,9 @@ void check_connection_string(const std::string& dbname) {
     const std::string hint = "the string is not shown, as it may hold a password; in a URI, a password's "
                              "@ / ? # [ ] and % must be percent-encoded (@ as %40)";
     if (reason.empty())
-        throw local_error("invalid connection string given with -d", "libpq's reason is not shown: it quotes the string",
+        throw local_error("invalid connection string given with " + source, "libpq's reason is not shown: it quotes the string",
                           hint);
-    throw local_error("invalid connection string given with -d: " + reason, {}, hint);
+    throw local_error("invalid connection string given with " + source + ": " + reason, {}, hint);
 }
 
 std::string redact_connection_message(const std::string& text, const std::string& dbname,
@@ -380,7 +380,7 @@ PGconn* connect_once(const connection_options& options, const std::string& passw
 connection connection::open(const connection_options& options) {
     // Before any prompt or attempt: libpq's own complaint quotes the string.
     if (options.dbname)
-        check_connection_string(*options.dbname);
+        check_connection_string(*options.dbname, options.dbname_source);
     auto attempt = [&](const std::string& password) { return connect_once(options, password); };
     std::string password = options.known_password;
     if (password.empty() && options.prompt == password_prompt::always)

@@ -30,6 +30,7 @@ struct connection_options {
     std::optional<std::string> username; ///< -U
     password_prompt prompt = password_prompt::when_needed; ///< -w / -W
     std::string known_password;          ///< a password typed once already: used, never asked again
+    std::string dbname_source = "-d";    ///< where dbname came from, named when it does not parse
 };
 
 /// A failure reported by the server, with its diagnostic fields.
@@ -93,10 +94,10 @@ private:
     std::unique_ptr<cancel_target> m_cancel; // a signal cancels this connection's running query
 };
 
-/// Throws local_error (exit 1) if libpq would refuse dbname (given with -d)
-/// as a conninfo string or URI. The message names the problem in libpq's
+/// Throws local_error (exit 1) if libpq would refuse dbname (given with
+/// source: -d, or a foreign server's options) as a conninfo string or URI. The message names the problem in libpq's
 /// words but never quotes the string, which may hold a password.
-void check_connection_string(const std::string& dbname);
+void check_connection_string(const std::string& dbname, const std::string& source = "-d");
 
 /// text (libpq's message after a failed connection) with every quoted value
 /// that holds or is part of a secret replaced by "...": the password typed,

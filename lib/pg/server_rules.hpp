@@ -43,9 +43,18 @@ public:
     /// partition in batches of the server's batch_size (16 on), rather than
     /// one remote INSERT per row.
     bool fdw_copy_batches() const { return version_num_ >= 160000; }
-    /// Whether COPY FREEZE is refused on a partitioned table with foreign
-    /// partitions (18), where earlier majors refuse any partitioned table.
-    bool freeze_refuses_foreign_partitions() const { return version_num_ >= 180000; }
+    /// The most rows such a COPY sends in one remote INSERT for a foreign
+    /// partition of this batch_size: 1 before 16; from 16 on batch_size, but
+    /// no more than the 1000 rows COPY buffers (fewer when the buffered rows
+    /// reach 64 kB).
+    int fdw_copy_rows_per_insert(int batch_size) const {
+        return fdw_copy_batches() ? (batch_size < 1 ? 1 : batch_size > 1000 ? 1000 : batch_size) : 1;
+    }
+    /// Whether COPY FREEZE into a foreign table is refused as such (18 on).
+    /// 14 to 17 take it into a foreign table created in the same transaction
+    /// and ignore FREEZE (the remote rows are not frozen); every major
+    /// refuses COPY FREEZE into a partitioned table.
+    bool copy_freeze_refused_on_foreign_tables() const { return version_num_ >= 180000; }
 
 private:
     int version_num_;

@@ -411,3 +411,104 @@ test_routed_keys_the_server_reads_otherwise_still_land_right() {
   run 0 pgcopy --route pairs a.tsv b.tsv
   assert_eq "1|x,2|y,9|z" "$(on_shard 1 "SELECT string_agg(id || '|' || v, ',' ORDER BY id) FROM pairs")"
 }
+
+# kv_over_shard1: kv partitioned by range over foreign partition kv_p on
+# shard1 (keys 0 to 9) and local partition kv_l (10 to 19).
+kv_over_shard1() {
+  sql "CREATE TABLE kv (k int, v text) PARTITION BY RANGE (k)"
+  on_shard 1 "CREATE TABLE kv (k int, v text)"
+  sql "CREATE FOREIGN TABLE kv_p PARTITION OF kv FOR VALUES FROM (0) TO (10) SERVER shard1 OPTIONS (table_name 'kv')"
+  sql "CREATE TABLE kv_l PARTITION OF kv FOR VALUES FROM (10) TO (20)"
+}
+
+# Issue 21, item 2: a server's options that are postgres_fdw's, not libpq's
+# (18 added use_scram_passthrough), stay out of pgcopy's login to the shard.
+test_routed_load_leaves_out_server_options_libpq_does_not_know() {
+  start_shards 1
+  kv_over_shard1
+  sql "ALTER SERVER shard1 OPTIONS (ADD fetch_size '500', ADD batch_size '100', ADD updatable 'true')"
+  if [ "$(server_major)" -ge 18 ]; then
+    # Settable without a SCRAM user mapping; it only matters for SCRAM logins.
+    sql "ALTER SERVER shard1 OPTIONS (ADD use_scram_passthrough 'true')"
+  fi
+  printf '1\ta\n12\tb\n' >in.tsv
+  run 0 pgcopy --route kv in.tsv
+  assert_contains "$err" "routed 1 to shard1, 1 through kv"
+  assert_eq "1|a" "$(on_shard 1 "SELECT k, v FROM kv")"
+  # An option libpq knows with a value it refuses: the failure names the
+  # foreign server, not -d (pgcopy was given no -d).
+  sql "ALTER SERVER shard1 OPTIONS (ADD sslmode 'bogus')"
+  run 2 pgcopy --route kv in.tsv
+  assert_contains "$err" "server shard1"
+  assert_contains "$err" "sslmode"
+  assert_not_contains "$err" "-d"
+}
+
+# Issue 21, item 10: the load through the parent says what the server does
+# with a foreign partition's rows: one INSERT each before 16; from 16 on,
+# batches of the partition's batch_size (at most the 1000 rows COPY buffers).
+test_routed_fallback_notice_says_how_the_server_sends_rows() {
+  start_shards 1
+  kv_over_shard1
+  local major
+  major=$(server_major)
+  printf '1\ta\n12\tb\n' >in.tsv
+  # pgcopy does not route with --jobs: the load goes through the parent.
+  run 0 pgcopy --jobs 2 kv in.tsv
+  assert_contains "$err" "loading through kv instead (PostgreSQL $major sends one remote INSERT per row bound for a foreign partition"
+  sql "ALTER SERVER shard1 OPTIONS (ADD batch_size '300')"
+  run 0 pgcopy --jobs 2 --truncate kv in.tsv
+  if [ "$major" -ge 16 ]; then
+    assert_contains "$err" "(PostgreSQL $major sends the rows bound for a foreign partition in remote INSERTs of up to 300 rows (batch_size)"
+  else
+    assert_contains "$err" "(PostgreSQL $major sends one remote INSERT per row bound for a foreign partition, whatever its batch_size"
+  fi
+  # The table's batch_size wins over the server's; COPY sends at most 1000 at once.
+  sql "ALTER FOREIGN TABLE kv_p OPTIONS (ADD batch_size '5000')"
+  run 0 pgcopy --jobs 2 --truncate kv in.tsv
+  if [ "$major" -ge 16 ]; then
+    assert_contains "$err" "remote INSERTs of up to 1000 rows (batch_size"
+  fi
+  assert_eq 2 "$(table_count kv)"
+  # --route refuses, and says what --no-route would do.
+  run 1 pgcopy --route --jobs 2 kv in.tsv
+  assert_contains "$err" "--no-route (PostgreSQL $major sends"
+}
+
+# Issue 21, FREEZE: no major freezes rows copied into a partitioned table,
+# nor into a foreign table (18 refuses it; 14 to 17 take it only into one
+# created in the same transaction, and ignore it). pgcopy says so up front,
+# before any TRUNCATE, on every major.
+test_freeze_toward_foreign_partitions_is_refused_up_front() {
+  start_shards 1
+  kv_over_shard1
+  local major
+  major=$(server_major)
+  # The server, on this major.
+  run 1 psql -X -v ON_ERROR_STOP=1 -c "BEGIN" -c "TRUNCATE kv" -c "COPY kv FROM PROGRAM 'true' (FREEZE)"
+  assert_contains "$err" "cannot perform COPY FREEZE on a partitioned table"
+  local created="BEGIN; CREATE FOREIGN TABLE fresh (k int) SERVER shard1 OPTIONS (table_name 'kv');
+                 COPY fresh FROM PROGRAM 'echo 1' (FREEZE); ROLLBACK"
+  if [ "$major" -ge 18 ]; then
+    run 1 psql -X -v ON_ERROR_STOP=1 -c "$created"
+    assert_contains "$err" "cannot perform COPY FREEZE on a foreign table"
+  else
+    run 0 psql -X -v ON_ERROR_STOP=1 -c "$created"
+  fi
+  # pgcopy refuses, and truncates nothing.
+  printf '1\ta\n12\tb\n' >in.tsv
+  run 0 pgcopy kv in.tsv
+  local table
+  for table in kv kv_p; do
+    run 1 pgcopy --freeze --truncate "$table" in.tsv
+    assert_contains "$err" "--freeze: no PostgreSQL freezes rows copied into"
+    if [ "$major" -ge 18 ]; then
+      assert_contains "$err" "PostgreSQL $major refuses COPY FREEZE into a foreign table"
+    else
+      assert_contains "$err" "PostgreSQL $major takes COPY FREEZE into a foreign table only in the transaction that created it, and ignores FREEZE there"
+    fi
+    assert_eq 2 "$(table_count kv)" "rows after pgcopy --freeze --truncate $table"
+  done
+  run 1 pgcopy --freeze --truncate --route kv in.tsv
+  assert_contains "$err" "--freeze: no PostgreSQL freezes rows copied into"
+}

@@ -240,6 +240,9 @@ std::optional<load_summary> route_if_sharded(const copy_load_options& o, copy_lo
     try {
         validate_copy_load(o);
         conn.emplace(connection::open(o.connection));
+        if (std::string why = o.freeze ? freeze_refusal(*conn, o.table) : ""; !why.empty())
+            throw local_error(why, freeze_refusal_detail(*conn),
+                              "leave out --freeze; to freeze a shard's rows, load its table on its own server");
         d = plan_routing(*conn, o, [&] { return peek_header(o, first); });
     } catch (const error& e) {
         write_failed_stats(o, e);
@@ -250,13 +253,13 @@ std::optional<load_summary> route_if_sharded(const copy_load_options& o, copy_lo
     const std::string why = d.applies ? o.table + " is not routed to its shards: " + d.refusal
                                       : o.table + " is not partitioned over foreign tables: there is nothing to route";
     if (o.route == route_mode::on || o.two_phase) {
-        error refused = local_error(why, "", "load it through the parent table with --no-route (PostgreSQL 15 sends each row "
-                                   "bound for a foreign partition as an INSERT of its own)");
+        const std::string through = d.applies ? " (" + parent_path_note(*conn, o.table) + ")" : "";
+        error refused = local_error(why, "", "load it through the parent table with --no-route" + through);
         write_failed_stats(o, refused);
         throw refused;
     }
     if (d.applies)
-        log_info(why + "; loading through " + o.table + " instead (one remote INSERT per row)");
+        log_info(why + "; loading through " + o.table + " instead (" + parent_path_note(*conn, o.table) + ")");
     next.connection = conn->same_login(o.connection);
     return std::nullopt;
 }

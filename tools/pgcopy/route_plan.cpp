@@ -2,9 +2,12 @@
 #include "route_plan.hpp"
 
 #include "pg/identifier.hpp"
+#include "pg/server_rules.hpp"
 #include "io/sql_names.hpp"
 
+#include <algorithm>
 #include <array>
+#include <set>
 
 namespace pgpipe {
 
@@ -24,7 +27,7 @@ struct option_refusal {
     const char* reason;
 };
 
-constexpr std::array<option_refusal, 11> option_refusals{{
+constexpr std::array<option_refusal, 10> option_refusals{{
     {[](const copy_load_options& o) { return o.format.format == copy_format::binary; },
      "pgcopy routes text and CSV rows, not binary ones"},
     {[](const copy_load_options& o) { return o.script; }, "script streams name their own tables"},
@@ -36,16 +39,26 @@ constexpr std::array<option_refusal, 11> option_refusals{{
     {[](const copy_load_options& o) { return o.send_binary || o.fast; }, "--fast and --send-binary plan for one table"},
     {[](const copy_load_options& o) { return o.defer_indexes || o.defer_constraints; },
      "--defer-indexes and --defer-constraints see only the coordinator's table"},
-    {[](const copy_load_options& o) { return o.freeze; }, "--freeze needs the table truncated in the COPY's own transaction"},
     {[](const copy_load_options& o) { return o.retries > 0; }, "--retries is not done per shard yet"},
     {[](const copy_load_options& o) { return o.restore; }, "--restore puts back one table's indexes"},
 }};
 
-// Options of a postgres_fdw server that are postgres_fdw's own, not libpq's.
-constexpr std::array<const char*, 13> fdw_only_options{
-    "use_remote_estimate", "fdw_startup_cost", "fdw_tuple_cost", "extensions",     "updatable",
-    "truncatable",         "fetch_size",       "batch_size",     "async_capable",  "parallel_commit",
-    "parallel_abort",      "keep_connections", "analyze_sampling"};
+// Whether libpq takes key as a connection option. A postgres_fdw server's
+// options mix libpq's with postgres_fdw's own (fetch_size, batch_size,
+// use_scram_passthrough on 18...), which libpq would refuse: the ones libpq
+// lists are kept, so that no option a postgres_fdw adds breaks routing.
+bool libpq_knows(const std::string& key) {
+    static const std::set<std::string> keywords = [] {
+        std::set<std::string> out;
+        if (PQconninfoOption* defaults = PQconndefaults()) {
+            for (const PQconninfoOption* o = defaults; o->keyword; ++o)
+                out.emplace(o->keyword);
+            PQconninfoFree(defaults);
+        }
+        return out;
+    }();
+    return keywords.count(key) > 0;
+}
 
 // A conninfo value in single quotes (backslash and quote escaped).
 std::string conninfo_value(const std::string& v) {
@@ -69,7 +82,7 @@ std::string server_conninfo(const std::vector<std::string>& options, std::string
     for (const auto& option : options) {
         const size_t eq = option.find('=');
         const std::string key = option.substr(0, eq);
-        if (eq == std::string::npos || std::find(fdw_only_options.begin(), fdw_only_options.end(), key) != fdw_only_options.end())
+        if (eq == std::string::npos || !libpq_knows(key))
             continue;
         host = host || key == "host" || key == "hostaddr";
         port = port || key == "port";
@@ -226,6 +239,7 @@ std::string foreign_destination(connection& c, const PGresult* r, int row, routi
     if (std::string why = remote_columns(c, v(0), plan.columns, d.columns); !why.empty())
         return "foreign partition " + d.name + ": " + why;
     d.login.dbname = server_conninfo(text_array(PQgetvalue(r, row, 5)), v(10), c);
+    d.login.dbname_source = "the options of foreign server " + d.server;
     d.login.prompt = password_prompt::never;
     plan.destinations.push_back(std::move(d));
     return {};
@@ -334,6 +348,53 @@ routing_decision plan_routing(connection& c, const copy_load_options& o,
         return d;
     d.plan = std::move(plan);
     return d;
+}
+
+std::string parent_path_note(connection& c, const std::string& table) {
+    const server_rules rules = server_rules::of(c);
+    const std::string version = "PostgreSQL " + std::to_string(rules.major());
+    // Each foreign leaf's batch_size: the table's, else its server's, else 1.
+    result_ptr r = c.query(
+        "SELECT COALESCE((SELECT substr(o, 12) FROM unnest(ft.ftoptions) o WHERE o LIKE 'batch_size=%'),"
+        " (SELECT substr(o, 12) FROM unnest(s.srvoptions) o WHERE o LIKE 'batch_size=%'), '1')::int"
+        " FROM pg_partition_tree(to_regclass(" + c.quote_literal(quote_qualified_name(c, parse_qualified_name(table))) +
+        ")) t JOIN pg_foreign_table ft ON ft.ftrelid = t.relid JOIN pg_foreign_server s ON s.oid = ft.ftserver");
+    int most_asked = 1, fewest = 1000, most = 1;
+    for (int k = 0; k < PQntuples(r.get()); ++k) {
+        const int asked = std::stoi(PQgetvalue(r.get(), k, 0));
+        most_asked = std::max(most_asked, asked);
+        fewest = std::min(fewest, rules.fdw_copy_rows_per_insert(asked));
+        most = std::max(most, rules.fdw_copy_rows_per_insert(asked));
+    }
+    const std::string per_row = version + " sends one remote INSERT per row bound for a foreign partition";
+    if (!rules.fdw_copy_batches())
+        return per_row + (most_asked > 1 ? ", whatever its batch_size (which COPY uses from PostgreSQL 16 on)" : "");
+    if (most == 1)
+        return per_row + ", as its batch_size is 1 (a batch_size on the foreign servers or tables sends batches)";
+    const std::string sizes = fewest == most ? std::to_string(most) : std::to_string(fewest) + " to " + std::to_string(most);
+    return version + " sends the rows bound for a foreign partition in remote INSERTs of up to " + sizes + " rows (batch_size" +
+           (most_asked > most ? " " + std::to_string(most_asked) + ", and COPY buffers at most 1000 rows" : "") + ")";
+}
+
+std::string freeze_refusal(connection& c, const std::string& table) {
+    result_ptr r = c.query("SELECT c.relkind, EXISTS (SELECT FROM pg_partition_tree(c.oid) t JOIN pg_class l"
+                           " ON l.oid = t.relid WHERE l.relkind = 'f') FROM pg_class c WHERE c.oid = to_regclass(" +
+                           c.quote_literal(quote_qualified_name(c, parse_qualified_name(table))) + ")");
+    if (PQntuples(r.get()) == 0 || std::string(PQgetvalue(r.get(), 0, 1)) != "t")
+        return {};
+    const bool partitioned = std::string(PQgetvalue(r.get(), 0, 0)) == "p";
+    return std::string("--freeze: no PostgreSQL freezes rows copied into ") +
+           (partitioned ? "a partitioned table, and " + table + " is one, with foreign partitions"
+                        : "a foreign table, and " + table + " is one");
+}
+
+std::string freeze_refusal_detail(const connection& c) {
+    const server_rules rules = server_rules::of(c);
+    const std::string version = "PostgreSQL " + std::to_string(rules.major());
+    if (rules.copy_freeze_refused_on_foreign_tables())
+        return version + " refuses COPY FREEZE into a foreign table, as into a partitioned table";
+    return version + " takes COPY FREEZE into a foreign table only in the transaction that created it, and ignores "
+                     "FREEZE there; it refuses it into a partitioned table";
 }
 
 std::string check_hash_agreement(connection& c, const routing& plan) {

@@ -58,6 +58,17 @@ struct routing_decision {
 routing_decision plan_routing(connection& conn, const copy_load_options& options,
                               const std::function<std::vector<std::string>()>& header);
 
+/// What the server does with the rows bound for TABLE's foreign partitions
+/// in a COPY into TABLE (a load through the parent), by its version and the
+/// partitions' batch_size: e.g. "PostgreSQL 18 sends ... of up to 300 rows".
+std::string parent_path_note(connection& conn, const std::string& table);
+
+/// Why --freeze cannot load TABLE (a foreign table, or partitioned with a
+/// foreign partition: no major freezes rows copied there), or empty.
+std::string freeze_refusal(connection& conn, const std::string& table);
+/// What the server at conn does with COPY FREEZE into a foreign table.
+std::string freeze_refusal_detail(const connection& conn);
+
 /// Checks that pgcopy's partition hash agrees with the server's
 /// satisfies_hash_partition on a few keys (a server of another byte order
 /// would not); returns why not, or empty.
