@@ -40,7 +40,7 @@ sandbox_dir=""
 cleanup() {
   [ -n "$sandbox_dir" ] && pgsandbox -q stop "$sandbox_dir" >/dev/null 2>&1
   # A test that started its own cluster and died leaves it behind: stop it too.
-  for marker in "$scratch"/*/*/*/*/.pgsandbox "$scratch"/*/*/*/*/*/.pgsandbox; do
+  for marker in "$scratch"/*/*/*/.pgsandbox "$scratch"/*/*/*/*/.pgsandbox "$scratch"/*/*/*/*/*/.pgsandbox; do
     [ -e "$marker" ] && pgsandbox -q stop "$(dirname "$marker")" >/dev/null 2>&1
   done
   rm -rf "$scratch"
@@ -56,14 +56,20 @@ if [ "$(id -u)" -eq 0 ] && [ -d "$PGSANDBOX_BUILDS" ] &&
   export PGSANDBOX_BUILDS=$scratch/postgres
 fi
 
+# stage_dir LABEL: where a stage's cluster and test directories are. Short:
+# a test's directory must leave room for a cluster's socket path (107 bytes).
+stage_dir() {
+  if [ "$1" == main ]; then echo "$scratch"; else echo "$scratch/${1#pg}"; fi
+}
+
 # start_cluster LABEL [MAJOR]: a throwaway cluster for a stage; every
 # pgsandbox the tests start runs the same server programs.
 start_cluster() {
   local label=$1 major=${2:-} choice=()
   [ -n "$major" ] && choice=(--pg "$major")
-  mkdir -p "$scratch/$label"
-  if ! sandbox_env=$(pgsandbox -q start "${choice[@]}" "$scratch/$label/cluster" 2>"$scratch/$label/sandbox.err"); then
-    cat "$scratch/$label/sandbox.err"
+  mkdir -p "$(stage_dir "$label")"
+  if ! sandbox_env=$(pgsandbox -q start "${choice[@]}" "$(stage_dir "$label")/cluster" 2>"$scratch/sandbox.err"); then
+    cat "$scratch/sandbox.err"
     echo "could not start the test cluster${major:+ of PostgreSQL $major}"
     failed=$((failed + 1))
     failures+=("$label:harness")
@@ -113,9 +119,9 @@ run_e2e_test() {
   suite=$(basename "$file" .sh)
   id="$suite/$name"
   [ "$label" != main ] && id="$label:$id"
-  dir=$scratch/$label/$suite/$name
+  dir=$(stage_dir "$label")/$suite/$name
   mkdir -p "$dir"
-  chmod 755 "$scratch/$label" "$scratch/$label/$suite" "$dir"
+  chmod 755 "$(stage_dir "$label")" "$(dirname "$dir")" "$dir"
   db="t_${suite}_${name#test_}"
   db=${db:0:63}
   psql -XAtq -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null 2>&1
