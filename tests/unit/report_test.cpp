@@ -12,9 +12,9 @@ using namespace pgpipe;
 
 namespace {
 
-std::set<std::string> names(int version, bool statements) {
+std::set<std::string> names(int version) {
     std::set<std::string> out;
-    for (const auto& s : snapshot_sections(version, statements, {}))
+    for (const auto& s : snapshot_sections(server_rules(version), "'{}'"))
         out.insert(s.name);
     return out;
 }
@@ -86,18 +86,26 @@ snapshot_diff quiet_model() {
 } // namespace
 
 TEST_CASE("snapshot sections follow the server version") {
-    CHECK(names(130000, false) == std::set<std::string>{"meta", "database", "tables", "bgwriter", "settings"});
-    CHECK(names(140000, false).count("wal"));
-    CHECK_FALSE(names(150000, false).count("io"));
-    CHECK(names(160000, false).count("io"));
-    CHECK_FALSE(names(160000, false).count("checkpointer"));
-    CHECK(names(170000, true).count("checkpointer"));
-    CHECK(names(170000, true).count("statements"));
-    CHECK_FALSE(names(170000, false).count("statements"));
-    auto sections = snapshot_sections(150000, false, {"'public.t'", "'s.u'"});
+    CHECK(names(130000) == std::set<std::string>{"meta", "database", "tables", "bgwriter", "settings"});
+    CHECK(names(140000).count("wal"));
+    CHECK_FALSE(names(150000).count("io"));
+    CHECK(names(160000).count("io"));
+    CHECK_FALSE(names(160000).count("checkpointer"));
+    CHECK(names(170000).count("checkpointer"));
+    CHECK_FALSE(names(180000).count("statements")); // read last, by statements_section
+    auto sections = snapshot_sections(server_rules(150000), "'{public.t,s.u}'");
     for (const auto& s : sections)
         if (s.name == "tables")
-            CHECK_THAT(s.sql, Catch::Contains("s.relid IN ('public.t'::regclass, 's.u'::regclass)"));
+            CHECK_THAT(s.sql, Catch::Contains("s.relid = ANY ('{public.t,s.u}'::regclass[])"));
+}
+
+TEST_CASE("the statement section leaves out pgreport's own queries by queryid") {
+    snapshot_section s = statements_section({"-42", "7"});
+    CHECK(s.name == "statements");
+    CHECK_THAT(s.sql, Catch::Contains("queryid::text <> ALL ('{-42,7}'::text[])"));
+    CHECK_THAT(s.sql, Catch::Contains("pid = pg_backend_pid()"));
+    CHECK_THAT(statements_section({}).sql, Catch::Contains("<> ALL ('{}'::text[])"));
+    CHECK_THAT(s.sql, !Catch::Contains("pgreport */"));
 }
 
 TEST_CASE("the diff reads checkpoints from the view the version has") {
