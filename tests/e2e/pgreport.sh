@@ -107,3 +107,41 @@ test_watch_sees_a_running_copy() {
   run 0 pgreport watch --count 1
   assert_contains "$out" "no COPY running"
 }
+
+# watch_readings_at_least N: whether ./watch.out holds N readings of the
+# watch $watch_pid; fails if the watch has ended.
+watch_readings_at_least() {
+  [ "$(grep -c 'no COPY running' watch.out)" -ge "$1" ] && return 0
+  kill -0 "$watch_pid" 2>/dev/null || fail "the watch ended: $(cat watch.err)"
+  return 1
+}
+
+# interrupt_watch SIGNAL ARGS...: runs pgreport watch ARGS... (stdout to
+# ./watch.out, stderr to ./watch.err), sends SIGNAL once it has printed its
+# second reading (so it is in its loop), and leaves its exit status in
+# $watch_status.
+interrupt_watch() {
+  local signal=$1
+  shift
+  pgreport watch "$@" >watch.out 2>watch.err &
+  watch_pid=$!
+  wait_until "two readings of the watch" watch_readings_at_least 2
+  kill -"$signal" "$watch_pid"
+  watch_status=0
+  wait "$watch_pid" || watch_status=$?
+}
+
+test_watch_ends_with_interrupted_on_sigint_and_sigterm() {
+  interrupt_watch INT -i 0.05
+  assert_eq 130 "$watch_status" "exit status after SIGINT"
+  assert_contains "$(cat watch.err)" "pgreport: error: interrupted by SIGINT"
+  interrupt_watch TERM -i 0.05
+  assert_eq 143 "$watch_status" "exit status after SIGTERM"
+  assert_contains "$(cat watch.err)" "pgreport: error: interrupted by SIGTERM"
+}
+
+test_watch_count_0_is_unlimited() {
+  # It goes on, reading after reading, until a signal ends it.
+  interrupt_watch INT -i 0.01 --count 0
+  assert_eq 130 "$watch_status" "exit status after SIGINT: $(cat watch.err)"
+}

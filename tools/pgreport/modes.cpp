@@ -62,10 +62,16 @@ int run_command(const std::vector<std::string>& command) {
 void watch_loop(connection& conn, const report_request& r, uint64_t count) {
     const bool terminal = isatty(STDOUT_FILENO) && r.output.empty();
     for (uint64_t n = 1;; ++n) {
-        if (pending_interrupt())
-            break; // Ctrl-C is how a watch ends
+        throw_if_interrupted(); // Ctrl-C ends a watch, as a signal: "interrupted", 130
 
-        std::string screen = render_copy_progress(read_copy_progress(conn), r.format, terminal || n == 1);
+        std::vector<copy_progress> copies;
+        try {
+            copies = read_copy_progress(conn);
+        } catch (const server_error&) {
+            throw_if_interrupted(); // the signal cancelled the reading: it was interrupted, not refused
+            throw;
+        }
+        std::string screen = render_copy_progress(copies, r.format, terminal || n == 1);
         if (terminal)
             std::cout << "\033[H\033[2J" << screen << std::flush;
         else
@@ -112,12 +118,8 @@ exit_status run_watch_mode(const report_request& r) {
         return usage_error("watch takes no arguments");
     if (!(r.interval > 0))
         return usage_error("the interval must be above 0 seconds");
-    uint64_t count = 0;
-    if (!r.count_text.empty()) {
-        count = parse_count(r.count_text);
-        if (count == 0)
-            return usage_error("--count must be at least 1");
-    }
+    // 0 (or no --count): until interrupted.
+    const uint64_t count = r.count_text.empty() ? 0 : parse_count(r.count_text);
     connection conn = connection::open(r.connection);
     if (!server_rules::of(conn).has_pg_stat_progress_copy())
         throw local_error("watch needs PostgreSQL 14 or later (pg_stat_progress_copy)");
