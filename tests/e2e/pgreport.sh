@@ -145,3 +145,26 @@ test_watch_count_0_is_unlimited() {
   interrupt_watch INT -i 0.01 --count 0
   assert_eq 130 "$watch_status" "exit status after SIGINT: $(cat watch.err)"
 }
+
+# backend_writes_at_least N: whether a diff against ./before.json shows N or
+# more buffers written by backends; the figure stays in $wait_last.
+backend_writes_at_least() {
+  pgreport diff --format json -o diff.json before.json &&
+    wait_last=$(json_field diff.json checkpoints checkpoints backend_buffer_writes) &&
+    [ "${wait_last%.*}" -ge "$1" ]
+}
+
+# Every page a load adds is a buffer its session extended; up to 15
+# buffers_backend counted those with the writes, from 16 pg_stat_io counts
+# them apart, and the report adds them up so that it means one thing.
+test_buffers_written_by_backends_count_the_load_pages() {
+  sql "CREATE TABLE filled (id int, w text)"
+  run 0 pgreport snapshot -o before.json
+  pggen -q -n 100000 'id=seq' 'w=words' | pgcopy -q filled
+  sql "CHECKPOINT" >/dev/null # up to 15 the checkpointer publishes what the sessions wrote
+  local pages
+  pages=$(sql "SELECT pg_relation_size('filled') / 8192")
+  [ "$pages" -gt 100 ] || fail "only $pages pages loaded"
+  wait_until "the load's $pages pages among the buffers written by backends" \
+    backend_writes_at_least "$pages"
+}

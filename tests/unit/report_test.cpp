@@ -132,6 +132,44 @@ TEST_CASE("the diff reads checkpoints from the view the version has") {
     CHECK_THAT(tsv, Catch::Contains("backend_buffer_writes\t7\n"));
 }
 
+namespace {
+
+// A pg_stat_io row of a snapshot (16+).
+std::string io_row(const char* backend, const char* object, int writes, int extends) {
+    return std::string("{\"backend_type\": \"") + backend + "\", \"object\": \"" + object +
+           "\", \"context\": \"bulkwrite\", \"writes\": " + std::to_string(writes) +
+           ", \"extends\": " + std::to_string(extends) + "}";
+}
+
+// A snapshot of version v whose pg_stat_io rows are scaled by k.
+snapshot io_snapshot(int version, double epoch, int k) {
+    return parse_snapshot(snapshot_json(version, epoch,
+                                        ", \"io\": [" + io_row("client backend", "relation", 10 * k, 100 * k) + ", " +
+                                            io_row("autovacuum worker", "relation", k, 2 * k) + ", " +
+                                            io_row("client backend", "temp relation", 1000 * k, 1000 * k) + ", " +
+                                            io_row("client backend", "wal", 1000 * k, 0) + ", " +
+                                            io_row("background writer", "relation", 1000 * k, 0) + ", " +
+                                            io_row("checkpointer", "relation", 1000 * k, 0) + "]"),
+                          "s");
+}
+
+} // namespace
+
+// Up to 15 buffers_backend counted every shared buffer a process other than
+// the background writer and the checkpointer wrote or extended (each asks the
+// checkpointer to sync the segment); from 16 pg_stat_io counts them apart.
+TEST_CASE("buffers written by backends are writes and extends on every version") {
+    for (int version : {160000, 170000, 180000}) {
+        INFO(version);
+        // (10 + 100 + 1 + 2) * (3 - 1): relations only, the bgwriter and the checkpointer aside
+        CHECK(diff_snapshots(io_snapshot(version, 10, 1), io_snapshot(version, 11, 3)).checkpoints
+                  .backend_buffer_writes == 226);
+    }
+    auto b15 = parse_snapshot(snapshot_json(150000, 10, ", \"bgwriter\": {\"buffers_backend\": 5}"), "a");
+    auto a15 = parse_snapshot(snapshot_json(150000, 11, ", \"bgwriter\": {\"buffers_backend\": 9}"), "b");
+    CHECK(diff_snapshots(b15, a15).checkpoints.backend_buffer_writes == 4);
+}
+
 TEST_CASE("things that are not snapshots are refused by name") {
     CHECK_THROWS_WITH(parse_snapshot("[1, 2]", "x.json"), Catch::Contains("\"x.json\" is not a pgreport snapshot"));
     CHECK_THROWS_WITH(parse_snapshot("{\"pgreport_snapshot\": 2}", "x"), Catch::Contains("pgreport_snapshot"));

@@ -214,19 +214,29 @@ void read_statements(simdjson::dom::element root, snapshot& s) {
     }
 }
 
-// The "io" section (16+): writes by client backends per object and context.
+// The "io" section (16+): the shared buffers each kind of process other
+// than the background writer and the checkpointer wrote or extended, per
+// context: what buffers_backend of pg_stat_bgwriter counted up to 15 (each
+// such write or extend asked the checkpointer to sync the segment).
 void read_io(simdjson::dom::element root, snapshot& s) {
     simdjson::dom::array array;
     if (!root["io"].get(array)) {
         for (auto element : array) {
             simdjson::dom::object io;
             std::string_view backend, object, context;
-            int64_t writes;
+            int64_t writes = 0, extends = 0;
             if (element.get(io) || io["backend_type"].get(backend) || io["object"].get(object) ||
-                io["context"].get(context) || io["writes"].get(writes))
+                io["context"].get(context))
                 continue;
-            if (backend == "client backend")
-                s.io_client_writes[std::string(object) + "/" + std::string(context)] = static_cast<double>(writes);
+            if (object != "relation" || backend == "background writer" || backend == "checkpointer")
+                continue; // temporary tables and (18) WAL were never in buffers_backend
+            // NULL (left at 0) where that kind of process never writes or extends.
+            if (io["writes"].get(writes))
+                writes = 0;
+            if (io["extends"].get(extends))
+                extends = 0;
+            s.io_backend_writes[std::string(backend) + "/" + std::string(context)] =
+                static_cast<double>(writes + extends);
         }
     }
 }

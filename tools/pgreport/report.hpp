@@ -78,7 +78,7 @@ struct snapshot {
     std::map<std::string, std::map<std::string, double>> tables; ///< "schema.name" -> counters and sizes
     std::map<std::string, std::map<std::string, double>> statements; ///< queryid -> calls, rows, times
     std::map<std::string, std::string> statement_text;  ///< queryid -> query (shortened)
-    std::map<std::string, double> io_client_writes;     ///< pg_stat_io: writes by client backends (16+)
+    std::map<std::string, double> io_backend_writes;    ///< pg_stat_io (16+): writes + extends per backend/context
     std::map<std::string, std::string> settings;        ///< setting -> value
     std::vector<std::string> notes;                     ///< sections left out, and why
 };
