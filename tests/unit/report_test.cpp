@@ -165,6 +165,15 @@ TEST_CASE("buffers written by backends are writes and extends on every version")
         CHECK(diff_snapshots(io_snapshot(version, 10, 1), io_snapshot(version, 11, 3)).checkpoints
                   .backend_buffer_writes == 226);
     }
+    // From 18 the counts are of operations of several blocks: the blocks come from the bytes.
+    auto io18 = [](double epoch, int blocks) {
+        return parse_snapshot(snapshot_json(180000, epoch, ", \"io\": [{\"backend_type\": \"client backend\", "
+                                                           "\"object\": \"relation\", \"context\": \"bulkwrite\", "
+                                                           "\"writes\": 0, \"extends\": 1, \"write_blocks\": 0, "
+                                                           "\"extend_blocks\": " + std::to_string(blocks) + "}]"),
+                              "s");
+    };
+    CHECK(diff_snapshots(io18(10, 8), io18(11, 696)).checkpoints.backend_buffer_writes == 688);
     auto b15 = parse_snapshot(snapshot_json(150000, 10, ", \"bgwriter\": {\"buffers_backend\": 5}"), "a");
     auto a15 = parse_snapshot(snapshot_json(150000, 11, ", \"bgwriter\": {\"buffers_backend\": 9}"), "b");
     CHECK(diff_snapshots(b15, a15).checkpoints.backend_buffer_writes == 4);

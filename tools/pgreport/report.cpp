@@ -107,9 +107,14 @@ std::vector<snapshot_section> snapshot_sections(const server_rules& rules, const
     out.push_back({"bgwriter", "SELECT row_to_json(b) FROM pg_stat_bgwriter b"});
     if (rules.has_pg_stat_checkpointer())
         out.push_back({"checkpointer", "SELECT row_to_json(c) FROM pg_stat_checkpointer c"});
+    // Blocks written and extended: the counts up to 17, the bytes from 18 (whose counts are of operations).
+    const std::string blocks = rules.pg_stat_io_counts_operations()
+                                   ? "(write_bytes / current_setting('block_size')::int)::bigint AS write_blocks,"
+                                     " (extend_bytes / current_setting('block_size')::int)::bigint AS extend_blocks"
+                                   : "writes AS write_blocks, extends AS extend_blocks";
     if (rules.has_pg_stat_io())
         out.push_back({"io", "SELECT coalesce(json_agg(i), '[]') FROM (SELECT backend_type, object, context,"
-                             " reads, writes, extends, fsyncs FROM pg_stat_io"
+                             " reads, writes, extends, fsyncs, " + blocks + " FROM pg_stat_io"
                              " WHERE coalesce(reads, 0) + coalesce(writes, 0) + coalesce(extends, 0) > 0) i"});
     out.push_back({"settings", std::string("SELECT json_object_agg(name, current_setting(name)) FROM pg_settings"
                                            " WHERE name IN (") + load_settings + ")"});
@@ -230,10 +235,11 @@ void read_io(simdjson::dom::element root, snapshot& s) {
                 continue;
             if (object != "relation" || backend == "background writer" || backend == "checkpointer")
                 continue; // temporary tables and (18) WAL were never in buffers_backend
-            // NULL (left at 0) where that kind of process never writes or extends.
-            if (io["writes"].get(writes))
+            // NULL (left at 0) where that kind of process never writes or
+            // extends; snapshots before write_blocks have counts of blocks.
+            if (io["write_blocks"].get(writes) && io["writes"].get(writes))
                 writes = 0;
-            if (io["extends"].get(extends))
+            if (io["extend_blocks"].get(extends) && io["extends"].get(extends))
                 extends = 0;
             s.io_backend_writes[std::string(backend) + "/" + std::string(context)] =
                 static_cast<double>(writes + extends);
