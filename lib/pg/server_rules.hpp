@@ -33,8 +33,20 @@ public:
     /// is not alone on its line" (18).
     bool text_marker_after_data_loads() const { return version_num_ < 180000; }
 
+    /// Whether pg_stat_wal exists (14 on).
+    bool has_pg_stat_wal() const { return version_num_ >= 140000; }
+    /// Whether pg_stat_progress_copy exists (14 on).
+    bool has_pg_stat_progress_copy() const { return version_num_ >= 140000; }
+    /// Whether a backend's statistics are in shared memory when it exits (15
+    /// on), rather than sent to a collector process that has them up to half
+    /// a second later.
+    bool statistics_published_at_exit() const { return version_num_ >= 150000; }
     /// Whether pg_stat_io exists (16 on).
     bool has_pg_stat_io() const { return version_num_ >= 160000; }
+    /// Whether pg_stat_io's reads, writes and extends count operations, each
+    /// of one or more blocks, with the bytes in read_bytes, write_bytes and
+    /// extend_bytes (18 on), rather than blocks (16, 17).
+    bool pg_stat_io_counts_operations() const { return version_num_ >= 180000; }
     /// Whether checkpoints are counted in pg_stat_checkpointer (17 on) rather
     /// than pg_stat_bgwriter.
     bool has_pg_stat_checkpointer() const { return version_num_ >= 170000; }

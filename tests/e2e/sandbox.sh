@@ -78,3 +78,57 @@ test_pg_starts_the_major_asked_for() {
   assert_contains "$err" "make deps fetches"
   [ ! -e "$TEST_DIR/pg14" ] || fail "the 14 sandbox is still there"
 }
+
+# The server installation these tests try pgsandbox on: one of the upstream
+# layout, whose modules are in lib/postgresql/ and which has no pg_config:
+# the version stage's (PGSANDBOX_BINDIR), else the build of 18 make deps fetches.
+other_bindir() {
+  if [ -d "${PGSANDBOX_BINDIR:-/nonexistent}/../lib/postgresql" ]; then echo "$PGSANDBOX_BINDIR"
+  else echo "$PGSANDBOX_BUILDS/18/bin"; fi
+}
+
+# statements_in_sandbox DIR: "LIBRARIES|EXTENSION" of the cluster in DIR.
+statements_in_sandbox() {
+  (eval "$(cat "$1/exports")"
+   sql "SELECT current_setting('shared_preload_libraries') || '|' ||
+               coalesce((SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'), 'none')")
+}
+
+test_other_bindir_has_pg_stat_statements() {
+  local bindir
+  bindir=$(other_bindir)
+  [ -x "$bindir/postgres" ] || skip "no server build in $bindir (make deps fetches the upstream builds)"
+  PGSANDBOX_BINDIR=$bindir run 0 pgsandbox -q start "$TEST_DIR/other"
+  assert_eq "" "$err" "stderr of start"
+  echo "$out" >"$TEST_DIR/other/exports"
+  assert_eq "pg_stat_statements|pg_stat_statements" "$(statements_in_sandbox "$TEST_DIR/other")"
+  pgsandbox -q stop "$TEST_DIR/other"
+}
+
+# A bindir whose pg_config names the library directory: pgsandbox looks there
+# (its own ../lib holds nothing), and warns when the library is not there.
+test_pg_config_names_the_library_dir() {
+  local bindir real_lib
+  bindir=$(other_bindir)
+  [ -x "$bindir/postgres" ] || skip "no server build in $bindir (make deps fetches the upstream builds)"
+  real_lib=$(dirname "$(ls "$bindir"/../lib/postgresql/pg_stat_statements.so "$bindir"/../lib/pg_stat_statements.so \
+                        2>/dev/null | head -n 1)")
+  mkdir -p linked/bin
+  chmod 755 "$TEST_DIR" linked linked/bin
+  for program in initdb pg_ctl postgres; do ln -s "$bindir/$program" "linked/bin/$program"; done
+  printf '#!/bin/sh\necho %s\n' "$real_lib" >linked/bin/pg_config
+  chmod 755 linked/bin/pg_config
+  run 0 pgsandbox -q start --bindir "$TEST_DIR/linked/bin" "$TEST_DIR/found"
+  assert_eq "" "$err" "stderr of start"
+  echo "$out" >"$TEST_DIR/found/exports"
+  assert_eq "pg_stat_statements|pg_stat_statements" "$(statements_in_sandbox "$TEST_DIR/found")"
+  pgsandbox -q stop "$TEST_DIR/found"
+
+  printf '#!/bin/sh\necho /nonexistent/lib\n' >linked/bin/pg_config
+  run 0 pgsandbox -q start --bindir "$TEST_DIR/linked/bin" "$TEST_DIR/missing"
+  assert_contains "$err" "pgsandbox: warning: no pg_stat_statements.so in /nonexistent/lib:"
+  assert_contains "$err" "pgreport will report no statements"
+  echo "$out" >"$TEST_DIR/missing/exports"
+  assert_eq "|none" "$(statements_in_sandbox "$TEST_DIR/missing")"
+  pgsandbox -q stop "$TEST_DIR/missing"
+}

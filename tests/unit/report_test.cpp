@@ -12,9 +12,9 @@ using namespace pgpipe;
 
 namespace {
 
-std::set<std::string> names(int version, bool statements) {
+std::set<std::string> names(int version) {
     std::set<std::string> out;
-    for (const auto& s : snapshot_sections(version, statements, {}))
+    for (const auto& s : snapshot_sections(server_rules(version), "'{}'"))
         out.insert(s.name);
     return out;
 }
@@ -86,18 +86,26 @@ snapshot_diff quiet_model() {
 } // namespace
 
 TEST_CASE("snapshot sections follow the server version") {
-    CHECK(names(130000, false) == std::set<std::string>{"meta", "database", "tables", "bgwriter", "settings"});
-    CHECK(names(140000, false).count("wal"));
-    CHECK_FALSE(names(150000, false).count("io"));
-    CHECK(names(160000, false).count("io"));
-    CHECK_FALSE(names(160000, false).count("checkpointer"));
-    CHECK(names(170000, true).count("checkpointer"));
-    CHECK(names(170000, true).count("statements"));
-    CHECK_FALSE(names(170000, false).count("statements"));
-    auto sections = snapshot_sections(150000, false, {"'public.t'", "'s.u'"});
+    CHECK(names(130000) == std::set<std::string>{"meta", "database", "tables", "bgwriter", "settings"});
+    CHECK(names(140000).count("wal"));
+    CHECK_FALSE(names(150000).count("io"));
+    CHECK(names(160000).count("io"));
+    CHECK_FALSE(names(160000).count("checkpointer"));
+    CHECK(names(170000).count("checkpointer"));
+    CHECK_FALSE(names(180000).count("statements")); // read last, by statements_section
+    auto sections = snapshot_sections(server_rules(150000), "'{public.t,s.u}'");
     for (const auto& s : sections)
         if (s.name == "tables")
-            CHECK_THAT(s.sql, Catch::Contains("s.relid IN ('public.t'::regclass, 's.u'::regclass)"));
+            CHECK_THAT(s.sql, Catch::Contains("s.relid = ANY ('{public.t,s.u}'::regclass[])"));
+}
+
+TEST_CASE("the statement section leaves out pgreport's own queries by queryid") {
+    snapshot_section s = statements_section({"-42", "7"});
+    CHECK(s.name == "statements");
+    CHECK_THAT(s.sql, Catch::Contains("queryid::text <> ALL ('{-42,7}'::text[])"));
+    CHECK_THAT(s.sql, Catch::Contains("pid = pg_backend_pid()"));
+    CHECK_THAT(statements_section({}).sql, Catch::Contains("<> ALL ('{}'::text[])"));
+    CHECK_THAT(s.sql, !Catch::Contains("pgreport */"));
 }
 
 TEST_CASE("the diff reads checkpoints from the view the version has") {
@@ -122,6 +130,53 @@ TEST_CASE("the diff reads checkpoints from the view the version has") {
     CHECK_THAT(tsv, Catch::Contains("checkpoints\tcheckpoints\ttimed\t2\n"));
     CHECK_THAT(tsv, Catch::Contains("checkpoints\tcheckpoints\trequested\t1\n"));
     CHECK_THAT(tsv, Catch::Contains("backend_buffer_writes\t7\n"));
+}
+
+namespace {
+
+// A pg_stat_io row of a snapshot (16+).
+std::string io_row(const char* backend, const char* object, int writes, int extends) {
+    return std::string("{\"backend_type\": \"") + backend + "\", \"object\": \"" + object +
+           "\", \"context\": \"bulkwrite\", \"writes\": " + std::to_string(writes) +
+           ", \"extends\": " + std::to_string(extends) + "}";
+}
+
+// A snapshot of version v whose pg_stat_io rows are scaled by k.
+snapshot io_snapshot(int version, double epoch, int k) {
+    return parse_snapshot(snapshot_json(version, epoch,
+                                        ", \"io\": [" + io_row("client backend", "relation", 10 * k, 100 * k) + ", " +
+                                            io_row("autovacuum worker", "relation", k, 2 * k) + ", " +
+                                            io_row("client backend", "temp relation", 1000 * k, 1000 * k) + ", " +
+                                            io_row("client backend", "wal", 1000 * k, 0) + ", " +
+                                            io_row("background writer", "relation", 1000 * k, 0) + ", " +
+                                            io_row("checkpointer", "relation", 1000 * k, 0) + "]"),
+                          "s");
+}
+
+} // namespace
+
+// Up to 15 buffers_backend counted every shared buffer a process other than
+// the background writer and the checkpointer wrote or extended (each asks the
+// checkpointer to sync the segment); from 16 pg_stat_io counts them apart.
+TEST_CASE("buffers written by backends are writes and extends on every version") {
+    for (int version : {160000, 170000, 180000}) {
+        INFO(version);
+        // (10 + 100 + 1 + 2) * (3 - 1): relations only, the bgwriter and the checkpointer aside
+        CHECK(diff_snapshots(io_snapshot(version, 10, 1), io_snapshot(version, 11, 3)).checkpoints
+                  .backend_buffer_writes == 226);
+    }
+    // From 18 the counts are of operations of several blocks: the blocks come from the bytes.
+    auto io18 = [](double epoch, int blocks) {
+        return parse_snapshot(snapshot_json(180000, epoch, ", \"io\": [{\"backend_type\": \"client backend\", "
+                                                           "\"object\": \"relation\", \"context\": \"bulkwrite\", "
+                                                           "\"writes\": 0, \"extends\": 1, \"write_blocks\": 0, "
+                                                           "\"extend_blocks\": " + std::to_string(blocks) + "}]"),
+                              "s");
+    };
+    CHECK(diff_snapshots(io18(10, 8), io18(11, 696)).checkpoints.backend_buffer_writes == 688);
+    auto b15 = parse_snapshot(snapshot_json(150000, 10, ", \"bgwriter\": {\"buffers_backend\": 5}"), "a");
+    auto a15 = parse_snapshot(snapshot_json(150000, 11, ", \"bgwriter\": {\"buffers_backend\": 9}"), "b");
+    CHECK(diff_snapshots(b15, a15).checkpoints.backend_buffer_writes == 4);
 }
 
 TEST_CASE("things that are not snapshots are refused by name") {

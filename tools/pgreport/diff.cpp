@@ -61,19 +61,22 @@ std::optional<wal_delta> diff_wal(const snapshot& a, const snapshot& b, double s
 }
 
 // Checkpoint counters are in pg_stat_bgwriter up to 16, in
-// pg_stat_checkpointer from 17; backend writes in pg_stat_io from 16.
+// pg_stat_checkpointer from 17. Buffers written by backends are
+// buffers_backend of pg_stat_bgwriter up to 15, which counted writes and
+// extends together; from 16 pg_stat_io's writes and extends, added up.
 checkpoint_delta diff_checkpoints(const snapshot& a, const snapshot& b) {
+    const server_rules rules(b.server_version_num);
     checkpoint_delta c;
-    if (b.server_version_num >= 170000) {
+    if (rules.has_pg_stat_checkpointer()) {
         c.timed = delta(a, b, "checkpointer", "num_timed");
         c.requested = delta(a, b, "checkpointer", "num_requested");
     } else {
         c.timed = delta(a, b, "bgwriter", "checkpoints_timed");
         c.requested = delta(a, b, "bgwriter", "checkpoints_req");
     }
-    if (b.server_version_num >= 160000) {
-        for (const auto& [key, writes] : b.io_client_writes)
-            c.backend_buffer_writes += writes - get(a.io_client_writes, key);
+    if (rules.has_pg_stat_io()) {
+        for (const auto& [key, writes] : b.io_backend_writes)
+            c.backend_buffer_writes += writes - get(a.io_backend_writes, key);
     } else {
         c.backend_buffer_writes = delta(a, b, "bgwriter", "buffers_backend");
     }

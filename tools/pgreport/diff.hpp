@@ -37,7 +37,7 @@ struct wal_delta {
 struct checkpoint_delta {
     double timed = 0;                 ///< checkpoints started by checkpoint_timeout
     double requested = 0;             ///< checkpoints asked for (max_wal_size, CHECKPOINT)
-    double backend_buffer_writes = 0; ///< buffers written by client backends
+    double backend_buffer_writes = 0; ///< shared buffers written or extended by backends (buffers_backend)
 };
 
 /// The database's own counters (pg_stat_database).

@@ -22,7 +22,8 @@ void add_report_options(pgpipe::option_set& visible, pgpipe::report_request& r, 
         ("format", po::value<std::string>(&flags.format)->value_name("FORMAT"),
          "report format: text (default), json, tsv")
         ("interval,i", po::value<double>(&r.interval)->value_name("SECONDS"), "watch: seconds between readings (1)")
-        ("count", po::value<std::string>(&r.count_text)->value_name("N"), "watch: stop after N readings");
+        ("count", po::value<std::string>(&r.count_text)->value_name("N"),
+         "watch: stop after N readings (0: until interrupted)");
 }
 
 const pgpipe::program_help help{

@@ -43,8 +43,6 @@ void emit(const std::string& text, const std::string& path, bool to_stderr) {
         std::cout << text << std::flush;
 }
 
-int server_version(connection& conn) { return PQserverVersion(conn.get()); }
-
 // Like time(1): runs the command with pgreport's stdin, stdout and stderr,
 // and gives its exit status the way a shell would.
 int run_command(const std::vector<std::string>& command) {
@@ -64,10 +62,16 @@ int run_command(const std::vector<std::string>& command) {
 void watch_loop(connection& conn, const report_request& r, uint64_t count) {
     const bool terminal = isatty(STDOUT_FILENO) && r.output.empty();
     for (uint64_t n = 1;; ++n) {
-        if (pending_interrupt())
-            break; // Ctrl-C is how a watch ends
+        throw_if_interrupted(); // Ctrl-C ends a watch, as a signal: "interrupted", 130
 
-        std::string screen = render_copy_progress(read_copy_progress(conn), r.format, terminal || n == 1);
+        std::vector<copy_progress> copies;
+        try {
+            copies = read_copy_progress(conn);
+        } catch (const server_error&) {
+            throw_if_interrupted(); // the signal cancelled the reading: it was interrupted, not refused
+            throw;
+        }
+        std::string screen = render_copy_progress(copies, r.format, terminal || n == 1);
         if (terminal)
             std::cout << "\033[H\033[2J" << screen << std::flush;
         else
@@ -84,7 +88,8 @@ exit_status run_snapshot_mode(const report_request& r) {
     if (r.args.size() > 1)
         return usage_error("snapshot takes no arguments (tables go with -t)");
     connection conn = connection::open(r.connection);
-    emit(take_snapshot(conn, r.tables), r.output, false);
+    own_queries queries(conn);
+    emit(take_snapshot(queries, r.tables), r.output, false);
     return exit_status::success;
 }
 
@@ -97,7 +102,8 @@ exit_status run_diff_mode(const report_request& r) {
         after = parse_snapshot(read_file(r.args[2]), r.args[2]);
     } else {
         connection conn = connection::open(r.connection);
-        after = parse_snapshot(take_snapshot(conn, r.tables), "now");
+        own_queries queries(conn);
+        after = parse_snapshot(take_snapshot(queries, r.tables), "now");
     }
     // Counters of two databases (or servers) subtract to nonsense.
     check_same_database(before, after);
@@ -112,14 +118,10 @@ exit_status run_watch_mode(const report_request& r) {
         return usage_error("watch takes no arguments");
     if (!(r.interval > 0))
         return usage_error("the interval must be above 0 seconds");
-    uint64_t count = 0;
-    if (!r.count_text.empty()) {
-        count = parse_count(r.count_text);
-        if (count == 0)
-            return usage_error("--count must be at least 1");
-    }
+    // 0 (or no --count): until interrupted.
+    const uint64_t count = r.count_text.empty() ? 0 : parse_count(r.count_text);
     connection conn = connection::open(r.connection);
-    if (server_version(conn) < 140000)
+    if (!server_rules::of(conn).has_pg_stat_progress_copy())
         throw local_error("watch needs PostgreSQL 14 or later (pg_stat_progress_copy)");
     watch_loop(conn, r, count);
     return exit_status::success;
@@ -131,15 +133,15 @@ exit_status run_wrap_mode(const report_request& r) {
     if (r.command.empty())
         return usage_error("no command after --");
     connection conn = connection::open(r.connection);
-    int version = server_version(conn);
-    std::vector<int> before_pids = other_backends(conn);
-    snapshot before = parse_snapshot(take_snapshot(conn, r.tables), "before");
+    own_queries queries(conn);
+    std::vector<int> before_pids = other_backends(queries);
+    snapshot before = parse_snapshot(take_snapshot(queries, r.tables), "before");
     int status = run_command(r.command);
     // The command's status is what a caller waits for: a report that
     // cannot be made is a warning, not a new status.
     try {
-        wait_for_statistics(conn, before_pids, version, 10.0);
-        snapshot after = parse_snapshot(take_snapshot(conn, r.tables), "after");
+        wait_for_statistics(queries, before_pids, 10.0);
+        snapshot after = parse_snapshot(take_snapshot(queries, r.tables), "after");
         emit(render_diff(before, after, r.format), r.output, true);
     } catch (const error& e) {
         log_warning(std::string("no report: ") + e.what());

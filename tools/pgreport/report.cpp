@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -20,35 +21,69 @@ const char* const load_settings =
     " 'default_toast_compression', 'maintenance_work_mem', 'autovacuum', 'fsync', 'full_page_writes',"
     " 'work_mem', 'wal_compression'";
 
-// Every query pgreport sends carries this tag, so that its own statements
-// can be left out of the statement section.
+// Every query pgreport sends carries this tag, for whoever reads the
+// server's log or pg_stat_activity; its statements are left out of the
+// statement section by queryid (see own_queries), as 18's
+// pg_stat_statements keeps no leading comment.
 const std::string tag = "/* pgreport */ ";
-
-std::string scalar_or_empty(connection& conn, const std::string& sql) {
-    result_ptr r = conn.query(tag + sql);
-    if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0))
-        return {};
-    return PQgetvalue(r.get(), 0, 0);
-}
 
 // Which server and database a snapshot is of, so that diff can refuse two
 // of different ones. pg_control_system() may be revoked from PUBLIC (some
 // managed services do): the system identifier is then left out, with a note.
-std::string server_identity(connection& conn, std::vector<std::string>& notes) {
+std::string server_identity(own_queries& queries, std::vector<std::string>& notes) {
     const std::string rest = ", 'port', current_setting('port')::int, 'address', host(inet_server_addr()),"
                              " 'database_oid', (SELECT oid::bigint FROM pg_database WHERE datname = current_database()))";
     try {
-        return scalar_or_empty(conn, "SELECT json_build_object('system_identifier',"
-                                     " (SELECT system_identifier::text FROM pg_control_system())" + rest);
+        return queries.scalar("SELECT json_build_object('system_identifier',"
+                              " (SELECT system_identifier::text FROM pg_control_system())" + rest);
     } catch (const server_error& e) {
         notes.push_back(std::string("system identifier left out: ") + e.what());
-        return scalar_or_empty(conn, "SELECT json_build_object('system_identifier', NULL::text" + rest);
+        return queries.scalar("SELECT json_build_object('system_identifier', NULL::text" + rest);
     }
+}
+
+// ", NAME: VALUE" of a section, or "" with a note when the server cannot give it.
+std::string read_section(own_queries& queries, const snapshot_section& section, std::vector<std::string>& notes) {
+    try {
+        std::string value = queries.scalar(section.sql);
+        return ", " + json_quote(section.name) + ": " + (value.empty() ? "null" : value);
+    } catch (const server_error& e) {
+        if (section.name == "meta" || section.name == "tables")
+            throw; // without these there is no snapshot
+        notes.push_back(section.name + " left out: " + e.what());
+        return {};
+    }
+}
+
+// text as an element of an array literal: in double quotes, with " and \ escaped.
+std::string array_element(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text)
+        out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    return out + "\"";
+}
+
+// {"1", "2"} as an SQL literal of type text[]: '{1,2}'.
+std::string text_array_literal(const std::set<std::string>& ids) {
+    std::string out = "'{";
+    for (const auto& id : ids)
+        out += (out.size() > 2 ? "," : "") + id; // queryids are digits and a minus sign
+    return out + "}'::text[]";
 }
 
 } // namespace
 
-std::vector<snapshot_section> snapshot_sections(int v, bool have_statements, const std::vector<std::string>& tables) {
+std::string own_queries::scalar(const std::string& sql) {
+    // The query runs as a scalar subquery beside the id of the statement
+    // that holds both, which is what pg_stat_statements counts.
+    result_ptr r = m_conn.query(tag + "SELECT (" + sql + "), (SELECT query_id::text FROM pg_stat_activity"
+                                      " WHERE pid = pg_backend_pid())");
+    if (!PQgetisnull(r.get(), 0, 1))
+        m_ids.insert(PQgetvalue(r.get(), 0, 1));
+    return PQgetisnull(r.get(), 0, 0) ? std::string() : PQgetvalue(r.get(), 0, 0);
+}
+
+std::vector<snapshot_section> snapshot_sections(const server_rules& rules, const std::string& table_array) {
     std::vector<snapshot_section> out;
     out.push_back({"meta",
                    "SELECT json_build_object('epoch', extract(epoch FROM clock_timestamp()),"
@@ -57,13 +92,8 @@ std::vector<snapshot_section> snapshot_sections(int v, bool have_statements, con
                    " 'server_version_num', current_setting('server_version_num')::int,"
                    " 'database', current_database(), 'user', current_user)"});
     out.push_back({"database", "SELECT row_to_json(d) FROM pg_stat_database d WHERE datname = current_database()"});
-    std::string filter;
-    if (!tables.empty()) {
-        filter = " WHERE s.relid IN (";
-        for (size_t k = 0; k < tables.size(); ++k)
-            filter += (k ? ", " : "") + tables[k] + "::regclass";
-        filter += ")";
-    }
+    const std::string tables = table_array + "::regclass[]";
+    const std::string filter = " WHERE (" + tables + " = '{}' OR s.relid = ANY (" + tables + "))";
     out.push_back({"tables",
                    "SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]') FROM ("
                    "SELECT s.schemaname AS schema, s.relname AS name, s.seq_scan, s.idx_scan, s.n_tup_ins,"
@@ -72,52 +102,56 @@ std::vector<snapshot_section> snapshot_sections(int v, bool have_statements, con
                    " coalesce(pg_total_relation_size(c.reltoastrelid), 0) AS toast_bytes"
                    " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid" +
                        filter + ") t"});
-    if (v >= 140000)
+    if (rules.has_pg_stat_wal())
         out.push_back({"wal", "SELECT row_to_json(w) FROM pg_stat_wal w"});
-    // Up to 16 the checkpoint counters are in pg_stat_bgwriter; from 17 in pg_stat_checkpointer.
     out.push_back({"bgwriter", "SELECT row_to_json(b) FROM pg_stat_bgwriter b"});
-    if (v >= 170000)
+    if (rules.has_pg_stat_checkpointer())
         out.push_back({"checkpointer", "SELECT row_to_json(c) FROM pg_stat_checkpointer c"});
-    if (v >= 160000)
+    // Blocks written and extended: the counts up to 17, the bytes from 18 (whose counts are of operations).
+    const std::string blocks = rules.pg_stat_io_counts_operations()
+                                   ? "(write_bytes / current_setting('block_size')::int)::bigint AS write_blocks,"
+                                     " (extend_bytes / current_setting('block_size')::int)::bigint AS extend_blocks"
+                                   : "writes AS write_blocks, extends AS extend_blocks";
+    if (rules.has_pg_stat_io())
         out.push_back({"io", "SELECT coalesce(json_agg(i), '[]') FROM (SELECT backend_type, object, context,"
-                             " reads, writes, extends, fsyncs FROM pg_stat_io"
+                             " reads, writes, extends, fsyncs, " + blocks + " FROM pg_stat_io"
                              " WHERE coalesce(reads, 0) + coalesce(writes, 0) + coalesce(extends, 0) > 0) i"});
-    if (have_statements)
-        out.push_back({"statements",
-                       "SELECT coalesce(json_agg(s), '[]') FROM (SELECT queryid::text AS queryid,"
-                       " left(regexp_replace(query, '\\s+', ' ', 'g'), 200) AS query, calls, rows,"
-                       " total_exec_time, mean_exec_time, wal_bytes FROM pg_stat_statements"
-                       " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                       " AND queryid IS NOT NULL AND query NOT LIKE '/* pgreport */%'"
-                       " ORDER BY total_exec_time DESC LIMIT 5000) s"});
     out.push_back({"settings", std::string("SELECT json_object_agg(name, current_setting(name)) FROM pg_settings"
                                            " WHERE name IN (") + load_settings + ")"});
     return out;
 }
 
-std::string take_snapshot(connection& conn, const std::vector<std::string>& tables) {
-    int version = std::stoi(scalar_or_empty(conn, "SELECT current_setting('server_version_num')"));
+snapshot_section statements_section(const std::set<std::string>& own_ids) {
+    return {"statements",
+            "SELECT coalesce(json_agg(s), '[]') FROM (SELECT queryid::text AS queryid,"
+            " left(regexp_replace(query, '\\s+', ' ', 'g'), 200) AS query, calls, rows,"
+            " total_exec_time, mean_exec_time, wal_bytes FROM pg_stat_statements"
+            " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND queryid IS NOT NULL AND queryid::text <> ALL (" + text_array_literal(own_ids) + ")"
+            " AND queryid NOT IN (SELECT query_id FROM pg_stat_activity WHERE query_id IS NOT NULL"
+            " AND (pid = pg_backend_pid() OR application_name = 'pgreport'))"
+            " ORDER BY total_exec_time DESC LIMIT 5000) s"};
+}
+
+std::string take_snapshot(own_queries& queries, const std::vector<std::string>& tables) {
+    const server_rules rules = server_rules::of(queries.conn());
     bool have_statements =
-        !scalar_or_empty(conn, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").empty();
-    std::vector<std::string> quoted;
+        !queries.scalar("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").empty();
+    std::string table_array;
     for (const auto& t : tables)
-        quoted.push_back(conn.quote_literal(quote_qualified_name(conn, parse_qualified_name(t))));
+        table_array += (table_array.empty() ? "" : ",") +
+                       array_element(quote_qualified_name(queries.conn(), parse_qualified_name(t)));
+    table_array = queries.conn().quote_literal("{" + table_array + "}");
     std::vector<std::string> notes;
     if (!have_statements)
         notes.push_back("statements left out: pg_stat_statements is not installed in this database "
                         "(CREATE EXTENSION pg_stat_statements, with it in shared_preload_libraries)");
     std::string json = "{\"pgreport_snapshot\": 1";
-    for (const auto& section : snapshot_sections(version, have_statements, quoted)) {
-        try {
-            std::string value = scalar_or_empty(conn, section.sql);
-            json += ", " + json_quote(section.name) + ": " + (value.empty() ? "null" : value);
-        } catch (const server_error& e) {
-            if (section.name == "meta" || section.name == "tables")
-                throw; // without these there is no snapshot
-            notes.push_back(section.name + " left out: " + e.what());
-        }
-    }
-    json += ", \"server\": " + server_identity(conn, notes);
+    for (const auto& section : snapshot_sections(rules, table_array))
+        json += read_section(queries, section, notes);
+    json += ", \"server\": " + server_identity(queries, notes);
+    if (have_statements) // the last query, when the ids of all the others are known
+        json += read_section(queries, statements_section(queries.ids()), notes);
     json += ", \"notes\": [";
     for (size_t k = 0; k < notes.size(); ++k)
         json += (k ? ", " : "") + json_quote(notes[k]);
@@ -185,19 +219,30 @@ void read_statements(simdjson::dom::element root, snapshot& s) {
     }
 }
 
-// The "io" section (16+): writes by client backends per object and context.
+// The "io" section (16+): the shared buffers each kind of process other
+// than the background writer and the checkpointer wrote or extended, per
+// context: what buffers_backend of pg_stat_bgwriter counted up to 15 (each
+// such write or extend asked the checkpointer to sync the segment).
 void read_io(simdjson::dom::element root, snapshot& s) {
     simdjson::dom::array array;
     if (!root["io"].get(array)) {
         for (auto element : array) {
             simdjson::dom::object io;
             std::string_view backend, object, context;
-            int64_t writes;
+            int64_t writes = 0, extends = 0;
             if (element.get(io) || io["backend_type"].get(backend) || io["object"].get(object) ||
-                io["context"].get(context) || io["writes"].get(writes))
+                io["context"].get(context))
                 continue;
-            if (backend == "client backend")
-                s.io_client_writes[std::string(object) + "/" + std::string(context)] = static_cast<double>(writes);
+            if (object != "relation" || backend == "background writer" || backend == "checkpointer")
+                continue; // temporary tables and (18) WAL were never in buffers_backend
+            // NULL (left at 0) where that kind of process never writes or
+            // extends; snapshots before write_blocks have counts of blocks.
+            if (io["write_blocks"].get(writes) && io["writes"].get(writes))
+                writes = 0;
+            if (io["extend_blocks"].get(extends) && io["extends"].get(extends))
+                extends = 0;
+            s.io_backend_writes[std::string(backend) + "/" + std::string(context)] =
+                static_cast<double>(writes + extends);
         }
     }
 }
@@ -321,23 +366,27 @@ report_format parse_report_format(const std::string& name) {
     throw local_error("unknown report format \"" + name + "\"", {}, "the formats are text, json and tsv");
 }
 
-std::vector<int> other_backends(connection& conn) {
-    result_ptr r = conn.query(tag + "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                              " AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
-    std::vector<int> pids;
-    for (int k = 0; k < PQntuples(r.get()); ++k)
-        pids.push_back(std::stoi(PQgetvalue(r.get(), k, 0)));
-    return pids;
+std::vector<int> other_backends(own_queries& queries) {
+    std::string pids = queries.scalar("SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
+                                      " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                                      " AND backend_type = 'client backend'");
+    std::vector<int> out;
+    for (size_t start = 0; start < pids.size();) {
+        size_t comma = std::min(pids.find(',', start), pids.size());
+        out.push_back(std::stoi(pids.substr(start, comma - start)));
+        start = comma + 1;
+    }
+    return out;
 }
 
-void wait_for_statistics(connection& conn, const std::vector<int>& before, int version, double timeout) {
+void wait_for_statistics(own_queries& queries, const std::vector<int>& before, double timeout) {
     std::set<int> old(before.begin(), before.end());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
     // A backend publishes its counters when it exits: wait for the command's
     // sessions (those that were not there before) to be gone.
     for (;;) {
         bool waiting = false;
-        for (int pid : other_backends(conn))
+        for (int pid : other_backends(queries))
             waiting |= old.count(pid) == 0;
         if (!waiting || std::chrono::steady_clock::now() > deadline)
             break;
@@ -345,7 +394,7 @@ void wait_for_statistics(connection& conn, const std::vector<int>& before, int v
     }
     // Before 15 a separate collector process receives them, up to half a
     // second later; from 15 they are in shared memory at exit.
-    if (version < 150000)
+    if (!server_rules::of(queries.conn()).statistics_published_at_exit())
         std::this_thread::sleep_for(std::chrono::milliseconds(700));
 }
 

@@ -3,10 +3,12 @@
 #pragma once
 
 #include "pg/connection.hpp"
+#include "pg/server_rules.hpp"
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,16 +20,47 @@ struct snapshot_section {
     std::string sql;  ///< returns one row, one column of json (or NULL)
 };
 
-/// The sections a server of this version (server_version_num) has, with the
-/// SQL for each: views and columns differ from PostgreSQL 13 to 17.
-/// tables, when not empty, limits the table section (regclass literals, quoted).
-std::vector<snapshot_section> snapshot_sections(int server_version_num, bool have_pg_stat_statements,
-                                                const std::vector<std::string>& tables);
+/// The queries pgreport sends for its reports, each of which also asks for
+/// its own queryid (pg_stat_activity.query_id, which the server computes
+/// when pg_stat_statements is loaded): pg_stat_statements keys statements by
+/// that id on every version, while the text it keeps may lose a tag
+/// (PostgreSQL 18 drops a leading comment). The statement section leaves
+/// these ids out.
+class own_queries {
+public:
+    /// Sends its queries on conn.
+    explicit own_queries(connection& conn) : m_conn(conn) {}
+    /// The one value of sql (a query of one column and at most one row), or
+    /// "" when it returns no row or NULL; its queryid is kept.
+    std::string scalar(const std::string& sql);
+    /// The queryids of the queries sent so far (none when the server computes none).
+    const std::set<std::string>& ids() const { return m_ids; }
+    /// The connection, for what is not a query (quoting).
+    connection& conn() { return m_conn; }
+
+private:
+    connection& m_conn;
+    std::set<std::string> m_ids;
+};
+
+/// The sections a server of this version has, with the SQL for each: views
+/// and columns differ between majors. The statement section is not among
+/// them (see statements_section). table_array, a quoted regclass[] literal
+/// ('{}' for all tables), limits the table section: one constant, so that
+/// the query has one queryid whatever the tables.
+std::vector<snapshot_section> snapshot_sections(const server_rules& rules, const std::string& table_array);
+
+/// The statement section (pg_stat_statements of the current database),
+/// without pgreport's own statements: those of the queryids in own_ids,
+/// this query itself, and the current queries of other pgreport sessions
+/// (a watch running beside a report).
+snapshot_section statements_section(const std::set<std::string>& own_ids);
 
 /// Takes a snapshot as JSON text. tables are names as the user wrote them.
 /// A section the server cannot give (no extension, no privilege) is left
-/// out with a note in the snapshot's "notes".
-std::string take_snapshot(connection& conn, const std::vector<std::string>& tables);
+/// out with a note in the snapshot's "notes". The statement section is read
+/// last, so that it knows the queryids of all the others.
+std::string take_snapshot(own_queries& queries, const std::vector<std::string>& tables);
 
 /// A snapshot read back: flat numeric sections and the per-row lists.
 struct snapshot {
@@ -45,7 +78,7 @@ struct snapshot {
     std::map<std::string, std::map<std::string, double>> tables; ///< "schema.name" -> counters and sizes
     std::map<std::string, std::map<std::string, double>> statements; ///< queryid -> calls, rows, times
     std::map<std::string, std::string> statement_text;  ///< queryid -> query (shortened)
-    std::map<std::string, double> io_client_writes;     ///< pg_stat_io: writes by client backends (16+)
+    std::map<std::string, double> io_backend_writes;    ///< pg_stat_io (16+): writes + extends per backend/context
     std::map<std::string, std::string> settings;        ///< setting -> value
     std::vector<std::string> notes;                     ///< sections left out, and why
 };
@@ -66,13 +99,12 @@ enum class report_format { text, json, tsv };
 report_format parse_report_format(const std::string& name);
 
 /// The backends connected to the current database other than this one.
-std::vector<int> other_backends(connection& conn);
+std::vector<int> other_backends(own_queries& queries);
 
 /// Waits (up to timeout_seconds) until the backends that are not in before
 /// have gone, so that their statistics are published; on servers before 15
 /// also waits for the statistics collector.
-void wait_for_statistics(connection& conn, const std::vector<int>& before, int server_version_num,
-                         double timeout_seconds);
+void wait_for_statistics(own_queries& queries, const std::vector<int>& before, double timeout_seconds);
 
 /// One running COPY, as pg_stat_progress_copy shows it.
 struct copy_progress {

@@ -3,6 +3,7 @@
 
 #include "pg/connection.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/process.hpp"
 
 #include <arpa/inet.h>
@@ -136,9 +137,51 @@ std::string make_sandbox_dir(const std::optional<std::string>& dir_arg) {
     return dir;
 }
 
-// Whether the server installation has pg_stat_statements (for pgreport).
+// The first line a program printed (its stdout and stderr in a scratch
+// file of the sandbox), or "" when it failed or could not be run.
+std::string first_line_of(const std::vector<std::string>& argv, const std::string& scratch) {
+    process_result result;
+    try {
+        result = run_process(argv, scratch);
+    } catch (const error&) {
+        return {};
+    }
+    std::string text = read_file(scratch);
+    std::error_code ec;
+    fs::remove(scratch, ec);
+    if (!result.ok())
+        return {};
+    return text.substr(0, text.find('\n'));
+}
+
+// The directories where the installation of bindir may keep its loadable
+// modules: what its pg_config says when it has one, else the upstream
+// layout (PREFIX/lib/postgresql) and Debian's (/usr/lib/postgresql/N/lib).
+std::vector<fs::path> module_dirs(const sandbox_info& info) {
+    const fs::path bin(info.bindir);
+    if (::access((bin / "pg_config").c_str(), X_OK) == 0) {
+        std::string pkglibdir =
+            first_line_of({(bin / "pg_config").string(), "--pkglibdir"}, info.dir + "/pg_config.out");
+        if (!pkglibdir.empty())
+            return {pkglibdir};
+    }
+    return {bin.parent_path() / "lib" / "postgresql", bin.parent_path() / "lib"};
+}
+
+// Whether the server installation has pg_stat_statements, for pgreport's
+// statement section. When it has not, says so: the cluster then starts
+// without it, and pgreport reports no statements.
 bool has_pg_stat_statements(const sandbox_info& info) {
-    return fs::exists(fs::path(info.bindir).parent_path() / "lib" / "pg_stat_statements.so");
+    const std::vector<fs::path> dirs = module_dirs(info);
+    std::string looked;
+    for (const fs::path& dir : dirs) {
+        if (fs::exists(dir / "pg_stat_statements.so"))
+            return true;
+        looked += (looked.empty() ? "" : ", ") + dir.string();
+    }
+    log_warning("no pg_stat_statements.so in " + looked +
+                ": the cluster starts without pg_stat_statements, and pgreport will report no statements");
+    return false;
 }
 
 // Root runs the server as postgres, which must be able to reach the programs
@@ -165,7 +208,8 @@ void run_initdb(const sandbox_info& info, const std::string& data, const std::st
 // durable keeps the server's own durability settings (fsync,
 // synchronous_commit and full_page_writes on, wal_level replica), what users
 // run: the cluster for measuring. Without it they are off, for tests and demos.
-void configure_for_loads(const sandbox_info& info, const std::string& data, bool durable) {
+// statements preloads pg_stat_statements, for pgreport.
+void configure_for_loads(const sandbox_info& info, const std::string& data, bool durable, bool statements) {
     const std::string fast = "fsync = off\n"
                              "synchronous_commit = off\n"
                              "full_page_writes = off\n"
@@ -182,7 +226,7 @@ void configure_for_loads(const sandbox_info& info, const std::string& data, bool
                 "maintenance_work_mem = '256MB'\n"
                 "track_io_timing = on\n" +
                 // For pgreport's statement section, where the server has the module.
-                std::string(has_pg_stat_statements(info) ? "shared_preload_libraries = 'pg_stat_statements'\n" : ""));
+                std::string(statements ? "shared_preload_libraries = 'pg_stat_statements'\n" : ""));
 }
 
 // Starts the server on a free port, recorded in info.port.
@@ -306,10 +350,11 @@ sandbox_info sandbox_start(const std::optional<std::string>& dir_arg, const serv
     const std::string setup_log = info.dir + "/setup.log";
     std::ofstream(info.dir + "/" + marker_name) << "bindir=" << info.bindir << "\nuser=" << info.user << "\n";
     run_initdb(info, data, setup_log);
-    configure_for_loads(info, data, durable);
+    const bool statements = has_pg_stat_statements(info);
+    configure_for_loads(info, data, durable, statements);
     start_server(info, data, setup_log);
     std::ofstream(info.dir + "/" + marker_name, std::ios::app) << "port=" << info.port << "\n";
-    if (has_pg_stat_statements(info))
+    if (statements)
         create_pg_stat_statements(info);
     return info;
 }
