@@ -11,6 +11,9 @@ skip() { echo "$*"; exit 77; }
 # sql QUERY: runs QUERY, prints unaligned tuples-only output.
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
+# server_major: the test server's major version (e.g. 18), for tests of what differs by version.
+server_major() { echo $(( $(sql "SHOW server_version_num") / 10000 )); }
+
 # assert_eq EXPECTED ACTUAL [WHAT]
 assert_eq() {
   [ "$1" == "$2" ] || fail "${3:-value}: expected [$1], got [$2]"

@@ -452,3 +452,100 @@ test_a_marker_with_another_line_end_is_refused_as_the_server_does() {
   run 0 pgcopy t crlf.tsv
   assert_eq "a|b,x|y" "$(sql "SELECT string_agg(a || '|' || b, ',' ORDER BY a) FROM t")"
 }
+
+# The server itself is the oracle of how it reads a marker (psql's \copy
+# stops at a \. line on its own, whatever the server): server_copy FILE
+# OPTIONS loads FILE with the server's COPY FROM into t_server, a fresh copy
+# of t, and says whether the server took it (0) or refused it (1, its
+# message in ./server.err).
+server_copy() {
+  sql "DROP TABLE IF EXISTS t_server; CREATE TABLE t_server (LIKE t)"
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY t_server FROM '$PWD/$1' $2" 2>server.err
+}
+
+# rows_of TABLE: its rows, sorted, as one string.
+rows_of() { sql "SELECT coalesce(string_agg(t::text, ',' ORDER BY t::text), '') FROM $1 t"; }
+
+# The pgcopy modes that read markers (the reject file only where no row is bad).
+marker_modes=("" "--batch-rows 1" "--jobs 2 --batch-rows 1" "--fast" "--reject-file r")
+
+# PostgreSQL 18 reads a CSV line of only \. as data (a row whose value is
+# \.); 14-17 end the data there. pgcopy reads it as its server does.
+test_a_csv_marker_line_is_read_as_the_server_of_each_version_reads_it() {
+  sql "CREATE TABLE t (v text)"
+  printf 'a\nb\n\\.\n' >ends.csv
+  printf 'a\n\\.\nb\n' >mid.csv
+  local mode
+  server_copy ends.csv "(FORMAT csv)" || fail "the server refused ends.csv: $(cat server.err)"
+  for mode in "${marker_modes[@]}"; do
+    sql "TRUNCATE t"
+    # shellcheck disable=SC2086 # the mode is words
+    run 0 pgcopy -F csv $mode t ends.csv
+    assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of ends.csv with pgcopy $mode"
+  done
+  server_copy mid.csv "(FORMAT csv)" || fail "the server refused mid.csv: $(cat server.err)"
+  if [ "$(server_major)" -ge 18 ]; then
+    assert_eq 'a,b,\.' "$(rows_of t_server)" "the server's rows of mid.csv"
+    for mode in "${marker_modes[@]}"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 0 pgcopy -F csv $mode t mid.csv
+      assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of mid.csv with pgcopy $mode"
+    done
+  else
+    assert_eq 'a' "$(rows_of t_server)" "the server's rows of mid.csv: it stops at the marker"
+    sql "TRUNCATE t"
+    run 1 pgcopy -F csv t mid.csv
+    assert_contains "$err" "mid.csv:2: end-of-data marker \\. before the end of the input"
+    assert_contains "$err" "the server stops reading at a \\. line"
+    run 3 pgcopy -F csv --reject-file r t mid.csv
+    assert_eq '\.' "$(cat r)" "the rejected marker"
+    assert_contains "$(cat r.log)" "the server would stop reading there"
+    assert_eq 'a,b' "$(rows_of t)"
+  fi
+}
+
+# PostgreSQL 18 refuses a text row with data before its \. ("end-of-copy
+# marker is not alone on its line"); 14-17 load the data and end there.
+test_a_text_row_ending_in_a_marker_is_read_as_the_server_of_each_version_reads_it() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1\ta\n2\tb\\.\n' >last.tsv
+  printf '1\ta\n2\tb\\.\n3\tc\n' >after.tsv
+  local mode
+  if [ "$(server_major)" -lt 18 ]; then
+    server_copy last.tsv "" || fail "the server refused last.tsv: $(cat server.err)"
+    assert_eq '(1,a),(2,b)' "$(rows_of t_server)" "the server's rows of last.tsv"
+    for mode in "${marker_modes[@]}" "--send-binary"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 0 pgcopy $mode t last.tsv
+      assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of last.tsv with pgcopy $mode"
+    done
+    run 1 pgcopy t after.tsv
+    assert_contains "$err" "after.tsv:2: end-of-data marker \\. before the end of the input"
+    return
+  fi
+  local f
+  for f in last.tsv after.tsv; do
+    server_copy "$f" "" && fail "the server loaded $f"
+    assert_contains "$(cat server.err)" "end-of-copy marker is not alone on its line"
+    assert_contains "$(cat server.err)" "line 2"
+    for mode in "" "--batch-rows 1" "--jobs 2 --batch-rows 1" "--fast" "--send-binary"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 1 pgcopy $mode t "$f"
+      assert_contains "$err" "$f:2: end-of-copy marker is not alone on its line"
+      [ "$mode" != "--batch-rows 1" ] || assert_eq 1 "$(table_count t)" "rows of $f before the refused line, in batches"
+    done
+    sql "TRUNCATE t"
+    run 3 pgcopy --reject-file r t "$f"
+    assert_eq "$(printf '2\tb\\.')" "$(cat r)" "the rejected line of $f"
+    assert_contains "$(cat r.log)" "$f	2	"
+    assert_contains "$(cat r.log)" "end-of-copy marker is not alone on its line"
+  done
+  assert_eq '(1,a),(3,c)' "$(rows_of t)" "the rows of after.tsv around the rejected line"
+  # In a script stream too: the server refuses the block.
+  printf 'COPY t (id, name) FROM stdin;\n1\tone\n2\ttwo\\.\n\\.\n' >s.sql
+  run 1 pgcopy t s.sql
+  assert_contains "$err" "s.sql:3: end-of-copy marker is not alone on its line"
+}
