@@ -546,19 +546,22 @@ void routed_loader::take_rows(piece*& p, size_t index, bool at_end) {
 }
 
 // The server holds every \. to the line end of the input's first line
-// (m_newline, set here): a marker that differs is refused, as it refuses it.
+// (m_newline, set here): a marker that differs is refused, as it refuses it;
+// so is one it refuses after data (18).
 void routed_loader::check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input) {
     const char first = m_newline;
     if (!m_newline)
         m_newline = end >= 2 && p.bytes[end - 2] == '\r' ? '\r' : '\n';
     if (marker && first && (marker->size == 4) != (first == '\r'))
         throw marker_newline_mismatch(input, marker->line, first == '\r');
+    if (marker && marker->refused)
+        throw marker_not_alone(input, marker->line);
 }
 
 void routed_loader::read_input(size_t index) {
     std::unique_ptr<input_stream> in =
         index == 0 && m_first ? std::move(m_first) : std::make_unique<input_stream>(m_inputs[index]);
-    m_splitter = make_row_splitter(m_o.format, in->name());
+    m_splitter = make_row_splitter(m_o.format, server_rules::of(m_coordinator), in->name());
     m_input_base.push_back(m_input_base.empty() ? 0 : m_input_base.back() + m_line);
     m_line = 1;
     piece* p = free_piece();
