@@ -29,7 +29,7 @@ test_a_marker_mid_input_fails_the_streamed_load_naming_its_line() {
     # 18 refuses a \. after data, and reads a CSV \. line as a row of one field.
     assert_contains "$err" "inline.tsv:4: end-of-copy marker is not alone on its line"
     run 2 pgcopy -F csv t m.csv
-    assert_contains "$err" "m.csv:10: missing data for column"
+    assert_contains "$err" 'm.csv:10: invalid input syntax for type integer: "\."'
   else
     assert_contains "$err" "inline.tsv:4: end-of-data marker"
     run 1 pgcopy -F csv t m.csv
@@ -476,6 +476,11 @@ test_a_marker_with_another_line_end_is_refused_as_the_server_does() {
   done
   assert_eq "$(printf 'a\\.\r')" "$(head -c 4 alone.tsv.rej)" "the rejected line, as read"
   printf 'x\ty\r\na\tb\\.\r\n' >crlf.tsv
+  if [ "$(server_major)" -ge 18 ]; then # a \. after data: refused on 18 whatever its line end
+    run 1 pgcopy t crlf.tsv
+    assert_contains "$err" "crlf.tsv:2: end-of-copy marker is not alone on its line"
+    return
+  fi
   run 0 pgcopy t crlf.tsv
   assert_eq "a|b,x|y" "$(sql "SELECT string_agg(a || '|' || b, ',' ORDER BY a) FROM t")"
 }
