@@ -1028,6 +1028,7 @@ void batch_job::stream_batch(const batch& b) {
         m_segments.clear();
         m_stream_rows = 0;
         m_stream_lines.emplace(l.m_format.format == copy_format::csv);
+        m_stream_lines_total = 0;
         if (m_stream_binary)
             m_stream->put(b.header.data(), b.header.size());
     }
