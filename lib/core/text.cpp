@@ -26,6 +26,14 @@ std::string wrap_text(const std::string& text, size_t first_column, size_t inden
     return out;
 }
 
+std::string escape_line_ends(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text)
+        out += c == '\n' ? std::string_view("\\n") : c == '\r' ? std::string_view("\\r") : std::string_view(&c, 1);
+    return out;
+}
+
 std::string one_line(std::string_view text) {
     std::string out(text);
     for (auto& c : out)

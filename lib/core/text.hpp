@@ -14,4 +14,8 @@ std::string wrap_text(const std::string& text, size_t first_column, size_t inden
 /// (for tab-separated logs and one-line messages).
 std::string one_line(std::string_view text);
 
+/// The text on one line, its newlines and carriage returns shown as \n and
+/// \r (for an error message that quotes a value holding them).
+std::string escape_line_ends(std::string_view text);
+
 } // namespace pgpipe

@@ -228,4 +228,28 @@ int copy_text_unescape(char c, const char*& p, const char* end, bool& numeric) {
     return v & 0xff;
 }
 
+uint64_t copy_line_counter::add(std::string_view row) {
+    ++m_line;
+    m_extra_newlines = 0;
+    std::string_view body = row;
+    bool crlf = false;
+    if (!body.empty() && body.back() == '\n') {
+        body.remove_suffix(1);
+        crlf = !body.empty() && body.back() == '\r';
+        if (crlf)
+            body.remove_suffix(1);
+    }
+    if (!m_csv)
+        m_extra_newlines = count_newlines(body.data(), body.size());
+    else if (!body.empty()) {
+        m_extra_newlines = count_newlines(body.data(), body.size());
+        const char counted = m_eol == '\n' ? '\n' : '\r';
+        m_line += counted == '\n' ? m_extra_newlines
+                                  : static_cast<uint64_t>(std::count(body.begin(), body.end(), counted));
+    }
+    if (!m_eol && body.size() < row.size())
+        m_eol = crlf ? '\r' : '\n';
+    return m_line;
+}
+
 } // namespace pgpipe

@@ -69,4 +69,24 @@ int copy_text_unescape(char c, const char*& p, const char* end, bool& numeric);
 /// Counts newline bytes, for progress on line-oriented formats.
 uint64_t count_newlines(const char* data, size_t size);
 
+/// The server's "line N" in a COPY's CONTEXT, counted over the rows of one
+/// COPY in the order sent: one per row, and in CSV the newlines inside
+/// quotes too, as CopyReadLineText counts them (\n once the first row has
+/// shown the line end to be \n, else \r). So N is not the input's line:
+/// this finds the row N names.
+class copy_line_counter {
+public:
+    explicit copy_line_counter(bool csv) : m_csv(csv) {}
+    /// Counts a row (its bytes and line end); returns the server's line number of it.
+    uint64_t add(std::string_view row);
+    /// The newlines of the last row added beyond its line end (the input's lines it spans, less one).
+    uint64_t extra_newlines() const { return m_extra_newlines; }
+
+private:
+    bool m_csv;
+    char m_eol = 0; // the first row's line end: '\n', '\r' (\r\n), or 0 before it
+    uint64_t m_line = 0;
+    uint64_t m_extra_newlines = 0;
+};
+
 } // namespace pgpipe

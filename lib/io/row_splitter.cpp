@@ -54,6 +54,7 @@ private:
 
 class text_splitter final : public row_splitter {
 public:
+    explicit text_splitter(bool marker_after_data_loads) : m_marker_after_data_loads(marker_after_data_loads) {}
     void scan(const char* data, size_t size, std::vector<size_t>& ends) override {
         m_markers.clear();
         const char* p = data;
@@ -70,12 +71,17 @@ public:
             track_backslashes(p, nl);
             if (m_backslashes % 2 == 0) {
                 ends.push_back(static_cast<size_t>(nl - data) + 1);
-                if (const size_t marker_bytes = marker_size(data, nl - data))
-                    m_markers.push_back({ends.back(), m_newlines, marker_bytes});
+                const uint64_t row_start = m_row_start;
+                m_row_start = m_offset + ends.back();
+                if (const size_t marker_bytes = marker_size(data, nl - data)) {
+                    const bool after_data = m_row_start - marker_bytes > row_start;
+                    m_markers.push_back({ends.back(), m_newlines, marker_bytes, after_data && !m_marker_after_data_loads});
+                }
             }
             m_backslashes = 0;
             p = nl + 1;
         }
+        m_offset += size;
         m_tail.keep(data, size);
     }
     void finish(uint64_t) override {}
@@ -99,15 +105,19 @@ private:
             --q;
         m_backslashes = q == from ? m_backslashes + static_cast<size_t>(to - from) : static_cast<size_t>(to - q);
     }
+    bool m_marker_after_data_loads; // server_rules::text_marker_after_data_loads
     size_t m_backslashes = 0;
     uint64_t m_newlines = 0;
+    uint64_t m_offset = 0;    // stream offset of the current chunk
+    uint64_t m_row_start = 0; // stream offset where the current row starts
     stream_tail m_tail;
 };
 
 class csv_splitter final : public row_splitter {
 public:
-    csv_splitter(char quote, char escape, const std::string& input)
-        : m_quote(quote), m_escape(escape), m_input(input.empty() ? "the input" : input) {}
+    csv_splitter(char quote, char escape, bool marker_ends_data, const std::string& input)
+        : m_quote(quote), m_escape(escape), m_marker_ends_data(marker_ends_data),
+          m_input(input.empty() ? "the input" : input) {}
     void scan(const char* data, size_t size, std::vector<size_t>& ends) override {
         m_markers.clear();
         for (size_t k = 0; k < size; ++k) {
@@ -146,18 +156,19 @@ public:
     }
 
 private:
-    // A row that is "\\." alone (then "\r\n" or "\n") ends the data; a quoted
-    // "\\." is a value.
+    // A row that is "\\." alone (then "\r\n" or "\n") ends the data before
+    // 18; a quoted "\\." is a value.
     void row_ended(const char* data, size_t nl) {
         const uint64_t length = m_offset + nl + 1 - m_row_start;
         m_row_start = m_offset + nl + 1;
         m_row_line = m_newlines + 1;
         const ptrdiff_t i = static_cast<ptrdiff_t>(nl);
         const bool cr = length == 4 && m_tail.at(data, i - 1) == '\r';
-        if ((length == 3 || cr) && m_tail.at(data, i - 1 - cr) == '.' && m_tail.at(data, i - 2 - cr) == '\\')
+        if (m_marker_ends_data && (length == 3 || cr) && m_tail.at(data, i - 1 - cr) == '.' && m_tail.at(data, i - 2 - cr) == '\\')
             m_markers.push_back({nl + 1, m_newlines, static_cast<size_t>(length)});
     }
     char m_quote, m_escape;
+    bool m_marker_ends_data; // server_rules::csv_marker_ends_data
     bool m_in_quotes = false;
     bool m_escaping = false;
     uint64_t m_offset = 0;    // stream offset of the current chunk
@@ -324,13 +335,14 @@ private:
 
 } // namespace
 
-std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& o, const std::string& input) {
+std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& o, const server_rules& rules,
+                                                const std::string& input) {
     switch (o.format) {
-    case copy_format::text: return std::make_unique<text_splitter>();
+    case copy_format::text: return std::make_unique<text_splitter>(rules.text_marker_after_data_loads());
     case copy_format::csv: {
         char quote = o.quote ? (*o.quote)[0] : '"';
         char escape = o.escape ? (*o.escape)[0] : quote;
-        return std::make_unique<csv_splitter>(quote, escape, input);
+        return std::make_unique<csv_splitter>(quote, escape, rules.csv_marker_ends_data(), input);
     }
     case copy_format::binary: return std::make_unique<binary_splitter>(input);
     }
@@ -349,6 +361,13 @@ error marker_newline_mismatch(const std::string& input, uint64_t line, bool crlf
                        std::string("the input's first line ends with ") + (crlf ? "\\r\\n" : "\\n") +
                            ", this \\. line otherwise: the server refuses it",
                        "end every line of the input alike, or load with --reject-file to reject it and go on");
+}
+
+error marker_not_alone(const std::string& input, uint64_t line) {
+    return local_error(input + ":" + std::to_string(line) + ": end-of-copy marker is not alone on its line",
+                       "this server (PostgreSQL 18 on) refuses a \\. after data on its line",
+                       "end the data with a line of \\. alone, or load with --reject-file to reject the line "
+                       "and go on");
 }
 
 std::string binary_copy_header() { return std::string(signature, 11) + std::string(8, '\0'); }

@@ -3,6 +3,7 @@
 
 #include "io/copy_format.hpp"
 #include "core/error.hpp"
+#include "pg/server_rules.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,9 @@ struct end_marker {
     size_t end = 0;    ///< offset just past the marker's line end, as in the ends of scan()
     uint64_t line = 0; ///< the marker's line in the stream (1-based, every newline counts)
     size_t size = 0;   ///< the marker's bytes: \. and its line end (3, or 4 with \r\n)
+    /// The server refuses the whole line and ends nothing: a text \. after
+    /// data on 18 ("end-of-copy marker is not alone on its line").
+    bool refused = false;
 };
 
 /// Finds where rows end in a COPY stream, chunk by chunk, the way the server
@@ -42,9 +46,10 @@ public:
     /// Binary: whether the trailer (field count -1) has been seen.
     virtual bool saw_trailer() const { return false; }
     /// Text and CSV: the end-of-data markers (lines of \.) among the rows the
-    /// last scan() found, in order. Text: an unescaped \. ending a line, as
-    /// PostgreSQL 15 reads it, after the line's data if it has any; CSV: a
-    /// line that is exactly \. outside quotes.
+    /// last scan() found, in order, as the server whose rules the splitter
+    /// was made with reads them. Text: an unescaped \. ending a line, after
+    /// the line's data if it has any (then refused on 18); CSV: a line that
+    /// is exactly \. outside quotes (before 18; 18 reads it as data).
     const std::vector<end_marker>& end_markers() const { return m_markers; }
 
 protected:
@@ -58,9 +63,15 @@ error data_after_end_marker(const std::string& input, uint64_t line);
 /// line's (crlf: that first line ends with \r\n): the server refuses such a line.
 error marker_newline_mismatch(const std::string& input, uint64_t line, bool crlf);
 
-/// The splitter for a format and its options (CSV quote and escape); its
-/// errors name INPUT when one is given.
-std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const std::string& input = {});
+/// The error for a \. after data on input:line, which the server refuses
+/// (PostgreSQL 18: server_rules::text_marker_after_data_loads).
+error marker_not_alone(const std::string& input, uint64_t line);
+
+/// The splitter for a format and its options (CSV quote and escape), reading
+/// end-of-data markers as the server of these rules does; its errors name
+/// INPUT when one is given.
+std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const server_rules& rules,
+                                                const std::string& input = {});
 
 /// The binary COPY header every stream starts with (signature, flags 0, no extension).
 std::string binary_copy_header();

@@ -229,3 +229,34 @@ test_hostile_table_names_are_quoted() {
   run 2 pgcopy -c '"a); DROP TABLE victim; --"' victim one.tsv
   assert_eq 0 "$(table_count victim)" "victim still there and empty"
 }
+
+# A CSV row may span lines (a newline inside quotes): a bad value there is
+# named by the line where its row starts, in one line of message (the
+# newline shown as \n), with what committed; the lines after such a row
+# count every newline, in every mode that names lines.
+test_a_bad_csv_value_holding_a_newline_is_named_by_its_first_line() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1,"a\nb"\n"2\n2",c\n3,d\n' >bad.csv    # the bad row spans lines 3 and 4
+  printf '1,"a\nb"\nx,c\n3,d\n' >after.csv       # the bad row is line 3
+  printf '1,"a\r\nb"\r\n"2\r\n2",c\r\n3,d\r\n' >crlf.csv
+  local mode first
+  for mode in "" "--batch-rows 1" "--batch-rows 10" "--jobs 2 --batch-rows 1" "--fast" "--single-transaction --batch-rows 1"; do
+    # shellcheck disable=SC2086 # the mode is words
+    run 2 pgcopy -F csv $mode t bad.csv
+    first=$(head -n 1 err)
+    assert_eq 'pgcopy: error: bad.csv:3: invalid input syntax for type integer: "2\n2"' "$first" "the error with $mode"
+    assert_not_contains "$err" "$(printf '\n2"')" "the error with $mode"
+    assert_contains "$err" "committed" "the error with $mode"
+    # shellcheck disable=SC2086
+    run 2 pgcopy -F csv $mode t after.csv
+    assert_contains "$(head -n 1 err)" 'after.csv:3: invalid input syntax for type integer: "x"' "the error with $mode"
+    # shellcheck disable=SC2086
+    run 2 pgcopy -F csv $mode t crlf.csv
+    assert_contains "$(head -n 1 err)" 'crlf.csv:3: invalid input syntax for type integer: "2\r\n2"' "the error with $mode"
+    sql "TRUNCATE t"
+  done
+  run 2 pgcopy -F csv --batch-rows 10 t bad.csv
+  assert_contains "$err" "nothing was committed"
+  run 3 pgcopy -F csv --reject-file r t bad.csv
+  assert_contains "$(cat r.log)" "bad.csv	3	"
+}

@@ -24,10 +24,17 @@ test_a_marker_mid_input_fails_the_streamed_load_naming_its_line() {
   assert_contains "$err" "stdin:10:"
   (head -n 3 t.tsv; printf '4\tfour\\.\n'; tail -n +5 t.tsv) >inline.tsv
   run 1 pgcopy t inline.tsv
-  assert_contains "$err" "inline.tsv:4: end-of-data marker"
   tr '\t' , <m.tsv >m.csv
-  run 1 pgcopy -F csv t m.csv
-  assert_contains "$err" "m.csv:10: end-of-data marker"
+  if [ "$(server_major)" -ge 18 ]; then
+    # 18 refuses a \. after data, and reads a CSV \. line as a row of one field.
+    assert_contains "$err" "inline.tsv:4: end-of-copy marker is not alone on its line"
+    run 2 pgcopy -F csv t m.csv
+    assert_contains "$err" 'm.csv:10: invalid input syntax for type integer: "\."'
+  else
+    assert_contains "$err" "inline.tsv:4: end-of-data marker"
+    run 1 pgcopy -F csv t m.csv
+    assert_contains "$err" "m.csv:10: end-of-data marker"
+  fi
   assert_eq 0 "$(table_count t)"
 }
 
@@ -95,6 +102,8 @@ same_as_psql() {
 }
 
 test_a_row_that_ends_in_a_marker_loads_as_the_server_reads_it() {
+  [ "$(server_major)" -lt 18 ] || skip "PostgreSQL 18 refuses such a row:" \
+    "test_a_text_row_ending_in_a_marker_is_read_as_the_server_of_each_version_reads_it covers it"
   two_col
   # The server takes the row's data before an unescaped \. and ends there.
   (cat t.tsv; printf '1001\tlast\\.\n') >lf.tsv
@@ -119,6 +128,14 @@ test_a_row_that_ends_in_a_marker_loads_as_the_server_reads_it() {
 test_rows_after_a_marker_that_ends_a_row_of_data_fail_or_are_rejected() {
   two_col
   (head -n 9 t.tsv; printf '10\tn10\\.\n'; tail -n +11 t.tsv) >m.tsv
+  if [ "$(server_major)" -ge 18 ]; then
+    # 18 refuses the line: the rows after it load with a reject file.
+    run 1 pgcopy t m.tsv
+    assert_contains "$err" "m.tsv:10: end-of-copy marker is not alone on its line"
+    run 3 pgcopy --jobs 2 --batch-rows 7 --reject-file rejects.tsv t m.tsv
+    assert_eq "999|999" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
+    assert_eq "$(printf '10\tn10\\.')" "$(cat rejects.tsv)"
+  else
   run 1 pgcopy t m.tsv
   assert_contains "$err" "m.tsv:10: end-of-data marker \\. before the end of the input"
   assert_eq 0 "$(table_count t)"
@@ -136,19 +153,29 @@ test_rows_after_a_marker_that_ends_a_row_of_data_fail_or_are_rejected() {
   sql "TRUNCATE t"
   run 3 pgcopy --jobs 2 --batch-rows 7 --reject-file rejects.tsv t m.tsv
   assert_eq "1000|1000" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
+  fi
   # In the middle of a line, or with no line end after it, \. is no marker:
-  # the server refuses the row, and so does pgcopy.
+  # the server refuses the row (each version in its words), and so does pgcopy.
+  local corrupt="end-of-copy marker corrupt"
+  [ "$(server_major)" -lt 18 ] || corrupt="end-of-copy marker is not alone on its line"
   printf '1\tone\n2\ttw\\.o\n' >mid.tsv
   run 2 pgcopy t mid.tsv
-  assert_contains "$err" "mid.tsv:2: end-of-copy marker corrupt"
+  assert_contains "$err" "mid.tsv:2: $corrupt"
   printf '1\tone\n2\ttwo\\.' >open.tsv
   run 2 pgcopy t open.tsv
-  assert_contains "$err" "open.tsv:2: end-of-copy marker corrupt"
+  assert_contains "$err" "open.tsv:2: $corrupt"
 }
 
 test_a_script_row_that_ends_in_a_marker_loads() {
   sql "CREATE TABLE t (id int, name text)"
   printf 'COPY t (id, name) FROM stdin;\n1\tone\n2\ttwo\\.\n\\.\nCOPY t (id, name) FROM stdin;\n3\tthree\n\\.\n' >s.sql
+  if [ "$(server_major)" -ge 18 ]; then # 18 refuses the block, as pgcopy does
+    psql -Xq -v ON_ERROR_STOP=1 -f s.sql 2>psql.err && fail "psql loaded s.sql"
+    assert_contains "$(cat psql.err)" "end-of-copy marker is not alone on its line"
+    run 1 pgcopy t s.sql
+    assert_contains "$err" "s.sql:3: end-of-copy marker is not alone on its line"
+    return
+  fi
   psql -Xq -v ON_ERROR_STOP=1 -f s.sql
   local expected
   expected=$(sql 'SELECT * FROM t ORDER BY id')
@@ -449,6 +476,108 @@ test_a_marker_with_another_line_end_is_refused_as_the_server_does() {
   done
   assert_eq "$(printf 'a\\.\r')" "$(head -c 4 alone.tsv.rej)" "the rejected line, as read"
   printf 'x\ty\r\na\tb\\.\r\n' >crlf.tsv
+  if [ "$(server_major)" -ge 18 ]; then # a \. after data: refused on 18 whatever its line end
+    run 1 pgcopy t crlf.tsv
+    assert_contains "$err" "crlf.tsv:2: end-of-copy marker is not alone on its line"
+    return
+  fi
   run 0 pgcopy t crlf.tsv
   assert_eq "a|b,x|y" "$(sql "SELECT string_agg(a || '|' || b, ',' ORDER BY a) FROM t")"
+}
+
+# The server itself is the oracle of how it reads a marker (psql's \copy
+# stops at a \. line on its own, whatever the server): server_copy FILE
+# OPTIONS loads FILE with the server's COPY FROM into t_server, a fresh copy
+# of t, and says whether the server took it (0) or refused it (1, its
+# message in ./server.err).
+server_copy() {
+  sql "DROP TABLE IF EXISTS t_server; CREATE TABLE t_server (LIKE t)"
+  psql -XAtq -v ON_ERROR_STOP=1 -c "COPY t_server FROM '$PWD/$1' $2" 2>server.err
+}
+
+# rows_of TABLE: its rows, sorted, as one string.
+rows_of() { sql "SELECT coalesce(string_agg(t::text, ',' ORDER BY t::text), '') FROM $1 t"; }
+
+# The pgcopy modes that read markers (the reject file only where no row is bad).
+marker_modes=("" "--batch-rows 1" "--jobs 2 --batch-rows 1" "--fast" "--reject-file r")
+
+# PostgreSQL 18 reads a CSV line of only \. as data (a row whose value is
+# \.); 14-17 end the data there. pgcopy reads it as its server does.
+test_a_csv_marker_line_is_read_as_the_server_of_each_version_reads_it() {
+  sql "CREATE TABLE t (v text)"
+  printf 'a\nb\n\\.\n' >ends.csv
+  printf 'a\n\\.\nb\n' >mid.csv
+  local mode
+  server_copy ends.csv "(FORMAT csv)" || fail "the server refused ends.csv: $(cat server.err)"
+  for mode in "${marker_modes[@]}"; do
+    sql "TRUNCATE t"
+    # shellcheck disable=SC2086 # the mode is words
+    run 0 pgcopy -F csv $mode t ends.csv
+    assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of ends.csv with pgcopy $mode"
+  done
+  server_copy mid.csv "(FORMAT csv)" || fail "the server refused mid.csv: $(cat server.err)"
+  if [ "$(server_major)" -ge 18 ]; then
+    assert_eq 3 "$(table_count t_server)" "the server's rows of mid.csv"
+    for mode in "${marker_modes[@]}"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 0 pgcopy -F csv $mode t mid.csv
+      assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of mid.csv with pgcopy $mode"
+    done
+  else
+    assert_eq 1 "$(table_count t_server)" "the server's rows of mid.csv: it stops at the marker"
+    sql "TRUNCATE t"
+    run 1 pgcopy -F csv t mid.csv
+    assert_contains "$err" "mid.csv:2: end-of-data marker \\. before the end of the input"
+    assert_contains "$err" "the server stops reading at a \\. line"
+    run 3 pgcopy -F csv --reject-file r t mid.csv
+    assert_eq '\.' "$(cat r)" "the rejected marker"
+    assert_contains "$(cat r.log)" "the server would stop reading there"
+    assert_eq '(a),(b)' "$(rows_of t)"
+  fi
+}
+
+# PostgreSQL 18 refuses a text row with data before its \. ("end-of-copy
+# marker is not alone on its line"); 14-17 load the data and end there.
+test_a_text_row_ending_in_a_marker_is_read_as_the_server_of_each_version_reads_it() {
+  sql "CREATE TABLE t (id int, name text)"
+  printf '1\ta\n2\tb\\.\n' >last.tsv
+  printf '1\ta\n2\tb\\.\n3\tc\n' >after.tsv
+  local mode
+  if [ "$(server_major)" -lt 18 ]; then
+    server_copy last.tsv "" || fail "the server refused last.tsv: $(cat server.err)"
+    assert_eq '(1,a),(2,b)' "$(rows_of t_server)" "the server's rows of last.tsv"
+    for mode in "${marker_modes[@]}" "--send-binary"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 0 pgcopy $mode t last.tsv
+      assert_eq "$(rows_of t_server)" "$(rows_of t)" "rows of last.tsv with pgcopy $mode"
+    done
+    run 1 pgcopy t after.tsv
+    assert_contains "$err" "after.tsv:2: end-of-data marker \\. before the end of the input"
+    return
+  fi
+  local f
+  for f in last.tsv after.tsv; do
+    server_copy "$f" "" && fail "the server loaded $f"
+    assert_contains "$(cat server.err)" "end-of-copy marker is not alone on its line"
+    assert_contains "$(cat server.err)" "line 2"
+    for mode in "" "--batch-rows 1" "--jobs 2 --batch-rows 1" "--fast" "--send-binary"; do
+      sql "TRUNCATE t"
+      # shellcheck disable=SC2086
+      run 1 pgcopy $mode t "$f"
+      assert_contains "$err" "$f:2: end-of-copy marker is not alone on its line"
+      [ "$mode" != "--batch-rows 1" ] || assert_eq 1 "$(table_count t)" "rows of $f before the refused line, in batches"
+    done
+    sql "TRUNCATE t"
+    run 3 pgcopy --reject-file r t "$f"
+    assert_eq "$(printf '2\tb\\.')" "$(cat r)" "the rejected line of $f"
+    assert_contains "$(cat r.log)" "$f	2	"
+    assert_contains "$(cat r.log)" "end-of-copy marker is not alone on its line"
+  done
+  assert_eq '(1,a),(3,c)' "$(rows_of t)" "the rows of after.tsv around the rejected line"
+  # In a script stream too: the server refuses the block.
+  printf 'COPY t (id, name) FROM stdin;\n1\tone\n2\ttwo\\.\n\\.\n' >s.sql
+  run 1 pgcopy t s.sql
+  assert_contains "$err" "s.sql:3: end-of-copy marker is not alone on its line"
 }

@@ -319,6 +319,37 @@ test_routed_csv_with_a_header_in_another_column_order() {
 4|" "$(on_shard 2 "SELECT id, region FROM people ORDER BY id")"
 }
 
+# A bad CSV value spanning lines, sent to a shard: named by its row's first line,
+# in one line of message; the rows after a quoted newline keep their lines.
+test_routed_csv_row_spanning_lines_is_named_by_its_first_line() {
+  start_shards 2
+  sql "CREATE TABLE people (id int, region text, name text) PARTITION BY LIST (region)"
+  on_shard 1 "CREATE TABLE people (id int, region text, name text)"
+  on_shard 2 "CREATE TABLE people (id int, region text, name text)"
+  sql "CREATE FOREIGN TABLE people_a PARTITION OF people FOR VALUES IN ('a') SERVER shard1 OPTIONS (table_name 'people')"
+  sql "CREATE FOREIGN TABLE people_b PARTITION OF people FOR VALUES IN ('b') SERVER shard2 OPTIONS (table_name 'people')"
+  printf '1,a,"x\ny"\n2,b,z\n"3\n3",a,w\n4,a,v\n' >bad.csv   # the bad row is lines 4 and 5
+  printf '1,a,"x\ny"\nq,a,w\n4,a,v\n' >after.csv           # the bad row is line 3
+  local mode
+  for mode in "--batch-rows 10" "--batch-rows 10 --reject-file r"; do
+    # shellcheck disable=SC2086 # the mode is words
+    if [[ $mode == *reject* ]]; then
+      run 3 pgcopy -F csv $mode people bad.csv
+      assert_contains "$(cat r.log)" "$(printf 'bad.csv\t4\t')"
+      run 3 pgcopy -F csv $mode people after.csv
+      assert_contains "$(cat r.log)" "$(printf 'after.csv\t3\t')"
+      continue
+    fi
+    # shellcheck disable=SC2086
+    run 2 pgcopy -F csv $mode people bad.csv
+    assert_contains "$(head -n 1 err)" 'invalid input syntax for type integer: "3\n3"'
+    assert_contains "$err" "bad.csv:4"
+    # shellcheck disable=SC2086
+    run 2 pgcopy -F csv $mode people after.csv
+    assert_contains "$err" "after.csv:3"
+  done
+}
+
 test_routed_input_with_rows_after_an_end_marker_commits_nothing() {
   start_shards 2
   orders_over_shards hash 2
@@ -330,9 +361,18 @@ test_routed_input_with_rows_after_an_end_marker_commits_nothing() {
   run 1 pgcopy --truncate orders_all after.tsv
   assert_contains "$err" "after.tsv:1001"
   assert_eq 1000 "$(table_count orders_all)" "rows of the first load, untouched by the failed one"
-  # A last row that ends in \. loads: the server takes the data before it.
+  # A last row that ends in \. loads: the server takes the data before it
+  # (14-17; 18 refuses the line, and so does the routed load).
   { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\n'; } >data_end.tsv
   { cat in.tsv; printf '5000\t1\t1.00\tnew\n'; } >plain_end.tsv
+  if [ "$(server_major)" -ge 18 ]; then
+    run 1 pgcopy --truncate orders_all data_end.tsv
+    assert_contains "$err" "data_end.tsv:1001: end-of-copy marker is not alone on its line"
+    run 1 pgcopy --truncate --batch-rows 100 orders_all data_end.tsv
+    assert_contains "$err" "data_end.tsv:1001: end-of-copy marker is not alone on its line"
+    assert_eq 1000 "$(table_count orders_all)" "rows of the first load, untouched by the refused one"
+    return
+  fi
   run 0 pgcopy --truncate orders_all data_end.tsv
   assert_eq "$(rows_md5 plain_end.tsv)" "$(sorted_md5 orders_all)" "a row ending in a marker, streamed"
   run 0 pgcopy --truncate --batch-rows 100 orders_all data_end.tsv

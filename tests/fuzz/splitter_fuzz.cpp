@@ -15,8 +15,8 @@ using namespace pgpipe;
 
 namespace {
 
-// (end, line, size) of a marker, in the stream.
-using marker_at = std::tuple<size_t, uint64_t, size_t>;
+// (end, line, size, refused) of a marker, in the stream.
+using marker_at = std::tuple<size_t, uint64_t, size_t, bool>;
 
 // What a reader makes of the input: where rows end as the server reads them
 // (the data before a \. that ends its line is a row of its own), and the
@@ -28,8 +28,9 @@ struct reading {
 };
 
 // Row ends over the whole input, scanned in chunks of the given size.
-bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_t chunk, reading& out) {
-    auto s = make_row_splitter(o);
+bool split(const copy_format_options& o, const server_rules& rules, const uint8_t* data, size_t size, size_t chunk,
+           reading& out) {
+    auto s = make_row_splitter(o, rules);
     std::vector<size_t> ends;
     try {
         for (size_t at = 0; at < size; at += chunk) {
@@ -45,9 +46,9 @@ bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_
                 if (m != found.end() && m->end == e) {
                     if (m->size > at + e - start)
                         std::abort(); // a marker longer than its row
-                    if (m->size < at + e - start)
+                    if (m->size < at + e - start && !m->refused)
                         out.ends.push_back(at + e - m->size);
-                    out.markers.emplace_back(at + e, m->line, m->size);
+                    out.markers.emplace_back(at + e, m->line, m->size, m->refused);
                     ++m;
                 }
                 out.ends.push_back(at + e);
@@ -64,8 +65,9 @@ bool split(const copy_format_options& o, const uint8_t* data, size_t size, size_
 
 // The server's reading of COPY text, byte by byte (CopyReadLineText): a
 // backslash takes the next byte with it, except that \. then an optional \r
-// and a \n is the end-of-data marker, which ends the row's data first.
-reading read_text(const uint8_t* d, size_t n) {
+// and a \n is the end-of-data marker, which ends the row's data first (or,
+// unless marker_after_data_loads, makes the server refuse the whole line).
+reading read_text(const uint8_t* d, size_t n, bool marker_after_data_loads) {
     reading out;
     uint64_t lines = 0;
     size_t start = 0;
@@ -80,11 +82,12 @@ reading read_text(const uint8_t* d, size_t n) {
         size_t j = i + 2;
         j += j < n && d[j] == '\r';
         if (d[i + 1] == '.' && j < n && d[j] == '\n') {
-            if (i > start)
+            const bool refused = i > start && !marker_after_data_loads;
+            if (i > start && !refused)
                 out.ends.push_back(i);
             ++lines;
             out.ends.push_back(start = j + 1);
-            out.markers.emplace_back(j + 1, lines, j + 1 - i);
+            out.markers.emplace_back(j + 1, lines, j + 1 - i, refused);
             i = j;
             continue;
         }
@@ -99,8 +102,10 @@ reading read_text(const uint8_t* d, size_t n) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0)
         return 0;
-    // The first byte picks the format and the chunk size.
+    // The first byte picks the format, the server's major (15 or 18: how it
+    // reads markers) and the chunk size.
     copy_format_options o;
+    const server_rules rules((data[0] & 0x40) ? 180000 : 150000);
     o.format = static_cast<copy_format>(data[0] % 3);
     if (o.format == copy_format::csv && (data[0] & 0x80))
         o.escape = std::string("\\");
@@ -108,15 +113,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++data;
     --size;
     reading whole, pieces;
-    bool ok_whole = split(o, data, size, size ? size : 1, whole);
-    bool ok_pieces = split(o, data, size, chunk, pieces);
+    bool ok_whole = split(o, rules, data, size, size ? size : 1, whole);
+    bool ok_pieces = split(o, rules, data, size, chunk, pieces);
     // Chunking must not change the answer, except that an error may come
     // earlier in the chunked run (it stops at the first bad byte).
     if (ok_whole != ok_pieces)
         std::abort();
     if (ok_whole && !(whole == pieces))
         std::abort();
-    if (o.format == copy_format::text && !(whole == read_text(data, size)))
+    if (o.format == copy_format::text && !(whole == read_text(data, size, rules.text_marker_after_data_loads())))
         std::abort();
+    if (o.format == copy_format::csv && !rules.csv_marker_ends_data() && !whole.markers.empty())
+        std::abort(); // 18 reads no CSV line as a marker
     return 0;
 }

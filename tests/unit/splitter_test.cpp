@@ -15,17 +15,21 @@ using namespace pgpipe;
 
 namespace {
 
+// How 14-17 and 18 read end-of-data markers (server_rules).
+const server_rules pg15(150000), pg18(180004);
+
 struct split_result {
     std::vector<size_t> ends;
     std::vector<std::pair<size_t, uint64_t>> markers; // (stream end, line)
+    std::vector<bool> refused;                         // of each marker: the server refuses its line
     std::vector<std::string> rows; // as the server reads them: a marker's data, then the marker
 };
 
 // Scans data in chunks of `chunk` bytes, as a reader would.
-split_result split(copy_format format, const std::string& data, size_t chunk) {
+split_result split(copy_format format, const std::string& data, size_t chunk, const server_rules& rules = pg15) {
     copy_format_options o;
     o.format = format;
-    auto splitter = make_row_splitter(o, "in");
+    auto splitter = make_row_splitter(o, rules, "in");
     split_result out;
     std::vector<size_t> ends;
     for (size_t at = 0; at < data.size(); at += chunk) {
@@ -42,9 +46,13 @@ split_result split(copy_format format, const std::string& data, size_t chunk) {
                 continue;
             }
             const size_t marker_start = at + e - marker->size;
-            if (marker_start > start)
+            out.refused.push_back(marker->refused);
+            if (marker->refused)
+                out.rows.push_back(data.substr(start, at + e - start)); // the whole line, refused
+            else if (marker_start > start)
                 out.rows.push_back(data.substr(start, marker_start - start));
-            out.rows.push_back(data.substr(marker_start, marker->size));
+            if (!marker->refused)
+                out.rows.push_back(data.substr(marker_start, marker->size));
             out.markers.emplace_back(at + marker->end, marker->line);
             ++marker;
         }
@@ -54,22 +62,24 @@ split_result split(copy_format format, const std::string& data, size_t chunk) {
 }
 
 // The markers found, checked to be the same for every chunk size.
-std::vector<std::pair<size_t, uint64_t>> markers_of(copy_format format, const std::string& data) {
-    const split_result whole = split(format, data, data.size());
+std::vector<std::pair<size_t, uint64_t>> markers_of(copy_format format, const std::string& data,
+                                                     const server_rules& rules = pg15) {
+    const split_result whole = split(format, data, data.size(), rules);
     for (size_t chunk = 1; chunk <= 5; ++chunk) {
         INFO("chunk " << chunk);
-        const split_result pieces = split(format, data, chunk);
+        const split_result pieces = split(format, data, chunk, rules);
         CHECK(pieces.ends == whole.ends);
         CHECK(pieces.markers == whole.markers);
+        CHECK(pieces.refused == whole.refused);
         CHECK(pieces.rows == whole.rows);
     }
     return whole.markers;
 }
 
 // The rows, checked to be the same for every chunk size.
-std::vector<std::string> rows_of(copy_format format, const std::string& data) {
-    markers_of(format, data);
-    return split(format, data, data.size()).rows;
+std::vector<std::string> rows_of(copy_format format, const std::string& data, const server_rules& rules = pg15) {
+    markers_of(format, data, rules);
+    return split(format, data, data.size(), rules).rows;
 }
 
 using markers = std::vector<std::pair<size_t, uint64_t>>;
@@ -116,6 +126,18 @@ TEST_CASE("csv: only a line that is exactly \\. outside quotes is a marker") {
     CHECK(markers_of(copy_format::csv, "1,\"a\n\\.\nb\"\n").empty());
     CHECK(markers_of(copy_format::csv, "1,x\\.\n").empty());
     CHECK(markers_of(copy_format::csv, "1,a\n\\.x\n").empty());
+}
+
+TEST_CASE("18: a csv line of \\. is data; a text \\. after data is refused with its whole line") {
+    CHECK(markers_of(copy_format::csv, "1,a\n\\.\n2,b\n", pg18).empty());
+    CHECK(rows_of(copy_format::csv, "a\n\\.\r\nb\n", pg18) == rows{"a\n", "\\.\r\n", "b\n"});
+    // Text: a \. alone still ends the data; after data, the server refuses the line.
+    CHECK(markers_of(copy_format::text, "1\ta\n\\.\n2\tb\n", pg18) == markers{{7, 2}});
+    CHECK(split(copy_format::text, "1\ta\n\\.\n", 2, pg18).refused == std::vector<bool>{false});
+    CHECK(rows_of(copy_format::text, "x\ty\na\tb\\.\nc\n", pg18) == rows{"x\ty\n", "a\tb\\.\n", "c\n"});
+    CHECK(split(copy_format::text, "x\ty\na\tb\\.\r\n", 3, pg18).refused == std::vector<bool>{true});
+    CHECK(split(copy_format::text, "a\\\nb\\.\n", 1, pg18).refused == std::vector<bool>{true});
+    CHECK(split(copy_format::text, "a\tb\\.\n", 1, pg15).refused == std::vector<bool>{false});
 }
 
 TEST_CASE("csv: an input that ends inside quotes names the row's line") {

@@ -74,7 +74,7 @@ struct batch {
     uint64_t first_offset = 0;  // byte offset of bytes[0] in its (decompressed) input
     std::string header;         // the input's binary file header or CSV header line
     bool end_marker = false;    // one row, a \. line with more data after it: rejected, never sent
-    bool marker_newline = false; // ... or one whose line end is not the input's (the server refuses it)
+    const char* refused_marker = nullptr; // ... or a \. line the server refuses: its message
     std::string prefix_hash;    // with a resume key: fingerprint of the input up to the batch's end
     std::string input_stamps;   // with a resume key: stamps of the inputs before this batch's (one job)
     std::string content_hash;   // with a resume key and --jobs: fingerprint of the batch's bytes
@@ -178,11 +178,24 @@ private:
     std::optional<text_to_binary> m_encoder; // --send-binary: this job's own (its buffers)
     std::string m_encoded;                   // the rows of a range as sent, when pgcopy rewrote them
     // stream_batch's open COPY, and where its rows came from (for FILE:LINE).
+    // A row whose server line count or input line count is not one (CSV
+    // quotes holding newlines): the few that need telling apart.
+    struct multiline_row {
+        uint64_t row;            // in the segment
+        uint64_t server_extra;   // lines the server counts beyond one
+        uint64_t physical_extra; // newlines of the input beyond its line end
+    };
     struct stream_segment {
         uint64_t rows_before;
         size_t input_index;
         uint64_t first_line;
+        uint64_t server_lines_before = 0;    // the server's line count before it (copy_line_counter)
+        std::vector<multiline_row> multiline; // CSV: its rows that span lines
     };
+    void count_stream_lines(const batch& b, stream_segment& segment);
+    std::pair<size_t, uint64_t> stream_row_of(uint64_t server_line) const; // segment, input line
+    std::optional<copy_line_counter> m_stream_lines;
+    uint64_t m_stream_lines_total = 0; // the server's line count of the stream so far
     std::optional<copy_in_session> m_stream;
     std::string m_stream_sql;
     size_t m_stream_input = 0;
@@ -269,8 +282,9 @@ private:
     }
     // What take_row is given: a row, a \. line, or the \. that ends a row of
     // data (the data went before it as a row of its own).
-    // marker_off_style: a \. whose line end is not the input's first line's.
-    enum class row_kind { row, marker, marker_after_data, marker_off_style };
+    // marker_off_style: a \. whose line end is not the input's first line's;
+    // marker_not_alone: a \. after data that the server refuses (18).
+    enum class row_kind { row, marker, marker_after_data, marker_off_style, marker_not_alone };
     // Script streams: a line that starts a block, or the \. that ends one.
     bool take_script_line(input_cursor& in, size_t end, row_kind kind);
     void start_script_block(input_cursor& in, std::string_view line);
@@ -284,7 +298,7 @@ private:
     void take_row(input_cursor& in, size_t end, row_kind kind);
     void skip_row(input_cursor& in, size_t end);
     void hold_marker(input_cursor& in, size_t end);
-    void refuse_marker_newline(input_cursor& in, size_t end);
+    void refuse_marker(input_cursor& in, size_t end, row_kind kind);
     void release_marker(input_cursor& in);
     size_t flush_rows_before(batch& b, size_t end);
     void finish_input(input_cursor& in);
@@ -313,6 +327,16 @@ private:
 
     bool blame_reserved_id(const batch& b, size_t k, const server_error& e, std::string& message,
                            std::string& detail) const;
+    // Which row of [a, z), sent in one COPY, the server's CONTEXT line names.
+    std::optional<size_t> row_named(const batch& b, size_t a, size_t z, std::optional<uint64_t> line) const {
+        if (!line || *line == 0)
+            return std::nullopt;
+        copy_line_counter counter(m_format.format == copy_format::csv);
+        for (size_t k = a; k < z; ++k)
+            if (counter.add(b.row(k)) >= *line)
+                return k;
+        return std::nullopt;
+    }
     std::string where(const batch& b, size_t k) const {
         return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));
     }
@@ -344,6 +368,7 @@ private:
     std::unique_ptr<input_stream> m_first_input; // opened to look at its first bytes; load_input reads on
     std::string m_first_chunk;                   // those first bytes
     copy_format_options m_format;                // -F's, or binary when the data says so
+    std::optional<server_rules> m_rules;         // the server's, for how its splitters read markers
     std::optional<std::vector<std::string>> m_header_columns; // --header without -c: the first header's names
     // The reader's fingerprints (with a resume key): of the current input up
     // to m_printed, and of the committed range being skipped.
@@ -754,14 +779,14 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
         const server_error& e = *r.failure;
         if (is_deadlock(e))
             throw e; // the batch's, never a row's: commit_batch loads it again
-        std::optional<uint64_t> line = copy_context_line(e.context());
-        const bool named = line && *line >= 1 && *line <= z - a;
-        std::string message = e.what(), detail = e.detail();
+        const std::optional<size_t> bad_row = m_loader.row_named(b, a, z, copy_context_line(e.context()));
+        const bool named = bad_row.has_value();
+        std::string message = escape_line_ends(e.what()), detail = e.detail();
         if (named)
-            m_loader.blame_reserved_id(b, a + *line - 1, e, message, detail);
+            m_loader.blame_reserved_id(b, *bad_row, e, message, detail);
         if (!rejecting) {
             // No reject file: the batch fails as a whole, naming the row.
-            error annotated(e.status(), (named ? m_loader.where(b, a + *line - 1) + ": " : std::string()) + message,
+            error annotated(e.status(), (named ? m_loader.where(b, *bad_row) + ": " : std::string()) + message,
                             detail, e.hint());
             annotated.set_context(e.context());
             throw annotated;
@@ -774,7 +799,7 @@ uint64_t batch_job::load_range(batch& b, size_t a, size_t z) {
             throw whole;
         }
         if (named && m_insert_sql.empty()) {
-            size_t bad = a + static_cast<size_t>(*line) - 1;
+            size_t bad = *bad_row;
             if (bad > a)
                 loaded += load_range(b, a, bad); // known good unless a deferred check says otherwise
             reject_row(b, bad, e.sqlstate(), message, detail);
@@ -902,9 +927,8 @@ void batch_job::attempt_batch(batch& b) {
             c.exec(l.m_record_batch_sql);
         if (l.m_rejects)
             c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
-        if (b.marker_newline)
-            reject_row(b, 0, "22P04", "end-of-copy marker does not match previous newline style",
-                       "the server refuses such a line; the rows after it were loaded");
+        if (b.refused_marker)
+            reject_row(b, 0, "22P04", b.refused_marker, "the server refuses such a line; the rows after it were loaded");
         else if (b.end_marker)
             reject_row(b, 0, "22P04", "end-of-data marker \\. before the end of the input",
                        "the server would stop reading there; the rows after it were loaded");
@@ -1003,10 +1027,13 @@ void batch_job::stream_batch(const batch& b) {
         m_stream_binary = l.m_format.format == copy_format::binary;
         m_segments.clear();
         m_stream_rows = 0;
+        m_stream_lines.emplace(l.m_format.format == copy_format::csv);
+        m_stream_lines_total = 0;
         if (m_stream_binary)
             m_stream->put(b.header.data(), b.header.size());
     }
-    m_segments.push_back({m_stream_rows, b.input_index, b.first_line});
+    m_segments.push_back({m_stream_rows, b.input_index, b.first_line, 0, {}});
+    count_stream_lines(b, m_segments.back());
     for (size_t from = b.starts.front(); from < b.starts.back(); from += read_chunk)
         m_stream->put(b.bytes.data() + from, std::min<size_t>(b.starts.back() - from, read_chunk));
     m_stream_rows += b.rows();
@@ -1046,6 +1073,44 @@ bool batch_loader::blame_reserved_id(const batch& b, size_t k, const server_erro
     return true;
 }
 
+// The server's line count of the stream's rows, and the rows among them
+// that span lines (CSV), for naming a refused row by its input line.
+void batch_job::count_stream_lines(const batch& b, stream_segment& segment) {
+    segment.server_lines_before = m_stream_lines_total;
+    if (m_stream_binary || m_loader.m_format.format != copy_format::csv) {
+        m_stream_lines_total += b.rows(); // one line per row, as the server counts
+        return;
+    }
+    for (size_t k = 0; k < b.rows(); ++k) {
+        const uint64_t line = m_stream_lines->add(b.row(k));
+        const uint64_t extra = line - m_stream_lines_total - 1, physical = m_stream_lines->extra_newlines();
+        if (extra || physical)
+            segment.multiline.push_back({k, extra, physical});
+        m_stream_lines_total = line;
+    }
+}
+
+// The segment and input line of the row the server's line names (its first line).
+std::pair<size_t, uint64_t> batch_job::stream_row_of(uint64_t server_line) const {
+    const auto it = std::prev(std::upper_bound(
+        m_segments.begin(), m_segments.end(), server_line - 1,
+        [](uint64_t line, const stream_segment& s) { return line < s.server_lines_before; }));
+    uint64_t counted = it->server_lines_before, row = 0, physical = 0;
+    for (const multiline_row& m : it->multiline) {
+        if (counted + (m.row - row) >= server_line)
+            break; // among the one-line rows before m
+        counted += m.row - row;
+        row = m.row;
+        if (counted + 1 + m.server_extra >= server_line)
+            return {static_cast<size_t>(it - m_segments.begin()), it->first_line + row + physical};
+        counted += 1 + m.server_extra;
+        physical += m.physical_extra;
+        ++row;
+    }
+    row += server_line - counted - 1;
+    return {static_cast<size_t>(it - m_segments.begin()), it->first_line + row + physical};
+}
+
 // Ends the open COPY; a row the server refused is named by its FILE:LINE.
 void batch_job::end_stream() {
     if (!m_stream)
@@ -1063,13 +1128,12 @@ void batch_job::end_stream() {
     } catch (const server_error& e) {
         m_stream.reset();
         std::optional<uint64_t> line = copy_context_line(e.context());
-        if (!line || *line == 0 || *line > m_stream_rows)
+        if (!line || *line == 0 || *line > m_stream_lines_total)
             throw;
-        auto segment = std::prev(std::upper_bound(m_segments.begin(), m_segments.end(), *line - 1,
-                                                  [](uint64_t row, const stream_segment& s) { return row < s.rows_before; }));
+        const auto [segment, input_line] = stream_row_of(*line);
         error annotated(e.status(),
-                        l.input_name(segment->input_index) + ":" +
-                            std::to_string(segment->first_line + (*line - 1 - segment->rows_before)) + ": " + e.what(),
+                        l.input_name(m_segments[segment].input_index) + ":" + std::to_string(input_line) + ": " +
+                            escape_line_ends(e.what()),
                         e.detail(), e.hint());
         annotated.set_context(e.context());
         throw annotated;
@@ -1395,7 +1459,7 @@ void batch_loader::load_input(size_t index) {
         input = std::make_unique<input_stream>(m_inputs[index]);
     input_cursor in;
     in.index = index;
-    in.splitter = make_row_splitter(m_format, input_name(index));
+    in.splitter = make_row_splitter(m_format, *m_rules, input_name(index));
     in.binary = m_format.format == copy_format::binary;
     in.header_pending = in.binary || m_format.header;
     reserve_batch(in.b);
@@ -1455,9 +1519,15 @@ void batch_loader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
             take_row(in, relative(end), row_kind::row);
             continue;
         }
-        const size_t marker_size = markers[next_marker++].size;
+        const end_marker& marker = markers[next_marker++];
+        const size_t marker_size = marker.size;
+        // The server checks the line end first.
         if (newline && (marker_size == 4) != (newline == '\r') && !(in.script && *in.script)) {
             take_row(in, relative(end), row_kind::marker_off_style);
+            continue;
+        }
+        if (marker.refused) {
+            take_row(in, relative(end), row_kind::marker_not_alone);
             continue;
         }
         // The server loads the data before a \. as a row, then ends.
@@ -1508,8 +1578,8 @@ void batch_loader::take_row(input_cursor& in, size_t end, row_kind kind) {
     check_resumed_range(in, nullptr, start, end);
     if (in.marker)
         release_marker(in);
-    if (kind == row_kind::marker_off_style)
-        return refuse_marker_newline(in, end);
+    if (kind == row_kind::marker_off_style || kind == row_kind::marker_not_alone)
+        return refuse_marker(in, end, kind);
     if (kind != row_kind::row) {
         hold_marker(in, end);
         return;
@@ -1518,18 +1588,21 @@ void batch_loader::take_row(input_cursor& in, size_t end, row_kind kind) {
 }
 
 // A \. whose line end is not the input's first line's (\n lines, then
-// \.\r\n): the server refuses the whole line and ends nothing. The load
-// fails there, or with a reject file the line goes to it and the rows after
-// it load.
-void batch_loader::refuse_marker_newline(input_cursor& in, size_t end) {
+// \.\r\n), or (18) a \. after data: the server refuses the whole line and
+// ends nothing. The load fails there, or with a reject file the line goes to
+// it and the rows after it load.
+void batch_loader::refuse_marker(input_cursor& in, size_t end, row_kind kind) {
+    const bool newline = kind == row_kind::marker_off_style;
     if (!m_rejects) {
         flush_rows_before(in.b, end); // the batches before it commit, as for any bad input
-        throw marker_newline_mismatch(input_name(in.index), in.b.first_line, in.newline == '\r');
+        throw newline ? marker_newline_mismatch(input_name(in.index), in.b.first_line, in.newline == '\r')
+                      : marker_not_alone(input_name(in.index), in.b.first_line);
     }
     hold_marker(in, end);
     batch held = std::move(*in.marker);
     in.marker.reset();
-    held.marker_newline = true;
+    held.refused_marker = newline ? "end-of-copy marker does not match previous newline style"
+                                  : "end-of-copy marker is not alone on its line";
     dispatch(std::move(held));
 }
 
@@ -1780,6 +1853,7 @@ void batch_loader::prepare() {
     connection& first = m_jobs[0]->conn();
     if (!m_o.table.empty())
         m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
+    m_rules = server_rules::of(first);
     sniff_first_input(first);
     read_columns(first);
     check_shape(first);
@@ -1885,6 +1959,8 @@ void batch_loader::fail(const error& e) {
         detail = (detail.empty() ? "" : detail + "\n") + "this run loaded nothing; the " +
                  format_count(m_summary.rows) + " rows earlier runs of resume key \"" + m_key +
                  "\" committed stay committed";
+    } else if (!m_summary.batches && m_dispatched && e.status() != exit_status::rows_rejected) {
+        detail = (detail.empty() ? "" : detail + "\n") + "nothing was committed: no batch had committed before the failure";
     } else if (m_summary.batches && e.status() != exit_status::rows_rejected) {
         detail = (detail.empty() ? "" : detail + "\n") + committed_so_far() +
                  "; the batches after them were rolled back" +

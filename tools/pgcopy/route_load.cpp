@@ -9,6 +9,7 @@
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/text.hpp"
 #include "io/reject_sink.hpp"
 #include "io/row_splitter.hpp"
 #include "pg/identifier.hpp"
@@ -189,6 +190,16 @@ private:
     void end_unit(piece& p);
     void settle_unit();
     void reject_failed_rows(piece& p);
+    // The row (1-based, among the destination's rows of p) that the
+    // server's CONTEXT line names, or 0: CSV rows may span lines it counts.
+    uint64_t row_of_line(const piece& p, size_t destination, uint64_t line) const {
+        copy_line_counter counter(m_csv);
+        const auto& rows = p.rows_of[destination];
+        for (size_t k = 0; line && k < rows.size(); ++k)
+            if (counter.add(p.row(rows[k])) >= line)
+                return k + 1;
+        return 0;
+    }
     void commit_unit();
     void prepare_all(const std::vector<destination_stream*>& open);
     void finish_load();
@@ -546,19 +557,22 @@ void routed_loader::take_rows(piece*& p, size_t index, bool at_end) {
 }
 
 // The server holds every \. to the line end of the input's first line
-// (m_newline, set here): a marker that differs is refused, as it refuses it.
+// (m_newline, set here): a marker that differs is refused, as it refuses it;
+// so is one it refuses after data (18).
 void routed_loader::check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input) {
     const char first = m_newline;
     if (!m_newline)
         m_newline = end >= 2 && p.bytes[end - 2] == '\r' ? '\r' : '\n';
     if (marker && first && (marker->size == 4) != (first == '\r'))
         throw marker_newline_mismatch(input, marker->line, first == '\r');
+    if (marker && marker->refused)
+        throw marker_not_alone(input, marker->line);
 }
 
 void routed_loader::read_input(size_t index) {
     std::unique_ptr<input_stream> in =
         index == 0 && m_first ? std::move(m_first) : std::make_unique<input_stream>(m_inputs[index]);
-    m_splitter = make_row_splitter(m_o.format, in->name());
+    m_splitter = make_row_splitter(m_o.format, server_rules::of(m_coordinator), in->name());
     m_input_base.push_back(m_input_base.empty() ? 0 : m_input_base.back() + m_line);
     m_line = 1;
     piece* p = free_piece();
@@ -701,21 +715,23 @@ std::string routed_loader::committed_text() const {
 void routed_loader::fail_unit(destination_stream& d, const piece* unit) {
     error e = *d.failure;
     size_t input = 0;
-    uint64_t line = 0;
-    if (m_batched && unit && d.failed_row > 0 && d.failed_row <= unit->rows_of[d.index()].size()) {
+    uint64_t line = 0, row_number = d.failed_row;
+    if (const uint64_t row = m_batched && unit ? row_of_line(*unit, d.index(), d.failed_row) : 0) {
         input = unit->input_index; // a batch knows its rows' lines
-        line = m_input_base[input] + unit->lines[unit->rows_of[d.index()][d.failed_row - 1]];
+        row_number = row;
+        line = m_input_base[input] + unit->lines[unit->rows_of[d.index()][row - 1]];
     } else if (!m_batched && d.failed_row) {
         line = d.lines.line_of(d.failed_row);
         while (input + 1 < m_input_base.size() && m_input_base[input + 1] < line)
             ++input;
     }
     if (line) {
-        e.set_context(where(input, line - m_input_base[input]) + " (row " + std::to_string(d.failed_row) + " sent to " +
+        e.set_context(where(input, line - m_input_base[input]) + " (row " + std::to_string(row_number) + " sent to " +
                       d.destination().name + (d.destination().server.empty() ? "" : " on " + d.destination().server) + ")");
+        d.failure = e; // a later call (the load's fail, the unit gone) keeps the place
     }
     stop_workers();
-    error out(e.status(), d.destination().name + ": " + e.what(),
+    error out(e.status(), d.destination().name + ": " + escape_line_ends(e.what()),
               e.detail().empty() ? committed_text() : e.detail() + "\n" + committed_text(), e.hint());
     out.set_context(e.context());
     throw out;
@@ -727,14 +743,15 @@ void routed_loader::reject_failed_rows(piece& p) {
     for (size_t d = 0; d < m_streams.size(); ++d) {
         destination_stream& s = *m_streams[d];
         auto& rows = p.rows_of[d];
-        while (s.failure && m_rejects && s.failed_row > 0 && s.failed_row <= rows.size() && row_fault(s.failed_state)) {
-            const uint32_t k = rows[s.failed_row - 1];
+        uint64_t row = 0;
+        while (s.failure && m_rejects && (row = row_of_line(p, d, s.failed_row)) > 0 && row_fault(s.failed_state)) {
+            const uint32_t k = rows[row - 1];
             reject_sink::add_row(p.reject_rows, p.row(k), true); // text or CSV: a routed load reads no binary
             p.reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
                                                   std::to_string(p.first_offset + p.starts[k]), s.failed_state,
                                                   s.failure->what(), s.failure->detail());
             ++p.rejected;
-            rows.erase(rows.begin() + static_cast<ptrdiff_t>(s.failed_row - 1));
+            rows.erase(rows.begin() + static_cast<ptrdiff_t>(row - 1));
             s.failure.reset();
             s.rollback();
             if (m_o.truncate && m_units == 0)

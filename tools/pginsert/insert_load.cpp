@@ -287,6 +287,8 @@ size_t inserter::add_rows(const std::string& input, uint64_t& line, const std::v
             row = m_carry;
         }
         if (next_marker < markers.size() && markers[next_marker].end == e) {
+            if (markers[next_marker].refused) // as the server refuses it (18)
+                throw marker_not_alone(input, line);
             row.remove_suffix(markers[next_marker++].size);
             m_end_marker = true;
         }
@@ -300,7 +302,7 @@ size_t inserter::add_rows(const std::string& input, uint64_t& line, const std::v
 
 void inserter::read_input(const std::string& path) {
     input_stream in(path);
-    auto splitter = make_row_splitter(copy_format_options{}); // COPY text
+    auto splitter = make_row_splitter(copy_format_options{}, server_rules::of(*m_conn)); // COPY text
     uint64_t line = 0;
     m_carry.clear();
     m_end_marker = false;
