@@ -163,7 +163,7 @@ kill_once_rows_in() {
 # owners, the cluster mark, deferrability, validity, NO INHERIT, comments,
 # statistics targets, NOT NULL), by name, never by OID: a deferring load
 # must give it back unchanged. A default statistics target is -1 up to 16
-# and NULL from 17 on: both print as -1.
+# and NULL from 17 on: both print as -1. NULLS NOT DISTINCT came in 15.
 catalog_fingerprint() {
   sql "WITH t AS (SELECT '$1'::regclass AS rel),
        space AS (SELECT s.oid, s.spcname FROM pg_tablespace s)
@@ -179,7 +179,7 @@ catalog_fingerprint() {
        SELECT 'index ' || ic.relname || ' owner=' || pg_get_userbyid(ic.relowner)
               || ' tablespace=' || coalesce((SELECT spcname FROM space WHERE oid = ic.reltablespace), '-')
               || ' unique=' || i.indisunique || ' primary=' || i.indisprimary
-              || ' nullsnotdistinct=' || i.indnullsnotdistinct || ' immediate=' || i.indimmediate
+              || ' nullsnotdistinct=' || coalesce(to_jsonb(i) ->> 'indnullsnotdistinct', '-') || ' immediate=' || i.indimmediate
               || ' clustered=' || i.indisclustered || ' replident=' || i.indisreplident
               || ' valid=' || i.indisvalid || ' ready=' || i.indisready || ' live=' || i.indislive
               || ' exclusion=' || i.indisexclusion || ' natts=' || i.indnatts || '/' || i.indnkeyatts

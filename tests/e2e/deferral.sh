@@ -124,7 +124,7 @@ test_restore_after_a_kill_keeps_rows_that_fit() {
 
 # rich_table: a table "rich" with every feature a deferring load takes off
 # and must put back: a primary key with a fill factor in its own tablespace, a
-# deferrable unique constraint, NULLS NOT DISTINCT, a replica identity index
+# deferrable unique constraint, NULLS NOT DISTINCT (from 15), a replica identity index
 # with INCLUDE columns, a partial expression index with an opclass and a
 # statistics target, a collation and a sort order, a CLUSTER mark, comments,
 # foreign keys with actions, MATCH FULL and deferrability, checks NO INHERIT
@@ -136,6 +136,8 @@ rich_table() {
   chown postgres:postgres space
   chmod 700 space
   sql "CREATE TABLESPACE $space LOCATION '$TEST_DIR/space'"
+  local nulls_not_distinct="NULLS NOT DISTINCT"
+  [ "$(server_major)" -ge 15 ] || nulls_not_distinct=""
   sql "DO \$\$ BEGIN CREATE ROLE deferral_owner; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
   psql -Xq -v ON_ERROR_STOP=1 <<SQL
 CREATE TABLE parent_ref (id int PRIMARY KEY, code text NOT NULL, UNIQUE (id, code));
@@ -145,7 +147,7 @@ CREATE TABLE rich (
   id int NOT NULL, code text NOT NULL, ref int, ref_code text, qty int, name text COLLATE "C", note text,
   CONSTRAINT rich_pkey PRIMARY KEY (id) WITH (fillfactor = 80) USING INDEX TABLESPACE $space,
   CONSTRAINT rich_code_key UNIQUE (code) DEFERRABLE INITIALLY DEFERRED,
-  CONSTRAINT rich_qty_note_key UNIQUE NULLS NOT DISTINCT (qty, note),
+  CONSTRAINT rich_qty_note_key UNIQUE $nulls_not_distinct (qty, note),
   CONSTRAINT rich_ref_fkey FOREIGN KEY (ref) REFERENCES parent_ref (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
   CONSTRAINT rich_pair_fkey FOREIGN KEY (ref, ref_code) REFERENCES parent_ref (id, code) MATCH FULL ON UPDATE CASCADE,
   CONSTRAINT rich_qty_check CHECK (qty >= 0) NO INHERIT);
