@@ -105,7 +105,7 @@ private:
             --q;
         m_backslashes = q == from ? m_backslashes + static_cast<size_t>(to - from) : static_cast<size_t>(to - q);
     }
-    bool m_marker_after_data_loads; // server_rules::text_marker_after_data_loads
+    bool m_marker_after_data_loads; // marker_rules::text_marker_after_data_loads
     size_t m_backslashes = 0;
     uint64_t m_newlines = 0;
     uint64_t m_offset = 0;    // stream offset of the current chunk
@@ -168,7 +168,7 @@ private:
             m_markers.push_back({nl + 1, m_newlines, static_cast<size_t>(length)});
     }
     char m_quote, m_escape;
-    bool m_marker_ends_data; // server_rules::csv_marker_ends_data
+    bool m_marker_ends_data; // marker_rules::csv_marker_ends_data
     bool m_in_quotes = false;
     bool m_escaping = false;
     uint64_t m_offset = 0;    // stream offset of the current chunk
@@ -335,14 +335,14 @@ private:
 
 } // namespace
 
-std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& o, const server_rules& rules,
+std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& o, const marker_rules& rules,
                                                 const std::string& input) {
     switch (o.format) {
-    case copy_format::text: return std::make_unique<text_splitter>(rules.text_marker_after_data_loads());
+    case copy_format::text: return std::make_unique<text_splitter>(rules.text_marker_after_data_loads);
     case copy_format::csv: {
         char quote = o.quote ? (*o.quote)[0] : '"';
         char escape = o.escape ? (*o.escape)[0] : quote;
-        return std::make_unique<csv_splitter>(quote, escape, rules.csv_marker_ends_data(), input);
+        return std::make_unique<csv_splitter>(quote, escape, rules.csv_marker_ends_data, input);
     }
     case copy_format::binary: return std::make_unique<binary_splitter>(input);
     }

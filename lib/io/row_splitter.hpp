@@ -3,7 +3,6 @@
 
 #include "io/copy_format.hpp"
 #include "core/error.hpp"
-#include "pg/server_rules.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -64,13 +63,20 @@ error data_after_end_marker(const std::string& input, uint64_t line);
 error marker_newline_mismatch(const std::string& input, uint64_t line, bool crlf);
 
 /// The error for a \. after data on input:line, which the server refuses
-/// (PostgreSQL 18: server_rules::text_marker_after_data_loads).
+/// (PostgreSQL 18: marker_rules::text_marker_after_data_loads).
 error marker_not_alone(const std::string& input, uint64_t line);
 
+/// How a server reads end-of-data markers. Its version decides:
+/// pg/server_rules.hpp's markers() gives them for a server.
+struct marker_rules {
+    bool csv_marker_ends_data = true;         ///< a CSV line that is exactly `\.` ends the data (else it is a row)
+    bool text_marker_after_data_loads = true; ///< `data\.` loads the data, then ends (else it is refused)
+};
+
 /// The splitter for a format and its options (CSV quote and escape), reading
-/// end-of-data markers as the server of these rules does; its errors name
+/// end-of-data markers as a server of these rules does; its errors name
 /// INPUT when one is given.
-std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const server_rules& rules,
+std::unique_ptr<row_splitter> make_row_splitter(const copy_format_options& options, const marker_rules& rules,
                                                 const std::string& input = {});
 
 /// The binary COPY header every stream starts with (signature, flags 0, no extension).

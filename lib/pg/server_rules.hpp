@@ -1,6 +1,8 @@
 // What differs between the PostgreSQL majors pgpipe supports (14 to 18): every version rule in one place.
 #pragma once
 
+#include "io/row_splitter.hpp"
+
 namespace pgpipe {
 
 class connection;
@@ -32,6 +34,8 @@ public:
     /// ends the input (before 18), or is refused with "end-of-copy marker
     /// is not alone on its line" (18).
     bool text_marker_after_data_loads() const { return version_num_ < 180000; }
+    /// Both marker rules, for the row splitters (lib/io knows no server).
+    marker_rules markers() const { return {csv_marker_ends_data(), text_marker_after_data_loads()}; }
 
     /// Whether pg_stat_wal exists (14 on).
     bool has_pg_stat_wal() const { return version_num_ >= 140000; }

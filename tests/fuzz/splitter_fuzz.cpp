@@ -4,6 +4,7 @@
 // server's rules finds.
 #include "core/error.hpp"
 #include "io/row_splitter.hpp"
+#include "pg/server_rules.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -28,7 +29,7 @@ struct reading {
 };
 
 // Row ends over the whole input, scanned in chunks of the given size.
-bool split(const copy_format_options& o, const server_rules& rules, const uint8_t* data, size_t size, size_t chunk,
+bool split(const copy_format_options& o, const marker_rules& rules, const uint8_t* data, size_t size, size_t chunk,
            reading& out) {
     auto s = make_row_splitter(o, rules);
     std::vector<size_t> ends;
@@ -105,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The first byte picks the format, the server's major (15 or 18: how it
     // reads markers) and the chunk size.
     copy_format_options o;
-    const server_rules rules((data[0] & 0x40) ? 180000 : 150000);
+    const marker_rules rules = server_rules((data[0] & 0x40) ? 180000 : 150000).markers();
     o.format = static_cast<copy_format>(data[0] % 3);
     if (o.format == copy_format::csv && (data[0] & 0x80))
         o.escape = std::string("\\");
@@ -121,9 +122,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
     if (ok_whole && !(whole == pieces))
         std::abort();
-    if (o.format == copy_format::text && !(whole == read_text(data, size, rules.text_marker_after_data_loads())))
+    if (o.format == copy_format::text && !(whole == read_text(data, size, rules.text_marker_after_data_loads)))
         std::abort();
-    if (o.format == copy_format::csv && !rules.csv_marker_ends_data() && !whole.markers.empty())
+    if (o.format == copy_format::csv && !rules.csv_marker_ends_data && !whole.markers.empty())
         std::abort(); // 18 reads no CSV line as a marker
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
 #include "io/row_splitter.hpp"
+#include "pg/server_rules.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +17,7 @@ using namespace pgpipe;
 namespace {
 
 // How 14-17 and 18 read end-of-data markers (server_rules).
-const server_rules pg15(150000), pg18(180004);
+const marker_rules pg15 = server_rules(150000).markers(), pg18 = server_rules(180004).markers();
 
 struct split_result {
     std::vector<size_t> ends;
@@ -26,7 +27,7 @@ struct split_result {
 };
 
 // Scans data in chunks of `chunk` bytes, as a reader would.
-split_result split(copy_format format, const std::string& data, size_t chunk, const server_rules& rules = pg15) {
+split_result split(copy_format format, const std::string& data, size_t chunk, const marker_rules& rules = pg15) {
     copy_format_options o;
     o.format = format;
     auto splitter = make_row_splitter(o, rules, "in");
@@ -63,7 +64,7 @@ split_result split(copy_format format, const std::string& data, size_t chunk, co
 
 // The markers found, checked to be the same for every chunk size.
 std::vector<std::pair<size_t, uint64_t>> markers_of(copy_format format, const std::string& data,
-                                                     const server_rules& rules = pg15) {
+                                                     const marker_rules& rules = pg15) {
     const split_result whole = split(format, data, data.size(), rules);
     for (size_t chunk = 1; chunk <= 5; ++chunk) {
         INFO("chunk " << chunk);
@@ -77,7 +78,7 @@ std::vector<std::pair<size_t, uint64_t>> markers_of(copy_format format, const st
 }
 
 // The rows, checked to be the same for every chunk size.
-std::vector<std::string> rows_of(copy_format format, const std::string& data, const server_rules& rules = pg15) {
+std::vector<std::string> rows_of(copy_format format, const std::string& data, const marker_rules& rules = pg15) {
     markers_of(format, data, rules);
     return split(format, data, data.size(), rules).rows;
 }

@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "io/row_splitter.hpp"
+#include "pg/server_rules.hpp"
 #include "pg/schema.hpp"
 
 #include <algorithm>
@@ -368,7 +369,7 @@ private:
     std::unique_ptr<input_stream> m_first_input; // opened to look at its first bytes; load_input reads on
     std::string m_first_chunk;                   // those first bytes
     copy_format_options m_format;                // -F's, or binary when the data says so
-    std::optional<server_rules> m_rules;         // the server's, for how its splitters read markers
+    marker_rules m_markers;                      // how the server reads end-of-data markers
     std::optional<std::vector<std::string>> m_header_columns; // --header without -c: the first header's names
     // The reader's fingerprints (with a resume key): of the current input up
     // to m_printed, and of the committed range being skipped.
@@ -1459,7 +1460,7 @@ void batch_loader::load_input(size_t index) {
         input = std::make_unique<input_stream>(m_inputs[index]);
     input_cursor in;
     in.index = index;
-    in.splitter = make_row_splitter(m_format, *m_rules, input_name(index));
+    in.splitter = make_row_splitter(m_format, m_markers, input_name(index));
     in.binary = m_format.format == copy_format::binary;
     in.header_pending = in.binary || m_format.header;
     reserve_batch(in.b);
@@ -1853,7 +1854,7 @@ void batch_loader::prepare() {
     connection& first = m_jobs[0]->conn();
     if (!m_o.table.empty())
         m_table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
-    m_rules = server_rules::of(first);
+    m_markers = server_rules::of(first).markers();
     sniff_first_input(first);
     read_columns(first);
     check_shape(first);

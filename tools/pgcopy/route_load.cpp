@@ -12,6 +12,7 @@
 #include "core/text.hpp"
 #include "io/reject_sink.hpp"
 #include "io/row_splitter.hpp"
+#include "pg/server_rules.hpp"
 #include "pg/identifier.hpp"
 
 #include <algorithm>
@@ -572,7 +573,7 @@ void routed_loader::check_newline(const piece& p, size_t end, const end_marker* 
 void routed_loader::read_input(size_t index) {
     std::unique_ptr<input_stream> in =
         index == 0 && m_first ? std::move(m_first) : std::make_unique<input_stream>(m_inputs[index]);
-    m_splitter = make_row_splitter(m_o.format, server_rules::of(m_coordinator), in->name());
+    m_splitter = make_row_splitter(m_o.format, server_rules::of(m_coordinator).markers(), in->name());
     m_input_base.push_back(m_input_base.empty() ? 0 : m_input_base.back() + m_line);
     m_line = 1;
     piece* p = free_piece();

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "io/row_splitter.hpp"
+#include "pg/server_rules.hpp"
 #include "pg/schema.hpp"
 
 #include <chrono>
@@ -302,7 +303,7 @@ size_t inserter::add_rows(const std::string& input, uint64_t& line, const std::v
 
 void inserter::read_input(const std::string& path) {
     input_stream in(path);
-    auto splitter = make_row_splitter(copy_format_options{}, server_rules::of(*m_conn)); // COPY text
+    auto splitter = make_row_splitter(copy_format_options{}, server_rules::of(*m_conn).markers()); // COPY text
     uint64_t line = 0;
     m_carry.clear();
     m_end_marker = false;
