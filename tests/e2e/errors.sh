@@ -169,6 +169,9 @@ test_server_dies_mid_load() {
   bindir=$(sed -n 's/^bindir=//p' "$PGHOST/.pgsandbox")
   [ "$(id -u)" = 0 ] && owner=(runuser -u postgres --)
   orders_table
+  # The sandbox commits asynchronously (synchronous_commit off): without a
+  # checkpoint the immediate stop may lose the table itself, not only the load.
+  sql "CHECKPOINT"
   (orders_rows 100000000 2>/dev/null || true) | pgcopy orders 2>err &
   local loader=$! status=0
   wait_for_copy 1
