@@ -80,7 +80,7 @@ check-only: all $(BUILD)/tests/unit_tests
 # The full suites on every supported major, one after the other (an hour).
 check-versions: deps
 	@$(MAKE) --no-print-directory $(SUB_JOBS) all $(BUILD)/tests/unit_tests
-	@status=0; for v in 14 15 16 17 18; do \
+	@status=0; for v in 15 $(VERSIONS); do \
 	    echo "== PostgreSQL $$v"; \
 	    BUILD=$(BUILD) PG=$$v PG_BUILDS=$(abspath $(PG_BUILDS)) PG_VERSIONS= tests/run.sh || status=1; \
 	done; exit $$status

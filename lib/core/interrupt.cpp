@@ -1,7 +1,9 @@
 // Signal handlers that set a flag and cancel running queries, async-signal-safe.
 #include "core/interrupt.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -67,6 +69,18 @@ int pending_interrupt() noexcept { return g_signal; }
 void throw_if_interrupted() {
     if (g_signal)
         throw interrupted(g_signal);
+}
+
+void sleep_unless_interrupted(double seconds) {
+    using clock = std::chrono::steady_clock;
+    const auto end = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+    for (;;) {
+        throw_if_interrupted();
+        const auto now = clock::now();
+        if (now >= end)
+            return;
+        std::this_thread::sleep_for(std::min<clock::duration>(end - now, std::chrono::milliseconds(100)));
+    }
 }
 
 void die_by_signal(int signal_number) {

@@ -29,6 +29,9 @@ void install_interrupt_handlers();
 int pending_interrupt() noexcept;
 /// Throws interrupted if a signal has arrived.
 void throw_if_interrupted();
+/// Waits for seconds, throwing interrupted as soon as a signal arrives (a
+/// plain sleep resumes after the handler and would hold Ctrl-C for its length).
+void sleep_unless_interrupted(double seconds);
 /// Ends the process by the signal that interrupted it, as a shell expects.
 [[noreturn]] void die_by_signal(int signal_number);
 

@@ -45,6 +45,10 @@ public:
     /// on), rather than sent to a collector process that has them up to half
     /// a second later.
     bool statistics_published_at_exit() const { return version_num_ >= 150000; }
+    /// Whether COPY takes HEADER MATCH, and HEADER in text format (15 on):
+    /// 14 takes HEADER in CSV only, and never checks the names.
+    bool has_header_match() const { return version_num_ >= 150000; }
+
     /// Whether pg_stat_io exists (16 on).
     bool has_pg_stat_io() const { return version_num_ >= 160000; }
     /// Whether pg_stat_io's reads, writes and extends count operations, each

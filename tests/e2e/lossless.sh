@@ -132,6 +132,7 @@ test_rows_after_a_marker_that_ends_a_row_of_data_fail_or_are_rejected() {
     # 18 refuses the line: the rows after it load with a reject file.
     run 1 pgcopy t m.tsv
     assert_contains "$err" "m.tsv:10: end-of-copy marker is not alone on its line"
+    assert_eq 0 "$(table_count t)" "rows committed by the refused load"
     run 3 pgcopy --jobs 2 --batch-rows 7 --reject-file rejects.tsv t m.tsv
     assert_eq "999|999" "$(sql 'SELECT count(*), count(DISTINCT id) FROM t')"
     assert_eq "$(printf '10\tn10\\.')" "$(cat rejects.tsv)"

@@ -140,6 +140,19 @@ test_watch_ends_with_interrupted_on_sigint_and_sigterm() {
   assert_contains "$(cat watch.err)" "pgreport: error: interrupted by SIGTERM"
 }
 
+# A signal ends the watch in the middle of a long interval, not at its end.
+test_watch_ends_at_a_signal_during_a_long_interval() {
+  pgreport watch -i 3600 >watch.out 2>watch.err &
+  watch_pid=$!
+  wait_until "the first reading of the watch" watch_readings_at_least 1
+  kill -INT "$watch_pid"
+  # (A process that has ended stays a zombie until waited for: its message says it ended.)
+  wait_until "the watch's end within its hour-long interval" grep -q "interrupted by SIGINT" watch.err
+  watch_status=0
+  wait "$watch_pid" || watch_status=$?
+  assert_eq 130 "$watch_status" "exit status after SIGINT"
+}
+
 test_watch_count_0_is_unlimited() {
   # It goes on, reading after reading, until a signal ends it.
   interrupt_watch INT -i 0.01 --count 0

@@ -481,7 +481,7 @@ test_routed_load_leaves_out_server_options_libpq_does_not_know() {
   run 2 pgcopy --route kv in.tsv
   assert_contains "$err" "server shard1"
   assert_contains "$err" "sslmode"
-  assert_not_contains "$err" "-d"
+  assert_not_contains "$err" "given with -d"
 }
 
 # Issue 21, item 10: the load through the parent says what the server does
@@ -538,8 +538,10 @@ test_freeze_toward_foreign_partitions_is_refused_up_front() {
   # pgcopy refuses, and truncates nothing.
   printf '1\ta\n12\tb\n' >in.tsv
   run 0 pgcopy kv in.tsv
+  # A foreign table that is no partition, too.
+  sql "CREATE FOREIGN TABLE kv_alone (k int, v text) SERVER shard1 OPTIONS (table_name 'kv')"
   local table
-  for table in kv kv_p; do
+  for table in kv kv_p kv_alone; do
     run 1 pgcopy --freeze --truncate "$table" in.tsv
     assert_contains "$err" "--freeze: no PostgreSQL freezes rows copied into"
     if [ "$major" -ge 18 ]; then
@@ -551,4 +553,36 @@ test_freeze_toward_foreign_partitions_is_refused_up_front() {
   done
   run 1 pgcopy --freeze --truncate --route kv in.tsv
   assert_contains "$err" "--freeze: no PostgreSQL freezes rows copied into"
+}
+
+# A shard of another major than the coordinator: PostgreSQL 18 reads a CSV
+# line `\.` as a row, 15 as the end of the data. Routed by 18's rules, the
+# rows after it would be dropped by 15 without an error: the shard's count
+# of rows taken gives it away, and the load fails, committing nothing.
+test_a_shard_of_another_major_that_ends_the_data_early_fails_the_load() {
+  [ -x "$PGSANDBOX_BUILDS/18/bin/postgres" ] || skip "no build of PostgreSQL 18 in $PGSANDBOX_BUILDS (make deps fetches it)"
+  servers=$(mktemp -d /tmp/pgrt.XXXXXX)
+  chmod 755 "$servers"
+  trap 'for d in "'"$servers"'"/*; do pgsandbox -q stop "$d" >/dev/null 2>&1 || true; done; rm -rf "'"$servers"'"' EXIT
+  env -u PGSANDBOX_BINDIR pgsandbox -q start --pg 18 "$servers/c" >env18
+  env -u PGSANDBOX_BINDIR pgsandbox -q start --pg 15 "$servers/s" >env15
+  (source ./env15; sql "CREATE TABLE kv_part (k text)")
+  source ./env18
+  sql "CREATE EXTENSION postgres_fdw"
+  sql "CREATE SERVER old FOREIGN DATA WRAPPER postgres_fdw
+         OPTIONS (host '$(. ./env15; echo "$PGHOST")', port '$(. ./env15; echo "$PGPORT")', dbname 'postgres')"
+  sql "CREATE USER MAPPING FOR CURRENT_USER SERVER old OPTIONS (user 'postgres')"
+  sql "CREATE TABLE kv (k text) PARTITION BY HASH (k)"
+  sql "CREATE FOREIGN TABLE kv_p PARTITION OF kv FOR VALUES WITH (modulus 1, remainder 0) SERVER old
+         OPTIONS (table_name 'kv_part')"
+  printf 'a\nb\n\\.\nc\nd\n' >marker.csv
+  run 2 pgcopy -F csv kv marker.csv
+  assert_contains "$err" "took 2 of the 5 rows sent to it"
+  assert_contains "$err" "PostgreSQL 15 there reads an end-of-data marker"
+  assert_eq 0 "$(table_count kv)" "rows committed by the streamed load"
+  # In batches, the batch before the marker's stays committed, as it would
+  # for any failure; the marker's batch is named.
+  run 2 pgcopy -F csv --batch-rows 2 kv marker.csv
+  assert_contains "$err" "took 0 of the 2 rows sent to it"
+  assert_eq "a,b" "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM kv")" "rows committed in batches"
 }

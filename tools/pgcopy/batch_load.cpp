@@ -969,8 +969,7 @@ void batch_job::reconnect(batch& b, const server_error& e, int& attempt) {
         log_warning("connection lost in the batch from " + l.where(b, 0) + " (" + e.what() + "); retrying in " +
                     std::to_string(wait).substr(0, 4) + " s (" + std::to_string(attempt + 1) + " of " +
                     std::to_string(l.m_o.retries) + ")");
-        std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-        throw_if_interrupted();
+        sleep_unless_interrupted(wait);
         try {
             connect();
             prepare_statements();

@@ -4,6 +4,7 @@
 
 #include "pg/connection.hpp"
 #include "pg/identifier.hpp"
+#include "pg/server_rules.hpp"
 
 #include <algorithm>
 
@@ -111,8 +112,8 @@ std::string copy_options_sql(const connection& conn, const copy_format_options& 
 std::string build_copy_sql(const connection& conn, const std::string& table_sql,
                            const std::vector<std::string>& columns, copy_format_options format, bool freeze) {
     // A header whose names do not match the columns is refused by the
-    // server itself from PostgreSQL 15 on.
-    format.header_match = format.header && PQserverVersion(conn.get()) >= 150000;
+    // server itself, where it can.
+    format.header_match = format.header && server_rules::of(conn).has_header_match();
     std::string sql = "COPY " + table_sql;
     if (!columns.empty())
         sql += " (" + quote_name_list(conn, columns) + ")";

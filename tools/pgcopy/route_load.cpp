@@ -129,6 +129,7 @@ public:
     std::string prepared_leftovers();  // names of pgcopy's prepared transactions left in this database
     void truncate();                   // --truncate: begins the transaction and empties this destination's tables
     void end_transaction() { m_tx = false; }
+    void check_unit_rows() const;      // throws unless the server took every row sent in this unit
 
     // The worker's state, under the loader's mutex.
     std::deque<piece*> queue;
@@ -156,6 +157,7 @@ private:
     std::optional<copy_in_session> m_copy;
     std::string m_copy_sql, m_send;
     bool m_tx = false;
+    uint64_t m_unit_sent = 0; // rows sent in this unit: the server must take each
 };
 
 class routed_loader {
@@ -323,6 +325,7 @@ void destination_stream::send(const piece& p) {
         begin();
         if (!m_copy)
             m_copy.emplace(*m_conn, m_copy_sql);
+        m_unit_sent += rows.size();
         // Runs of rows that lie together in the piece (a range shard's,
         // mostly) go as they are; scattered rows are gathered first.
         m_send.clear();
@@ -350,7 +353,9 @@ void destination_stream::finish_unit(const piece& p) {
     if (m_copy) {
         unit_rows = m_copy->finish();
         m_copy.reset();
+        check_unit_rows();
     }
+    m_unit_sent = 0;
     const std::string& key = m_loader.m_o.resume_key;
     // The coordinator records every batch: the batch's rejects are its own.
     if (key.empty() || p.skip[m_index] || (!m_tx && m_index != 0))
@@ -364,7 +369,22 @@ void destination_stream::finish_unit(const piece& p) {
                  m_conn->quote_literal(m_loader.m_shape_text) + ")");
 }
 
+// A server that reads an end-of-data marker where the coordinator's rules
+// read a row (a shard of another major) would end its COPY early and drop
+// the rest without an error: its count of rows taken says so.
+void destination_stream::check_unit_rows() const {
+    if (unit_rows == m_unit_sent)
+        return;
+    throw error(exit_status::server_error,
+                m_d.name + (m_d.server.empty() ? "" : " on server " + m_d.server) + " took " +
+                    std::to_string(unit_rows) + " of the " + std::to_string(m_unit_sent) + " rows sent to it",
+                "its server ended the COPY early: PostgreSQL " + std::to_string(server_rules::of(*m_conn).major()) +
+                    " there reads an end-of-data marker in the data that this server reads as a row",
+                "load through a server of the same major as the shards, or with --no-route");
+}
+
 void destination_stream::rollback() noexcept {
+    m_unit_sent = 0;
     if (m_copy) {
         m_copy->abort("pgcopy: routed load stopped");
         m_copy.reset();

@@ -50,11 +50,14 @@ constexpr std::array<option_refusal, 10> option_refusals{{
 bool libpq_knows(const std::string& key) {
     static const std::set<std::string> keywords = [] {
         std::set<std::string> out;
-        if (PQconninfoOption* defaults = PQconndefaults()) {
-            for (const PQconninfoOption* o = defaults; o->keyword; ++o)
-                out.emplace(o->keyword);
-            PQconninfoFree(defaults);
-        }
+        PQconninfoOption* defaults = PQconndefaults();
+        // Without the list every option would be left out, and the shard
+        // logins would go to libpq's default host: refuse instead.
+        if (!defaults)
+            throw local_error("libpq could not list its connection options (out of memory)");
+        for (const PQconninfoOption* o = defaults; o->keyword; ++o)
+            out.emplace(o->keyword);
+        PQconninfoFree(defaults);
         return out;
     }();
     return keywords.count(key) > 0;
@@ -377,8 +380,10 @@ std::string parent_path_note(connection& c, const std::string& table) {
 }
 
 std::string freeze_refusal(connection& c, const std::string& table) {
-    result_ptr r = c.query("SELECT c.relkind, EXISTS (SELECT FROM pg_partition_tree(c.oid) t JOIN pg_class l"
-                           " ON l.oid = t.relid WHERE l.relkind = 'f') FROM pg_class c WHERE c.oid = to_regclass(" +
+    // A foreign table that is no partition has no partition tree: its own kind says it.
+    result_ptr r = c.query("SELECT c.relkind, c.relkind = 'f' OR EXISTS (SELECT FROM pg_partition_tree(c.oid) t"
+                           " JOIN pg_class l ON l.oid = t.relid WHERE l.relkind = 'f') FROM pg_class c"
+                           " WHERE c.oid = to_regclass(" +
                            c.quote_literal(quote_qualified_name(c, parse_qualified_name(table))) + ")");
     if (PQntuples(r.get()) == 0 || std::string(PQgetvalue(r.get(), 0, 1)) != "t")
         return {};

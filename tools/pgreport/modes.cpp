@@ -78,7 +78,7 @@ void watch_loop(connection& conn, const report_request& r, uint64_t count) {
             std::cout << screen << std::flush;
         if (count && n >= count)
             break;
-        std::this_thread::sleep_for(std::chrono::duration<double>(r.interval));
+        sleep_unless_interrupted(r.interval);
     }
 }
 
