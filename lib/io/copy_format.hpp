@@ -89,4 +89,16 @@ private:
     uint64_t m_extra_newlines = 0;
 };
 
+/// Which of count rows sent in one COPY (row_at(k) gives row k's bytes and
+/// line end) the server's CONTEXT "line N" names: its index, or count when
+/// none does (line 0: unknown). CSV rows may span several lines it counts.
+template <class RowAt>
+size_t row_at_copy_line(bool csv, size_t count, uint64_t line, RowAt row_at) {
+    copy_line_counter counter(csv);
+    for (size_t k = 0; line && k < count; ++k)
+        if (counter.add(row_at(k)) >= line)
+            return k;
+    return count;
+}
+
 } // namespace pgpipe

@@ -330,13 +330,9 @@ private:
                            std::string& detail) const;
     // Which row of [a, z), sent in one COPY, the server's CONTEXT line names.
     std::optional<size_t> row_named(const batch& b, size_t a, size_t z, std::optional<uint64_t> line) const {
-        if (!line || *line == 0)
-            return std::nullopt;
-        copy_line_counter counter(m_format.format == copy_format::csv);
-        for (size_t k = a; k < z; ++k)
-            if (counter.add(b.row(k)) >= *line)
-                return k;
-        return std::nullopt;
+        const size_t k = row_at_copy_line(m_format.format == copy_format::csv, z - a, line.value_or(0),
+                                          [&](size_t i) { return b.row(a + i); });
+        return k < z - a ? std::optional<size_t>(a + k) : std::nullopt;
     }
     std::string where(const batch& b, size_t k) const {
         return input_name(b.input_index) + ":" + std::to_string(b.line_of(k));

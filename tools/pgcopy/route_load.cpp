@@ -196,12 +196,9 @@ private:
     // The row (1-based, among the destination's rows of p) that the
     // server's CONTEXT line names, or 0: CSV rows may span lines it counts.
     uint64_t row_of_line(const piece& p, size_t destination, uint64_t line) const {
-        copy_line_counter counter(m_csv);
         const auto& rows = p.rows_of[destination];
-        for (size_t k = 0; line && k < rows.size(); ++k)
-            if (counter.add(p.row(rows[k])) >= line)
-                return k + 1;
-        return 0;
+        const size_t k = row_at_copy_line(m_csv, rows.size(), line, [&](size_t i) { return p.row(rows[i]); });
+        return k < rows.size() ? k + 1 : 0;
     }
     void commit_unit();
     void prepare_all(const std::vector<destination_stream*>& open);
