@@ -11,13 +11,11 @@
 #include "io/output.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace pgpipe {

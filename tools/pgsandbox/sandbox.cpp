@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstdlib>
@@ -168,18 +169,23 @@ std::vector<fs::path> module_dirs(const sandbox_info& info) {
     return {bin.parent_path() / "lib" / "postgresql", bin.parent_path() / "lib"};
 }
 
+// The places a message says were searched: "a, b, c".
+std::string path_list(const std::vector<fs::path>& places) {
+    std::string list;
+    for (const fs::path& place : places)
+        list += (list.empty() ? "" : ", ") + place.string();
+    return list;
+}
+
 // Whether the server installation has pg_stat_statements, for pgreport's
 // statement section. When it has not, says so: the cluster then starts
 // without it, and pgreport reports no statements.
 bool has_pg_stat_statements(const sandbox_info& info) {
     const std::vector<fs::path> dirs = module_dirs(info);
-    std::string looked;
-    for (const fs::path& dir : dirs) {
-        if (fs::exists(dir / "pg_stat_statements.so"))
-            return true;
-        looked += (looked.empty() ? "" : ", ") + dir.string();
-    }
-    log_warning("no pg_stat_statements.so in " + looked +
+    if (std::any_of(dirs.begin(), dirs.end(),
+                    [](const fs::path& dir) { return fs::exists(dir / "pg_stat_statements.so"); }))
+        return true;
+    log_warning("no pg_stat_statements.so in " + path_list(dirs) +
                 ": the cluster starts without pg_stat_statements, and pgreport will report no statements");
     return false;
 }
@@ -296,13 +302,10 @@ std::vector<fs::path> places_of_major(int major) {
 }
 
 std::string find_major(int major) {
-    std::string looked;
-    for (const fs::path& dir : places_of_major(major)) {
-        if (has_server_programs(dir))
-            return dir.string();
-        looked += (looked.empty() ? "" : ", ") + dir.string();
-    }
-    throw local_error("no PostgreSQL " + std::to_string(major) + " server found", "looked in " + looked,
+    const std::vector<fs::path> places = places_of_major(major);
+    if (auto found = std::find_if(places.begin(), places.end(), has_server_programs); found != places.end())
+        return found->string();
+    throw local_error("no PostgreSQL " + std::to_string(major) + " server found", "looked in " + path_list(places),
                       "make deps fetches the builds of 14, 16, 17 and 18 into build/postgres "
                       "(scripts/pg_builds.sh); or pass --bindir");
 }
