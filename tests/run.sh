@@ -89,26 +89,29 @@ stop_cluster() {
 }
 
 # --- unit tests (Catch2): each test case counts as one test.
+# run_unit_tests TIER FILTER: the cases FILTER selects ("~[server]": those
+# that need no server, run before any cluster starts; "[server]": those
+# that talk to the stage's cluster).
 run_unit_tests() {
-  local unit_log=$scratch/unit.log unit_rc line n p f
-  "$BUILD/tests/unit_tests" >"$unit_log" 2>&1
+  local tier=$1 filter=$2 unit_log=$scratch/unit-$1.log unit_rc line n p f
+  "$BUILD/tests/unit_tests" "$filter" >"$unit_log" 2>&1
   unit_rc=$?
   if line=$(grep -E '^All tests passed' "$unit_log"); then
     n=$(sed -E 's/.* in ([0-9]+) test case.*/\1/' <<<"$line")
     passed=$((passed + n))
-    echo "ok    unit: $n test cases"
+    echo "ok    unit ($tier): $n test cases"
   elif line=$(grep -E '^test cases:' "$unit_log"); then
     p=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$line")
     f=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$line")
     [[ $p =~ ^[0-9]+$ ]] || p=0
     passed=$((passed + p)); failed=$((failed + f))
-    failures+=(unit)
+    failures+=("unit-$tier")
     cat "$unit_log"
-    echo "FAIL  unit: $f of $((p + f)) test cases"
+    echo "FAIL  unit ($tier): $f of $((p + f)) test cases"
   else
     cat "$unit_log"
-    echo "FAIL  unit: the test binary ended with status $unit_rc without a summary"
-    failed=$((failed + 1)); failures+=(unit)
+    echo "FAIL  unit ($tier): the test binary ended with status $unit_rc without a summary"
+    failed=$((failed + 1)); failures+=("unit-$tier")
   fi
 }
 
@@ -163,10 +166,13 @@ run_e2e_tests() {
 # run_stage LABEL MAJOR [LIST]: a cluster, the tests, the cluster stopped.
 run_stage() {
   local label=$1 major=$2 list=${3:-} begin=$SECONDS
+  local units=false
+  [ "$label" == main ] && { [ -z "$pattern" ] || [[ unit == *"$pattern"* ]]; } && units=true
+  # Most unit tests need no server: they run first, so that a broken stage
+  # or planner fails in seconds, before any cluster starts.
+  $units && run_unit_tests no-server '~[server]'
   start_cluster "$label" "$major" || return 0
-  if [ "$label" == main ] && { [ -z "$pattern" ] || [[ unit == *"$pattern"* ]]; }; then
-    run_unit_tests
-  fi
+  $units && run_unit_tests server '[server]'
   run_e2e_tests "$label" "$list"
   stop_cluster
   echo "stage ${label}: $((SECONDS - begin)) s"

@@ -1,5 +1,5 @@
 // The library against the real throwaway server that tests/run.sh starts
-// (PGHOST and friends are set); skipped when there is none.
+// (PGHOST and friends are set): its cases are tagged [server], which run.sh runs once the cluster is up.
 #include "pg/connection.hpp"
 #include "pgcopy/copy_in.hpp"
 #include "core/process.hpp"
@@ -12,6 +12,8 @@ using namespace pgpipe;
 
 namespace {
 
+// Cases tagged [server] talk to the test cluster (tests/run.sh runs them
+// once it has started one); hidden from a plain run of the binary.
 bool have_server() { return std::getenv("PGHOST") != nullptr; }
 
 std::string scalar(connection& conn, const std::string& sql) {
@@ -21,9 +23,8 @@ std::string scalar(connection& conn, const std::string& sql) {
 
 } // namespace
 
-TEST_CASE("a COPY session reports the server's row count and commits nothing when aborted") {
-    if (!have_server())
-        return;
+TEST_CASE("a COPY session reports the server's row count and commits nothing when aborted", "[.][server]") {
+    REQUIRE(have_server());
     connection conn = connection::open({});
     conn.exec("CREATE TEMP TABLE unit_copy (a int, b text)");
     {
@@ -43,9 +44,8 @@ TEST_CASE("a COPY session reports the server's row count and commits nothing whe
     CHECK(conn.ok());
 }
 
-TEST_CASE("server errors carry SQLSTATE, message and context") {
-    if (!have_server())
-        return;
+TEST_CASE("server errors carry SQLSTATE, message and context", "[.][server]") {
+    REQUIRE(have_server());
     connection conn = connection::open({});
     conn.exec("CREATE TEMP TABLE unit_err (a int)");
     copy_in_session copy(conn, "COPY unit_err FROM STDIN");
@@ -63,9 +63,8 @@ TEST_CASE("server errors carry SQLSTATE, message and context") {
     CHECK_THROWS_AS(copy_in_session(conn, "COPY no_such_table FROM STDIN"), server_error);
 }
 
-TEST_CASE("identifiers and literals are quoted by libpq") {
-    if (!have_server())
-        return;
+TEST_CASE("identifiers and literals are quoted by libpq", "[.][server]") {
+    REQUIRE(have_server());
     connection conn = connection::open({});
     CHECK(conn.quote_identifier("We.ird \"name\"") == "\"We.ird \"\"name\"\"\"");
     CHECK(conn.quote_literal("it's") == "'it''s'");
