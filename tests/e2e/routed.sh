@@ -681,6 +681,13 @@ test_routed_reject_file_starts_at_the_committed_size() {
   assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's"
   assert_same_file plain.rej routed.rej
   assert_same_file plain.rej.log routed.rej.log
+  # Records an older pgcopy wrote hold no sizes: the files stay as they are
+  # (here with a line such a run's rejects could have left).
+  sql "UPDATE pgpipe.routed_batches SET reject_bytes = NULL, reject_log_bytes = NULL"
+  printf 'older\n' >>routed.rej
+  cp routed.rej older.rej
+  run 0 pgcopy --batch-rows 1000 --resume-key routed --reject-file routed.rej orders_all bad.tsv
+  assert_same_file older.rej routed.rej
 }
 
 # Drift 4: the rejects of a batch whose COMMIT fails are taken back: the

@@ -168,6 +168,7 @@ public:
     committed_batches committed;    // --resume-key: what earlier runs committed here
     std::string recorded_shape;     // ... and the shape of that load (resume_record.hpp)
     uint64_t reject_bytes = 0, reject_log_bytes = 0; // ... and the reject files' sizes then (the coordinator's)
+    bool reject_sizes_known = true;                  // ... unless an older pgcopy made a record
     line_log lines;                 // the reader's, for the current unit
     std::string gid;                // --two-phase: the prepared transaction's name
 
@@ -319,7 +320,7 @@ void destination_stream::read_committed(const std::string& key) {
         m_conn->exec("ALTER TABLE pgpipe.routed_batches ADD COLUMN IF NOT EXISTS shape text,"
                      " ADD COLUMN IF NOT EXISTS reject_bytes bigint, ADD COLUMN IF NOT EXISTS reject_log_bytes bigint");
     result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash, coalesce(shape, ''),"
-                                 " coalesce(reject_bytes, 0), coalesce(reject_log_bytes, 0)"
+                                 " coalesce(reject_bytes, -1), coalesce(reject_log_bytes, -1)"
                                  " FROM pgpipe.routed_batches"
                                  " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
                                  m_conn->quote_literal(record_target()));
@@ -328,9 +329,12 @@ void destination_stream::read_committed(const std::string& key) {
             std::stoull(PQgetvalue(r.get(), k, 2)), PQgetvalue(r.get(), k, 3)};
         if (*PQgetvalue(r.get(), k, 4))
             recorded_shape = PQgetvalue(r.get(), k, 4);
-        // The reject files grow in commit order: the last batch's sizes are the largest.
-        reject_bytes = std::max<uint64_t>(reject_bytes, std::stoull(PQgetvalue(r.get(), k, 5)));
-        reject_log_bytes = std::max<uint64_t>(reject_log_bytes, std::stoull(PQgetvalue(r.get(), k, 6)));
+        // The reject files grow in commit order: the last batch's sizes are
+        // the largest. An older pgcopy's record has none (-1).
+        const int64_t rows = std::stoll(PQgetvalue(r.get(), k, 5)), log = std::stoll(PQgetvalue(r.get(), k, 6));
+        reject_sizes_known = reject_sizes_known && rows >= 0 && log >= 0;
+        reject_bytes = std::max<uint64_t>(reject_bytes, static_cast<uint64_t>(std::max<int64_t>(rows, 0)));
+        reject_log_bytes = std::max<uint64_t>(reject_log_bytes, static_cast<uint64_t>(std::max<int64_t>(log, 0)));
     }
 }
 
@@ -978,7 +982,7 @@ void routed_loader::commit_unit(piece* p) {
             for (size_t j = k; j < open.size(); ++j)
                 left += (left.empty() ? "" : ", ") + open[j]->destination().name +
                         (m_o.two_phase ? " (prepared as " + open[j]->gid + ")" : "");
-            if (p)
+            if (p && !m_o.two_phase) // prepared parts are to be committed by hand: their rejects stay
                 take_back_rejects(*p, open, k);
             stop_workers();
             throw error(exit_status::server_error, s.destination().name + ": COMMIT failed: " + e.what(),
@@ -1044,12 +1048,16 @@ void routed_loader::start() {
                      ", " + s->conn().describe());
     // The reject files start with what committed batches rejected: those of
     // the key's committed batches (at most what the files hold: a batch
-    // whose COMMIT failed on a shard took its part back), else nothing.
-    if (!m_o.reject_file.empty())
-        m_rejects = std::make_unique<reject_sink>(
-            m_o.reject_file,
-            std::min(m_streams[0]->reject_bytes, regular_file_size(m_o.reject_file).value_or(0)),
-            std::min(m_streams[0]->reject_log_bytes, regular_file_size(m_o.reject_file + ".log").value_or(0)));
+    // whose COMMIT failed on a shard took its part back; all of it when an
+    // older pgcopy's records do not say), else nothing.
+    if (!m_o.reject_file.empty()) {
+        const destination_stream& c = *m_streams[0];
+        const uint64_t rows = regular_file_size(m_o.reject_file).value_or(0);
+        const uint64_t log = regular_file_size(m_o.reject_file + ".log").value_or(0);
+        m_rejects = c.reject_sizes_known ? std::make_unique<reject_sink>(m_o.reject_file, std::min(c.reject_bytes, rows),
+                                                                         std::min(c.reject_log_bytes, log))
+                                         : std::make_unique<reject_sink>(m_o.reject_file, rows, log);
+    }
     if (m_o.two_phase) {
         std::random_device rd;
         m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
