@@ -586,3 +586,133 @@ test_a_shard_of_another_major_that_ends_the_data_early_fails_the_load() {
   assert_contains "$err" "took 0 of the 2 rows sent to it"
   assert_eq "a,b" "$(sql "SELECT string_agg(k, ',' ORDER BY k) FROM kv")" "rows committed in batches"
 }
+
+# Issue 22: a routed load keeps the rules the one engine keeps. Each test
+# loads the same input, with the same options, into a plain table of the
+# same shape: what the engine does there is what the routed load must do.
+
+# plain_orders: table plain, of orders_all's shape, not partitioned.
+plain_orders() { sql "CREATE TABLE plain (LIKE orders_all)"; }
+
+# Drift 1 (design.md §3): with --reject-file, a \. line before the end of
+# the input is rejected (22P04) and the rows after it load.
+test_routed_rows_after_an_end_marker_load_with_a_reject_file() {
+  start_shards 2
+  orders_over_shards hash 2
+  plain_orders
+  pggen -q --preset orders -n 1000 >in.tsv
+  { cat in.tsv; printf '\\.\n'; pggen -q --preset orders -n 1005 | tail -n 5; } >after.tsv
+  run 3 pgcopy --batch-rows 300 --reject-file plain.rej plain after.tsv
+  run 3 pgcopy --batch-rows 300 --reject-file routed.rej orders_all after.tsv
+  assert_eq 1005 "$(table_count orders_all)" "rows around the marker"
+  assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's"
+  assert_eq '\.' "$(cat routed.rej)" "the rejected line"
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+  assert_contains "$(cat routed.rej.log)" "$(printf 'after.tsv\t1001\t')"
+  # A \. after a row's data (14-17 load the data, 18 refuses the line).
+  [ "$(server_major)" -lt 18 ] || return 0
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\n'; pggen -q --preset orders -n 1005 | tail -n 5; } >data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file plain.rej plain data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file routed.rej orders_all data_end.tsv
+  assert_eq 1006 "$(table_count orders_all)" "rows around the marker after data"
+  assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's"
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+}
+
+# Drift 2: --max-rejects is checked before COMMIT: the batch that crosses
+# the limit is rolled back, none of its rows committed.
+test_routed_max_rejects_rolls_back_the_crossing_batch() {
+  start_shards 2
+  orders_over_shards hash 2
+  plain_orders
+  pggen -q --preset orders -n 3000 | awk 'NR == 1500 || NR == 1600 { $3 = "abc" } { print }' OFS='\t' >bad.tsv
+  local limit
+  for limit in 1 0.05%; do
+    run 3 pgcopy --truncate --batch-rows 1000 --max-rejects $limit --reject-file plain.rej plain bad.tsv
+    run 3 pgcopy --truncate --batch-rows 1000 --max-rejects $limit --reject-file routed.rej orders_all bad.tsv
+    assert_contains "$err" "more than --max-rejects"
+    assert_eq 1000 "$(table_count plain)" "rows the plain load committed (--max-rejects $limit)"
+    assert_eq 1000 "$(table_count orders_all)" "rows the routed load committed (--max-rejects $limit)"
+    assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's"
+    assert_same_file plain.rej routed.rej
+    assert_same_file plain.rej.log routed.rej.log
+  done
+}
+
+# Drift 3: the reject file starts at the committed size: empty without a
+# resume key; with one, what the committed batches rejected (a run killed
+# between writing a batch's rejects and its COMMIT leaves more).
+test_routed_reject_file_starts_at_the_committed_size() {
+  start_shards 2
+  orders_over_shards hash 2
+  plain_orders
+  pggen -q --preset orders -n 3000 | awk 'NR == 10 { $3 = "abc" } { print }' OFS='\t' >bad.tsv
+  local f
+  for f in plain.rej routed.rej; do printf 'stale\n' >$f; printf 'stale\n' >$f.log; done
+  run 3 pgcopy --batch-rows 1000 --reject-file plain.rej plain bad.tsv
+  run 3 pgcopy --batch-rows 1000 --reject-file routed.rej orders_all bad.tsv
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+  # With a resume key: a first run stops at the third batch (a disk full on
+  # row 2500, no fault of the row's) and commits two.
+  sql "TRUNCATE plain, orders_all"
+  local stop="CREATE FUNCTION stop_at_2500() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+                IF NEW.id = 2500 THEN RAISE EXCEPTION 'no space left' USING ERRCODE = 'disk_full'; END IF;
+                RETURN NEW; END \$\$"
+  sql "$stop; CREATE TRIGGER stop BEFORE INSERT ON plain FOR EACH ROW EXECUTE FUNCTION stop_at_2500()"
+  on_shard 1 "$stop; CREATE TRIGGER stop BEFORE INSERT ON orders_part FOR EACH ROW EXECUTE FUNCTION stop_at_2500()"
+  on_shard 2 "$stop; CREATE TRIGGER stop BEFORE INSERT ON orders_part FOR EACH ROW EXECUTE FUNCTION stop_at_2500()"
+  run 2 pgcopy --batch-rows 1000 --resume-key plain --reject-file plain.rej plain bad.tsv
+  run 2 pgcopy --batch-rows 1000 --resume-key routed --reject-file routed.rej orders_all bad.tsv
+  assert_contains "$err" "no space left"
+  assert_eq 1999 "$(table_count orders_all)" "rows of the two batches committed (one rejected)"
+  for f in plain.rej routed.rej; do printf 'stale\n' >>$f; printf 'stale\n' >>$f.log; done
+  sql "DROP TRIGGER stop ON plain"
+  on_shard 1 "DROP TRIGGER stop ON orders_part"
+  on_shard 2 "DROP TRIGGER stop ON orders_part"
+  run 3 pgcopy --batch-rows 1000 --resume-key plain --reject-file plain.rej plain bad.tsv
+  # The engine's rerun counts the rejects of earlier runs too (status 3);
+  # a routed rerun counts its own (status 0): not one of the four drifts.
+  pgcopy -q --batch-rows 1000 --resume-key routed --reject-file routed.rej orders_all bad.tsv 2>err ||
+    [ $? -eq 3 ] || fail "the routed rerun failed: $(cat err)"
+  assert_eq 2999 "$(table_count orders_all)" "rows after the rerun"
+  assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's"
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+  # Records an older pgcopy wrote hold no sizes: the files stay as they are
+  # (here with a line such a run's rejects could have left).
+  sql "UPDATE pgpipe.routed_batches SET reject_bytes = NULL, reject_log_bytes = NULL"
+  printf 'older\n' >>routed.rej
+  cp routed.rej older.rej
+  run 0 pgcopy --batch-rows 1000 --resume-key routed --reject-file routed.rej orders_all bad.tsv
+  assert_same_file older.rej routed.rej
+}
+
+# Drift 4: the rejects of a batch whose COMMIT fails are taken back: the
+# reject file lists the rejects of committed batches only. Shard 1 checks a
+# deferred unique constraint at COMMIT (deferred by a statement trigger, so
+# whatever the load sets at BEGIN); the second batch breaks it.
+test_routed_rejects_of_a_batch_whose_commit_fails_are_taken_back() {
+  start_shards 2
+  orders_over_shards range 2
+  on_shard 1 "ALTER TABLE orders_part ADD CONSTRAINT one_per_status UNIQUE (status) DEFERRABLE INITIALLY DEFERRED;
+              CREATE FUNCTION defer_checks() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+                SET CONSTRAINTS ALL DEFERRED; RETURN NULL; END \$\$;
+              CREATE TRIGGER defer BEFORE INSERT ON orders_part FOR EACH STATEMENT EXECUTE FUNCTION defer_checks()"
+  printf '%s\t1\t%s\t%s\n' 1 1.00 s1 2 1.00 s2 3 abc s3 50001 1.00 s4 \
+    4 1.00 dup 5 abc s5 6 1.00 dup 50002 1.00 s6 7 1.00 s7 8 1.00 s8 >in.tsv
+  run 2 pgcopy --batch-rows 4 --reject-file routed.rej orders_all in.tsv
+  assert_contains "$err" "COMMIT failed"
+  assert_contains "$err" "one_per_status"
+  assert_eq "1,2,50001" "$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM orders_all")" "rows committed"
+  # The engine's reject file for the batch that committed, loaded alone.
+  mkdir first
+  head -n 4 in.tsv >first/in.tsv
+  plain_orders
+  (cd first && run 3 pgcopy --batch-rows 4 --reject-file plain.rej plain in.tsv)
+  assert_eq "$(printf '3\t1\tabc\ts3')" "$(cat routed.rej)" "the rejects of the committed batch"
+  assert_same_file first/plain.rej routed.rej
+  assert_same_file first/plain.rej.log routed.rej.log
+}

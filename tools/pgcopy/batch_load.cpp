@@ -10,6 +10,7 @@
 #include "copy_sql.hpp"
 #include "deferral.hpp"
 #include "id_blocks.hpp"
+#include "reject_rules.hpp"
 #include "resume_record.hpp"
 #include "transcode.hpp"
 #include "core/text.hpp"
@@ -830,25 +831,9 @@ void batch_job::check_reject_limit(bool at_batch_end, const batch& b) {
     if (!o.max_rejects)
         return;
     std::unique_lock<std::mutex> lock(m_loader.m_mutex);
-    const load_summary& s = m_loader.m_summary;
-    uint64_t rejected = s.rejected + m_pending_rejects.size();
-    bool over = false;
-    if (!o.max_rejects_percent) {
-        over = static_cast<double>(rejected) > *o.max_rejects;
-    } else if (at_batch_end) {
-        // A percentage is judged on whole batches: one bad row early on is
-        // not 100% of the load.
-        uint64_t seen = m_loader.m_rows_sent + b.rows();
-        over = seen && static_cast<double>(rejected) * 100.0 > *o.max_rejects * static_cast<double>(seen);
-    }
-    if (!over)
-        return;
-    std::ostringstream limit; // as given: 0.05% is not 0%
-    limit << *o.max_rejects << (o.max_rejects_percent ? "%" : "");
-    throw error(exit_status::rows_rejected,
-                "stopped: " + std::to_string(rejected) + " rows rejected, more than --max-rejects " + limit.str(),
-                m_loader.committed_so_far() + "; the batch from " + m_loader.where(b, 0) + " was rolled back",
-                "see " + o.reject_file + ".log for the rejected rows");
+    const uint64_t rejected = m_loader.m_summary.rejected + m_pending_rejects.size();
+    if (over_max_rejects(o, rejected, m_loader.m_rows_sent + b.rows(), at_batch_end))
+        throw max_rejects_stop(o, rejected, m_loader.committed_so_far(), m_loader.where(b, 0));
 }
 
 // Called with the reject lock held.

@@ -4,6 +4,7 @@
 #include "batch_cut.hpp"
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
+#include "reject_rules.hpp"
 #include "resume_record.hpp"
 #include "core/fingerprint.hpp"
 #include "core/interrupt.hpp"
@@ -47,13 +48,30 @@ struct piece {
     uint64_t first_offset = 0; // of bytes[0] in the input
     bool ends_unit = false;    // the last piece of a batch (or of the load)
     std::string hash;          // --resume-key: fingerprint of the batch's bytes
-    std::string reject_rows, reject_log; // --reject-file: this piece's rejects, written before it commits
-    uint64_t rejected = 0;
+    // --reject-file: the rows each destination's part of the batch set
+    // aside (the coordinator's: rows fitting no partition, \. lines),
+    // written before the batch commits, taken back for a part that does not.
+    struct part_rejects {
+        std::string rows, log;
+        uint64_t count = 0;
+    };
+    std::vector<part_rejects> rejects;
     unsigned pending = 0;      // destinations yet to send it
     size_t rows() const { return starts.empty() ? 0 : starts.size() - 1; }
     std::string_view row(size_t k) const { return std::string_view(bytes).substr(starts[k], starts[k + 1] - starts[k]); }
     uint64_t start_offset() const { return first_offset + starts.front(); }
     uint64_t end_offset() const { return first_offset + starts.back(); }
+    uint64_t rejected() const {
+        uint64_t n = 0;
+        for (const auto& r : rejects)
+            n += r.count;
+        return n;
+    }
+    void reject(size_t destination, std::string_view row, std::string log_line) {
+        reject_sink::add_row(rejects[destination].rows, row, true); // text or CSV: a routed load reads no binary
+        rejects[destination].log += log_line;
+        ++rejects[destination].count;
+    }
 };
 
 // The input lines of the rows one destination was sent in the current
@@ -103,7 +121,7 @@ const char* const progress_ddl =
     "CREATE TABLE IF NOT EXISTS pgpipe.routed_batches (key text NOT NULL, target text NOT NULL,"
     " input_index int NOT NULL, start_offset bigint NOT NULL, end_offset bigint NOT NULL, content_hash text NOT NULL,"
     " rows_loaded bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), shape text,"
-    " PRIMARY KEY (key, target, input_index, start_offset))";
+    " reject_bytes bigint, reject_log_bytes bigint, PRIMARY KEY (key, target, input_index, start_offset))";
 
 class routed_loader;
 
@@ -117,7 +135,10 @@ public:
     void read_committed(const std::string& key);
     void begin();
     void send(const piece& p);         // this destination's rows of p, then the unit's end if p ends one
-    void finish_unit(const piece& p);  // the COPY's end and the progress record
+    void finish_unit(const piece& p);  // the COPY's end and a shard's progress record
+    // --resume-key: the batch's record on this server, with the reject
+    // files' sizes once its rejects are written (the coordinator's), or NULLs.
+    void record(const piece& p, const std::string& reject_sizes);
     void rollback() noexcept;
     connection& conn() { return *m_conn; }
     const route_destination& destination() const { return m_d; }
@@ -146,6 +167,8 @@ public:
     uint64_t rows_committed = 0;
     committed_batches committed;    // --resume-key: what earlier runs committed here
     std::string recorded_shape;     // ... and the shape of that load (resume_record.hpp)
+    uint64_t reject_bytes = 0, reject_log_bytes = 0; // ... and the reject files' sizes then (the coordinator's)
+    bool reject_sizes_known = true;                  // ... unless an older pgcopy made a record
     line_log lines;                 // the reader's, for the current unit
     std::string gid;                // --two-phase: the prepared transaction's name
 
@@ -200,11 +223,14 @@ private:
         const size_t k = row_at_copy_line(m_csv, rows.size(), line, [&](size_t i) { return p.row(rows[i]); });
         return k < rows.size() ? k + 1 : 0;
     }
-    void commit_unit();
+    void commit_unit(piece* p);
+    void record_unit(const piece& p);
     void prepare_all(const std::vector<destination_stream*>& open);
     void finish_load();
     void write_rejects(const piece& p);
-    void check_reject_limit();
+    void append_rejects(const piece& p, const std::vector<bool>& parts);
+    void take_back_rejects(const piece& p, const std::vector<destination_stream*>& open, size_t committed);
+    void check_reject_limit(const piece& p);
     void worker(destination_stream& d);
     void stop_workers() noexcept;
     [[noreturn]] void fail_unit(destination_stream& d, const piece* unit);
@@ -243,9 +269,21 @@ private:
     char m_newline = 0;                 // its first line's end: '\n', or '\r' for \r\n
     void check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input);
     void end_input(piece* p, size_t index, bool ended_by_marker);
+    uint64_t take_marker_row(piece& p, size_t end, const end_marker& m, bool header);
+    void hold_marker(piece*& p, size_t index, size_t end, const end_marker& m, bool header);
+    // --reject-file: a \. line before the end of an input is rejected, as
+    // the engine rejects it (22P04): held until data follows it, then
+    // released to the next batch routed.
+    struct held_marker {
+        uint64_t line = 0, offset = 0;
+        std::string text;
+    };
+    std::optional<held_marker> m_held;
+    std::vector<held_marker> m_released;
     std::unique_ptr<reject_sink> m_rejects;
+    uint64_t m_reject_rows_size = 0, m_reject_log_size = 0; // before the unit settling wrote its rejects
     piece* m_unsettled = nullptr; // the unit handed on and not yet committed
-    uint64_t m_rows_seen = 0, m_units = 0;
+    uint64_t m_rows_settled = 0, m_units = 0;
     load_summary m_summary;
     progress_meter m_meter{false};
     progress_state m_state;
@@ -275,11 +313,14 @@ void destination_stream::connect(const connection_options& coordinator_login, co
 void destination_stream::read_committed(const std::string& key) {
     require_pgpipe_access(*m_conn, {"pgpipe.routed_batches"}, "--resume-key"); // on this destination's server
     create_pgpipe_tables(*m_conn, {"pgpipe.routed_batches"}, {progress_ddl});
-    // Tables an older pgcopy made lack the shape (only then: a role that cannot ALTER still resumes).
-    if (!m_conn->query_flag("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pgpipe.routed_batches'::regclass"
-                            " AND attname = 'shape' AND NOT attisdropped)"))
-        m_conn->exec("ALTER TABLE pgpipe.routed_batches ADD COLUMN IF NOT EXISTS shape text");
-    result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash, coalesce(shape, '')"
+    // Tables an older pgcopy made lack the shape and the reject sizes (only
+    // then: a role that cannot ALTER still resumes).
+    if (!m_conn->query_flag("SELECT count(*) = 3 FROM pg_attribute WHERE attrelid = 'pgpipe.routed_batches'::regclass"
+                            " AND attname IN ('shape', 'reject_bytes', 'reject_log_bytes') AND NOT attisdropped"))
+        m_conn->exec("ALTER TABLE pgpipe.routed_batches ADD COLUMN IF NOT EXISTS shape text,"
+                     " ADD COLUMN IF NOT EXISTS reject_bytes bigint, ADD COLUMN IF NOT EXISTS reject_log_bytes bigint");
+    result_ptr r = m_conn->query("SELECT input_index, start_offset, end_offset, content_hash, coalesce(shape, ''),"
+                                 " coalesce(reject_bytes, -1), coalesce(reject_log_bytes, -1)"
                                  " FROM pgpipe.routed_batches"
                                  " WHERE key = " + m_conn->quote_literal(key) + " AND target = " +
                                  m_conn->quote_literal(record_target()));
@@ -288,6 +329,12 @@ void destination_stream::read_committed(const std::string& key) {
             std::stoull(PQgetvalue(r.get(), k, 2)), PQgetvalue(r.get(), k, 3)};
         if (*PQgetvalue(r.get(), k, 4))
             recorded_shape = PQgetvalue(r.get(), k, 4);
+        // The reject files grow in commit order: the last batch's sizes are
+        // the largest. An older pgcopy's record has none (-1).
+        const int64_t rows = std::stoll(PQgetvalue(r.get(), k, 5)), log = std::stoll(PQgetvalue(r.get(), k, 6));
+        reject_sizes_known = reject_sizes_known && rows >= 0 && log >= 0;
+        reject_bytes = std::max<uint64_t>(reject_bytes, static_cast<uint64_t>(std::max<int64_t>(rows, 0)));
+        reject_log_bytes = std::max<uint64_t>(reject_log_bytes, static_cast<uint64_t>(std::max<int64_t>(log, 0)));
     }
 }
 
@@ -353,17 +400,21 @@ void destination_stream::finish_unit(const piece& p) {
         check_unit_rows();
     }
     m_unit_sent = 0;
-    const std::string& key = m_loader.m_o.resume_key;
-    // The coordinator records every batch: the batch's rejects are its own.
-    if (key.empty() || p.skip[m_index] || (!m_tx && m_index != 0))
+    // The coordinator records every batch, once its rejects are written (record_unit).
+    if (m_loader.m_o.resume_key.empty() || p.skip[m_index] || !m_tx || m_index == 0)
         return;
+    record(p, "NULL, NULL");
+}
+
+void destination_stream::record(const piece& p, const std::string& reject_sizes) {
     begin();
     auto n = [](uint64_t v) { return std::to_string(v); };
     m_conn->exec("INSERT INTO pgpipe.routed_batches (key, target, input_index, start_offset, end_offset, content_hash,"
-                 " rows_loaded, shape) VALUES (" + m_conn->quote_literal(key) + ", " +
-                 m_conn->quote_literal(record_target()) + ", " + n(p.input_index) + ", " + n(p.start_offset()) + ", " +
-                 n(p.end_offset()) + ", " + m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ", " +
-                 m_conn->quote_literal(m_loader.m_shape_text) + ")");
+                 " rows_loaded, shape, reject_bytes, reject_log_bytes) VALUES (" +
+                 m_conn->quote_literal(m_loader.m_o.resume_key) + ", " + m_conn->quote_literal(record_target()) + ", " +
+                 n(p.input_index) + ", " + n(p.start_offset()) + ", " + n(p.end_offset()) + ", " +
+                 m_conn->quote_literal(p.hash) + ", " + n(unit_rows) + ", " +
+                 m_conn->quote_literal(m_loader.m_shape_text) + ", " + reject_sizes + ")");
 }
 
 // A server that reads an end-of-data marker where the coordinator's rules
@@ -481,7 +532,6 @@ bool routed_loader::read_key(std::string_view row, key_value& key) {
 }
 
 void routed_loader::route_row(piece& p, size_t k, uint64_t line) {
-    ++m_rows_seen;
     size_t destination = 0; // a key pgcopy cannot read: the server routes it
     if (read_key(p.row(k), m_key)) {
         const std::optional<size_t> d = m_plan.destination_of(m_key);
@@ -504,10 +554,9 @@ void routed_loader::no_partition(piece& p, size_t k, uint64_t line, const key_va
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
     if (p.skip[0])
         return; // rejected by the run that committed this batch
-    reject_sink::add_row(p.reject_rows, p.row(k), true); // text or CSV: a routed load reads no binary
-    p.reject_log += reject_sink::log_line(m_inputs[p.input_index], line,
-                                          std::to_string(p.first_offset + p.starts[k]), "23514", message, detail);
-    ++p.rejected;
+    p.reject(0, p.row(k),
+             reject_sink::log_line(m_inputs[p.input_index], line, std::to_string(p.first_offset + p.starts[k]), "23514",
+                                   message, detail));
 }
 
 // Which destinations committed this batch in an earlier run (--resume-key).
@@ -536,7 +585,14 @@ void routed_loader::route(piece& p) {
     for (auto& rows : p.rows_of)
         rows.clear();
     p.rows_of.resize(m_streams.size());
+    p.rejects.assign(m_streams.size(), {});
     mark_committed(p);
+    for (const held_marker& m : m_released)
+        if (!p.skip[0]) // else rejected by the run that committed this batch
+            p.reject(0, m.text,
+                     reject_sink::log_line(m_inputs[p.input_index], m.line, std::to_string(m.offset), "22P04",
+                                           early_marker_message, early_marker_detail));
+    m_released.clear();
     p.lines.resize(m_batched ? p.rows() : 0); // one transaction keeps lines in the line logs instead
     for (size_t k = 0; k < p.rows(); ++k) {
         if (m_batched)
@@ -613,33 +669,69 @@ void routed_loader::read_input(size_t index) {
         ends.clear();
         m_splitter->scan(p->bytes.data() + old, n, ends);
         const auto& markers = m_splitter->end_markers();
-        for (size_t end : ends) {
-            if (marker_line)
+        auto base = static_cast<ptrdiff_t>(old); // the chunk's byte e is p->bytes[base + e]
+        for (size_t e : ends) {
+            const auto end = static_cast<size_t>(base + static_cast<ptrdiff_t>(e));
+            if (m_held) // --reject-file: data after the \. line rejects it
+                m_released.push_back(std::move(*m_held)), m_held.reset();
+            else if (marker_line)
                 throw data_after_end_marker(in->name(), *marker_line);
-            const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == end; });
-            check_newline(*p, old + end, m != markers.end() ? &*m : nullptr, in->name());
-            if (m != markers.end()) {
-                marker_line = m->line, marker_end = p->first_offset + old + end;
-                if (!header && old + end - m->size > p->starts.back()) {
-                    // The server loads the data before the \. as a row: it
-                    // goes on with its line end, the \. goes (any end after it
-                    // in this chunk fails just above).
-                    p->bytes.erase(old + end - m->size, 2);
-                    p->starts.push_back(old + end - 2);
-                    marker_end -= 2;
-                }
+            const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == e; });
+            check_newline(*p, end, m != markers.end() ? &*m : nullptr, in->name());
+            if (m != markers.end() && m_rejects) {
+                hold_marker(p, index, end, *m, header);
+                base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
+            } else if (m != markers.end()) {
+                marker_line = m->line, marker_end = take_marker_row(*p, end, *m, header);
             } else if (header) // the header line is the reader's, not a row
-                m_line += count_newlines(p->bytes.data() + p->starts[0], old + end - p->starts[0]), p->starts[0] = old + end;
+                m_line += count_newlines(p->bytes.data() + p->starts[0], end - p->starts[0]), p->starts[0] = end;
             else
-                p->starts.push_back(old + end);
+                p->starts.push_back(end);
             header = false;
         }
         take_rows(p, index, false);
     }
     m_splitter->finish(p->first_offset + p->bytes.size());
+    if (m_held) { // data after the held \. line, without a line end, rejects it too
+        if (p->bytes.size() > p->starts.back())
+            m_released.push_back(std::move(*m_held));
+        m_held.reset();
+    }
     if (marker_line && p->first_offset + p->bytes.size() > marker_end)
         throw data_after_end_marker(in->name(), *marker_line);
     end_input(p, index, marker_line.has_value());
+}
+
+// The server loads the data before a \. as a row: it goes on with its line
+// end, the \. goes (any row end after it fails read_input). Returns the
+// input's offset past the data.
+uint64_t routed_loader::take_marker_row(piece& p, size_t end, const end_marker& m, bool header) {
+    if (header || end - m.size <= p.starts.back())
+        return p.first_offset + end;
+    p.bytes.erase(end - m.size, 2);
+    p.starts.push_back(end - 2);
+    return p.first_offset + end - 2;
+}
+
+// --reject-file: the \. line ending at end (in p->bytes) is held until data
+// follows it (then rejected) or the input ends. The rows before it go as
+// batches of their own, as the engine cuts them; p goes on past the line.
+void routed_loader::hold_marker(piece*& p, size_t index, size_t end, const end_marker& m, bool header) {
+    const size_t at = end - m.size; // the \.
+    const uint64_t past = p->first_offset + end;
+    m_held = held_marker{m.line, p->first_offset + at, p->bytes.substr(at, m.size)};
+    const bool after_data = !header && at > p->starts.back();
+    if (after_data) { // the data before the \. is a row with the line's end, as in read_input
+        p->bytes.erase(at, 2);
+        p->starts.push_back(end - 2);
+    }
+    const uint64_t line_end = past - (after_data ? 2 : 0); // where the line ends in p's bytes, as offsets go
+    take_rows(p, index, true);
+    p->bytes.erase(0, static_cast<size_t>(line_end - p->first_offset));
+    p->starts.assign(1, 0);
+    p->first_offset = past;
+    if (!after_data)
+        ++m_line; // the \. line, no row's
 }
 
 // The rest of an input's rows go out. A last row without a line end gets
@@ -710,17 +802,15 @@ void routed_loader::settle_unit() {
         reject_failed_rows(p);
     if (destination_stream* failed = failed_stream())
         fail_unit(*failed, &p);
+    check_reject_limit(p); // before COMMIT: a unit past the limit rolls back whole
     write_rejects(p);
-    commit_unit();
+    commit_unit(&p);
+    m_rows_settled += p.rows();
     {
         std::lock_guard lock(m_mutex);
-        p.reject_rows.clear();
-        p.reject_log.clear();
-        p.rejected = 0;
         m_free.push_back(&p);
     }
     m_changed.notify_all();
-    check_reject_limit();
 }
 
 std::string routed_loader::committed_text() const {
@@ -764,11 +854,10 @@ void routed_loader::reject_failed_rows(piece& p) {
         uint64_t row = 0;
         while (s.failure && m_rejects && (row = row_of_line(p, d, s.failed_row)) > 0 && row_fault(s.failed_state)) {
             const uint32_t k = rows[row - 1];
-            reject_sink::add_row(p.reject_rows, p.row(k), true); // text or CSV: a routed load reads no binary
-            p.reject_log += reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
-                                                  std::to_string(p.first_offset + p.starts[k]), s.failed_state,
-                                                  s.failure->what(), s.failure->detail());
-            ++p.rejected;
+            p.reject(d, p.row(k),
+                     reject_sink::log_line(m_inputs[p.input_index], p.lines[k],
+                                           std::to_string(p.first_offset + p.starts[k]), s.failed_state,
+                                           s.failure->what(), s.failure->detail()));
             rows.erase(rows.begin() + static_cast<ptrdiff_t>(row - 1));
             s.failure.reset();
             s.rollback();
@@ -784,21 +873,50 @@ void routed_loader::reject_failed_rows(piece& p) {
 }
 
 void routed_loader::write_rejects(const piece& p) {
-    m_summary.rejected += p.rejected;
-    if (!m_rejects || p.reject_rows.empty())
+    m_summary.rejected += p.rejected();
+    if (!m_rejects)
         return;
-    m_rejects->append(p.reject_rows, p.reject_log);
-    m_rejects->sync(); // before the batch commits: a crash between them repeats a reject, never loses one
+    m_reject_rows_size = m_rejects->rows_size();
+    m_reject_log_size = m_rejects->log_size();
+    append_rejects(p, std::vector<bool>(m_streams.size(), true));
 }
 
-void routed_loader::check_reject_limit() {
-    if (!m_o.max_rejects)
+// The rejects of the parts given, on disk before the batch commits: a crash
+// between them repeats a reject (cut back by a rerun with the same
+// --resume-key), never loses one.
+void routed_loader::append_rejects(const piece& p, const std::vector<bool>& parts) {
+    bool any = false;
+    for (size_t d = 0; d < p.rejects.size(); ++d) {
+        if (!parts[d] || p.rejects[d].rows.empty())
+            continue;
+        m_rejects->append(p.rejects[d].rows, p.rejects[d].log);
+        any = true;
+    }
+    if (any)
+        m_rejects->sync();
+}
+
+// The unit did not commit on open[committed] and after: the rejects of those
+// parts leave the reject files. A part without a transaction (no rows, or
+// all rejected) went with the unit if any part committed.
+void routed_loader::take_back_rejects(const piece& p, const std::vector<destination_stream*>& open, size_t committed) {
+    std::vector<bool> kept(m_streams.size(), committed > 0);
+    for (size_t k = 0; k < open.size(); ++k)
+        kept[open[k]->index()] = k < committed;
+    for (size_t d = 0; d < p.rejects.size(); ++d)
+        if (!kept[d])
+            m_summary.rejected -= p.rejects[d].count;
+    if (!m_rejects)
         return;
-    const double limit = m_o.max_rejects_percent ? *m_o.max_rejects * static_cast<double>(m_rows_seen) / 100 : *m_o.max_rejects;
-    if (static_cast<double>(m_summary.rejected) > limit)
-        throw error(exit_status::rows_rejected,
-                    "stopped: " + format_count(m_summary.rejected) + " rows rejected, more than --max-rejects allows",
-                    committed_text() + " (see " + m_o.reject_file + ".log)");
+    m_rejects->truncate(m_reject_rows_size, m_reject_log_size);
+    append_rejects(p, kept);
+}
+
+void routed_loader::check_reject_limit(const piece& p) {
+    const uint64_t rejected = m_summary.rejected + p.rejected();
+    if (over_max_rejects(m_o, rejected, m_rows_settled + p.rows(), true))
+        throw max_rejects_stop(m_o, rejected, committed_text(),
+                               where(p.input_index, p.rows() ? p.lines[0] : m_line));
 }
 
 // --two-phase: every open transaction prepared, or none left prepared.
@@ -826,15 +944,34 @@ void routed_loader::prepare_all(const std::vector<destination_stream*>& open) {
     }
 }
 
-// Every destination with an open transaction commits this unit's rows.
-void routed_loader::commit_unit() {
+// --resume-key: the coordinator's record of the batch, with the reject
+// files' sizes once its rejects are in them (what a rerun cuts them back to).
+void routed_loader::record_unit(const piece& p) {
+    if (m_o.resume_key.empty() || p.skip[0])
+        return;
+    m_streams[0]->record(p, m_rejects ? std::to_string(m_rejects->rows_size()) + ", " + std::to_string(m_rejects->log_size())
+                                      : std::string("NULL, NULL"));
+}
+
+// Every destination with an open transaction commits this unit's rows (p:
+// the unit, null for the TRUNCATE of an empty input). The rejects of the
+// parts that do not commit are taken back.
+void routed_loader::commit_unit(piece* p) {
     std::vector<destination_stream*> open;
-    for (auto& s : m_streams)
-        if (s->in_transaction())
-            open.push_back(s.get());
-    throw_if_interrupted();
-    if (m_o.two_phase)
-        prepare_all(open);
+    try {
+        if (p)
+            record_unit(*p);
+        for (auto& s : m_streams)
+            if (s->in_transaction())
+                open.push_back(s.get());
+        throw_if_interrupted();
+        if (m_o.two_phase)
+            prepare_all(open);
+    } catch (...) {
+        if (p)
+            take_back_rejects(*p, open, 0);
+        throw;
+    }
     std::string done;
     for (size_t k = 0; k < open.size(); ++k) {
         destination_stream& s = *open[k];
@@ -845,6 +982,8 @@ void routed_loader::commit_unit() {
             for (size_t j = k; j < open.size(); ++j)
                 left += (left.empty() ? "" : ", ") + open[j]->destination().name +
                         (m_o.two_phase ? " (prepared as " + open[j]->gid + ")" : "");
+            if (p && !m_o.two_phase) // prepared parts are to be committed by hand: their rejects stay
+                take_back_rejects(*p, open, k);
             stop_workers();
             throw error(exit_status::server_error, s.destination().name + ": COMMIT failed: " + e.what(),
                         committed_text() + "; of this " + (m_batched ? "batch" : "load") + ", committed on: " +
@@ -907,9 +1046,18 @@ void routed_loader::start() {
             log_info("routing: " + (s->index() == 0 ? "local partitions and unplaced keys through " + m_o.table
                                                    : s->destination().name + " to " + s->destination().remote_table) +
                      ", " + s->conn().describe());
-    if (!m_o.reject_file.empty())
-        m_rejects = std::make_unique<reject_sink>(m_o.reject_file, regular_file_size(m_o.reject_file).value_or(0),
-                                                  regular_file_size(m_o.reject_file + ".log").value_or(0));
+    // The reject files start with what committed batches rejected: those of
+    // the key's committed batches (at most what the files hold: a batch
+    // whose COMMIT failed on a shard took its part back; all of it when an
+    // older pgcopy's records do not say), else nothing.
+    if (!m_o.reject_file.empty()) {
+        const destination_stream& c = *m_streams[0];
+        const uint64_t rows = regular_file_size(m_o.reject_file).value_or(0);
+        const uint64_t log = regular_file_size(m_o.reject_file + ".log").value_or(0);
+        m_rejects = c.reject_sizes_known ? std::make_unique<reject_sink>(m_o.reject_file, std::min(c.reject_bytes, rows),
+                                                                         std::min(c.reject_log_bytes, log))
+                                         : std::make_unique<reject_sink>(m_o.reject_file, rows, log);
+    }
     if (m_o.two_phase) {
         std::random_device rd;
         m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
@@ -930,7 +1078,7 @@ void routed_loader::finish_load() {
     if (m_batched) {
         settle_unit();
         if (m_o.truncate && m_units == 0)
-            commit_unit(); // an empty input still empties the tables
+            commit_unit(nullptr); // an empty input still empties the tables
         return;
     }
     piece* p = free_piece();

@@ -1,0 +1,29 @@
+// reject_rules: the rules of rejects that every pgcopy load keeps, batched or routed.
+#pragma once
+
+#include "copy_load.hpp"
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace pgpipe {
+
+/// The reject log's message and detail of a \. line before the end of an
+/// input, rejected (SQLSTATE 22P04) so that the rows after it load.
+inline constexpr const char* early_marker_message = "end-of-data marker \\. before the end of the input";
+inline constexpr const char* early_marker_detail = "the server would stop reading there; the rows after it were loaded";
+
+/// Whether rejected rows are more than --max-rejects allows (never when it
+/// is not given). A percentage is judged on whole batches only
+/// (at_batch_end), of the rows seen: those of the committed batches and of
+/// the one being loaded. One bad row early on is not 100% of the load.
+bool over_max_rejects(const copy_load_options& o, uint64_t rejected, uint64_t seen, bool at_batch_end);
+
+/// The stop past --max-rejects, before the crossing batch commits:
+/// committed says what the load committed so far, batch_from is FILE:LINE
+/// of that batch's first row.
+error max_rejects_stop(const copy_load_options& o, uint64_t rejected, const std::string& committed,
+                       const std::string& batch_from);
+
+} // namespace pgpipe
