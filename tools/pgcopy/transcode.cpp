@@ -4,6 +4,7 @@
 #include "uuid_text.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <simdjson.h>
 
