@@ -14,7 +14,7 @@
 #include "transcode.hpp"
 #include "core/text.hpp"
 #include "io/reject_sink.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "pg/identifier.hpp"
 #include "io/input.hpp"
 #include "core/interrupt.hpp"

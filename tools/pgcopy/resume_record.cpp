@@ -3,7 +3,7 @@
 #include "resume_record.hpp"
 
 #include "core/error.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "io/sql_names.hpp"
 
 #include <sys/stat.h>

@@ -5,7 +5,7 @@
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
 #include "resume_record.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
