@@ -1,4 +1,4 @@
-// Signal handlers that set a flag and cancel running queries, async-signal-safe.
+// Signal handlers that set a flag and run one signal-safe action, async-signal-safe.
 #include "core/interrupt.hpp"
 
 #include <algorithm>
@@ -14,24 +14,13 @@ namespace pgpipe {
 namespace {
 
 volatile std::sig_atomic_t g_signal = 0;
-// The cancel handles of the open connections (64 jobs, their retries, and
-// the few other connections a program holds fit).
-constexpr int cancel_slots = 128;
-std::atomic<PGcancel*> g_cancel[cancel_slots];
-// Signal handlers running now: a handle is freed only when none is.
-std::atomic<int> g_in_handler{0};
+std::atomic<void (*)()> g_action{nullptr};
 
 extern "C" void on_interrupt(int signal_number) {
     int saved_errno = errno;
     g_signal = signal_number;
-    g_in_handler.fetch_add(1);
-    for (auto& slot : g_cancel) {
-        if (PGcancel* cancel = slot.load()) {
-            char errbuf[256];
-            PQcancel(cancel, errbuf, sizeof errbuf);
-        }
-    }
-    g_in_handler.fetch_sub(1);
+    if (void (*action)() = g_action.load())
+        action();
     errno = saved_errno;
 }
 
@@ -89,27 +78,6 @@ void die_by_signal(int signal_number) {
     _exit(128 + signal_number); // not reached unless the signal is blocked
 }
 
-cancel_target::cancel_target(PGconn* conn) : m_cancel(conn ? PQgetCancel(conn) : nullptr) {
-    if (!m_cancel)
-        return;
-    for (int k = 0; k < cancel_slots; ++k) {
-        PGcancel* empty = nullptr;
-        if (g_cancel[k].compare_exchange_strong(empty, m_cancel)) {
-            m_slot = k;
-            return;
-        }
-    }
-}
-
-cancel_target::~cancel_target() {
-    if (m_slot >= 0) {
-        g_cancel[m_slot].store(nullptr);
-        // A handler that loaded the handle before it left its slot is done with it first.
-        while (g_in_handler.load() != 0)
-            std::this_thread::yield();
-    }
-    if (m_cancel)
-        PQfreeCancel(m_cancel);
-}
+void set_interrupt_action(void (*action)()) { g_action.store(action); }
 
 } // namespace pgpipe

@@ -1,9 +1,7 @@
-// Ctrl-C and SIGTERM: a flag, and cancel requests to every open connection.
+// Ctrl-C and SIGTERM: a flag, and one signal-safe action (lib/pg cancels the running queries).
 #pragma once
 
 #include "core/error.hpp"
-
-#include <libpq-fe.h>
 
 #include <string>
 
@@ -21,9 +19,10 @@ private:
     int m_signal;
 };
 
-/// Installs SIGINT/SIGTERM handlers that set a flag (and cancel the running
-/// query, see cancel_target) instead of killing the process, so that a COPY
-/// can be aborted and its transaction rolled back first.
+/// Installs SIGINT/SIGTERM handlers that set a flag (and run the interrupt
+/// action: lib/pg's cancel_target cancels the running queries) instead of
+/// killing the process, so that a COPY can be aborted and its transaction
+/// rolled back first.
 void install_interrupt_handlers();
 /// The signal received since install_interrupt_handlers, or 0.
 int pending_interrupt() noexcept;
@@ -35,22 +34,9 @@ void sleep_unless_interrupted(double seconds);
 /// Ends the process by the signal that interrupted it, as a shell expects.
 [[noreturn]] void die_by_signal(int signal_number);
 
-/// While alive, a signal also sends a cancel request to this connection's
-/// running query (PQcancel is safe in a signal handler). Every open
-/// connection holds one, so Ctrl-C stops the statements of every path:
-/// the streamed and batched loads, each --jobs connection, pginsert, pgrec.
-class cancel_target {
-public:
-    /// Registers conn's cancel handle in a free slot (of 128).
-    explicit cancel_target(PGconn* conn);
-    /// Unregisters it, waits for a signal handler that may be using it, frees it.
-    ~cancel_target();
-    cancel_target(const cancel_target&) = delete;
-    cancel_target& operator=(const cancel_target&) = delete;
-
-private:
-    PGcancel* m_cancel;
-    int m_slot = -1;
-};
+/// Sets what the signal handler does after setting the flag: one function,
+/// async-signal-safe, set before the work it stops starts (lib/pg sets the
+/// one that cancels every open connection's running query).
+void set_interrupt_action(void (*action)());
 
 } // namespace pgpipe

@@ -18,4 +18,7 @@ std::string one_line(std::string_view text);
 /// \r (for an error message that quotes a value holding them).
 std::string escape_line_ends(std::string_view text);
 
+/// The value of a hexadecimal digit, or -1.
+int hex_digit_value(char c);
+
 } // namespace pgpipe

@@ -2,6 +2,8 @@
 #include "io/copy_format.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
+#include "io/copy_fields.hpp"
 #include "io/sql_names.hpp"
 
 #include <algorithm>
@@ -90,6 +92,18 @@ const char* copy_format_name(copy_format format) {
     return "text";
 }
 
+char default_delimiter(copy_format format) { return format == copy_format::csv ? ',' : '\t'; }
+
+copy_syntax copy_syntax_of(const copy_format_options& o) {
+    copy_syntax s;
+    s.csv = o.format == copy_format::csv;
+    s.delimiter = o.delimiter ? (*o.delimiter)[0] : default_delimiter(o.format);
+    s.quote = o.quote ? (*o.quote)[0] : '"';
+    s.escape = o.escape ? (*o.escape)[0] : s.quote;
+    s.null_text = o.null_string ? *o.null_string : s.csv ? "" : "\\N";
+    return s;
+}
+
 void validate_copy_format(const copy_format_options& o) {
     auto refuse = [&](const char* flag, const char* allowed) {
         throw local_error(std::string(flag) + " cannot be used with format " + copy_format_name(o.format),
@@ -140,50 +154,15 @@ std::optional<uint64_t> copy_context_line(std::string_view context) {
 }
 
 std::vector<std::string> header_names(std::string_view line, const copy_format_options& o) {
-    const bool csv = o.format == copy_format::csv;
-    const char delimiter = o.delimiter ? (*o.delimiter)[0] : csv ? ',' : '\t';
-    const char quote = o.quote ? (*o.quote)[0] : '"';
-    const char escape = o.escape ? (*o.escape)[0] : quote;
-    // Views of the option or of literals: a ?: mixing them would make a temporary string.
-    const std::string_view null_text = o.null_string ? std::string_view(*o.null_string)
-                                       : csv         ? std::string_view()
-                                                     : std::string_view("\\N");
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.remove_suffix(1);
-    std::vector<std::string> fields(1);
-    size_t field_start = 0;
-    // A text field that is the NULL string names no column: kept as written,
-    // it matches none (the server says "got null value").
-    auto end_field = [&](size_t k) {
-        if (!csv && line.substr(field_start, k - field_start) == null_text)
-            fields.back() = line.substr(field_start, k - field_start);
-    };
-    bool quoted = false;
-    for (size_t k = 0; k < line.size(); ++k) {
-        const char ch = line[k];
-        const bool pair = k + 1 < line.size() && (line[k + 1] == quote || line[k + 1] == escape);
-        if (quoted && ch == escape && pair) {
-            fields.back() += line[++k]; // "" or the escape before a quote or itself
-        } else if (quoted || (csv && ch == quote)) {
-            if (ch == quote)
-                quoted = !quoted;
-            else
-                fields.back() += ch;
-        } else if (ch == delimiter) {
-            end_field(k);
-            fields.emplace_back();
-            field_start = k + 1;
-        } else if (!csv && ch == '\\' && k + 1 < line.size()) {
-            const char* p = line.data() + k + 2; // the server's own escapes, as in its text rows
-            bool numeric;
-            fields.back() += static_cast<char>(copy_text_unescape(line[k + 1], p, line.data() + line.size(), numeric));
-            k = static_cast<size_t>(p - line.data()) - 1;
-        } else {
-            fields.back() += ch;
-        }
-    }
-    end_field(line.size());
-    return fields;
+    copy_field_reader reader(o);
+    reader.read(line);
+    std::vector<std::string> names;
+    names.reserve(reader.size());
+    // A field that is the NULL string names no column: kept as written, it
+    // matches none (the server says "got null value").
+    for (size_t k = 0; k < reader.size(); ++k)
+        names.emplace_back(reader.is_null(k) ? reader.written(k) : reader.value(k));
+    return names;
 }
 
 uint64_t count_newlines(const char* data, size_t size) {
@@ -194,16 +173,6 @@ uint64_t count_newlines(const char* data, size_t size) {
         data = static_cast<const char*>(hit) + 1;
     }
     return count;
-}
-
-int hex_digit_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int copy_text_unescape(char c, const char*& p, const char* end, bool& numeric) {

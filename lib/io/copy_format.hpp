@@ -29,6 +29,23 @@ struct copy_format_options {
     std::optional<std::string> encoding;     ///< --encoding of the input
 };
 
+/// The delimiter COPY uses when none is given: a tab in text, a comma in CSV.
+char default_delimiter(copy_format format);
+
+/// COPY's field syntax with the server's defaults filled in, worked out once
+/// from copy_format_options: the one place that knows them.
+struct copy_syntax {
+    bool csv = false;                ///< CSV's quoting rules, else text's backslash escapes
+    char delimiter = '\t';           ///< between fields
+    char quote = '"';                ///< CSV only
+    char escape = '"';               ///< CSV only: before a quote (or itself) inside quotes
+    std::string null_text = "\\N";  ///< a field written so (unquoted, in CSV) is NULL
+};
+
+/// The syntax options give: text defaults to tab and \N, CSV to comma, an
+/// empty NULL string, the quote " and the escape equal to the quote.
+copy_syntax copy_syntax_of(const copy_format_options& options);
+
 /// Refuses combinations COPY would refuse, with a message naming the flag;
 /// throws local_error.
 void validate_copy_format(const copy_format_options& options);
@@ -54,9 +71,6 @@ struct script_header {
 /// nullopt when the line is not one. The stream names tables and columns,
 /// it never supplies SQL.
 std::optional<script_header> parse_script_header(std::string_view line);
-
-/// The value of a hexadecimal digit, or -1.
-int hex_digit_value(char c);
 
 /// One escape of COPY text, as the server's text input reads it: c is the
 /// byte after the backslash, p points just past c and moves past the octal

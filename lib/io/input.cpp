@@ -183,6 +183,10 @@ size_t input_stream::read_zstd(char* dst, size_t cap) {
     }
 }
 
+std::vector<std::string> inputs_or_stdin(const std::vector<std::string>& given) {
+    return given.empty() ? std::vector<std::string>{"-"} : given;
+}
+
 void check_inputs_readable(const std::vector<std::string>& paths) {
     // stat and access, never open: opening a named pipe to look at it would
     // take the writer's first connection, and a device could have side effects.

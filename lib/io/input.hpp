@@ -66,6 +66,9 @@ private:
 /// The name messages use for an input: "stdin" for "-", else the path.
 inline std::string input_display_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
+/// The inputs to read: the paths given, or standard input ("-") when none is.
+std::vector<std::string> inputs_or_stdin(const std::vector<std::string>& given);
+
 /// Checks that each path can be opened for reading ("-" always can); throws
 /// local_error naming the first that cannot, before any work starts.
 void check_inputs_readable(const std::vector<std::string>& paths);

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/error.hpp"
-#include "core/interrupt.hpp"
+#include "pg/cancel.hpp"
 
 #include <libpq-fe.h>
 

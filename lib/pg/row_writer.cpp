@@ -120,12 +120,12 @@ void append_numeric_field(std::string& out, const value& v, const column_type& t
 
 row_writer::row_writer(copy_format format, output_stream& out, char delimiter)
     : m_format(format), m_out(&out),
-      m_delimiter(delimiter ? delimiter : (format == copy_format::csv ? ',' : '\t')) {
+      m_delimiter(delimiter ? delimiter : default_delimiter(format)) {
     m_buf.reserve(flush_threshold + (64 << 10));
 }
 
 row_writer::row_writer(copy_format format, std::string& memory)
-    : m_format(format), m_memory(&memory), m_delimiter(format == copy_format::csv ? ',' : '\t') {}
+    : m_format(format), m_memory(&memory), m_delimiter(default_delimiter(format)) {}
 
 void row_writer::put_be32(uint32_t v) {
     char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),

@@ -59,3 +59,57 @@ test_every_source_file_opens_with_what_it_holds() {
   done
   assert_eq "" "$missing" "files whose first line is not a comment"
 }
+
+# The lib/ files that the given files reach through their includes (a
+# header's .cpp counts as reached with it, and its includes are followed
+# too: the program links it), one per line, as "dir/name.hpp".
+lib_files_reached() {
+  local -A seen=()
+  local queue=("$@") f inc
+  while [ ${#queue[@]} -gt 0 ]; do
+    f=${queue[0]}
+    queue=("${queue[@]:1}")
+    while read -r inc; do
+      if [ ! -f "lib/$inc" ] || [ -n "${seen[$inc]+x}" ]; then continue; fi
+      seen[$inc]=1
+      queue+=("lib/$inc")
+      if [ -f "lib/${inc%.hpp}.cpp" ]; then queue+=("lib/${inc%.hpp}.cpp"); fi
+    done < <(sed -nE 's@^#include "([a-z]+/[a-z0-9_]+\.hpp)".*@\1@p' "$f")
+  done
+  [ ${#seen[@]} -eq 0 ] || printf '%s\n' "${!seen[@]}" | sort
+}
+
+test_every_lib_file_serves_two_programs_or_more() {
+  cd "$PGPIPE_ROOT"
+  # Code one program alone uses lives in its tools/ folder. Exceptions,
+  # each with its reason, as "dir/name.hpp" (none today).
+  local -A exception=()
+  local -A users=()
+  local program file bad=""
+  for program in tools/*/; do
+    while read -r file; do
+      users[$file]+=" $(basename "$program")"
+    done < <(lib_files_reached "$program"*.cpp "$program"*.hpp)
+  done
+  for file in lib/*/*.cpp; do
+    [ -f "${file%.cpp}.hpp" ] || bad+="$file has no header; "
+  done
+  for file in lib/*/*.hpp; do
+    file=${file#lib/}
+    [ -z "${exception[$file]+x}" ] || continue
+    # shellcheck disable=SC2086
+    set -- ${users[$file]-}
+    [ $# -ge 2 ] || bad+="lib/${file%.hpp}.* is used by ${*:-no program}; "
+  done
+  assert_eq "" "$bad" "lib/ files used by fewer than two programs"
+}
+
+test_lib_io_pulls_in_no_libpq() {
+  cd "$PGPIPE_ROOT"
+  local file bad=""
+  for file in lib/io/*.hpp lib/io/*.cpp $(lib_files_reached lib/io/*.hpp lib/io/*.cpp | sed 's@^@lib/@;p;s@\.hpp$@.cpp@'); do
+    [ -f "$file" ] || continue
+    if grep -qE '^#include <libpq' "$file"; then bad+="$file; "; fi
+  done
+  assert_eq "" "$bad" "lib/io files that include libpq, directly or through what they include"
+}

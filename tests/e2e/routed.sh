@@ -716,3 +716,27 @@ test_routed_rejects_of_a_batch_whose_commit_fails_are_taken_back() {
   assert_same_file first/plain.rej routed.rej
   assert_same_file first/plain.rej.log routed.rej.log
 }
+
+# Routing keys are read by lib/io's copy_field_reader: CSV keys holding the
+# delimiter, a line end, doubled quotes, quotes mid-field, under another quote
+# and delimiter, empty against NULL, each land where the server's own hash
+# puts the value COPY stores from the same line.
+test_routed_csv_keys_are_read_as_copy_reads_them() {
+  start_shards 1
+  local k
+  sql "CREATE TABLE notes (id int, k text) PARTITION BY HASH (k)"
+  for k in 1 2 3; do
+    on_shard 1 "CREATE TABLE notes_$k (id int, k text)"
+    sql "CREATE FOREIGN TABLE notes_p$k PARTITION OF notes FOR VALUES WITH (modulus 3, remainder $((k - 1)))
+           SERVER shard1 OPTIONS (table_name 'notes_$k')"
+  done
+  printf "1;'a;b'\n2;'it''s'\n3;'two\nlines'\n4;''\n5;\n6;plain\n7;'x'y'z'\n8;'\\\\N'\n9;NULL\n10;' lead'\n" >keys.csv
+  run 0 pgcopy --route -F csv --delimiter ';' --quote "'" notes keys.csv
+  assert_contains "$err" "routed"
+  for k in 1 2 3; do
+    assert_eq 0 "$(sql "SELECT count(*) FILTER (WHERE NOT satisfies_hash_partition('notes'::regclass, 3, $((k - 1)), k))
+                         FROM (SELECT k FROM notes_p$k OFFSET 0) s")" "rows of partition $k"
+  done
+  assert_eq "1=a;b,2=it's,3=two|lines,4=,5=null,6=plain,7=xyz,8=\\N,9=NULL,10= lead" \
+    "$(sql "SELECT string_agg(id || '=' || coalesce(replace(k, E'\n', '|'), 'null'), ',' ORDER BY id) FROM notes")"
+}

@@ -149,3 +149,10 @@ TEST_CASE("the zstd magic is recognized exactly") {
     CHECK_FALSE(starts_with_zstd_magic(text, 4));
     CHECK_FALSE(starts_with_zstd_magic(frame, 3));
 }
+
+TEST_CASE("no input given means standard input") {
+    using paths = std::vector<std::string>;
+    CHECK(inputs_or_stdin({}) == paths{"-"});
+    CHECK(inputs_or_stdin({"a.tsv", "-", "b.tsv"}) == paths{"a.tsv", "-", "b.tsv"});
+    CHECK(input_display_name(inputs_or_stdin({})[0]) == "stdin");
+}

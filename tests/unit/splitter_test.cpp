@@ -2,7 +2,7 @@
 // whatever the chunking; script headers, header lines and fingerprints.
 #include "io/copy_format.hpp"
 #include "core/error.hpp"
-#include "core/fingerprint.hpp"
+#include "pgcopy/fingerprint.hpp"
 #include "io/row_splitter.hpp"
 #include "pg/server_rules.hpp"
 

@@ -134,3 +134,12 @@ TEST_CASE("shell quoting survives quotes and spaces") {
     CHECK(shell_quote("/tmp/a b") == "'/tmp/a b'");
     CHECK(shell_quote("it's") == "'it'\\''s'");
 }
+
+TEST_CASE("hex digits have their values, other bytes -1") {
+    CHECK(hex_digit_value('0') == 0);
+    CHECK(hex_digit_value('9') == 9);
+    CHECK(hex_digit_value('a') == 10);
+    CHECK(hex_digit_value('F') == 15);
+    for (char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0'})
+        CHECK(hex_digit_value(c) == -1);
+}

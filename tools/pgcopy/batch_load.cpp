@@ -15,7 +15,7 @@
 #include "transcode.hpp"
 #include "core/text.hpp"
 #include "io/reject_sink.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "pg/identifier.hpp"
 #include "io/input.hpp"
 #include "core/interrupt.hpp"
@@ -219,7 +219,7 @@ public:
     batch_loader(const copy_load_options& o, std::unique_ptr<input_stream> first)
         : m_o(o), m_one_tx(o.single_transaction || o.one_transaction),
           m_chunk(o.one_transaction ? one_transaction_chunk : read_chunk), m_first_input(std::move(first)) {
-        m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        m_inputs = inputs_or_stdin(o.inputs);
         // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
         // --batch-rows 100k of 33 kB rows must not hold 3 GB.
         m_batch_bytes = o.batch_bytes ? *o.batch_bytes : o.one_transaction ? one_transaction_batch_bytes : default_batch_bytes;
@@ -706,8 +706,7 @@ std::string_view batch_job::rows_to_send(const batch& b, size_t a, size_t z, boo
     }
     if (!l.m_sequence)
         return bytes.substr(b.starts[a], b.starts[z] - b.starts[a]);
-    const char delimiter = l.m_format.delimiter ? (*l.m_format.delimiter)[0]
-                           : l.m_format.format == copy_format::csv ? ',' : '\t';
+    const char delimiter = copy_syntax_of(l.m_format).delimiter;
     prepend_ids(bytes, &b.starts[a], z - a, l.m_format.format, delimiter, l.m_sequence->type,
                 b.first_id + static_cast<int64_t>(a), m_encoded);
     return m_encoded;

@@ -159,7 +159,7 @@ void validate_copy_load(const copy_load_options& o) {
         validate_batched(o);
     else
         validate_streamed(o);
-    check_inputs_readable(o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs);
+    check_inputs_readable(inputs_or_stdin(o.inputs));
 }
 
 void apply_session_settings(connection& conn, const copy_load_options& o) {
@@ -282,7 +282,7 @@ load_summary run_copy(const copy_load_options& given) {
     std::unique_ptr<input_stream> first = std::move(peeked);
     try {
         validate_copy_load(o);
-        const std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        const std::vector<std::string> inputs = inputs_or_stdin(o.inputs);
         if (o.table.empty() && !o.script)
             first = check_script_without_table(o, inputs[0]);
         if (!quiet() && inputs.size() == 1 && inputs[0] == "-" && isatty(STDIN_FILENO))

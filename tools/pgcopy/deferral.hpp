@@ -14,6 +14,31 @@ namespace pgpipe {
 class connection;
 class server_error;
 
+/// One statement that puts back something a deferred load took off a table.
+struct restore_statement {
+    int phase = 0;    ///< 0: build an index; 1: attach a key or unique constraint to its index; 2: a foreign key or check
+    std::string name; ///< the index or constraint, quoted, for messages
+    std::string sql;  ///< the statement
+};
+
+/// What deferring a table's indexes and/or constraints takes off it, and how
+/// to put it back: restores are in order (every phase-0 statement may run in
+/// parallel with the others of its phase).
+struct load_deferral {
+    std::vector<std::string> drops;          ///< DROP INDEX / ALTER TABLE … DROP CONSTRAINT
+    std::vector<restore_statement> restores; ///< indexes rebuilt, constraints re-attached USING INDEX, then foreign keys and checks (each validated in one pass)
+};
+
+/// Plans dropping table_sql's indexes (primary key and unique constraints
+/// included) and/or its foreign-key and CHECK constraints. An index that
+/// another table's foreign key depends on is kept, with a note; so is an
+/// exclusion constraint's.
+load_deferral plan_deferral(connection& conn, const std::string& table_sql, bool indexes, bool constraints);
+
+/// plan_deferral, its drops run inside the caller's transaction; returns
+/// the restore statements, in order.
+std::vector<std::string> drop_for_load(connection& conn, const std::string& table_sql, bool indexes, bool constraints);
+
 /// pgcopy's tables that record deferrals (pgpipe.deferred, pgpipe.deferred_loads).
 extern const std::vector<std::string> deferral_tables;
 

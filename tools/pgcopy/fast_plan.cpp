@@ -5,6 +5,7 @@
 #include "copy_sql.hpp"
 #include "deferral.hpp"
 #include "pg/identifier.hpp"
+#include "io/input.hpp"
 #include "io/sql_names.hpp"
 
 #include <algorithm>
@@ -27,13 +28,6 @@ bool server_is_local(const connection_options& options) {
 }
 
 } // namespace
-
-std::string fast_plan::one_line() const {
-    std::string out;
-    for (const auto& line : lines)
-        out += (out.empty() ? "" : "; ") + line;
-    return out;
-}
 
 unsigned fast_job_count(const connection_options& options, fast_plan& plan) {
     if (!server_is_local(options)) {
@@ -171,7 +165,7 @@ load_summary run_fast_copy(const copy_load_options& given) {
         connection conn = connection::open(o.connection);
         o.connection = conn.same_login(o.connection); // the jobs do not ask for the password again
         const std::string table_sql = quote_qualified_name(conn, parse_qualified_name(o.table));
-        const std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        const std::vector<std::string> inputs = inputs_or_stdin(o.inputs);
         if (!o.defer_indexes && !o.defer_constraints)
             o.defer_indexes = o.defer_constraints = fast_defers(conn, table_sql, o, total_input_size(inputs), plan);
         if (!o.toast_compression && fast_lz4(conn, table_sql, plan))

@@ -20,8 +20,6 @@ struct fast_plan {
     std::vector<std::string> lines; ///< "2 jobs: ...", "indexes deferred: ..."
     /// Adds a line.
     void add(std::string line) { lines.push_back(std::move(line)); }
-    /// The plan as one line, for --stats and the summary.
-    std::string one_line() const;
 };
 
 /// How many connections --fast loads over: the cores of this machine when

@@ -3,7 +3,7 @@
 #include "resume_record.hpp"
 
 #include "core/error.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "io/sql_names.hpp"
 
 #include <sys/stat.h>
@@ -96,14 +96,14 @@ load_shape describe_load(connection& c, const std::string& table_sql, std::vecto
             columns.emplace_back(PQgetvalue(r.get(), k, 0));
     }
     shape.add("columns", name_list_text(columns));
-    const bool csv = f.format == copy_format::csv;
-    shape.add("format", csv ? "csv" : f.format == copy_format::binary ? "binary" : "text");
+    shape.add("format", copy_format_name(f.format));
     if (f.format != copy_format::binary) {
-        shape.add("delimiter", f.delimiter.value_or(csv ? "," : "\t"));
-        shape.add("null", f.null_string.value_or(csv ? "" : "\\N"));
-        if (csv) {
-            shape.add("quote", f.quote.value_or("\""));
-            shape.add("escape", f.escape.value_or(f.quote.value_or("\"")));
+        const copy_syntax syntax = copy_syntax_of(f);
+        shape.add("delimiter", std::string(1, syntax.delimiter));
+        shape.add("null", syntax.null_text);
+        if (syntax.csv) {
+            shape.add("quote", std::string(1, syntax.quote));
+            shape.add("escape", std::string(1, syntax.escape));
         }
         shape.add("header", f.header ? "yes" : "no");
     }

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "io/copy_format.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "io/input.hpp"
 #include "pg/connection.hpp"
 

@@ -6,15 +6,18 @@
 #include "copy_sql.hpp"
 #include "reject_rules.hpp"
 #include "resume_record.hpp"
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/text.hpp"
+#include "io/copy_fields.hpp"
+#include "io/input.hpp"
 #include "io/reject_sink.hpp"
 #include "io/row_splitter.hpp"
 #include "pg/server_rules.hpp"
 #include "pg/identifier.hpp"
+#include "pg/pg_types.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -186,14 +189,11 @@ private:
 class routed_loader {
 public:
     routed_loader(const copy_load_options& o, routing plan, connection coordinator, std::unique_ptr<input_stream> first)
-        : m_o(o), m_plan(std::move(plan)), m_coordinator(std::move(coordinator)), m_first(std::move(first)) {
-        m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
+        : m_o(o), m_plan(std::move(plan)), m_coordinator(std::move(coordinator)), m_first(std::move(first)),
+          m_fields(o.format) {
+        m_inputs = inputs_or_stdin(o.inputs);
         m_batched = o.batched();
         m_csv = o.format.format == copy_format::csv;
-        m_delimiter = o.format.delimiter ? (*o.format.delimiter)[0] : m_csv ? ',' : '\t';
-        m_quote = o.format.quote ? (*o.format.quote)[0] : '"';
-        m_escape = o.format.escape ? (*o.format.escape)[0] : m_quote;
-        m_null_text = o.format.null_string ? *o.format.null_string : m_csv ? "" : "\\N";
         m_batch_bytes = m_batched ? o.batch_bytes.value_or(default_batch_bytes) : one_transaction_piece;
         m_batch_rows = m_batched && o.batch_rows ? *o.batch_rows : UINT64_MAX;
         m_summary.program = std::string(program_name());
@@ -260,10 +260,8 @@ private:
     bool m_stop = false, m_failed = false;
     std::unique_ptr<row_splitter> m_splitter;
     key_value m_key;
-    std::string m_unescaped;
-    bool m_csv = false;                 // the format's, for reading keys
-    char m_delimiter = '\t', m_quote = '"', m_escape = '"';
-    std::string m_null_text;
+    copy_field_reader m_fields;         // reads the keys
+    bool m_csv = false;                 // the format's, for CONTEXT lines
     std::vector<uint64_t> m_input_base; // global line before each input's first line
     uint64_t m_line = 1;                // the next row's line in the current input
     char m_newline = 0;                 // its first line's end: '\n', or '\r' for \r\n
@@ -473,62 +471,19 @@ void routed_loader::hand_on(piece* p) {
     m_meter.update(m_state);
 }
 
-// Characters in text of the server's encoding: UTF-8 counts every byte but
-// continuation bytes; other encodings count bytes (never fewer than characters).
-size_t text_length(std::string_view s, bool utf8) {
-    if (!utf8)
-        return s.size();
-    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 bool routed_loader::read_key(std::string_view row, key_value& key) {
-    if (!row.empty() && row.back() == '\n')
-        row.remove_suffix(row.size() > 1 && row[row.size() - 2] == '\r' ? 2 : 1);
-    const bool csv = m_csv;
-    const char delimiter = m_delimiter, quote = m_quote, escape = m_escape;
-    size_t i = 0;
-    for (size_t field = 0; field < m_plan.key_field; ++field) { // past the fields before the key
-        bool quoted = false;
-        for (; i < row.size() && (quoted || row[i] != delimiter); ++i) {
-            if (csv && quoted && row[i] == escape && escape != quote && i + 1 < row.size() &&
-                (row[i + 1] == quote || row[i + 1] == escape))
-                ++i;
-            else if (csv && row[i] == quote)
-                quoted = !quoted;
-            else if (!csv && row[i] == '\\')
-                ++i;
-        }
-        if (i++ >= row.size())
-            return false; // too few fields: the server says so
-    }
-    m_unescaped.clear();
-    bool quoted_any = false, quoted = false;
-    const size_t field_start = i;
-    for (; i < row.size() && (quoted || row[i] != delimiter); ++i) {
-        const char c = row[i];
-        if (csv && quoted && c == escape && i + 1 < row.size() && (row[i + 1] == quote || row[i + 1] == escape) && escape != quote) {
-            m_unescaped += row[++i];
-        } else if (csv && c == quote) {
-            if (quoted && escape == quote && i + 1 < row.size() && row[i + 1] == quote)
-                m_unescaped += row[++i];
-            else
-                quoted = !quoted, quoted_any = true;
-        } else if (!csv && c == '\\' && i + 1 < row.size()) {
-            const char* p = row.data() + i + 2;
-            bool numeric = false;
-            m_unescaped += static_cast<char>(copy_text_unescape(row[i + 1], p, row.data() + row.size(), numeric));
-            i = static_cast<size_t>(p - row.data()) - 1;
-        } else {
-            m_unescaped += c;
-        }
-    }
-    if (!quoted_any && row.substr(field_start, i - field_start) == m_null_text) {
+    if (!m_fields.read(row, m_plan.key_field + 1) || m_fields.size() <= m_plan.key_field)
+        return false; // too few fields, or a quote left open: the server says so
+    if (m_fields.is_null(m_plan.key_field)) {
         key.null = true;
         return true;
     }
-    if (m_plan.key_max_chars && text_length(m_unescaped, m_plan.key_utf8) > m_plan.key_max_chars)
+    // Characters of the server's encoding: UTF-8 counts characters, others
+    // bytes (never fewer than characters).
+    const std::string_view value = m_fields.value(m_plan.key_field);
+    if (m_plan.key_max_chars && (m_plan.key_utf8 ? utf8_length(value) : value.size()) > m_plan.key_max_chars)
         return false; // varchar(n) cuts trailing spaces past n, or refuses: the server's to decide
-    return parse_key(m_plan.kind, m_unescaped, key);
+    return parse_key(m_plan.kind, value, key);
 }
 
 void routed_loader::route_row(piece& p, size_t k, uint64_t line) {
@@ -548,7 +503,7 @@ void routed_loader::route_row(piece& p, size_t k, uint64_t line) {
 void routed_loader::no_partition(piece& p, size_t k, uint64_t line, const key_value& key) {
     const std::string message = "no partition of relation \"" + m_o.table + "\" found for row";
     const std::string detail = "Partition key of the failing row contains (" + m_plan.key_column + ") = (" +
-                               (key.null ? std::string("null") : m_unescaped) + ").";
+                               (key.null ? std::string("null") : std::string(m_fields.value(m_plan.key_field))) + ").";
     if (!m_rejects)
         throw error(exit_status::server_error, message + " at " + where(p.input_index, line), detail,
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");

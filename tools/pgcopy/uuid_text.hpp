@@ -1,6 +1,6 @@
 // The text form of a uuid as pgcopy reads it, for routing and for binary encoding alike.
 #pragma once
-#include "io/copy_format.hpp"
+#include "core/text.hpp"
 
 #include <string_view>
 

@@ -1,5 +1,7 @@
-// pginsert's reader of COPY text rows: fields split and unescaped for libpq parameters.
+// pginsert's rows of COPY text as libpq parameters: NUL-terminated values, null for NULL.
 #pragma once
+
+#include "io/copy_fields.hpp"
 
 #include <string>
 #include <string_view>
@@ -7,24 +9,24 @@
 
 namespace pgpipe {
 
-/// The fields of one COPY text row, unescaped, in buffers reused row after row.
+/// The fields of one COPY text row (default options), read by lib/io's
+/// copy_field_reader and kept NUL-terminated in buffers reused row after row.
 class copy_text_fields {
 public:
-    /// Splits row (without its newline) at tabs and undoes the escapes
-    /// (\\t \\n \\r \\b \\f \\v \\\\, octal \\NNN, hex \\xHH); \\N alone is NULL.
+    copy_text_fields() : m_reader(copy_format_options{}) {}
+    /// Reads row (without its newline): fields split and unescaped; \N alone is NULL.
     void parse(std::string_view row);
     /// How many fields the row had.
-    size_t size() const noexcept { return m_count; }
+    size_t size() const noexcept { return m_reader.size(); }
     /// Field k, or nullptr for NULL (NUL-terminated, for libpq parameters).
-    const char* value(size_t k) const noexcept { return m_null[k] ? nullptr : m_values[k].c_str(); }
+    const char* value(size_t k) const noexcept { return m_pointers[k]; }
     /// The values as libpq wants them: one pointer per field, null for NULL.
     const std::vector<const char*>& pointers() const noexcept { return m_pointers; }
 
 private:
+    copy_field_reader m_reader;
     std::vector<std::string> m_values;
-    std::vector<char> m_null;
     std::vector<const char*> m_pointers;
-    size_t m_count = 0;
 };
 
 } // namespace pgpipe

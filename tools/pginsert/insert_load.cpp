@@ -349,7 +349,7 @@ load_summary inserter::run() {
     m_summary.program = std::string(program_name());
     m_summary.target = m_o.table;
     m_summary.verb = "inserted";
-    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    std::vector<std::string> inputs = inputs_or_stdin(m_o.inputs);
     try {
         open_target(inputs);
         m_meter = progress_meter(m_o.show_progress);

@@ -1,6 +1,8 @@
 // pgrec's conversions: a table of converters by column type, the text parsers they use, arrays and json.
 #include "convert.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -20,10 +22,6 @@ std::string quoted(std::string_view s) {
     if (s.size() > 60)
         out += "…";
     return out + "\"";
-}
-
-int hex_digit(char c) {
-    return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
 }
 
 // ---------------------------------------------------------------- JSON tokens
@@ -258,7 +256,7 @@ bool parse_uuid(std::string_view t, uint8_t* out) {
         char c = t[i];
         if (c == '-' && (i == 8 || i == 13 || i == 18 || i == 23) && t.size() == 36)
             continue;
-        int v = hex_digit(c);
+        int v = hex_digit_value(c);
         if (v < 0 || n >= 16)
             return false;
         if (high < 0) {
@@ -275,7 +273,7 @@ bool decode_hex_bytea(std::string_view t, std::string& out) {
     if ((t.size() - 2) % 2)
         return false;
     for (size_t i = 2; i < t.size(); i += 2) {
-        int a = hex_digit(t[i]), b = hex_digit(t[i + 1]);
+        int a = hex_digit_value(t[i]), b = hex_digit_value(t[i + 1]);
         if (a < 0 || b < 0)
             return false;
         out += static_cast<char>(a * 16 + b);

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "io/input.hpp"
 #include "io/output.hpp"
 #include "io/reject_sink.hpp"
 #include "io/sql_names.hpp"
@@ -430,7 +431,7 @@ load_summary record_loader::run() {
     m_summary.target = m_o.table;
     m_summary.verb = "converted";
     m_summary.preposition = "for";
-    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    std::vector<std::string> inputs = inputs_or_stdin(m_o.inputs);
     setup_columns();
     if (m_o.list_columns) {
         list_columns();

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "io/input.hpp"
 #include "io/output.hpp"
 #include "io/reject_sink.hpp"
 #include "io/sql_names.hpp"
@@ -354,7 +355,7 @@ load_summary tree_loader::run() {
     m_summary.verb = "converted";
     m_summary.preposition = "for";
     setup();
-    std::vector<std::string> inputs = m_o.inputs.empty() ? std::vector<std::string>{"-"} : m_o.inputs;
+    std::vector<std::string> inputs = inputs_or_stdin(m_o.inputs);
     check_inputs_readable(inputs);
     if (!m_o.reject_file.empty())
         m_rejects = std::make_unique<reject_sink>(m_o.reject_file);

@@ -1,6 +1,6 @@
 // fingerprint: a word-at-a-time multiply-xor hash with a carry for the bytes
 // of a word cut between two calls.
-#include "core/fingerprint.hpp"
+#include "fingerprint.hpp"
 
 #include <algorithm>
 #include <cstdio>
