@@ -7,6 +7,7 @@
 #include "pgcopy/committer.hpp"
 #include "core/error.hpp"
 #include "core/fingerprint.hpp"
+#include "temp_file.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,22 +17,9 @@
 #include <unistd.h>
 
 using namespace pgpipe;
+using pgpipe::test::temp_file;
 
 namespace {
-
-// A file of the given bytes, removed at the end of the test.
-struct scratch_file {
-    std::string path;
-    explicit scratch_file(const std::string& bytes) {
-        char name[] = "/tmp/pgpipe-stages-XXXXXX";
-        const int fd = mkstemp(name);
-        REQUIRE(fd >= 0);
-        REQUIRE(write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-        close(fd);
-        path = name;
-    }
-    ~scratch_file() { std::remove(path.c_str()); }
-};
 
 // Script blocks' tables named as written, without a server: the test's own
 // answers to the reader's one question for a server.
@@ -54,7 +42,7 @@ struct named_tables : block_tables {
 // A reader over one input, whose batches are kept as the queue hands them on.
 struct reader_rig {
     copy_load_options o;
-    std::optional<scratch_file> file;
+    std::optional<temp_file> file;
     std::optional<load_context> ctx;
     batch_queue queue{1};
     named_tables tables;
