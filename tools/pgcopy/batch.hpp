@@ -18,9 +18,9 @@ namespace pgpipe {
 /// batch's per-destination parts here (each a destination and the rows it
 /// takes); the committer then counts the batch once all its parts loaded.
 struct batch {
-    std::string bytes;
+    std::string bytes;          ///< whole rows (a binary batch without its file header)
     std::vector<size_t> starts; ///< row k is [starts[k], starts[k+1]); the last entry is the end
-    size_t input_index = 0;
+    size_t input_index = 0;     ///< which input the rows come from
     uint64_t first_line = 1;    ///< line number of row 0 in its input (1-based, the header counts)
     uint64_t first_offset = 0;  ///< byte offset of bytes[0] in its (decompressed) input
     std::string header;         ///< the input's binary file header or CSV header line
@@ -69,21 +69,21 @@ private:
 
 /// Where the load stands in the input, as recorded with each commit.
 struct position {
-    size_t input_index = 0;
-    uint64_t offset = 0;
-    uint64_t line = 1;
+    size_t input_index = 0; ///< the input
+    uint64_t offset = 0;    ///< byte offset in it (decompressed)
+    uint64_t line = 1;      ///< the line that starts there
 };
 
 /// Bytes [start, end) of an input that an earlier run of --jobs committed.
 struct committed_range {
-    size_t input_index;
-    uint64_t start, end;
+    size_t input_index;  ///< the input
+    uint64_t start, end; ///< byte offsets
     std::string hash; ///< fingerprint of the bytes (empty: recorded by an older pgcopy)
 };
 
 /// What committed batches hold.
 struct batch_counts {
-    uint64_t rows = 0, rejected = 0, seen = 0, batches = 0;
+    uint64_t rows = 0, rejected = 0, seen = 0, batches = 0; ///< loaded, rejected, sent, and batches
 };
 
 /// What an earlier run of the resume key committed, as its progress record says.
@@ -99,8 +99,8 @@ struct resume_point {
 
 /// One rejected row, as it goes to the reject file and its log.
 struct reject {
-    std::string raw;
-    std::string log_line;
+    std::string raw;      ///< the row as read, with its line end
+    std::string log_line; ///< its line in FILE.log
 };
 
 /// Thrown into the reader when a loader has failed: the loader's own error is the one reported.

@@ -38,8 +38,11 @@ class server_block_tables : public block_tables {
 public:
     /// Logs in as ctx says (ctx.login once the loaders connected).
     explicit server_block_tables(const load_context& ctx) : m_ctx(ctx) {}
+    /// Quoted on the reader's connection.
     std::string table_sql(const std::vector<std::string>& name) override;
+    /// By oid: TABLE's, read once.
     bool is_target(const std::string& table, const std::string& target_sql) override;
+    /// As the server's version writes it.
     std::string copy_sql(const std::string& table, const std::vector<std::string>& columns) override;
 
 private:

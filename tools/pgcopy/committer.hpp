@@ -22,7 +22,7 @@ namespace pgpipe {
 /// between): the files then hold committed batches' rejects only, up to
 /// the recorded sizes. Batches without rejects commit without it.
 struct reject_claim {
-    std::unique_lock<std::mutex> lock;
+    std::unique_lock<std::mutex> lock;    ///< on the committer's reject files
     uint64_t rows_size = 0, log_size = 0; ///< the sizes before this batch's rejects
     /// Whether the claim is held.
     bool held() const { return lock.owns_lock(); }

@@ -27,7 +27,7 @@ struct load_context {
     /// Sizes and inputs from the options (the rest is filled in by setup).
     explicit load_context(const copy_load_options& options);
 
-    const copy_load_options& o;
+    const copy_load_options& o; ///< as the user gave them
     bool one_tx;     ///< --single-transaction, or no batch option: nothing commits before the end
     size_t chunk;    ///< bytes the reader asks the input for at once
     std::vector<std::string> inputs; ///< as given; "-" is stdin

@@ -47,6 +47,7 @@ public:
     uint64_t rows_committed() const { return m_rows_committed; }
     /// --send-binary: COPYs sent as binary, and as text.
     uint64_t copies_binary() const { return m_copies_binary; }
+    /// --send-binary: COPYs sent as text (a value the encoder cannot encode exactly).
     uint64_t copies_text() const { return m_copies_text; }
 
 private:
