@@ -571,3 +571,56 @@ TEST_CASE("a failed one transaction forgets what it counted and its rejects", "[
     CHECK(r.rows_size() == 0);
     CHECK(r.log_size() == 0);
 }
+
+// ---------------------------------------------------------------- load context
+
+TEST_CASE("the load context sizes batches from the options", "[stages]") {
+    copy_load_options o;
+    SECTION("one transaction: small batches and reads, two of them in memory") {
+        o.one_transaction = true;
+        const load_context ctx(o);
+        CHECK(ctx.one_tx);
+        CHECK(ctx.chunk == 256 << 10);
+        CHECK(ctx.batch_bytes == 256 << 10);
+        CHECK(ctx.inputs == std::vector<std::string>{"-"});
+    }
+    SECTION("batches without a size: 16 MiB, no row limit") {
+        o.reject_file = "r";
+        const load_context ctx(o);
+        CHECK_FALSE(ctx.one_tx);
+        CHECK(ctx.chunk == read_chunk);
+        CHECK(ctx.batch_bytes == 16 << 20);
+        CHECK(ctx.batch_rows == UINT64_MAX);
+        CHECK(ctx.loaders == 1);
+        CHECK_FALSE(ctx.parallel);
+    }
+    SECTION("--jobs without a size: about four batches a loader (4 MiB for a stream)") {
+        o.jobs = 3;
+        const load_context ctx(o);
+        CHECK(ctx.loaders == 3);
+        CHECK(ctx.parallel);
+        CHECK(ctx.batch_bytes == 4 << 20);
+    }
+    SECTION("--batch-rows: the rows, and 16 MiB still") {
+        o.batch_rows = 1000;
+        o.jobs = 3;
+        const load_context ctx(o);
+        CHECK(ctx.batch_rows == 1000);
+        CHECK(ctx.batch_bytes == 16 << 20);
+    }
+}
+
+TEST_CASE("the load context names the row a server's CONTEXT line names", "[stages]") {
+    copy_load_options o;
+    o.inputs = {"in.csv"};
+    load_context ctx(o);
+    ctx.format.format = copy_format::csv;
+    batch b = rows_batch("1,a\n2,\"b\nc\"\n3,d\n", {0, 4, 12, 16});
+    b.set_first_line(10);
+    // The server counts the newline inside the quotes: the two-line row ends at its line 3.
+    CHECK(ctx.row_named(b, 0, 3, 3) == std::optional<size_t>(1));
+    CHECK(ctx.row_named(b, 0, 3, 4) == std::optional<size_t>(2));
+    CHECK(ctx.row_named(b, 1, 3, 1) == std::optional<size_t>(1));
+    CHECK_FALSE(ctx.row_named(b, 0, 3, std::nullopt));
+    CHECK(ctx.where(b, 2) == "in.csv:13");
+}
