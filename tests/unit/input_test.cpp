@@ -1,6 +1,7 @@
 // input_stream: plain and zstd input, read in chunks of every size.
 #include "core/error.hpp"
 #include "io/input.hpp"
+#include "temp_file.hpp"
 
 #include <catch2/catch.hpp>
 #include <zstd.h>
@@ -11,21 +12,9 @@
 #include <unistd.h>
 
 using namespace pgpipe;
+using pgpipe::test::temp_file;
 
 namespace {
-
-struct temp_file {
-    std::string path;
-    explicit temp_file(const std::string& content) {
-        char name[] = "/tmp/pgpipe-unit-XXXXXX";
-        int fd = mkstemp(name);
-        REQUIRE(fd >= 0);
-        REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-        close(fd);
-        path = name;
-    }
-    ~temp_file() { std::remove(path.c_str()); }
-};
 
 std::string compress(const std::string& data, int level = 3) {
     std::string out(ZSTD_compressBound(data.size()), '\0');
