@@ -173,7 +173,7 @@ uint64_t hash_int8(int64_t v, uint64_t seed) {
 
 constexpr uint64_t hash_partition_seed = 0x7A5B22367996DCFDull;
 
-uint64_t hash_combine64(uint64_t a, uint64_t b) { return a ^ (b + 0x49a0f4dd15e5a5fbull + (a << 54) + (a >> 7)); }
+uint64_t hash_combine64(uint64_t a, uint64_t b) { return a ^ (b + 0x49a0f4dd15e5a8e3ull + (a << 54) + (a >> 7)); }
 
 } // namespace
 
