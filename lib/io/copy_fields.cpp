@@ -12,14 +12,26 @@ size_t find_in(std::string_view row, char c, size_t from, size_t to) {
     return hit ? static_cast<size_t>(static_cast<const char*>(hit) - row.data()) : to;
 }
 
+// Whether the last byte of row is the row's own line end byte c: in text a
+// backslash before it (an odd run of them) makes it data, as the server
+// keeps the byte after a backslash in the line ("\<LF>" reads as LF).
+bool ends_in_line_end(std::string_view row, char c, bool csv) {
+    if (row.empty() || row.back() != c)
+        return false;
+    size_t slashes = 0;
+    while (!csv && slashes + 1 < row.size() && row[row.size() - 2 - slashes] == '\\')
+        ++slashes;
+    return slashes % 2 == 0;
+}
+
 } // namespace
 
 bool copy_field_reader::read(std::string_view row, size_t max_fields) {
     m_fields.clear();
     m_built.clear();
-    if (!row.empty() && row.back() == '\n')
+    if (ends_in_line_end(row, '\n', m_syntax.csv))
         row.remove_suffix(1);
-    if (!row.empty() && row.back() == '\r')
+    if (ends_in_line_end(row, '\r', m_syntax.csv))
         row.remove_suffix(1);
     bool open_quote = false;
     for (size_t at = 0; max_fields > m_fields.size();) {

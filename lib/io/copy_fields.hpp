@@ -26,7 +26,8 @@ public:
     /// For rows of the given syntax.
     explicit copy_field_reader(copy_syntax syntax) : m_syntax(std::move(syntax)) {}
 
-    /// Reads one row (its line end, \n or \r\n, may be included), at most
+    /// Reads one row (its own line end, \n or \r\n, may be included; in
+    /// text a backslash before one makes it data, as the server reads it), at most
     /// max_fields of its fields (the rest unread, for a key in front).
     /// False when the row is malformed: a CSV quote left open, which the
     /// server refuses; the fields up to it are kept.

@@ -105,9 +105,11 @@ test_fields_read_as_copy_reads_them() {
   sql "CREATE TABLE by_copy (x text, y text, z text)"
   sql "CREATE TABLE by_insert (LIKE by_copy)"
   printf 'tab\\\there\t\\101\\x42\\1034\t\\\\N\n\\N\t\\Nx\ta\\\\b\\q\n\t\t\n' >tricky.tsv
+  # A last field ending in an escaped line end (backslash LF, backslash CR).
+  printf 'lf\tb\tc\\\n\ncr\tb\tc\\\r\n' >>tricky.tsv
   psql -Xq -v ON_ERROR_STOP=1 -c "\\copy by_copy FROM tricky.tsv"
   run 0 pginsert by_insert tricky.tsv
-  assert_contains "$err" "inserted 3 rows"
+  assert_contains "$err" "inserted 5 rows"
   assert_eq "$(sql "SELECT string_agg(format('%L|%L|%L', x, y, z), ',' ORDER BY x NULLS FIRST) FROM by_copy")" \
     "$(sql "SELECT string_agg(format('%L|%L|%L', x, y, z), ',' ORDER BY x NULLS FIRST) FROM by_insert")"
   assert_eq "NULL|'Nx'|E'a\\\\bq'" "$(sql "SELECT format('%L|%L|%L', x, y, z) FROM by_insert WHERE x IS NULL")"

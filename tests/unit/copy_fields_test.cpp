@@ -192,3 +192,14 @@ TEST_CASE("a reader reused for another row keeps nothing of the last") {
     CHECK(reader.is_null(0));
     CHECK(reader.written(0) == "\\N");
 }
+
+// A line end a backslash escapes is data (the server keeps the byte after
+// a backslash in the line, then reads "\<LF>" as LF and "\<CR>" as CR): only
+// the row's own, unescaped line end is left out.
+TEST_CASE("an escaped line end at the end of a text row is data") {
+    CHECK(read_text("a\tc\\\n") == fields{"a", "c\n"});       // the row's LF already gone
+    CHECK(read_text("a\tc\\\n\n") == fields{"a", "c\n"});     // with it
+    CHECK(read_text("k\\\r\n") == fields{"k\r"});             // LF line ends, an escaped CR
+    CHECK(read_text("k\\\\\r\n") == fields{"k\\"});           // an escaped backslash: the CR ends the line
+    CHECK(read_text("k\r\n") == fields{"k"});
+}
