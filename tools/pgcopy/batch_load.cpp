@@ -3,7 +3,7 @@
 // queue to --jobs connections; each batch commits with its progress (or, with
 // no batch option or --single-transaction, all in one transaction); bad rows
 // rejected; resume, retries, deferred indexes, ids by block, binary encoding.
-#include "copy_load.hpp"
+#include "batch_load.hpp"
 
 #include "batch_cut.hpp"
 #include "copy_in.hpp"
@@ -46,25 +46,10 @@ namespace pgpipe {
 namespace {
 
 constexpr size_t read_chunk = 1 << 20;
-constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
 // One transaction: the COPY stays open across batches, which the reader
-// hands to it itself, so they can be small: two of them (being read, spare)
-// stay well inside the 16 MiB a streamed load may hold.
-constexpr uint64_t one_transaction_batch_bytes = 256 << 10;
+// hands to it itself, so they can be small (load_plan.cpp cuts them at 256 KiB).
 constexpr size_t one_transaction_chunk = 256 << 10; // and reads of 256 KiB: two batches stay small
 constexpr int deadlock_retries = 8;                // parallel upserts may deadlock each other
-
-// --jobs with no batch size: about four batches per job, so that every
-// connection is busy to the end (from the files' sizes; 4 MiB for a
-// stream), between 1 and 16 MiB. Measured on orders, 1M rows with a
-// primary key, stock durability: --jobs 2 with 16 MiB batches (two of
-// them) took 1.09 s, as long as one COPY; with 4 MiB batches 0.94 s.
-uint64_t parallel_batch_bytes(const std::vector<std::string>& inputs, unsigned jobs) {
-    std::optional<uint64_t> total = total_input_size(inputs);
-    if (!total)
-        return 4 << 20;
-    return std::clamp<uint64_t>(*total / (4 * uint64_t{jobs}), 1 << 20, default_batch_bytes);
-}
 
 // The rows of one batch: bytes of whole rows, and where each row starts.
 struct batch {
@@ -215,20 +200,17 @@ private:
 
 class batch_loader {
 public:
-    batch_loader(const copy_load_options& o, std::unique_ptr<input_stream> first)
-        : m_o(o), m_one_tx(o.single_transaction || o.one_transaction),
-          m_chunk(o.one_transaction ? one_transaction_chunk : read_chunk), m_first_input(std::move(first)) {
+    batch_loader(const copy_load_options& o, const load_plan& plan, std::unique_ptr<input_stream> first)
+        : m_o(o), m_load_plan(plan), m_one_tx(o.single_transaction || plan.one_transaction.value),
+          m_chunk(plan.one_transaction.value ? one_transaction_chunk : read_chunk), m_first_input(std::move(first)) {
         m_inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
-        // A batch is also cut at 16 MiB unless --batch-bytes says otherwise:
-        // --batch-rows 100k of 33 kB rows must not hold 3 GB.
-        m_batch_bytes = o.batch_bytes ? *o.batch_bytes : o.one_transaction ? one_transaction_batch_bytes : default_batch_bytes;
-        if (o.jobs > 1 && !o.batch_rows && !o.batch_bytes)
-            m_batch_bytes = parallel_batch_bytes(m_inputs, o.jobs);
-        m_batch_rows = o.batch_rows ? *o.batch_rows : UINT64_MAX;
+        m_batch_bytes = plan.batch_bytes.value;
+        m_batch_rows = plan.batch_rows ? *plan.batch_rows : UINT64_MAX;
         m_format = o.format;
         m_summary.program = std::string(program_name());
         m_summary.target = o.table.empty() ? "the script's tables" : o.table;
-        m_plan = o.plan;
+        m_plan = plan.lines;
+        m_login = plan.login;
     }
 
     batch_loader(const batch_loader&) = delete;
@@ -255,7 +237,6 @@ private:
     std::vector<std::thread> m_threads;
 
     // --- setup (before the jobs start)
-    void validate();
     void read_columns(connection& c);
     void open_rejects();
     position read_progress(connection& c, bool& finished, std::vector<committed_range>& ranges);
@@ -347,6 +328,7 @@ private:
 
     // Fixed once the jobs start.
     const copy_load_options& m_o;
+    const load_plan& m_load_plan; // what run_copy chose: jobs, batch size, levers
     const bool m_one_tx; // --single-transaction, or no batch option: nothing commits before the end
     const size_t m_chunk; // bytes the reader asks the input for at once
     bool m_committing = false; // the one transaction's COMMIT was sent
@@ -411,7 +393,6 @@ private:
     void plan_encoding(connection& c);
     void plan_ids(connection& c, const std::vector<std::string>& loaded);
     void plan_binary(connection& c, const std::vector<std::string>& loaded);
-    bool wide_enough_for_binary();
     void add_plan_line(std::string line) { m_plan.push_back(std::move(line)); }
     void publish_plan();
     std::vector<std::string> m_plan; // --fast's choices, then the loader's
@@ -426,8 +407,6 @@ private:
 
 batch_job::batch_job(batch_loader& loader, unsigned index)
     : m_loader(loader), m_index(index), m_reject_lock(loader.m_reject_mutex, std::defer_lock) {}
-
-void batch_loader::validate() { validate_copy_load(m_o); }
 
 // The quoted column list (from -c, or from the first input's header), and
 // the unquoted names every header must match.
@@ -455,7 +434,7 @@ void batch_job::connect() {
     m_conn.emplace(connection::open(m_loader.m_login ? *m_loader.m_login : m_loader.m_o.connection));
     if (!m_loader.m_login)
         m_loader.m_login = m_conn->same_login(m_loader.m_o.connection);
-    apply_session_settings(*m_conn, m_loader.m_o);
+    apply_session_settings(*m_conn, m_loader.m_load_plan.toast_compression.value);
 }
 
 void batch_job::prepare_statements() {
@@ -910,7 +889,7 @@ void batch_job::attempt_batch(batch& b) {
         // One transaction without a reject file needs no savepoints: a
         // failure ends it all (and a long load's hundreds of subtransactions
         // would slow every session's snapshots).
-        const char* begin = o.one_transaction ? nullptr : o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN";
+        const char* begin = l.m_load_plan.one_transaction.value ? nullptr : o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN";
         if (begin)
             c.exec(begin);
         bool truncate;
@@ -1187,7 +1166,7 @@ std::string batch_loader::committed_so_far() const {
 void batch_loader::dispatch(batch&& b) {
     if (b.rows() == 0)
         return;
-    if (m_o.one_transaction)
+    if (m_load_plan.one_transaction.value)
         return stream_inline(std::move(b));
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
@@ -1217,7 +1196,7 @@ void batch_loader::run_job(batch_job& job) {
                 b = std::move(m_queue.front());
                 m_queue.pop_front();
             }
-            if (m_o.one_transaction)
+            if (m_load_plan.one_transaction.value)
                 job.stream_batch(b);
             else
                 job.commit_batch(b);
@@ -1330,7 +1309,7 @@ void batch_loader::sniff_first_input(connection& c) {
     m_first_chunk.resize(m_first_input->read(m_first_chunk.data(), m_first_chunk.size()));
     const std::string_view head = m_first_chunk;
     const std::string_view first_line = head.substr(0, head.find('\n'));
-    if (m_format.format == copy_format::text && !m_o.format_given &&
+    if (m_format.format == copy_format::text && m_load_plan.detect_binary &&
         head.substr(0, 11) == std::string_view(binary_copy_header()).substr(0, 11)) {
         m_format = copy_format_options{};
         m_format.format = copy_format::binary;
@@ -1358,8 +1337,8 @@ void batch_loader::check_script_options(size_t index) const {
     const char* refused = !m_o.reject_file.empty()                 ? "--reject-file"
                           : m_o.on_conflict != conflict_action::none ? "--on-conflict"
                           : m_o.columns                              ? "-c"
-                          : m_o.reserve_ids && !m_o.fast             ? "--reserve-ids"
-                          : m_o.send_binary && !m_o.fast             ? "--send-binary"
+                          : m_load_plan.ids.value == lever::required    ? "--reserve-ids"
+                          : m_load_plan.binary.value == lever::required ? "--send-binary"
                           : m_o.defer_indexes || m_o.defer_constraints ? (m_o.table.empty() ? "--defer-*" : nullptr)
                                                                       : nullptr;
     if (refused)
@@ -1482,7 +1461,7 @@ void batch_loader::load_input(size_t index) {
         // A pipe that had no more for now: what is here goes to the open
         // COPY at once, as a streamed load's would (a slow producer's rows
         // reach the server as they come).
-        if (m_o.one_transaction && n < chunk.size())
+        if (m_load_plan.one_transaction.value && n < chunk.size())
             cut_batches(in.b, true);
         std::lock_guard<std::mutex> lock(m_mutex);
         m_state.bytes += n;
@@ -1800,10 +1779,9 @@ void batch_loader::stop_jobs() {
 // Connects the jobs and reads what an earlier run of the key committed.
 // Returns false when that run finished the load.
 bool batch_loader::start() {
-    validate();
-    m_parallel = m_o.jobs > 1;
+    m_parallel = m_load_plan.jobs.value > 1;
     m_meter = progress_meter(m_o.show_progress);
-    for (unsigned k = 0; k < std::max(1u, m_o.jobs); ++k) {
+    for (unsigned k = 0; k < std::max(1u, m_load_plan.jobs.value); ++k) {
         m_jobs.push_back(std::make_unique<batch_job>(*this, k));
         m_jobs.back()->connect();
     }
@@ -1979,33 +1957,23 @@ void batch_loader::fail(const error& e) {
 // the COPY's column list. --send-binary: the loaded columns' types, if
 // pgcopy can encode every one of them.
 void batch_loader::plan_encoding(connection& c) {
-    if (m_first_is_script) {
-        if (m_o.fast)
-            add_plan_line("a script stream: each block goes as it reads, into the table its COPY line names");
+    if (m_first_is_script) // the plan said so (a script stream goes as it reads)
         return publish_plan();
-    }
+    const lever ids = m_load_plan.ids.value, binary = m_load_plan.binary.value;
     std::vector<std::string> loaded;
-    if (m_o.reserve_ids || m_o.send_binary)
+    if (ids != lever::off || binary != lever::off)
         loaded = m_column_names.empty() ? table_column_names(c, m_table_sql) : m_column_names;
-    if (m_o.reserve_ids)
+    if (ids != lever::off)
         plan_ids(c, loaded);
-    if (m_o.send_binary && m_format.format == copy_format::text) {
-        if (wide_enough_for_binary())
-            plan_binary(c, loaded);
-    } else if (m_o.fast) {
-        add_plan_line(m_format.format == copy_format::binary ? "binary as read" : "sent as read: not plain COPY text");
-    }
+    if (binary != lever::off && m_format.format == copy_format::text)
+        plan_binary(c, loaded);
     publish_plan();
 }
 
 // The plan into --stats, and with --verbose onto stderr.
 void batch_loader::publish_plan() {
-    if (m_o.fast)
-        add_plan_line(m_o.resume_key.empty()
-                          ? "trades: batches commit one by one; a failed load leaves those before it committed "
-                            "(use --resume-key KEY to rerun it exactly once)"
-                          : "trades: batches commit one by one, under resume key " + m_o.resume_key +
-                                " (a rerun of the same command loads exactly the rest)");
+    if (!m_load_plan.trades.empty())
+        add_plan_line(m_load_plan.trades);
     m_summary.plan.clear();
     for (const auto& line : m_plan)
         m_summary.plan += (m_summary.plan.empty() ? "" : "; ") + line;
@@ -2015,15 +1983,16 @@ void batch_loader::publish_plan() {
 }
 
 // The sequence-filled column the input lacks goes first in the COPY's
-// column list. --fast takes it if it is there; --reserve-ids insists.
+// column list. The plan says if_possible (--fast) or required (--reserve-ids).
 void batch_loader::plan_ids(connection& c, const std::vector<std::string>& loaded) {
     std::string why_not;
     m_sequence = find_sequence_column(c, m_table_sql, loaded, why_not);
-    if (!m_sequence && !m_o.fast)
+    const bool required = m_load_plan.ids.value == lever::required;
+    if (!m_sequence && required)
         throw local_error("--reserve-ids: " + why_not + " (in " + m_o.table + ")");
     if (!m_sequence)
         return add_plan_line("ids as the input has them: " + why_not);
-    if (m_o.fast)
+    if (!required)
         if (std::string blocker = id_block_blocker(c, *m_sequence); !blocker.empty()) {
             m_sequence.reset();
             return add_plan_line("ids as the sequence gives them: " + blocker);
@@ -2032,21 +2001,6 @@ void batch_loader::plan_ids(connection& c, const std::vector<std::string>& loade
     columns.insert(columns.end(), loaded.begin(), loaded.end());
     m_columns_sql = " (" + quote_name_list(c, columns) + ")";
     add_plan_line("ids of " + m_sequence->name + " reserved from its sequence, a block per batch");
-}
-
-// --fast encodes binary only for wide rows: on narrow ones the client's
-// encoding costs what the server's parsing saves (measured on orders, 29-byte
-// rows: 0.97x; on posts, 33 kB rows: 1.3x). --send-binary always encodes.
-bool batch_loader::wide_enough_for_binary() {
-    if (!m_o.fast)
-        return true;
-    const uint64_t rows = count_newlines(m_first_chunk.data(), m_first_chunk.size());
-    const uint64_t average = rows ? m_first_chunk.size() / rows : m_first_chunk.size();
-    if (average >= 1024)
-        return true;
-    add_plan_line("text sent as text: rows of " + std::to_string(average) +
-                  " bytes are too narrow for binary encoding to pay");
-    return false;
 }
 
 // Binary when pgcopy can encode every loaded column's type, and the
@@ -2078,13 +2032,14 @@ void batch_loader::plan_binary(connection& c, const std::vector<std::string>& lo
 // A table left without some of its indexes or constraints by a load that
 // was killed gets them back first; a deferring load then takes off the rest.
 void batch_loader::defer_for_load(connection& c) {
-    const bool deferring = m_o.defer_indexes || m_o.defer_constraints;
+    const bool indexes = m_load_plan.defer_indexes.value, constraints = m_load_plan.defer_constraints.value;
+    const bool deferring = indexes || constraints;
     if (!m_table_sql.empty() && (!deferring || m_one_tx))
         put_back_left_off(c, m_table_sql, m_o.table);
     if (m_one_tx) {
         c.exec("BEGIN");
         if (deferring) // dropped and rebuilt inside the one transaction: nothing to record
-            m_restore_in_transaction = drop_for_load(c, m_table_sql, m_o.defer_indexes, m_o.defer_constraints);
+            m_restore_in_transaction = drop_for_load(c, m_table_sql, indexes, constraints);
         return;
     }
     if (m_table_sql.empty() || !deferring)
@@ -2093,7 +2048,7 @@ void batch_loader::defer_for_load(connection& c) {
     if (m_deferral->pending())
         log_info("resuming with the " + format_count(m_deferral->pending()) +
                  " indexes and constraints an interrupted load left off " + m_o.table);
-    m_deferral->defer(m_o.defer_indexes, m_o.defer_constraints, m_key);
+    m_deferral->defer(indexes, constraints, m_key);
     m_record_batch_sql = m_deferral->record_batch_sql();
 }
 
@@ -2156,10 +2111,10 @@ void batch_loader::report() {
     m_meter.finish();
     m_summary.seconds = elapsed();
     m_summary.input_bytes = m_state.input_bytes;
-    if (m_o.one_transaction)
+    if (m_load_plan.one_transaction.value)
         m_summary.batches = 0; // one transaction, as the user asked for nothing else
     std::string line = summary_line(m_summary);
-    if (!m_o.one_transaction)
+    if (!m_load_plan.one_transaction.value)
         line += " in " + format_count(m_summary.batches) + " batch" + (m_summary.batches == 1 ? "" : "es");
     if (m_parallel)
         line += " by " + std::to_string(m_jobs.size()) + " jobs";
@@ -2194,8 +2149,9 @@ load_summary batch_loader::run() {
 
 } // namespace
 
-load_summary run_batched_copy(const copy_load_options& options, std::unique_ptr<input_stream> first) {
-    batch_loader loader(options, std::move(first));
+load_summary run_batched_copy(const copy_load_options& options, const load_plan& plan,
+                              std::unique_ptr<input_stream> first) {
+    batch_loader loader(options, plan, std::move(first));
     return loader.run();
 }
 
