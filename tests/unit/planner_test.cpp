@@ -610,3 +610,20 @@ TEST_CASE("the look at the first input: binary signature, header names", "[plann
     CHECK(needs_input_facts(csv));
     CHECK(peek_first_input(csv, opened).header == std::vector<std::string>{"id", "name"});
 }
+
+TEST_CASE("--jobs without a batch size: the files' sizes are known without a look at them", "[planner]") {
+    char path[] = "/tmp/planner_test_XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    const std::string rows(uint64_t{12} << 20, '\n');
+    REQUIRE(::write(fd, rows.data(), rows.size()) == static_cast<ssize_t>(rows.size()));
+    ::close(fd);
+    copy_load_options o = plain();
+    o.inputs = {path};
+    o.jobs = 2;
+    counting_steps steps;
+    run_copy(o, steps);
+    ::unlink(path);
+    CHECK(steps.peeked == 0);
+    CHECK(steps.plan_run.batch_bytes.value == (uint64_t{12} << 20) / 8); // four batches per job
+}

@@ -96,7 +96,7 @@ load_plan plan_with(const copy_load_options& o, load_steps& steps) {
     const bool table = !o.table.empty();
     if (table)
         steps.connect(o);
-    const input_facts input = needs_input_facts(o) ? steps.peek(o) : input_facts{};
+    const input_facts input = needs_input_facts(o) ? steps.peek(o) : stat_inputs(o);
     if (!table && !o.script)
         check_script_without_table(o, input);
     const table_facts facts = table ? steps.read_table(o, input) : table_facts{};

@@ -121,11 +121,15 @@ bool needs_input_facts(const copy_load_options& o) {
     return (o.table.empty() && !o.script) || (o.format.header && !o.columns) || o.fast;
 }
 
-input_facts peek_first_input(const copy_load_options& o, std::unique_ptr<input_stream>& opened) {
+input_facts stat_inputs(const copy_load_options& o) {
     input_facts f;
-    const std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
-    f.total_bytes = total_input_size(inputs);
-    opened = std::make_unique<input_stream>(inputs[0]);
+    f.total_bytes = total_input_size(o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs);
+    return f;
+}
+
+input_facts peek_first_input(const copy_load_options& o, std::unique_ptr<input_stream>& opened) {
+    input_facts f = stat_inputs(o);
+    opened = std::make_unique<input_stream>(o.inputs.empty() ? "-" : o.inputs[0]);
     std::string head(peek_size, '\0');
     head.resize(opened->read(head.data(), head.size()));
     opened->unread(head);

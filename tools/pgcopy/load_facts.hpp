@@ -23,12 +23,15 @@ struct input_facts {
     bool script_line = false;             ///< its first line is a script stream's COPY line
     std::vector<std::string> header;      ///< --header without -c: the first line's names
     std::optional<uint64_t> average_row_bytes; ///< of the rows in its first bytes
-    std::optional<uint64_t> total_bytes;  ///< every input's size, when all are regular files
+    std::optional<uint64_t> total_bytes;  ///< every input's size, when all are regular files (a stat: set looked at or not)
 };
 
 /// Whether planning needs a look at the first input: no TABLE (is it a
 /// script stream?), --header without -c (its names), or --fast (its rows' width).
 bool needs_input_facts(const copy_load_options& options);
+
+/// What is known of the inputs without reading them: their total size.
+input_facts stat_inputs(const copy_load_options& options);
 
 /// Opens the first input and reads its first bytes (up to 1 MiB), giving
 /// them back: opened holds it, for the engine to read on. The one look
