@@ -124,6 +124,10 @@ test_reserved_ids_keep_input_order_within_a_batch_and_fill_identity_columns() {
   assert_eq "1 a,2 b,3 c" "$(sql "SELECT string_agg(id || ' ' || name, ',' ORDER BY id) FROM things")"
   run 1 pgcopy --reserve-ids things things.tsv
   assert_contains "$err" "--reserve-ids: the input carries id"
+  # Given beside --fast it still insists: a flag means one thing.
+  run 1 pgcopy --fast --reserve-ids things things.tsv
+  assert_contains "$err" "--reserve-ids: the input carries id"
+  assert_eq 3 "$(table_count things)"
 }
 
 test_send_binary_loads_what_text_loads() {

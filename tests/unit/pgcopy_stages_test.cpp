@@ -5,6 +5,7 @@
 #include "pgcopy/batch_queue.hpp"
 #include "pgcopy/batch_reader.hpp"
 #include "pgcopy/committer.hpp"
+#include "pgcopy/load_plan.hpp"
 #include "core/error.hpp"
 #include "pgcopy/fingerprint.hpp"
 #include "temp_file.hpp"
@@ -20,6 +21,10 @@ using namespace pgpipe;
 using pgpipe::test::temp_file;
 
 namespace {
+
+// The plan a load of o gets on a plain table (the planner is pure): what the
+// stages are handed.
+load_plan plan_of(const copy_load_options& o) { return plan_load(o, table_facts{}, stat_inputs(o)); }
 
 // Script blocks' tables named as written, without a server: the test's own
 // answers to the reader's one question for a server.
@@ -43,18 +48,26 @@ struct named_tables : block_tables {
 struct reader_rig {
     copy_load_options o;
     std::optional<temp_file> file;
+    load_plan plan;
     std::optional<load_context> ctx;
     batch_queue queue{1};
     named_tables tables;
     std::vector<batch> got;
     std::optional<batch_reader> reader;
 
-    reader_rig() { o.table = "t"; } // a table: else an input of text is taken for a script stream
+    // A table: else an input of text is taken for a script stream. Batches
+    // of the default size (a batch option: not one transaction, whose reader
+    // also cuts at every short read).
+    reader_rig() {
+        o.table = "t";
+        o.batch_bytes = 16 << 20;
+    }
     // The input, then the context (o set first): returns it to adjust before reading.
     load_context& open(const std::string& bytes) {
         file.emplace(bytes);
         o.inputs = {file->path};
-        ctx.emplace(o);
+        plan = plan_of(o);
+        ctx.emplace(o, plan);
         queue.take_inline([this](batch& b) { got.push_back(b); });
         reader.emplace(*ctx, queue, tables, nullptr);
         return *ctx;
@@ -462,6 +475,7 @@ namespace {
 struct committer_rig {
     copy_load_options o;
     std::string dir;
+    load_plan plan;
     std::optional<load_context> ctx;
     std::optional<committer> accounts;
 
@@ -474,7 +488,8 @@ struct committer_rig {
     }
     ~committer_rig() { std::filesystem::remove_all(dir); }
     committer& open() {
-        ctx.emplace(o);
+        plan = plan_of(o);
+        ctx.emplace(o, plan);
         accounts.emplace(*ctx);
         accounts->open_rejects();
         return *accounts;
@@ -574,37 +589,41 @@ TEST_CASE("a failed one transaction forgets what it counted and its rejects", "[
 
 // ---------------------------------------------------------------- load context
 
-TEST_CASE("the load context sizes batches from the options", "[stages]") {
+TEST_CASE("the load context takes its sizes from the plan", "[stages]") {
     copy_load_options o;
     SECTION("one transaction: small batches and reads, two of them in memory") {
-        o.one_transaction = true;
-        const load_context ctx(o);
+        const load_plan plan = plan_of(o);
+        const load_context ctx(o, plan);
         CHECK(ctx.one_tx);
+        CHECK(ctx.one_transaction());
         CHECK(ctx.chunk == 256 << 10);
         CHECK(ctx.batch_bytes == 256 << 10);
         CHECK(ctx.inputs == std::vector<std::string>{"-"});
     }
     SECTION("batches without a size: 16 MiB, no row limit") {
         o.reject_file = "r";
-        const load_context ctx(o);
+        const load_plan plan = plan_of(o);
+        const load_context ctx(o, plan);
         CHECK_FALSE(ctx.one_tx);
         CHECK(ctx.chunk == read_chunk);
         CHECK(ctx.batch_bytes == 16 << 20);
         CHECK(ctx.batch_rows == UINT64_MAX);
         CHECK(ctx.loaders == 1);
-        CHECK_FALSE(ctx.parallel);
+        CHECK_FALSE(ctx.parallel());
     }
     SECTION("--jobs without a size: about four batches a loader (4 MiB for a stream)") {
         o.jobs = 3;
-        const load_context ctx(o);
+        const load_plan plan = plan_of(o);
+        const load_context ctx(o, plan);
         CHECK(ctx.loaders == 3);
-        CHECK(ctx.parallel);
+        CHECK(ctx.parallel());
         CHECK(ctx.batch_bytes == 4 << 20);
     }
     SECTION("--batch-rows: the rows, and 16 MiB still") {
         o.batch_rows = 1000;
         o.jobs = 3;
-        const load_context ctx(o);
+        const load_plan plan = plan_of(o);
+        const load_context ctx(o, plan);
         CHECK(ctx.batch_rows == 1000);
         CHECK(ctx.batch_bytes == 16 << 20);
     }
@@ -613,7 +632,8 @@ TEST_CASE("the load context sizes batches from the options", "[stages]") {
 TEST_CASE("the load context names the row a server's CONTEXT line names", "[stages]") {
     copy_load_options o;
     o.inputs = {"in.csv"};
-    load_context ctx(o);
+    const load_plan plan = plan_of(o);
+    load_context ctx(o, plan);
     ctx.format.format = copy_format::csv;
     batch b = rows_batch("1,a\n2,\"b\nc\"\n3,d\n", {0, 4, 12, 16});
     b.set_first_line(10);

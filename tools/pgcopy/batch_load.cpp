@@ -18,15 +18,15 @@
 
 namespace pgpipe {
 
-copy_engine::copy_engine(const copy_load_options& options, std::unique_ptr<input_stream> first)
-    : m_o(options), m_ctx(options), m_committer(m_ctx), m_queue(m_ctx.loaders), m_tables(m_ctx),
+copy_engine::copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first)
+    : m_o(options), m_ctx(options, plan), m_committer(m_ctx), m_queue(m_ctx.loaders), m_tables(m_ctx),
       m_reader(m_ctx, m_queue, m_tables, std::move(first)) {
     m_queue.on_wait([this] { m_committer.show_progress(); });
     m_reader.on_read([this](uint64_t bytes, uint64_t raw) { m_committer.count_read(bytes, raw); });
     // One transaction: the one connection's COPY takes each batch in the
     // reader's own thread (a hand-over per batch would cost more than it
     // overlaps), and its buffer is kept for the next.
-    if (m_o.one_transaction)
+    if (m_ctx.one_transaction())
         m_queue.take_inline([this](batch& b) { m_loaders[0]->stream_batch(b); });
 }
 
@@ -57,7 +57,6 @@ void copy_engine::choose_key() {
 // Connects the loaders and reads what an earlier run of the key committed.
 // Returns false when that run finished the load.
 bool copy_engine::start() {
-    validate_copy_load(m_o);
     m_committer.start_progress(m_o.show_progress);
     connect_loaders();
     choose_key();
@@ -121,7 +120,7 @@ void copy_engine::run_loader(loader& l) {
             batch b;
             if (!m_queue.take(b))
                 return;
-            if (m_o.one_transaction)
+            if (m_ctx.one_transaction())
                 l.stream_batch(b);
             else
                 l.commit_batch(b);
@@ -253,7 +252,7 @@ std::string copy_engine::one_transaction_outcome(const error& e) const {
 void copy_engine::write_stats() {
     load_summary& s = m_committer.summary();
     s.job_rows.clear();
-    if (m_ctx.parallel)
+    if (m_ctx.parallel())
         for (const auto& l : m_loaders)
             s.job_rows.push_back(l->rows_committed());
     write_stats_file(m_o.stats_file, s);
@@ -264,12 +263,12 @@ void copy_engine::report() {
     m_committer.finish_progress();
     s.seconds = elapsed();
     s.input_bytes = m_committer.input_bytes();
-    if (m_o.one_transaction)
+    if (m_ctx.one_transaction())
         s.batches = 0; // one transaction, as the user asked for nothing else
     std::string line = summary_line(s);
-    if (!m_o.one_transaction)
+    if (!m_ctx.one_transaction())
         line += " in " + format_count(s.batches) + " batch" + (s.batches == 1 ? "" : "es");
-    if (m_ctx.parallel)
+    if (m_ctx.parallel())
         line += " by " + std::to_string(m_loaders.size()) + " jobs";
     if (s.rejected)
         line += "; " + format_count(s.rejected) + (s.rejected == 1 ? " row" : " rows") + " rejected (see " +
@@ -306,8 +305,9 @@ load_summary copy_engine::run() {
     return m_committer.summary();
 }
 
-load_summary run_batched_copy(const copy_load_options& options, std::unique_ptr<input_stream> first) {
-    copy_engine engine(options, std::move(first));
+load_summary run_batched_copy(const copy_load_options& options, const load_plan& plan,
+                              std::unique_ptr<input_stream> first) {
+    copy_engine engine(options, plan, std::move(first));
     return engine.run();
 }
 

@@ -5,9 +5,10 @@
 #include "batch_queue.hpp"
 #include "batch_reader.hpp"
 #include "committer.hpp"
-#include "copy_load.hpp"
+#include "copy_options.hpp"
 #include "deferral.hpp"
 #include "load_context.hpp"
+#include "load_plan.hpp"
 #include "loader.hpp"
 #include "resume_record.hpp"
 
@@ -26,8 +27,8 @@ namespace pgpipe {
 /// the key finished), or fail (roll back, say what committed).
 class copy_engine {
 public:
-    /// The load options ask for; first: the first input, opened already (or null).
-    copy_engine(const copy_load_options& options, std::unique_ptr<input_stream> first);
+    /// The load options ask for, as plan says; first: the first input, opened already (or null).
+    copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first);
     copy_engine(const copy_engine&) = delete;
     copy_engine& operator=(const copy_engine&) = delete;
 
@@ -63,8 +64,7 @@ private:
     void plan_encoding(connection& c);
     void plan_ids(connection& c, const std::vector<std::string>& loaded);
     void plan_binary(connection& c, const std::vector<std::string>& loaded);
-    bool wide_enough_for_binary();
-    void add_plan_line(std::string line) { m_ctx.plan.push_back(std::move(line)); }
+    void add_plan_line(std::string line) { m_ctx.plan_lines.push_back(std::move(line)); }
     void publish_plan();
     // --defer-*: with --single-transaction, dropped in it and put back
     // before its COMMIT; else recorded, dropped, and put back by every
@@ -88,5 +88,14 @@ private:
     std::optional<table_deferral> m_deferral;
     std::vector<std::string> m_restore_in_transaction;
 };
+
+/// pgcopy's one engine behind run_copy: a reader cuts the inputs into
+/// batches at row boundaries (script blocks too), loaders load them; each
+/// batch committed with its progress, or with plan.one_transaction all of
+/// them in one. plan: what the planner chose (jobs, batch size, levers).
+/// first: the first input, opened already (its first bytes given back), or
+/// null. Throws like run_copy; status rows_rejected past --max-rejects.
+load_summary run_batched_copy(const copy_load_options& options, const load_plan& plan,
+                              std::unique_ptr<input_stream> first = nullptr);
 
 } // namespace pgpipe

@@ -107,7 +107,7 @@ first_input_facts batch_reader::sniff() {
     m_first_chunk.resize(m_first_input->read(m_first_chunk.data(), m_first_chunk.size()));
     const std::string_view head = m_first_chunk;
     const std::string_view first_line = head.substr(0, head.find('\n'));
-    if (m_ctx.format.format == copy_format::text && !m_ctx.o.format_given &&
+    if (m_ctx.format.format == copy_format::text && m_ctx.plan.detect_binary &&
         head.substr(0, 11) == std::string_view(binary_copy_header()).substr(0, 11)) {
         facts.binary = true;
     } else if (starts_script(first_line)) {
@@ -135,8 +135,8 @@ void batch_reader::check_script_options(size_t index) const {
     const char* refused = !o.reject_file.empty()                 ? "--reject-file"
                           : o.on_conflict != conflict_action::none ? "--on-conflict"
                           : o.columns                              ? "-c"
-                          : o.reserve_ids && !o.fast             ? "--reserve-ids"
-                          : o.send_binary && !o.fast             ? "--send-binary"
+                          : m_ctx.plan.ids.value == lever::required    ? "--reserve-ids"
+                          : m_ctx.plan.binary.value == lever::required ? "--send-binary"
                           : o.defer_indexes || o.defer_constraints ? (o.table.empty() ? "--defer-*" : nullptr)
                                                                    : nullptr;
     if (refused)
@@ -208,7 +208,7 @@ void batch_reader::start_script_block(input_cursor& in, std::string_view line) {
                           {}, "drop TABLE to run the script as it is");
     // With --jobs, a block into another table starts once the batches before
     // it committed: pgrec writes parents before the children that refer to them.
-    if (m_ctx.parallel && !m_block_table.empty() && table != m_block_table)
+    if (m_ctx.parallel() && !m_block_table.empty() && table != m_block_table)
         m_queue.wait_committed();
     m_block_table = table;
     in.in_block = true;
@@ -260,7 +260,7 @@ void batch_reader::load_input(size_t index) {
         // A pipe that had no more for now: what is here goes to the open
         // COPY at once, as a streamed load's would (a slow producer's rows
         // reach the server as they come).
-        if (m_ctx.o.one_transaction && n < chunk.size())
+        if (m_ctx.one_transaction() && n < chunk.size())
             cut_batches(in.b, true);
         if (m_on_read)
             m_on_read(n, input->raw_bytes_read());
@@ -482,7 +482,7 @@ void batch_reader::cut_batches(batch& b, bool at_end) {
             print_through(b, base);
             b.prefix_hash = m_input_print.hex();
             b.input_stamps = m_stamps_text;
-            if (m_ctx.parallel)
+            if (m_ctx.parallel())
                 b.content_hash = fingerprint_of(b.bytes.data() + b.starts[0], b.size());
         }
         m_queue.push(std::move(b));

@@ -82,7 +82,7 @@ void committer::add_batch_counts(connection& c) {
 // --jobs batches record only their own rows; the load's row must be there
 // for a rerun to know the key's load.
 void committer::ensure_progress_row(connection& c) {
-    if (m_ctx.key.empty() || !m_ctx.parallel)
+    if (m_ctx.key.empty() || !m_ctx.parallel())
         return;
     c.exec("INSERT INTO pgpipe.load_progress (key, target, inputs, input_index, input_offset, input_line,"
            " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash, shape)"
@@ -151,7 +151,7 @@ void committer::open_rejects() {
 
 void committer::start_progress(bool show) {
     m_meter = progress_meter(show);
-    m_state.job_rows.assign(m_ctx.parallel ? m_ctx.loaders : 0, 0);
+    m_state.job_rows.assign(m_ctx.parallel() ? m_ctx.loaders : 0, 0);
 }
 
 void committer::check_reject_limit(const batch& b, uint64_t pending, bool at_batch_end) {
@@ -198,7 +198,7 @@ void committer::save_progress(connection& c, const batch& b, const position& aft
         return;
     const bool rejects = claim.held();
     const std::string key = c.quote_literal(m_ctx.key);
-    if (m_ctx.parallel) {
+    if (m_ctx.parallel()) {
         c.exec("INSERT INTO pgpipe.load_batches (key, input_index, start_offset, end_offset, content_hash,"
                " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes) VALUES (" +
                key + ", " + n(b.input_index) + ", " + n(b.first_offset + b.starts[0]) + ", " + n(b.end_offset()) +
@@ -233,7 +233,7 @@ void committer::save_progress(connection& c, const batch& b, const position& aft
 bool committer::batch_committed(connection& c, const batch& b) {
     const std::string key = c.quote_literal(m_ctx.key);
     const std::string sql =
-        m_ctx.parallel ? "SELECT 1 FROM pgpipe.load_batches WHERE key = " + key + " AND input_index = " +
+        m_ctx.parallel() ? "SELECT 1 FROM pgpipe.load_batches WHERE key = " + key + " AND input_index = " +
                              n(b.input_index) + " AND start_offset = " + n(b.first_offset + b.starts[0])
                        : "SELECT 1 FROM pgpipe.load_progress WHERE key = " + key +
                              " AND (input_index, input_offset) >= (" + n(b.input_index) + ", " + n(b.end_offset()) + ")";
@@ -254,7 +254,7 @@ void committer::count_committed(const batch& b, const position& after, uint64_t 
     m_rows_sent += b.rows();
     m_summary.batches += 1;
     m_state.rows = m_summary.rows;
-    if (m_ctx.parallel)
+    if (m_ctx.parallel())
         m_state.job_rows[loader] = loader_rows;
 }
 
@@ -315,7 +315,7 @@ void committer::record_finished(connection& c, const std::string& stamps) {
 std::string committer::committed_so_far() const {
     std::string out = format_count(m_summary.rows) + " rows were committed in " + format_count(m_summary.batches) +
                       " batches";
-    if (m_ctx.parallel)
+    if (m_ctx.parallel())
         return out + " (by " + std::to_string(m_ctx.loaders) + " jobs, not in input order)";
     return out + ", up to " + m_ctx.input_name(m_committed.input_index) + ":" + std::to_string(m_committed.line - 1) +
            " (byte offset " + std::to_string(m_committed.offset) + ")";

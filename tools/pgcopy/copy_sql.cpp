@@ -120,4 +120,9 @@ std::string build_copy_sql(const connection& conn, const std::string& table_sql,
     return sql + " FROM STDIN " + copy_options_sql(conn, format, freeze);
 }
 
+void apply_session_settings(connection& conn, const std::optional<std::string>& toast_compression) {
+    if (toast_compression)
+        conn.exec("SET default_toast_compression = " + conn.quote_literal(*toast_compression));
+}
+
 } // namespace pgpipe

@@ -46,4 +46,7 @@ void require_pgpipe_access(connection& conn, const std::vector<std::string>& tab
 /// fails in a schema the role may not use).
 bool pgpipe_table_readable(connection& conn, const std::string& table);
 
+/// Applies the session settings a load asks for (default_toast_compression).
+void apply_session_settings(connection& conn, const std::optional<std::string>& toast_compression);
+
 } // namespace pgpipe

@@ -81,53 +81,44 @@ void copy_engine::check_shape(connection& c) {
 // the COPY's column list. --send-binary: the loaded columns' types, if
 // pgcopy can encode every one of them.
 void copy_engine::plan_encoding(connection& c) {
-    if (m_ctx.first_is_script) {
-        if (m_o.fast)
-            add_plan_line("a script stream: each block goes as it reads, into the table its COPY line names");
+    if (m_ctx.first_is_script) // the plan said so (a script stream goes as it reads)
         return publish_plan();
-    }
+    const lever ids = m_ctx.plan.ids.value, binary = m_ctx.plan.binary.value;
     std::vector<std::string> loaded;
-    if (m_o.reserve_ids || m_o.send_binary)
+    if (ids != lever::off || binary != lever::off)
         loaded = m_ctx.column_names.empty() ? table_column_names(c, m_ctx.table_sql) : m_ctx.column_names;
-    if (m_o.reserve_ids)
+    if (ids != lever::off)
         plan_ids(c, loaded);
-    if (m_o.send_binary && m_ctx.format.format == copy_format::text) {
-        if (wide_enough_for_binary())
-            plan_binary(c, loaded);
-    } else if (m_o.fast) {
-        add_plan_line(m_ctx.format.format == copy_format::binary ? "binary as read" : "sent as read: not plain COPY text");
-    }
+    if (binary != lever::off && m_ctx.format.format == copy_format::text)
+        plan_binary(c, loaded);
     publish_plan();
 }
 
 // The plan into --stats, and with --verbose onto stderr.
 void copy_engine::publish_plan() {
-    if (m_o.fast)
-        add_plan_line(m_o.resume_key.empty()
-                          ? "trades: batches commit one by one; a failed load leaves those before it committed "
-                            "(use --resume-key KEY to rerun it exactly once)"
-                          : "trades: batches commit one by one, under resume key " + m_o.resume_key +
-                                " (a rerun of the same command loads exactly the rest)");
+    if (!m_ctx.plan.trades.empty())
+        add_plan_line(m_ctx.plan.trades);
     std::string& plan = m_committer.summary().plan;
     plan.clear();
-    for (const auto& line : m_ctx.plan)
+    for (const auto& line : m_ctx.plan_lines)
         plan += (plan.empty() ? "" : "; ") + line;
-    if (m_o.verbose && !m_ctx.plan.empty())
-        for (const auto& line : m_ctx.plan)
+    if (m_o.verbose && !m_ctx.plan_lines.empty())
+        for (const auto& line : m_ctx.plan_lines)
             log_info("plan: " + line);
 }
 
 // The sequence-filled column the input lacks goes first in the COPY's
-// column list. --fast takes it if it is there; --reserve-ids insists.
+// column list. The plan says if_possible (--fast) or required (--reserve-ids).
 void copy_engine::plan_ids(connection& c, const std::vector<std::string>& loaded) {
     std::string why_not;
     std::optional<sequence_column>& sequence = m_ctx.sequence;
     sequence = find_sequence_column(c, m_ctx.table_sql, loaded, why_not);
-    if (!sequence && !m_o.fast)
+    const bool required = m_ctx.plan.ids.value == lever::required;
+    if (!sequence && required)
         throw local_error("--reserve-ids: " + why_not + " (in " + m_o.table + ")");
     if (!sequence)
         return add_plan_line("ids as the input has them: " + why_not);
-    if (m_o.fast)
+    if (!required)
         if (std::string blocker = id_block_blocker(c, *sequence); !blocker.empty()) {
             sequence.reset();
             return add_plan_line("ids as the sequence gives them: " + blocker);
@@ -136,22 +127,6 @@ void copy_engine::plan_ids(connection& c, const std::vector<std::string>& loaded
     columns.insert(columns.end(), loaded.begin(), loaded.end());
     m_ctx.columns_sql = " (" + quote_name_list(c, columns) + ")";
     add_plan_line("ids of " + sequence->name + " reserved from its sequence, a block per batch");
-}
-
-// --fast encodes binary only for wide rows: on narrow ones the client's
-// encoding costs what the server's parsing saves (measured on orders, 29-byte
-// rows: 0.97x; on posts, 33 kB rows: 1.3x). --send-binary always encodes.
-bool copy_engine::wide_enough_for_binary() {
-    if (!m_o.fast)
-        return true;
-    const std::string& first_chunk = m_reader.first_chunk();
-    const uint64_t rows = count_newlines(first_chunk.data(), first_chunk.size());
-    const uint64_t average = rows ? first_chunk.size() / rows : first_chunk.size();
-    if (average >= 1024)
-        return true;
-    add_plan_line("text sent as text: rows of " + std::to_string(average) +
-                  " bytes are too narrow for binary encoding to pay");
-    return false;
 }
 
 // Binary when pgcopy can encode every loaded column's type, and the
@@ -183,13 +158,14 @@ void copy_engine::plan_binary(connection& c, const std::vector<std::string>& loa
 // A table left without some of its indexes or constraints by a load that
 // was killed gets them back first; a deferring load then takes off the rest.
 void copy_engine::defer_for_load(connection& c) {
-    const bool deferring = m_o.defer_indexes || m_o.defer_constraints;
+    const bool indexes = m_ctx.plan.defer_indexes.value, constraints = m_ctx.plan.defer_constraints.value;
+    const bool deferring = indexes || constraints;
     if (!m_ctx.table_sql.empty() && (!deferring || m_ctx.one_tx))
         put_back_left_off(c, m_ctx.table_sql, m_o.table);
     if (m_ctx.one_tx) {
         c.exec("BEGIN");
         if (deferring) // dropped and rebuilt inside the one transaction: nothing to record
-            m_restore_in_transaction = drop_for_load(c, m_ctx.table_sql, m_o.defer_indexes, m_o.defer_constraints);
+            m_restore_in_transaction = drop_for_load(c, m_ctx.table_sql, indexes, constraints);
         return;
     }
     if (m_ctx.table_sql.empty() || !deferring)
@@ -198,7 +174,7 @@ void copy_engine::defer_for_load(connection& c) {
     if (m_deferral->pending())
         log_info("resuming with the " + format_count(m_deferral->pending()) +
                  " indexes and constraints an interrupted load left off " + m_o.table);
-    m_deferral->defer(m_o.defer_indexes, m_o.defer_constraints, m_ctx.key);
+    m_deferral->defer(indexes, constraints, m_ctx.key);
     m_ctx.record_batch_sql = m_deferral->record_batch_sql();
 }
 

@@ -4,7 +4,8 @@
 #pragma once
 
 #include "batch.hpp"
-#include "copy_load.hpp"
+#include "copy_options.hpp"
+#include "load_plan.hpp"
 #include "id_blocks.hpp"
 #include "transcode.hpp"
 #include "io/copy_format.hpp"
@@ -24,16 +25,16 @@ constexpr size_t read_chunk = 1 << 20;
 /// planning, then handed to the stages as `const load_context&` (the
 /// loaders' threads start only after it is complete).
 struct load_context {
-    /// Sizes and inputs from the options (the rest is filled in by setup).
-    explicit load_context(const copy_load_options& options);
+    /// Sizes and inputs from the options and the plan (the rest is filled in by setup).
+    load_context(const copy_load_options& options, const load_plan& plan);
 
     const copy_load_options& o; ///< as the user gave them
+    const load_plan& plan;      ///< what the planner chose, each choice with its reason
     bool one_tx;     ///< --single-transaction, or no batch option: nothing commits before the end
     size_t chunk;    ///< bytes the reader asks the input for at once
     std::vector<std::string> inputs; ///< as given; "-" is stdin
     uint64_t batch_bytes, batch_rows; ///< a batch is cut at whichever comes first
-    unsigned loaders;                 ///< connections loading batches (--jobs, at least one)
-    bool parallel;                    ///< more than one loader: batches commit out of order
+    unsigned loaders;                 ///< connections loading batches (the plan's jobs, at least one)
     std::string table_sql, columns_sql, column_list_sql; ///< quoted
     std::vector<std::string> column_names; ///< unquoted, for the CSV header check
     std::vector<std::string> load_columns; ///< quoted, for upserts: the columns loaded
@@ -45,11 +46,15 @@ struct load_context {
     marker_rules markers;             ///< how the server reads end-of-data markers
     bool first_is_script = false;     ///< the first input is a script stream
     std::string shape_text;           ///< the load's shape, written with the progress row
-    std::vector<std::string> plan;    ///< --fast's choices, then the engine's
+    std::vector<std::string> plan_lines; ///< --fast's choices, then the engine's: printed by -v, kept in --stats
     std::optional<sequence_column> sequence; ///< --reserve-ids: the column whose ids pgcopy reserves
     std::optional<text_to_binary> encoder;   ///< --send-binary: the template each loader copies
     std::string record_batch_sql;     ///< run in each batch's transaction while deferred
 
+    /// More than one loader: batches commit out of order.
+    bool parallel() const { return loaders > 1; }
+    /// No batch option: one transaction, one COPY per input kept open, no savepoints.
+    bool one_transaction() const { return plan.one_transaction.value; }
     /// Whether rejected rows go to a reject file (else a bad row fails the load).
     bool rejecting() const { return !o.reject_file.empty(); }
     /// An input as messages name it.

@@ -29,7 +29,7 @@ loader::loader(const load_context& ctx, committer& c, batch_queue& q, unsigned i
 void loader::connect() {
     // The first loader may ask for a password; the others and every retry reuse it.
     m_conn.emplace(connection::open(m_ctx.login ? *m_ctx.login : m_ctx.o.connection));
-    apply_session_settings(*m_conn, m_ctx.o);
+    apply_session_settings(*m_conn, m_ctx.plan.toast_compression.value);
 }
 
 void loader::prepare_statements() {
@@ -260,7 +260,7 @@ void loader::attempt_batch(batch& b) {
         // One transaction without a reject file needs no savepoints: a
         // failure ends it all (and a long load's hundreds of subtransactions
         // would slow every session's snapshots).
-        const char* begin = o.one_transaction ? nullptr : o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN";
+        const char* begin = m_ctx.one_transaction() ? nullptr : o.single_transaction ? "SAVEPOINT pgcopy_batch" : "BEGIN";
         if (begin)
             c.exec(begin);
         load_batch(b);

@@ -1,6 +1,7 @@
 // pgcopy: stream COPY data (text, csv, binary; maybe zstd) into a table.
 #include "cli/cli.hpp"
 #include "copy_load.hpp"
+#include "copy_rules.hpp"
 #include "core/log.hpp"
 #include "io/output.hpp"
 
@@ -80,7 +81,8 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
          "the unique key for --on-conflict (default: the primary key)")
         ("single-transaction", po::bool_switch(&cfg.single_transaction),
          "batches in one transaction, a savepoint each")
-        ("jobs,j", po::value<unsigned>(&cfg.jobs)->value_name("N"),
+        ("jobs,j", po::value<unsigned>()->value_name("N")
+             ->notifier([c = &cfg](unsigned v) { c->jobs = v; }),
          "load batches over N connections in parallel (each commits its own)");
 }
 
@@ -113,8 +115,8 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
         cfg.table.clear();
     }
     cfg.format.format = pgpipe::parse_copy_format(text.format);
-    cfg.format_given = vm.count("format") > 0;
-    cfg.jobs_given = vm.count("jobs") > 0;
+    if (vm.count("format"))
+        cfg.named_format = cfg.format.format;
     if (!text.batch_rows.empty())
         cfg.batch_rows = pgpipe::parse_count(text.batch_rows);
     if (!text.batch_bytes.empty())

@@ -301,7 +301,7 @@ void destination_stream::connect(const connection_options& coordinator_login, co
                     "PGPASSWORD, ~/.pgpass (PGPASSFILE) or a service file, never from the mapping");
     }
     m_conn->exec("SET client_encoding = " + m_conn->quote_literal(client_encoding));
-    apply_session_settings(*m_conn, m_loader.m_o); // --toast-compression, on every server
+    apply_session_settings(*m_conn, m_loader.m_o.toast_compression); // --toast-compression, on every server
     const std::string table = m_index == 0 ? m_loader.m_plan.table_sql : quote_qualified_name(*m_conn, m_d.remote_table_parts);
     copy_format_options format = m_loader.m_o.format;
     format.header = false; // the reader keeps headers back

@@ -1,7 +1,9 @@
 // pgcopy's routed loads: rows of a table partitioned over postgres_fdw shards, each sent straight to its shard.
 #pragma once
-#include "copy_load.hpp"
+#include "copy_options.hpp"
 #include "route_plan.hpp"
+#include "core/stats.hpp"
+#include "io/input.hpp"
 
 #include <memory>
 

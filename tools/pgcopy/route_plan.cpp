@@ -33,7 +33,7 @@ constexpr std::array<option_refusal, 10> option_refusals{{
     {[](const copy_load_options& o) { return o.script; }, "script streams name their own tables"},
     {[](const copy_load_options& o) { return o.on_conflict != conflict_action::none || o.conflict_columns.has_value(); },
      "--on-conflict stages rows on one server"},
-    {[](const copy_load_options& o) { return o.jobs > 1; }, "a routed load uses one connection per shard; leave out --jobs"},
+    {[](const copy_load_options& o) { return o.jobs.value_or(1) > 1; }, "a routed load uses one connection per shard; leave out --jobs"},
     {[](const copy_load_options& o) { return o.single_transaction; }, "--single-transaction holds one server's savepoints"},
     {[](const copy_load_options& o) { return o.reserve_ids; }, "--reserve-ids draws from one server's sequence"},
     {[](const copy_load_options& o) { return o.send_binary || o.fast; }, "--fast and --send-binary plan for one table"},

@@ -1,6 +1,6 @@
 // Routing a partitioned table's rows to its postgres_fdw shards: what the catalog says, and whether pgcopy can.
 #pragma once
-#include "copy_load.hpp"
+#include "copy_options.hpp"
 #include "route_keys.hpp"
 
 #include <functional>
