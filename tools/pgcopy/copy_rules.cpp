@@ -151,7 +151,7 @@ void validate_copy_load(const copy_load_options& o) {
         validate_batched(o);
     else
         validate_streamed(o);
-    check_inputs_readable(o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs);
+    check_inputs_readable(inputs_or_stdin(o.inputs));
 }
 
 } // namespace pgpipe

@@ -123,13 +123,13 @@ bool needs_input_facts(const copy_load_options& o) {
 
 input_facts stat_inputs(const copy_load_options& o) {
     input_facts f;
-    f.total_bytes = total_input_size(o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs);
+    f.total_bytes = total_input_size(inputs_or_stdin(o.inputs));
     return f;
 }
 
 input_facts peek_first_input(const copy_load_options& o, std::unique_ptr<input_stream>& opened) {
     input_facts f = stat_inputs(o);
-    opened = std::make_unique<input_stream>(o.inputs.empty() ? "-" : o.inputs[0]);
+    opened = std::make_unique<input_stream>(inputs_or_stdin(o.inputs)[0]);
     std::string head(peek_size, '\0');
     head.resize(opened->read(head.data(), head.size()));
     opened->unread(head);
