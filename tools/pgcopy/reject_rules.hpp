@@ -1,7 +1,7 @@
 // reject_rules: the rules of rejects that every pgcopy load keeps, batched or routed.
 #pragma once
 
-#include "copy_load.hpp"
+#include "copy_options.hpp"
 #include "core/error.hpp"
 
 #include <cstdint>
