@@ -136,11 +136,17 @@ TEST_CASE("the reader counts lines that rows hold inside CSV quotes", "[stages]"
     CHECK(r.got[0].line_of(1) == 3);
 }
 
+// A reader of CSV with a header, loading columns a and b.
+struct csv_header_rig : reader_rig {
+    explicit csv_header_rig(const std::string& bytes) {
+        o.format.format = copy_format::csv;
+        o.format.header = true;
+        open(bytes).column_names = {"a", "b"};
+    }
+};
+
 TEST_CASE("a CSV header is kept apart from the rows and checked", "[stages]") {
-    reader_rig r;
-    r.o.format.format = copy_format::csv;
-    r.o.format.header = true;
-    r.open("a,b\n1,2\n").column_names = {"a", "b"};
+    csv_header_rig r("a,b\n1,2\n");
     r.read();
     REQUIRE(r.got.size() == 1);
     CHECK(r.got[0].header == "a,b\n");
@@ -149,10 +155,7 @@ TEST_CASE("a CSV header is kept apart from the rows and checked", "[stages]") {
 }
 
 TEST_CASE("a header that names other columns is refused, naming the field", "[stages]") {
-    reader_rig r;
-    r.o.format.format = copy_format::csv;
-    r.o.format.header = true;
-    r.open("a,c\n1,2\n").column_names = {"a", "b"};
+    csv_header_rig r("a,c\n1,2\n");
     CHECK_THROWS_WITH(r.read(), Catch::Contains("field 2 is \"c\", expected \"b\""));
     CHECK(r.got.empty());
 }
@@ -173,12 +176,19 @@ TEST_CASE("data after a \\. line fails the load without a reject file", "[stages
     CHECK(r.rows_of(0) == "1\n");
 }
 
+// A reader with a reject file over rows whose second line is a \. line:
+// read, the line a batch of its own between the rows before and after it.
+struct marker_rig : reader_rig {
+    explicit marker_rig(const std::string& bytes) {
+        o.reject_file = "unused-by-the-reader";
+        open(bytes);
+        read();
+        REQUIRE(got.size() == 3);
+    }
+};
+
 TEST_CASE("with a reject file, the \\. line before more data is a batch of its own", "[stages]") {
-    reader_rig r;
-    r.o.reject_file = "unused-by-the-reader";
-    r.open("1\n\\.\n2\n");
-    r.read();
-    REQUIRE(r.got.size() == 3);
+    marker_rig r("1\n\\.\n2\n");
     CHECK(r.rows_of(0) == "1\n");
     CHECK(r.got[1].end_marker);
     CHECK(r.got[1].line_of(0) == 2);
@@ -193,11 +203,7 @@ TEST_CASE("a \\. line whose line end is not the first line's is refused", "[stag
 }
 
 TEST_CASE("a \\. of another line end goes to the reject file as a refused marker", "[stages]") {
-    reader_rig r;
-    r.o.reject_file = "unused-by-the-reader";
-    r.open("1\r\n\\.\n2\r\n");
-    r.read();
-    REQUIRE(r.got.size() == 3);
+    marker_rig r("1\r\n\\.\n2\r\n");
     CHECK(r.got[1].refused_marker != nullptr);
     CHECK(r.rows_of(2) == "2\r\n");
 }
@@ -500,17 +506,24 @@ struct committer_rig {
 
 std::vector<reject> rejects_of(const std::string& row) { return {{row, "in.txt:1: bad\n"}}; }
 
+// The batch "1\n2\n" committed with one rejected row ("1") on c, its claim
+// held while the rejects are written, then released.
+batch commit_with_a_reject(committer& c) {
+    batch b = rows_batch("1\n2\n", {0, 2, 4});
+    reject_claim claim;
+    c.write_rejects(claim, b, rejects_of("1\n"));
+    CHECK(claim.held());
+    c.count_committed(b, {0, 4, 3}, 1, 1, claim, 0, 1);
+    claim.lock.unlock();
+    return b;
+}
+
 } // namespace
 
 TEST_CASE("the rejects of a batch whose COMMIT failed are taken back", "[stages]") {
     committer_rig r;
     committer& c = r.open();
-    const batch b = rows_batch("1\n2\n", {0, 2, 4});
-    reject_claim first;
-    c.write_rejects(first, b, rejects_of("1\n"));
-    CHECK(first.held());
-    c.count_committed(b, {0, 4, 3}, 1, 1, first, 0, 1); // committed: its rejects stay
-    first.lock.unlock();
+    const batch b = commit_with_a_reject(c); // committed: its rejects stay
     const uint64_t rows = r.rows_size(), log = r.log_size();
     CHECK(rows == 2);
 
@@ -575,11 +588,7 @@ TEST_CASE("what committed is counted and said", "[stages]") {
 TEST_CASE("a failed one transaction forgets what it counted and its rejects", "[stages]") {
     committer_rig r;
     committer& c = r.open();
-    const batch b = rows_batch("1\n2\n", {0, 2, 4});
-    reject_claim claim;
-    c.write_rejects(claim, b, rejects_of("1\n"));
-    c.count_committed(b, {0, 4, 3}, 1, 1, claim, 0, 1);
-    claim.lock.unlock();
+    commit_with_a_reject(c);
     c.forget_all();
     CHECK(c.summary().rows == 0);
     CHECK(c.summary().rejected == 0);

@@ -523,6 +523,14 @@ private:
     std::unique_ptr<input_stream> m_first;
 };
 
+// run_copy of o reading input, through steps that count what it did.
+counting_steps run_reading(copy_load_options o, const rows_pipe& input) {
+    o.inputs = {input.path()};
+    counting_steps steps;
+    run_copy(o, steps);
+    return steps;
+}
+
 } // namespace
 
 TEST_CASE("--fast from a pipe: validated once, one connection, the input read once and handed on", "[planner]") {
@@ -531,10 +539,7 @@ TEST_CASE("--fast from a pipe: validated once, one connection, the input read on
         rows += std::to_string(k) + "\tsome text of the row\n";
     REQUIRE(rows.size() < 64 << 10);
     rows_pipe input(rows);
-    copy_load_options o = fast();
-    o.inputs = {input.path()};
-    counting_steps steps;
-    run_copy(o, steps);
+    const counting_steps steps = run_reading(fast(), input);
     CHECK(steps.validated == 1);
     CHECK(steps.connected == 1);
     CHECK(steps.peeked == 1);
@@ -571,10 +576,7 @@ TEST_CASE("no TABLE and no script stream: refused after one look, without connec
 TEST_CASE("a script stream without TABLE: one look, no connection to plan", "[planner]") {
     const std::string script = "COPY public.t (a) FROM stdin;\n1\n\\.\n";
     rows_pipe input(script);
-    copy_load_options o;
-    o.inputs = {input.path()};
-    counting_steps steps;
-    run_copy(o, steps);
+    const counting_steps steps = run_reading(copy_load_options{}, input);
     CHECK(steps.peeked == 1);
     CHECK(steps.connected == 0);
     CHECK(steps.tables_read == 0);
