@@ -13,7 +13,8 @@ mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib)
 for target in tests/fuzz/*_fuzz.cpp; do
   name=$(basename "$target" .cpp)
-  clang++ "${flags[@]}" "$target" lib/io/row_splitter.cpp lib/io/copy_format.cpp lib/io/sql_names.cpp \
+  clang++ "${flags[@]}" "$target" lib/io/row_splitter.cpp lib/io/copy_format.cpp lib/io/copy_fields.cpp \
+    lib/io/sql_names.cpp lib/core/text.cpp \
     -o "$out/$name"
   mkdir -p "$out/$name.corpus"
   echo "fuzz: $name for ${seconds}s" >&2
