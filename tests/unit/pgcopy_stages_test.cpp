@@ -60,7 +60,7 @@ struct reader_rig {
     // also cuts at every short read).
     reader_rig() {
         o.table = "t";
-        o.batch_bytes = 16 << 20;
+        o.batch_size.bytes = 16 << 20;
     }
     // The input, then the context (o set first): returns it to adjust before reading.
     load_context& open(const std::string& bytes) {
@@ -180,7 +180,7 @@ TEST_CASE("data after a \\. line fails the load without a reject file", "[stages
 // read, the line a batch of its own between the rows before and after it.
 struct marker_rig : reader_rig {
     explicit marker_rig(const std::string& bytes) {
-        o.reject_file = "unused-by-the-reader";
+        o.rejects.file = "unused-by-the-reader";
         open(bytes);
         read();
         REQUIRE(got.size() == 3);
@@ -334,7 +334,7 @@ TEST_CASE("sniffing tells binary data, script streams and header names", "[stage
 TEST_CASE("sniffing refuses what a script stream cannot do, and CSV without TABLE", "[stages]") {
     SECTION("--reject-file with a script") {
         reader_rig r;
-        r.o.reject_file = "r";
+        r.o.rejects.file = "r";
         r.o.table.clear();
         r.open("COPY a FROM stdin;\n\\.\n");
         r.reader->resume({});
@@ -489,7 +489,7 @@ struct committer_rig {
         char name[] = "/tmp/pgpipe-stages-XXXXXX";
         REQUIRE(mkdtemp(name));
         dir = name;
-        o.reject_file = dir + "/rejects";
+        o.rejects.file = dir + "/rejects";
         o.inputs = {"in.txt"};
     }
     ~committer_rig() { std::filesystem::remove_all(dir); }
@@ -500,8 +500,8 @@ struct committer_rig {
         accounts->open_rejects();
         return *accounts;
     }
-    uint64_t rows_size() const { return std::filesystem::file_size(o.reject_file); }
-    uint64_t log_size() const { return std::filesystem::file_size(o.reject_file + ".log"); }
+    uint64_t rows_size() const { return std::filesystem::file_size(o.rejects.file); }
+    uint64_t log_size() const { return std::filesystem::file_size(o.rejects.file + ".log"); }
 };
 
 std::vector<reject> rejects_of(const std::string& row) { return {{row, "in.txt:1: bad\n"}}; }
@@ -547,7 +547,7 @@ TEST_CASE("taking back rejects that were never written changes nothing", "[stage
 
 TEST_CASE("--max-rejects N stops at the reject past N", "[stages]") {
     committer_rig r;
-    r.o.max_rejects = 2;
+    r.o.rejects.max = 2;
     committer& c = r.open();
     const batch b = rows_batch("1\n2\n3\n", {0, 2, 4, 6});
     CHECK_NOTHROW(c.check_reject_limit(b, 2, false));
@@ -563,8 +563,8 @@ TEST_CASE("--max-rejects N stops at the reject past N", "[stages]") {
 
 TEST_CASE("--max-rejects N% is judged on whole batches", "[stages]") {
     committer_rig r;
-    r.o.max_rejects = 50;
-    r.o.max_rejects_percent = true;
+    r.o.rejects.max = 50;
+    r.o.rejects.max_percent = true;
     committer& c = r.open();
     const batch one = rows_batch("1\n", {0, 2});
     CHECK_NOTHROW(c.check_reject_limit(one, 1, false)); // one bad row early on is not 100% of the load
@@ -610,7 +610,7 @@ TEST_CASE("the load context takes its sizes from the plan", "[stages]") {
         CHECK(ctx.inputs == std::vector<std::string>{"-"});
     }
     SECTION("batches without a size: 16 MiB, no row limit") {
-        o.reject_file = "r";
+        o.rejects.file = "r";
         const load_plan plan = plan_of(o);
         const load_context ctx(o, plan);
         CHECK_FALSE(ctx.one_tx);
@@ -629,7 +629,7 @@ TEST_CASE("the load context takes its sizes from the plan", "[stages]") {
         CHECK(ctx.batch_bytes == 4 << 20);
     }
     SECTION("--batch-rows: the rows, and 16 MiB still") {
-        o.batch_rows = 1000;
+        o.batch_size.rows = 1000;
         o.jobs = 3;
         const load_plan plan = plan_of(o);
         const load_context ctx(o, plan);

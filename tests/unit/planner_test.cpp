@@ -67,7 +67,7 @@ input_facts text_rows(uint64_t row_bytes) {
 
 copy_load_options fast() {
     copy_load_options o = plain();
-    o.fast = true;
+    o.levers.fast = true;
     return o;
 }
 
@@ -85,10 +85,10 @@ bool has_line(const load_plan& p, const std::string& line) {
 TEST_CASE("a plain load passes every rule", "[planner]") {
     CHECK(refusal(plain()).empty());
     copy_load_options o = plain();
-    o.batch_rows = 1000;
+    o.batch_size.rows = 1000;
     o.jobs = 4;
-    o.reject_file = "r.tsv";
-    o.max_rejects = 10;
+    o.rejects.file = "r.tsv";
+    o.rejects.max = 10;
     CHECK(refusal(o).empty());
 }
 
@@ -99,16 +99,16 @@ TEST_CASE("bad values are usage failures", "[planner]") {
     o.jobs = 65;
     CHECK(refusal(o) == "--jobs must be between 1 and 64");
     o = plain();
-    o.toast_compression = "zstd";
+    o.levers.toast_compression = "zstd";
     CHECK(usage_refused(o));
     o = plain();
     o.retries = -1;
     CHECK(usage_refused(o));
-    copy_load_options rejects;
-    CHECK_THROWS(parse_max_rejects("ten", rejects));
-    parse_max_rejects("5%", rejects);
-    CHECK(*rejects.max_rejects == 5);
-    CHECK(rejects.max_rejects_percent);
+    copy_load_options given;
+    CHECK_THROWS(parse_max_rejects("ten", given));
+    parse_max_rejects("5%", given);
+    CHECK(*given.rejects.max == 5);
+    CHECK(given.rejects.max_percent);
 }
 
 TEST_CASE("a streamed load's combinations", "[planner]") {
@@ -119,14 +119,14 @@ TEST_CASE("a streamed load's combinations", "[planner]") {
     CHECK(refusal(o).empty());
     o = plain();
     o.table.clear();
-    o.defer_indexes = true;
+    o.levers.defer_indexes = true;
     CHECK(refusal(o) == "--truncate and --defer-* need a TABLE");
 }
 
 TEST_CASE("a batched load's combinations", "[planner]") {
     auto with = [](auto change) {
         copy_load_options o = plain();
-        o.batch_rows = 100;
+        o.batch_size.rows = 100;
         change(o);
         return refusal(o);
     };
@@ -144,12 +144,12 @@ TEST_CASE("a batched load's combinations", "[planner]") {
               o.retries = 2;
           }) == "--truncate cannot be used with --resume-key or --retries");
     CHECK(with([](copy_load_options& o) {
-              o.defer_indexes = true;
-              o.on_conflict = conflict_action::ignore;
+              o.levers.defer_indexes = true;
+              o.upsert.on_conflict = conflict_action::ignore;
           }) == "--defer-indexes cannot be used with --on-conflict");
-    CHECK(with([](copy_load_options& o) { o.max_rejects = 3; }) == "--max-rejects needs --reject-file");
-    CHECK(with([](copy_load_options& o) { o.conflict_columns = "a"; }) == "--conflict-columns needs --on-conflict");
-    CHECK(with([](copy_load_options& o) { o.batch_rows = 0; }) == "a batch must hold at least one row or byte");
+    CHECK(with([](copy_load_options& o) { o.rejects.max = 3; }) == "--max-rejects needs --reject-file");
+    CHECK(with([](copy_load_options& o) { o.upsert.conflict_columns = "a"; }) == "--conflict-columns needs --on-conflict");
+    CHECK(with([](copy_load_options& o) { o.batch_size.rows = 0; }) == "a batch must hold at least one row or byte");
 }
 
 TEST_CASE("--single-transaction with --jobs 1 given is allowed", "[planner]") {
@@ -161,20 +161,20 @@ TEST_CASE("--single-transaction with --jobs 1 given is allowed", "[planner]") {
 
 TEST_CASE("the levers' combinations", "[planner]") {
     copy_load_options o = plain();
-    o.reserve_ids = true;
-    o.on_conflict = conflict_action::update;
+    o.levers.reserve_ids = true;
+    o.upsert.on_conflict = conflict_action::update;
     CHECK(refusal(o) == "--reserve-ids cannot be used with --single-transaction or --on-conflict");
     o = plain();
-    o.send_binary = true;
+    o.levers.send_binary = true;
     o.format.format = copy_format::csv;
     CHECK(refusal(o) == "--send-binary needs text input with the default delimiter, NULL string and encoding");
     o = plain();
-    o.fast = true;
+    o.levers.fast = true;
     o.table.clear();
     CHECK(refusal(o) == "--fast, --reserve-ids and --send-binary need a TABLE");
     o = plain();
-    o.two_phase = true;
-    o.route = route_mode::off;
+    o.sharding.two_phase = true;
+    o.sharding.route = route_mode::off;
     CHECK(refusal(o) == "--two-phase needs a routed load");
 }
 
@@ -186,9 +186,9 @@ TEST_CASE("--restore does nothing else", "[planner]") {
     o.inputs = {"/dev/null"};
     CHECK(refusal(o) == "--restore takes no FILE");
     o.inputs.clear();
-    o.fast = true;
+    o.levers.fast = true;
     CHECK(refusal(o) == "--restore cannot be used with load options");
-    o.fast = false;
+    o.levers.fast = false;
     o.table.clear();
     CHECK(refusal(o) == "--restore needs a TABLE");
 }
@@ -208,7 +208,7 @@ TEST_CASE("which options ask for batches", "[planner]") {
     CHECK(o.batched());
     CHECK(fast().batched());
     o = plain();
-    o.reserve_ids = true;
+    o.levers.reserve_ids = true;
     CHECK(o.batched());
 }
 
@@ -229,12 +229,12 @@ TEST_CASE("no batch option: one transaction, one job, pieces of 256 KiB", "[plan
 
 TEST_CASE("batches: --batch-rows is cut at 16 MiB too, --batch-bytes as given", "[planner]") {
     copy_load_options o = plain();
-    o.batch_rows = 1000;
+    o.batch_size.rows = 1000;
     load_plan p = plan_load(o, table_facts{}, input_facts{});
     CHECK_FALSE(p.one_transaction.value);
     CHECK(*p.batch_rows == 1000);
     CHECK(p.batch_bytes.value == 16 << 20);
-    o.batch_bytes = 1234;
+    o.batch_size.bytes = 1234;
     CHECK(plan_load(o, table_facts{}, input_facts{}).batch_bytes == choice<uint64_t>{1234, "--batch-bytes"});
 }
 
@@ -300,7 +300,7 @@ TEST_CASE("--fast keeps the keys when deferring would not pay or could not work"
     CHECK(plan_load(fast(), big, stream).defer_indexes.reason ==
           "indexes and constraints kept: the table holds more than 8 MB and the input's size is unknown");
     copy_load_options o = fast();
-    o.reject_file = "r.tsv";
+    o.rejects.file = "r.tsv";
     CHECK(plan_load(o, local_table(), text_rows(100)).defer_indexes.reason ==
           "indexes and constraints kept: --reject-file needs them to reject rows one by one");
     table_facts blocked = local_table();
@@ -327,7 +327,7 @@ TEST_CASE("--fast finishes what an interrupted load left off, and says nothing o
 
 TEST_CASE("--defer-* as given: the planner does not choose them", "[planner]") {
     copy_load_options o = fast();
-    o.defer_constraints = true;
+    o.levers.defer_constraints = true;
     table_facts big = local_table();
     big.table_bytes = uint64_t{1} << 30;
     const load_plan p = plan_load(o, big, text_rows(100));
@@ -346,7 +346,7 @@ TEST_CASE("--fast sets lz4 when the server has it and a column is compressed", "
     narrow.toastable = false;
     CHECK_FALSE(plan_load(fast(), narrow, text_rows(100)).toast_compression.value);
     copy_load_options o = fast();
-    o.toast_compression = "pglz";
+    o.levers.toast_compression = "pglz";
     CHECK(*plan_load(o, local_table(), text_rows(100)).toast_compression.value == "pglz");
 }
 
@@ -355,7 +355,7 @@ TEST_CASE("--fast: batches of 1 MiB unless a size is given", "[planner]") {
     CHECK(p.batch_bytes.value == 1 << 20);
     CHECK(has_line(p, "batches of 1 MiB"));
     copy_load_options o = fast();
-    o.batch_rows = 500;
+    o.batch_size.rows = 500;
     CHECK_FALSE(has_line(plan_load(o, local_table(), text_rows(100)), "batches of 1 MiB"));
 }
 
@@ -380,7 +380,7 @@ TEST_CASE("--fast sends binary and CSV input as read", "[planner]") {
 
 TEST_CASE("--reserve-ids and --send-binary insist; --fast takes them if it can", "[planner]") {
     copy_load_options o = plain();
-    o.reserve_ids = o.send_binary = true;
+    o.levers.reserve_ids = o.levers.send_binary = true;
     load_plan p = plan_load(o, table_facts{}, text_rows(29));
     CHECK(p.ids == choice<lever>{lever::required, "--reserve-ids"});
     CHECK(p.binary == choice<lever>{lever::required, "--send-binary"}); // narrow rows too: asked for
@@ -388,11 +388,11 @@ TEST_CASE("--reserve-ids and --send-binary insist; --fast takes them if it can",
     p = plan_load(fast(), local_table(), text_rows(33000));
     CHECK(p.ids.value == lever::if_possible);
     copy_load_options both = fast();
-    both.reserve_ids = true; // given with --fast it still insists
+    both.levers.reserve_ids = true; // given with --fast it still insists
     CHECK(plan_load(both, local_table(), text_rows(33000)).ids.value == lever::required);
-    copy_load_options upsert = fast();
-    upsert.on_conflict = conflict_action::ignore;
-    CHECK(plan_load(upsert, local_table(), text_rows(100)).ids.value == lever::off);
+    copy_load_options upserting = fast();
+    upserting.upsert.on_conflict = conflict_action::ignore;
+    CHECK(plan_load(upserting, local_table(), text_rows(100)).ids.value == lever::off);
 }
 
 TEST_CASE("--fast on a script stream: each block as it reads", "[planner]") {
@@ -448,13 +448,13 @@ TEST_CASE("when pgcopy cannot route, through the parent with a reason, or refuse
     CHECK(p.routed.reason == "t is not routed to its shards: --on-conflict stages rows on one server; loading through t "
                              "instead (PostgreSQL 15 sends one INSERT per row)");
     copy_load_options on = plain();
-    on.route = route_mode::on;
+    on.sharding.route = route_mode::on;
     CHECK_THROWS_WITH(plan_load(on, sharded(false), input_facts{}),
                       "t is not routed to its shards: --on-conflict stages rows on one server");
     CHECK_THROWS_WITH(plan_load(on, table_facts{}, input_facts{}),
                       "t is not partitioned over foreign tables: there is nothing to route");
     copy_load_options off = plain();
-    off.route = route_mode::off;
+    off.sharding.route = route_mode::off;
     CHECK(plan_load(off, sharded(true), input_facts{}).routed == choice<bool>{false, "--no-route"});
 }
 

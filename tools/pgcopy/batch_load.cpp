@@ -272,7 +272,7 @@ void copy_engine::report() {
         line += " by " + std::to_string(m_loaders.size()) + " jobs";
     if (s.rejected)
         line += "; " + format_count(s.rejected) + (s.rejected == 1 ? " row" : " rows") + " rejected (see " +
-                m_o.reject_file + ".log)";
+                m_o.rejects.file + ".log)";
     uint64_t binary = 0, text = 0;
     for (const auto& l : m_loaders) {
         binary += l->copies_binary();
@@ -282,7 +282,7 @@ void copy_engine::report() {
         log_info("sent " + format_count(binary) + " of " + format_count(binary + text) +
                  " COPY statements as binary (the others held a value pgcopy does not encode exactly)");
     const uint64_t sent = m_committer.rows_sent();
-    if (m_o.on_conflict == conflict_action::ignore && sent > s.rows + s.rejected)
+    if (m_o.upsert.on_conflict == conflict_action::ignore && sent > s.rows + s.rejected)
         line += "; " + format_count(sent - s.rows - s.rejected) + " conflicting rows skipped";
     log_info(line);
     write_stats();

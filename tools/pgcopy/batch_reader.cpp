@@ -132,12 +132,12 @@ first_input_facts batch_reader::sniff() {
 // (or one file of rejects, or a staging table) is refused.
 void batch_reader::check_script_options(size_t index) const {
     const copy_load_options& o = m_ctx.o;
-    const char* refused = !o.reject_file.empty()                 ? "--reject-file"
-                          : o.on_conflict != conflict_action::none ? "--on-conflict"
+    const char* refused = !o.rejects.file.empty()                 ? "--reject-file"
+                          : o.upsert.on_conflict != conflict_action::none ? "--on-conflict"
                           : o.columns                              ? "-c"
                           : m_ctx.plan.ids.value == lever::required    ? "--reserve-ids"
                           : m_ctx.plan.binary.value == lever::required ? "--send-binary"
-                          : o.defer_indexes || o.defer_constraints ? (o.table.empty() ? "--defer-*" : nullptr)
+                          : o.levers.defer_indexes || o.levers.defer_constraints ? (o.table.empty() ? "--defer-*" : nullptr)
                                                                    : nullptr;
     if (refused)
         throw local_error(m_ctx.input_name(index) + ":1: " + refused + " cannot be used with a script stream", {},

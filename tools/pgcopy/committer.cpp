@@ -145,8 +145,8 @@ std::vector<committed_range> committer::read_ranges(connection& c) {
 }
 
 void committer::open_rejects() {
-    if (!m_ctx.o.reject_file.empty()) // a resumed load keeps what committed batches rejected
-        m_rejects = std::make_unique<reject_sink>(m_ctx.o.reject_file, m_reject_size, m_log_size);
+    if (!m_ctx.o.rejects.file.empty()) // a resumed load keeps what committed batches rejected
+        m_rejects = std::make_unique<reject_sink>(m_ctx.o.rejects.file, m_reject_size, m_log_size);
 }
 
 void committer::start_progress(bool show) {
@@ -156,7 +156,7 @@ void committer::start_progress(bool show) {
 
 void committer::check_reject_limit(const batch& b, uint64_t pending, bool at_batch_end) {
     const copy_load_options& o = m_ctx.o;
-    if (!o.max_rejects)
+    if (!o.rejects.max)
         return;
     std::unique_lock<std::mutex> lock(m_mutex);
     const uint64_t rejected = m_summary.rejected + pending;

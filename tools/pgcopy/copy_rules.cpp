@@ -20,12 +20,12 @@ std::optional<uint64_t> total_input_size(const std::vector<std::string>& inputs)
 }
 
 void parse_max_rejects(const std::string& text, copy_load_options& o) {
-    o.max_rejects_percent = !text.empty() && text.back() == '%';
-    const std::string number = o.max_rejects_percent ? text.substr(0, text.size() - 1) : text;
+    o.rejects.max_percent = !text.empty() && text.back() == '%';
+    const std::string number = o.rejects.max_percent ? text.substr(0, text.size() - 1) : text;
     try {
         size_t used = 0;
-        o.max_rejects = std::stod(number, &used);
-        if (used != number.size() || !std::isfinite(*o.max_rejects) || *o.max_rejects < 0)
+        o.rejects.max = std::stod(number, &used);
+        if (used != number.size() || !std::isfinite(*o.rejects.max) || *o.rejects.max < 0)
             throw std::invalid_argument(number);
     } catch (const std::exception&) {
         throw usage_failure("invalid --max-rejects \"" + text + "\" (N or N%)");
@@ -36,8 +36,8 @@ namespace {
 
 // Values the command line got wrong: usage failures.
 void validate_values(const copy_load_options& o) {
-    if (o.toast_compression && *o.toast_compression != "lz4" && *o.toast_compression != "pglz")
-        throw usage_failure("invalid --toast-compression \"" + *o.toast_compression + "\" (lz4 or pglz)");
+    if (o.levers.toast_compression && *o.levers.toast_compression != "lz4" && *o.levers.toast_compression != "pglz")
+        throw usage_failure("invalid --toast-compression \"" + *o.levers.toast_compression + "\" (lz4 or pglz)");
     if (o.jobs && (*o.jobs < 1 || *o.jobs > 64))
         throw usage_failure("--jobs must be between 1 and 64");
     if (o.retries < 0)
@@ -64,7 +64,7 @@ void validate_streamed(const copy_load_options& o) {
          "COPY FREEZE is valid only when the table was truncated or created in the same transaction",
          "add --truncate to empty the table first, in the load's transaction"},
         // A script stream names its own tables; then TABLE may be absent.
-        {o.table.empty() && (o.truncate || o.defer_indexes || o.defer_constraints),
+        {o.table.empty() && (o.truncate || o.levers.defer_indexes || o.levers.defer_constraints),
          "--truncate and --defer-* need a TABLE", "", ""},
     };
     for (const auto& r : rules)
@@ -76,7 +76,7 @@ void validate_streamed(const copy_load_options& o) {
 void validate_batched(const copy_load_options& o) {
     const bool recovering = !o.resume_key.empty() || o.retries > 0;
     const combination_rule rules[] = {
-        {o.table.empty() && (!o.reject_file.empty() || o.on_conflict != conflict_action::none),
+        {o.table.empty() && (!o.rejects.file.empty() || o.upsert.on_conflict != conflict_action::none),
          "--reject-file and --on-conflict need a TABLE", "",
          "a script stream's blocks load into the tables they name, each as it is"},
         {o.freeze, "--freeze cannot be used with batches", "",
@@ -87,14 +87,16 @@ void validate_batched(const copy_load_options& o) {
          "one transaction is one connection"},
         {o.truncate && recovering, "--truncate cannot be used with --resume-key or --retries",
          "a resumed load would empty the table of what the first run committed", ""},
-        {o.defer_indexes && o.on_conflict != conflict_action::none, "--defer-indexes cannot be used with --on-conflict",
+        {o.levers.defer_indexes && o.upsert.on_conflict != conflict_action::none,
+         "--defer-indexes cannot be used with --on-conflict",
          "ON CONFLICT finds the conflicting rows through the table's unique indexes", ""},
-        {o.max_rejects && o.reject_file.empty(), "--max-rejects needs --reject-file", "", ""},
-        {o.conflict_columns && o.on_conflict == conflict_action::none, "--conflict-columns needs --on-conflict", "", ""},
-        {o.reserve_ids && (o.single_transaction || o.on_conflict != conflict_action::none),
+        {o.rejects.max && o.rejects.file.empty(), "--max-rejects needs --reject-file", "", ""},
+        {o.upsert.conflict_columns && o.upsert.on_conflict == conflict_action::none, "--conflict-columns needs --on-conflict",
+         "", ""},
+        {o.levers.reserve_ids && (o.single_transaction || o.upsert.on_conflict != conflict_action::none),
          "--reserve-ids cannot be used with --single-transaction or --on-conflict",
          "each batch reserves its ids in a short transaction of its own, and an upsert needs the key in the input", ""},
-        {(o.batch_rows && *o.batch_rows == 0) || (o.batch_bytes && *o.batch_bytes == 0),
+        {(o.batch_size.rows && *o.batch_size.rows == 0) || (o.batch_size.bytes && *o.batch_size.bytes == 0),
          "a batch must hold at least one row or byte", "", ""},
     };
     for (const auto& r : rules)
@@ -116,7 +118,7 @@ void validate_restore(const copy_load_options& o) {
     const combination_rule rules[] = {
         {o.table.empty(), "--restore needs a TABLE", "", "pgcopy --restore TABLE"},
         {!o.inputs.empty(), "--restore takes no FILE", "", "it only puts back what an interrupted load left off TABLE"},
-        {o.batched() || o.fast || o.truncate || o.defer_indexes || o.defer_constraints,
+        {o.batched() || o.levers.fast || o.truncate || o.levers.defer_indexes || o.levers.defer_constraints,
          "--restore cannot be used with load options", "", "run pgcopy --restore TABLE on its own"},
     };
     for (const auto& r : rules)
@@ -128,11 +130,11 @@ void validate_restore(const copy_load_options& o) {
 void validate_encodings(const copy_load_options& o) {
     const copy_format_options& f = o.format;
     const combination_rule rules[] = {
-        {o.send_binary && !plain_text_format(f),
+        {o.levers.send_binary && !plain_text_format(f),
          "--send-binary needs text input with the default delimiter, NULL string and encoding", "", ""},
-        {(o.reserve_ids || o.send_binary || o.fast) && o.table.empty(), "--fast, --reserve-ids and --send-binary need a TABLE",
-         "", ""},
-        {o.two_phase && (o.route == route_mode::off || o.table.empty()), "--two-phase needs a routed load",
+        {(o.levers.reserve_ids || o.levers.send_binary || o.levers.fast) && o.table.empty(),
+         "--fast, --reserve-ids and --send-binary need a TABLE", "", ""},
+        {o.sharding.two_phase && (o.sharding.route == route_mode::off || o.table.empty()), "--two-phase needs a routed load",
          "it prepares the load's transaction on every shard, and only a routed load has one per shard", ""},
     };
     for (const auto& r : rules)

@@ -40,7 +40,7 @@ void copy_engine::read_columns(connection& c) {
         columns.push_back(c.quote_identifier(name));
     if (!columns.empty())
         m_ctx.columns_sql = " (" + quote_name_list(c, m_ctx.column_names) + ")";
-    if (m_o.on_conflict == conflict_action::none)
+    if (m_o.upsert.on_conflict == conflict_action::none)
         return;
     if (columns.empty())
         columns = insertable_columns(c, m_ctx.table_sql); // generated columns are not loaded

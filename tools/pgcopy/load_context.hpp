@@ -56,7 +56,7 @@ struct load_context {
     /// No batch option: one transaction, one COPY per input kept open, no savepoints.
     bool one_transaction() const { return plan.one_transaction.value; }
     /// Whether rejected rows go to a reject file (else a bad row fails the load).
-    bool rejecting() const { return !o.reject_file.empty(); }
+    bool rejecting() const { return !o.rejects.file.empty(); }
     /// An input as messages name it.
     std::string input_name(size_t index) const { return input_display_name(inputs[index]); }
     /// The inputs, one a line, as the progress record keeps them.

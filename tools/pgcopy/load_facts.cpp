@@ -118,7 +118,7 @@ void read_lz4_facts(connection& conn, const std::string& rel, table_facts& t) {
 } // namespace
 
 bool needs_input_facts(const copy_load_options& o) {
-    return (o.table.empty() && !o.script) || (o.format.header && !o.columns) || o.fast;
+    return (o.table.empty() && !o.script) || (o.format.header && !o.columns) || o.levers.fast;
 }
 
 input_facts stat_inputs(const copy_load_options& o) {
@@ -153,19 +153,19 @@ table_facts read_table_facts(connection& conn, const copy_load_options& o, const
     t.cores = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
     if (o.table.empty() || o.script)
         return t;
-    if (o.route != route_mode::off) {
+    if (o.sharding.route != route_mode::off) {
         if (o.freeze && !(t.freeze_refusal = freeze_refusal(conn, o.table)).empty())
             t.freeze_detail = freeze_refusal_detail(conn);
         t.routing = plan_routing(conn, o, [&] { return input.header; });
         if (t.routing.applies && !t.routing.plan)
             t.parent_path = parent_path_note(conn, o.table);
     }
-    if (!o.fast)
+    if (!o.levers.fast)
         return t;
     const std::string rel = conn.quote_literal(quote_qualified_name(conn, parse_qualified_name(o.table))) + "::regclass";
-    if (!o.defer_indexes && !o.defer_constraints)
+    if (!o.levers.defer_indexes && !o.levers.defer_constraints)
         read_deferral_facts(conn, rel, t);
-    if (!o.toast_compression)
+    if (!o.levers.toast_compression)
         read_lz4_facts(conn, rel, t);
     return t;
 }

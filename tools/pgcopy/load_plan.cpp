@@ -21,8 +21,8 @@ void plan_route(const copy_load_options& o, const table_facts& t, load_plan& p) 
     if (!t.freeze_refusal.empty())
         throw local_error(t.freeze_refusal, t.freeze_detail,
                           "leave out --freeze; to freeze a shard's rows, load its table on its own server");
-    if (o.route == route_mode::off || o.table.empty() || o.script) {
-        p.routed = {false, o.route == route_mode::off ? "--no-route" : "a script stream names its own tables"};
+    if (o.sharding.route == route_mode::off || o.table.empty() || o.script) {
+        p.routed = {false, o.sharding.route == route_mode::off ? "--no-route" : "a script stream names its own tables"};
         return;
     }
     const routing_decision& d = t.routing;
@@ -32,7 +32,7 @@ void plan_route(const copy_load_options& o, const table_facts& t, load_plan& p) 
     }
     const std::string why = d.applies ? o.table + " is not routed to its shards: " + d.refusal
                                       : o.table + " is not partitioned over foreign tables: there is nothing to route";
-    if (o.route == route_mode::on || o.two_phase)
+    if (o.sharding.route == route_mode::on || o.sharding.two_phase)
         throw local_error(why, "", "load it through the parent table with --no-route" +
                                        (d.applies ? " (" + t.parent_path + ")" : std::string()));
     p.routed = {false, d.applies ? why + "; loading through " + o.table + " instead (" + t.parent_path + ")" : why};
@@ -42,7 +42,7 @@ void plan_route(const copy_load_options& o, const table_facts& t, load_plan& p) 
 void plan_jobs(const copy_load_options& o, const table_facts& t, load_plan& p) {
     if (o.jobs) {
         p.jobs = {*o.jobs, "--jobs"};
-    } else if (!o.fast || o.single_transaction) {
+    } else if (!o.levers.fast || o.single_transaction) {
         p.jobs = {1, o.single_transaction ? "one transaction is one connection" : "one connection"};
     } else if (!t.server_local) {
         p.jobs = {4, "4 jobs (the server is on another machine, whose cores pgcopy cannot see; set --jobs)"};
@@ -56,9 +56,9 @@ void plan_jobs(const copy_load_options& o, const table_facts& t, load_plan& p) {
 
 // Why the load's options or sizes make deferral not pay; empty when it pays.
 std::string deferral_cost(const copy_load_options& o, const table_facts& t, const input_facts& in) {
-    if (!o.reject_file.empty())
+    if (!o.rejects.file.empty())
         return "--reject-file needs them to reject rows one by one";
-    if (o.on_conflict != conflict_action::none)
+    if (o.upsert.on_conflict != conflict_action::none)
         return "--on-conflict needs the unique indexes";
     const uint64_t enough = in.total_bytes ? *in.total_bytes : uint64_t{8} << 20;
     if (t.table_bytes <= enough)
@@ -90,9 +90,9 @@ choice<bool> fast_deferral(const copy_load_options& o, const table_facts& t, con
 }
 
 void plan_deferral(const copy_load_options& o, const table_facts& t, const input_facts& in, load_plan& p) {
-    if (!o.fast || o.defer_indexes || o.defer_constraints) {
-        p.defer_indexes = {o.defer_indexes, o.defer_indexes ? "--defer-indexes" : "not asked for"};
-        p.defer_constraints = {o.defer_constraints, o.defer_constraints ? "--defer-constraints" : "not asked for"};
+    if (!o.levers.fast || o.levers.defer_indexes || o.levers.defer_constraints) {
+        p.defer_indexes = {o.levers.defer_indexes, o.levers.defer_indexes ? "--defer-indexes" : "not asked for"};
+        p.defer_constraints = {o.levers.defer_constraints, o.levers.defer_constraints ? "--defer-constraints" : "not asked for"};
         return;
     }
     const choice<bool> c = fast_deferral(o, t, in);
@@ -102,8 +102,9 @@ void plan_deferral(const copy_load_options& o, const table_facts& t, const input
 }
 
 void plan_lz4(const copy_load_options& o, const table_facts& t, load_plan& p) {
-    if (!o.fast || o.toast_compression) {
-        p.toast_compression = {o.toast_compression, o.toast_compression ? "--toast-compression" : "the server's default"};
+    if (!o.levers.fast || o.levers.toast_compression) {
+        p.toast_compression = {o.levers.toast_compression,
+                               o.levers.toast_compression ? "--toast-compression" : "the server's default"};
     } else if (!t.toastable) { // values too small to be compressed are not: lz4 would change nothing
         p.toast_compression = {std::nullopt, "no column TOAST compresses"};
     } else if (!t.server_lz4) {
@@ -130,14 +131,14 @@ uint64_t parallel_batch_bytes(std::optional<uint64_t> total, unsigned jobs) {
 // also cut at 16 MiB unless --batch-bytes says otherwise: --batch-rows 100k
 // of 33 kB rows must not hold 3 GB.
 void plan_batches(const copy_load_options& o, const input_facts& in, load_plan& p) {
-    p.batch_rows = o.batch_rows;
-    if (o.batch_bytes) {
-        p.batch_bytes = {*o.batch_bytes, "--batch-bytes"};
+    p.batch_rows = o.batch_size.rows;
+    if (o.batch_size.bytes) {
+        p.batch_bytes = {*o.batch_size.bytes, "--batch-bytes"};
     } else if (p.one_transaction.value) {
         p.batch_bytes = {one_transaction_batch_bytes, "one transaction streams its rows in pieces of 256 KiB"};
-    } else if (o.batch_rows) {
+    } else if (o.batch_size.rows) {
         p.batch_bytes = {default_batch_bytes, "--batch-rows, and at most 16 MiB"};
-    } else if (o.fast) {
+    } else if (o.levers.fast) {
         // Batches that stay in the CPU's cache while they are encoded and
         // sent: measured on 2 cores, 1 MiB beat 4 MiB by 13% on posts (33 kB
         // rows) and by 3% on users, and tied on orders.
@@ -152,19 +153,19 @@ void plan_batches(const copy_load_options& o, const input_facts& in, load_plan& 
 
 // --reserve-ids insists; --fast takes the ids if the table and input allow it.
 void plan_ids(const copy_load_options& o, load_plan& p) {
-    if (o.reserve_ids)
+    if (o.levers.reserve_ids)
         p.ids = {lever::required, "--reserve-ids"};
-    else if (o.fast && o.on_conflict == conflict_action::none && !o.single_transaction)
+    else if (o.levers.fast && o.upsert.on_conflict == conflict_action::none && !o.single_transaction)
         p.ids = {lever::if_possible, "--fast: when a sequence fills a column the input lacks"};
     else
-        p.ids = {lever::off, o.fast ? "each batch's ids need a transaction of their own" : "not asked for"};
+        p.ids = {lever::off, o.levers.fast ? "each batch's ids need a transaction of their own" : "not asked for"};
 }
 
 // --send-binary encodes where the types allow; --fast only plain text of wide rows.
 void plan_binary(const copy_load_options& o, const input_facts& in, load_plan& p) {
-    if (o.send_binary) {
+    if (o.levers.send_binary) {
         p.binary = {lever::required, "--send-binary"};
-    } else if (!o.fast) {
+    } else if (!o.levers.fast) {
         p.binary = {lever::off, "not asked for"};
     } else if (o.format.format == copy_format::binary || in.binary_signature) {
         p.binary = {lever::off, "binary as read"};
@@ -177,13 +178,13 @@ void plan_binary(const copy_load_options& o, const input_facts& in, load_plan& p
         p.binary = {lever::if_possible, "--fast: rows wide enough for binary encoding to pay"};
         return;
     }
-    if (o.fast)
+    if (o.levers.fast)
         p.lines.push_back(p.binary.reason);
 }
 
 // ids and binary encoding: a script stream names its own tables and columns.
 void plan_encoding(const copy_load_options& o, const input_facts& in, load_plan& p) {
-    if (in.script_line && o.fast) {
+    if (in.script_line && o.levers.fast) {
         p.ids = {lever::off, "a script stream names its own columns"};
         p.binary = {lever::off, "a script stream goes as it reads"};
         p.lines.push_back("a script stream: each block goes as it reads, into the table its COPY line names");
@@ -210,7 +211,7 @@ load_plan plan_load(const copy_load_options& o, const table_facts& t, const inpu
     plan_lz4(o, t, p);
     plan_batches(o, in, p);
     plan_encoding(o, in, p);
-    if (o.fast)
+    if (o.levers.fast)
         p.trades = o.resume_key.empty()
                        ? "trades: batches commit one by one; a failed load leaves those before it committed "
                          "(use --resume-key KEY to rerun it exactly once)"

@@ -45,7 +45,7 @@ void loader::prepare_statements() {
         m_encoder = m_ctx.encoder;
         m_copy_binary_sql = "COPY " + m_ctx.table_sql + m_ctx.columns_sql + " FROM STDIN (FORMAT binary)";
     }
-    if (o.on_conflict == conflict_action::none)
+    if (o.upsert.on_conflict == conflict_action::none)
         return;
 
     // Upserts: each batch goes into a temporary table first (one per
@@ -58,8 +58,8 @@ void loader::prepare_statements() {
            " WITH NO DATA");
     m_copy_stage_sql = "COPY pgcopy_stage (" + list + ") FROM STDIN " + options;
     m_insert_sql = "INSERT INTO " + m_ctx.table_sql + " (" + list + ") SELECT " + list + " FROM pgcopy_stage" +
-                   on_conflict_clause(c, m_ctx.table_sql, m_ctx.load_columns, o.on_conflict == conflict_action::update,
-                                      o.conflict_columns);
+                   on_conflict_clause(c, m_ctx.table_sql, m_ctx.load_columns, o.upsert.on_conflict == conflict_action::update,
+                                      o.upsert.conflict_columns);
 }
 
 // Rows [a, z) as they go to the server: as read, or rewritten into

@@ -45,17 +45,17 @@ void add_load_options(pgpipe::option_set& options, pgpipe::copy_load_options& cf
         ("truncate", po::bool_switch(&cfg.truncate), "empty the table first, in the same transaction")
         ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)")
         ("toast-compression", po::value<std::string>()->value_name("METHOD")
-             ->notifier([c = &cfg](const std::string& v) { c->toast_compression = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->levers.toast_compression = v; }),
          "compress wide values with lz4 or pglz during the load")
-        ("defer-indexes", po::bool_switch(&cfg.defer_indexes),
+        ("defer-indexes", po::bool_switch(&cfg.levers.defer_indexes),
          "drop the table's indexes first, rebuild them after, in the load's transaction")
-        ("defer-constraints", po::bool_switch(&cfg.defer_constraints),
+        ("defer-constraints", po::bool_switch(&cfg.levers.defer_constraints),
          "drop foreign keys and checks first, re-add (validate) them after")
-        ("reserve-ids", po::bool_switch(&cfg.reserve_ids),
+        ("reserve-ids", po::bool_switch(&cfg.levers.reserve_ids),
          "fill a sequence-filled key the input lacks from blocks reserved in one step")
-        ("send-binary", po::bool_switch(&cfg.send_binary),
+        ("send-binary", po::bool_switch(&cfg.levers.send_binary),
          "encode text rows as COPY binary where every column's type allows")
-        ("fast", po::bool_switch(&cfg.fast),
+        ("fast", po::bool_switch(&cfg.levers.fast),
          "choose the fastest safe plan for the table and input (see pgcopy(1))")
         ("restore", po::bool_switch(&cfg.restore),
          "put back the indexes and constraints an interrupted load left off TABLE")
@@ -66,7 +66,7 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
     options.add_group("Batch and recovery options")
         ("batch-rows", po::value<std::string>(&text.batch_rows)->value_name("N"), "commit every N rows (1000, 100k)")
         ("batch-bytes", po::value<std::string>(&text.batch_bytes)->value_name("N"), "commit every N bytes (64M; 16M by default)")
-        ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
+        ("reject-file", po::value<std::string>(&cfg.rejects.file)->value_name("FILE"),
          "write rows the server refuses to FILE (reasons to FILE.log) and go on")
         ("max-rejects", po::value<std::string>(&text.max_rejects)->value_name("N[%]"),
          "stop after more than N rejected rows (or N% of rows)")
@@ -77,7 +77,7 @@ void add_batch_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
         ("on-conflict", po::value<std::string>(&text.on_conflict)->value_name("ACTION"),
          "ignore or update rows whose key exists (via a staging table)")
         ("conflict-columns", po::value<std::string>()->value_name("LIST")
-             ->notifier([c = &cfg](const std::string& v) { c->conflict_columns = v; }),
+             ->notifier([c = &cfg](const std::string& v) { c->upsert.conflict_columns = v; }),
          "the unique key for --on-conflict (default: the primary key)")
         ("single-transaction", po::bool_switch(&cfg.single_transaction),
          "batches in one transaction, a savepoint each")
@@ -91,7 +91,7 @@ void add_route_options(pgpipe::option_set& options, pgpipe::copy_load_options& c
         ("route", po::bool_switch(),
          "send each row straight to its partition's server, or refuse saying why (by default: when pgcopy can)")
         ("no-route", po::bool_switch(), "load through the parent table, as the server routes rows")
-        ("two-phase", po::bool_switch(&cfg.two_phase),
+        ("two-phase", po::bool_switch(&cfg.sharding.two_phase),
          "commit a routed load (or batch) on every server or on none (PREPARE TRANSACTION)");
 }
 
@@ -118,16 +118,16 @@ void read_typed_options(const typed_options& text, const po::variables_map& vm, 
     if (vm.count("format"))
         cfg.named_format = cfg.format.format;
     if (!text.batch_rows.empty())
-        cfg.batch_rows = pgpipe::parse_count(text.batch_rows);
+        cfg.batch_size.rows = pgpipe::parse_count(text.batch_rows);
     if (!text.batch_bytes.empty())
-        cfg.batch_bytes = pgpipe::parse_size(text.batch_bytes);
+        cfg.batch_size.bytes = pgpipe::parse_size(text.batch_bytes);
     if (vm.count("max-rejects"))
         pgpipe::parse_max_rejects(text.max_rejects, cfg);
-    cfg.on_conflict = pgpipe::parse_conflict_action(text.on_conflict);
+    cfg.upsert.on_conflict = pgpipe::parse_conflict_action(text.on_conflict);
     const bool route = vm["route"].as<bool>(), no_route = vm["no-route"].as<bool>();
     if (route && no_route)
         throw pgpipe::usage_failure("--route and --no-route contradict each other");
-    cfg.route = route ? pgpipe::route_mode::on : no_route ? pgpipe::route_mode::off : pgpipe::route_mode::automatic;
+    cfg.sharding.route = route ? pgpipe::route_mode::on : no_route ? pgpipe::route_mode::off : pgpipe::route_mode::automatic;
 }
 
 pgpipe::exit_status pgcopy_main(int argc, char** argv) {

@@ -23,15 +23,15 @@ unit_committer::unit_committer(const route_context& context, destination_streams
 // pgcopy's records do not say), else nothing.
 void unit_committer::open() {
     const copy_load_options& o = m_context.options;
-    if (!o.reject_file.empty()) {
+    if (!o.rejects.file.empty()) {
         const resume_found& c = m_streams[0]->found();
-        const uint64_t rows = regular_file_size(o.reject_file).value_or(0);
-        const uint64_t log = regular_file_size(o.reject_file + ".log").value_or(0);
-        m_rejects = c.reject_sizes_known ? std::make_unique<reject_sink>(o.reject_file, std::min(c.reject_bytes, rows),
+        const uint64_t rows = regular_file_size(o.rejects.file).value_or(0);
+        const uint64_t log = regular_file_size(o.rejects.file + ".log").value_or(0);
+        m_rejects = c.reject_sizes_known ? std::make_unique<reject_sink>(o.rejects.file, std::min(c.reject_bytes, rows),
                                                                          std::min(c.reject_log_bytes, log))
-                                         : std::make_unique<reject_sink>(o.reject_file, rows, log);
+                                         : std::make_unique<reject_sink>(o.rejects.file, rows, log);
     }
-    if (o.two_phase) {
+    if (o.sharding.two_phase) {
         std::random_device rd;
         m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
     }
@@ -206,7 +206,7 @@ void unit_committer::commit(piece* p) {
             if (s->in_transaction())
                 open.push_back(s.get());
         throw_if_interrupted();
-        if (m_context.options.two_phase)
+        if (m_context.options.sharding.two_phase)
             prepare_all(open);
     } catch (...) {
         if (p)
@@ -219,7 +219,7 @@ void unit_committer::commit(piece* p) {
         try {
             s.commit();
         } catch (const error& e) {
-            if (p && !m_context.options.two_phase) // prepared parts are to be committed by hand: their rejects stay
+            if (p && !m_context.options.sharding.two_phase) // prepared parts are to be committed by hand: their rejects stay
                 take_back_rejects(*p, open, k);
             commit_failed(e, open, k, done);
         }
@@ -235,7 +235,7 @@ void unit_committer::commit(piece* p) {
 
 void unit_committer::commit_failed(const error& e, const std::vector<destination_stream*>& open, size_t k,
                                    const std::string& done) {
-    const bool two_phase = m_context.options.two_phase;
+    const bool two_phase = m_context.options.sharding.two_phase;
     std::string left;
     for (size_t j = k; j < open.size(); ++j)
         left += (left.empty() ? "" : ", ") + open[j]->destination().name +

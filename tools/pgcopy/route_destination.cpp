@@ -33,7 +33,7 @@ void destination_stream::connect() {
                     "PGPASSWORD, ~/.pgpass (PGPASSFILE) or a service file, never from the mapping");
     }
     m_conn->exec("SET client_encoding = " + m_conn->quote_literal(m_context.client_encoding));
-    apply_session_settings(*m_conn, m_context.options.toast_compression); // --toast-compression, on every server
+    apply_session_settings(*m_conn, m_context.options.levers.toast_compression); // --toast-compression, on every server
     const std::string table = m_index == 0 ? m_context.plan.table_sql : quote_qualified_name(*m_conn, m_d.remote_table_parts);
     copy_format_options format = m_context.options.format;
     format.header = false; // the reader keeps headers back
@@ -191,7 +191,8 @@ void destination_stream::rollback_prepared() noexcept {
 }
 
 void destination_stream::commit() {
-    m_conn->exec(m_context.options.two_phase ? "COMMIT PREPARED " + m_conn->quote_literal(m_gid) : std::string("COMMIT"));
+    m_conn->exec(m_context.options.sharding.two_phase ? "COMMIT PREPARED " + m_conn->quote_literal(m_gid)
+                                                   : std::string("COMMIT"));
     m_tx = false;
     m_rows_committed += m_unit_rows;
 }

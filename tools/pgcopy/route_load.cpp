@@ -73,8 +73,8 @@ route_context routed_loader::make_context(const load_shape& shape) {
                          server_rules::of(m_coordinator).markers(),
                          batched,
                          m_o.format.format == copy_format::csv,
-                         batched ? m_o.batch_bytes.value_or(default_batch_bytes) : one_transaction_piece,
-                         batched && m_o.batch_rows ? *m_o.batch_rows : UINT64_MAX};
+                         batched ? m_o.batch_size.bytes.value_or(default_batch_bytes) : one_transaction_piece,
+                         batched && m_o.batch_size.rows ? *m_o.batch_size.rows : UINT64_MAX};
 }
 
 // Every destination connected, with nothing left prepared by an earlier
@@ -224,7 +224,7 @@ void routed_loader::report() {
         line += "; " + format_count(m_summary.batches) + " batch" + (m_summary.batches == 1 ? "" : "es");
     if (m_summary.rejected)
         line += "; " + format_count(m_summary.rejected) + (m_summary.rejected == 1 ? " row" : " rows") +
-                " rejected (see " + m_o.reject_file + ".log)";
+                " rejected (see " + m_o.rejects.file + ".log)";
     log_info(line);
     write_stats_file(m_o.stats_file, m_summary);
 }

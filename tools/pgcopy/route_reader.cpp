@@ -67,7 +67,7 @@ void route_reader::no_partition(piece& p, size_t k, uint64_t line, const key_val
     const std::string message = "no partition of relation \"" + m_context.options.table + "\" found for row";
     const std::string detail = "Partition key of the failing row contains (" + m_context.plan.key_column + ") = (" +
                                (key.null ? std::string("null") : std::string(m_fields.value(m_context.plan.key_field))) + ").";
-    if (m_context.options.reject_file.empty())
+    if (m_context.options.rejects.file.empty())
         throw error(exit_status::server_error, message + " at " + m_context.where(p.input_index, line), detail,
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
     if (p.skip[0])
@@ -193,7 +193,7 @@ void route_reader::read_input(size_t index) {
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == e; });
             check_newline(*p, end, m != markers.end() ? &*m : nullptr, in->name());
-            if (m != markers.end() && !m_context.options.reject_file.empty()) {
+            if (m != markers.end() && !m_context.options.rejects.file.empty()) {
                 hold_marker(p, index, end, *m, header);
                 base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
             } else if (m != markers.end()) {
