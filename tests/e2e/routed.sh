@@ -646,6 +646,41 @@ test_routed_rows_after_an_end_marker_load_with_a_reject_file() {
   assert_same_file plain.rej.log routed.rej.log
 }
 
+# Drift 1, refused markers: a \. line the server refuses (its line end is
+# not the input's first line's; on 18 a \. after data) is rejected whole
+# (22P04) with --reject-file, as the engine rejects it, and the rows after
+# it load; at the end of the input too.
+test_routed_refused_end_marker_is_rejected_with_a_reject_file() {
+  start_shards 2
+  orders_over_shards hash 2
+  plain_orders
+  pggen -q --preset orders -n 1000 >in.tsv
+  pggen -q --preset orders -n 1005 | tail -n 5 >tail.tsv
+  { cat in.tsv; printf '\\.\r\n'; cat tail.tsv; } >crlf.tsv
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\r\n'; cat tail.tsv; } >data_crlf.tsv
+  { cat in.tsv; printf '\\.\r\n'; } >crlf_last.tsv
+  local f
+  for f in crlf.tsv data_crlf.tsv crlf_last.tsv; do
+    sql "TRUNCATE plain, orders_all"
+    run 3 pgcopy --batch-rows 300 --reject-file plain.rej plain $f
+    run 3 pgcopy --batch-rows 300 --reject-file routed.rej orders_all $f
+    assert_eq "$(table_count plain)" "$(table_count orders_all)" "rows around the refused marker ($f)"
+    assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's ($f)"
+    assert_same_file plain.rej routed.rej
+    assert_same_file plain.rej.log routed.rej.log
+    assert_contains "$(cat routed.rej.log)" "$(printf "$f\t1001\t")"
+  done
+  assert_eq 1000 "$(table_count orders_all)" "rows before a refused marker that ends the input"
+  # 18 refuses a \. after data on its line (14-17 load the data).
+  [ "$(server_major)" -ge 18 ] || return 0
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\n'; cat tail.tsv; } >data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file plain.rej plain data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file routed.rej orders_all data_end.tsv
+  assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's (18)"
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+}
+
 # Drift 2: --max-rejects is checked before COMMIT: the batch that crosses
 # the limit is rolled back, none of its rows committed.
 test_routed_max_rejects_rolls_back_the_crossing_batch() {
