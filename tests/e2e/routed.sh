@@ -807,19 +807,20 @@ test_routed_rejects_of_a_batch_whose_commit_reply_is_lost_are_kept() {
   ref_md5=$(source ./env3; sorted_md5 orders_all)
   on_shard 3 "TRUNCATE orders_all"
   (source ./env3; PGOPTIONS='-c synchronous_commit=on' exec pgcopy -q --batch-rows 4 --resume-key cut \
-    --reject-file cut.rej orders_all in.tsv) 2>err &
+    --reject-file cut.rej orders_all in.tsv) 2>lost.err &
   local pid=$! status=0
   (source ./env3; wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event = 'SyncRep')" \
     "the COMMIT waiting for the standby")
   on_shard 3 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'" >/dev/null
   wait $pid || status=$?
   assert_eq 2 "$status" "the run whose COMMIT reply was lost"
-  assert_contains "$(cat err)" "COMMIT failed"
+  assert_contains "$(cat lost.err)" "COMMIT failed"
   assert_eq 1 "$(on_shard 3 "SELECT count(*) FROM pgpipe.routed_batches WHERE key = 'cut'")" "the record of batch 1"
   (source ./env3; run 3 pgcopy --batch-rows 4 --resume-key cut --reject-file cut.rej orders_all in.tsv)
   assert_eq "$ref_md5" "$(source ./env3; sorted_md5 orders_all)" "the rows after the rerun"
   assert_same_file ref.rej cut.rej
   assert_same_file ref.rej.log cut.rej.log
+  assert_contains "$(cat lost.err)" "unknown on: " # the lost run said what it could not know
 }
 
 # Routing keys are read by lib/io's copy_field_reader: CSV keys holding the

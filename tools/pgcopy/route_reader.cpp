@@ -166,15 +166,24 @@ const char* route_reader::refusal(const piece& p, size_t end, const end_marker* 
     return nullptr;
 }
 
-// --reject-file: the refused \. line ending at end (in p->bytes) goes as a
-// batch of its own, rejected whole, as the engine's; the rows before it go
-// as batches of their own; p goes on past the line.
-void route_reader::refuse_marker(piece*& p, size_t index, size_t end, const char* message) {
+// A line ending at end (in p->bytes) that is a \. the server refuses fails
+// the load, or with --reject-file goes as a batch of its own, rejected
+// whole, as the engine's (the rows before it go as batches of their own, p
+// goes on past the line). Whether it was such a line, rejected.
+bool route_reader::refuse_marker(piece*& p, size_t index, size_t end, const end_marker* marker, bool header,
+                                 const std::string& input) {
+    const char* message = refusal(*p, end, marker);
+    if (message && m_context.options.reject_file.empty())
+        throw message == marker_newline_message ? marker_newline_mismatch(input, marker->line, m_newline == '\r')
+                                                : marker_not_alone(input, marker->line);
+    if (!message || header)
+        return false;
     const uint64_t past = p->first_offset + end;
     take_rows(p, index, true); // p now holds the line's bytes onwards
     p->starts.push_back(static_cast<size_t>(past - p->first_offset));
     p->refused_marker = message;
     take_rows(p, index, true);
+    return true;
 }
 
 void route_reader::read_input(size_t index) {
@@ -212,14 +221,9 @@ void route_reader::read_input(size_t index) {
             else if (marker_line)
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == e; });
-            const char* refused = refusal(*p, end, m != markers.end() ? &*m : nullptr);
-            if (refused && m_context.options.reject_file.empty())
-                throw refused == marker_newline_message ? marker_newline_mismatch(in->name(), m->line, m_newline == '\r')
-                                                        : marker_not_alone(in->name(), m->line);
-            if (refused && !header) {
-                refuse_marker(p, index, end, refused);
+            if (refuse_marker(p, index, end, m != markers.end() ? &*m : nullptr, header, in->name()))
                 base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
-            } else if (m != markers.end() && !m_context.options.reject_file.empty()) {
+            else if (m != markers.end() && !m_context.options.reject_file.empty()) {
                 hold_marker(p, index, end, *m, header);
                 base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
             } else if (m != markers.end()) {

@@ -45,7 +45,8 @@ private:
     void no_partition(piece& p, size_t k, uint64_t line, const key_value& key);
     void mark_committed(piece& p);
     const char* refusal(const piece& p, size_t end, const end_marker* marker);
-    void refuse_marker(piece*& p, size_t index, size_t end, const char* message);
+    bool refuse_marker(piece*& p, size_t index, size_t end, const end_marker* marker, bool header,
+                       const std::string& input);
     void end_input(piece* p, size_t index, bool ended_by_marker);
     uint64_t take_marker_row(piece& p, size_t end, const end_marker& m, bool header);
     void hold_marker(piece*& p, size_t index, size_t end, const end_marker& m, bool header);
