@@ -646,6 +646,41 @@ test_routed_rows_after_an_end_marker_load_with_a_reject_file() {
   assert_same_file plain.rej.log routed.rej.log
 }
 
+# Drift 1, refused markers: a \. line the server refuses (its line end is
+# not the input's first line's; on 18 a \. after data) is rejected whole
+# (22P04) with --reject-file, as the engine rejects it, and the rows after
+# it load; at the end of the input too.
+test_routed_refused_end_marker_is_rejected_with_a_reject_file() {
+  start_shards 2
+  orders_over_shards hash 2
+  plain_orders
+  pggen -q --preset orders -n 1000 >in.tsv
+  pggen -q --preset orders -n 1005 | tail -n 5 >tail.tsv
+  { cat in.tsv; printf '\\.\r\n'; cat tail.tsv; } >crlf.tsv
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\r\n'; cat tail.tsv; } >data_crlf.tsv
+  { cat in.tsv; printf '\\.\r\n'; } >crlf_last.tsv
+  local f
+  for f in crlf.tsv data_crlf.tsv crlf_last.tsv; do
+    sql "TRUNCATE plain, orders_all"
+    run 3 pgcopy --batch-rows 300 --reject-file plain.rej plain $f
+    run 3 pgcopy --batch-rows 300 --reject-file routed.rej orders_all $f
+    assert_eq "$(table_count plain)" "$(table_count orders_all)" "rows around the refused marker ($f)"
+    assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's ($f)"
+    assert_same_file plain.rej routed.rej
+    assert_same_file plain.rej.log routed.rej.log
+    assert_contains "$(cat routed.rej.log)" "$(printf "$f\t1001\t")"
+  done
+  assert_eq 1000 "$(table_count orders_all)" "rows before a refused marker that ends the input"
+  # 18 refuses a \. after data on its line (14-17 load the data).
+  [ "$(server_major)" -ge 18 ] || return 0
+  { cat in.tsv; printf '5000\t1\t1.00\tnew\\.\n'; cat tail.tsv; } >data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file plain.rej plain data_end.tsv
+  run 3 pgcopy --truncate --batch-rows 300 --reject-file routed.rej orders_all data_end.tsv
+  assert_eq "$(sorted_md5 plain)" "$(sorted_md5 orders_all)" "the routed rows against the plain load's (18)"
+  assert_same_file plain.rej routed.rej
+  assert_same_file plain.rej.log routed.rej.log
+}
+
 # Drift 2: --max-rejects is checked before COMMIT: the batch that crosses
 # the limit is rolled back, none of its rows committed.
 test_routed_max_rejects_rolls_back_the_crossing_batch() {
@@ -740,6 +775,52 @@ test_routed_rejects_of_a_batch_whose_commit_fails_are_taken_back() {
   assert_eq "$(printf '3\t1\tabc\ts3')" "$(cat routed.rej)" "the rejects of the committed batch"
   assert_same_file first/plain.rej routed.rej
   assert_same_file first/plain.rej.log routed.rej.log
+}
+
+# Drift 4, lost COMMIT: the coordinator's COMMIT of a batch goes through
+# but its reply is lost (the backend, committed locally, waits for a
+# synchronous standby that never comes and is terminated there). Its
+# rejects stay: the rerun with the same --resume-key skips the batch, and
+# the reject file must still hold its reject (design.md: a rerun may repeat
+# a reject, never lose one). Oracle: the same load, uninterrupted. The
+# coordinator is shard 3, whose settings this test may change.
+test_routed_rejects_of_a_batch_whose_commit_reply_is_lost_are_kept() {
+  start_shards 3
+  restart_with "$servers/s3" "$(printf "wal_level = replica\nmax_wal_senders = 2\nsynchronous_standby_names = 'nobody'")"
+  local k
+  on_shard 3 "CREATE EXTENSION postgres_fdw;
+              CREATE TABLE orders_all (id bigint NOT NULL, customer_id int, amount numeric(12,4), status text)
+                PARTITION BY RANGE (id)"
+  for k in 1 2; do
+    on_shard $k "CREATE TABLE orders_part (id bigint PRIMARY KEY, customer_id int, amount numeric(12,4), status text)"
+    on_shard 3 "CREATE SERVER shard$k FOREIGN DATA WRAPPER postgres_fdw
+                  OPTIONS (host '$(. ./env$k; echo "$PGHOST")', port '$(. ./env$k; echo "$PGPORT")', dbname 'postgres');
+                CREATE USER MAPPING FOR CURRENT_USER SERVER shard$k OPTIONS (user 'postgres');
+                CREATE FOREIGN TABLE orders_p$k PARTITION OF orders_all
+                  FOR VALUES FROM ($(( (k - 1) * 50000 + 1 ))) TO ($(( k * 50000 + 1 ))) SERVER shard$k
+                  OPTIONS (table_name 'orders_part')"
+  done
+  printf '%s\t1\t1.00\ts\n' 1 2 200000 50001 3 4 200001 50002 >in.tsv # 200000, 200001: no partition (23514)
+  # Its sessions commit without waiting (synchronous_commit off), but for pgcopy's.
+  (source ./env3; run 3 pgcopy --batch-rows 4 --resume-key ref --reject-file ref.rej orders_all in.tsv)
+  local ref_md5
+  ref_md5=$(source ./env3; sorted_md5 orders_all)
+  on_shard 3 "TRUNCATE orders_all"
+  (source ./env3; PGOPTIONS='-c synchronous_commit=on' exec pgcopy -q --batch-rows 4 --resume-key cut \
+    --reject-file cut.rej orders_all in.tsv) 2>lost.err &
+  local pid=$! status=0
+  (source ./env3; wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event = 'SyncRep')" \
+    "the COMMIT waiting for the standby")
+  on_shard 3 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'" >/dev/null
+  wait $pid || status=$?
+  assert_eq 2 "$status" "the run whose COMMIT reply was lost"
+  assert_contains "$(cat lost.err)" "COMMIT failed"
+  assert_eq 1 "$(on_shard 3 "SELECT count(*) FROM pgpipe.routed_batches WHERE key = 'cut'")" "the record of batch 1"
+  (source ./env3; run 3 pgcopy --batch-rows 4 --resume-key cut --reject-file cut.rej orders_all in.tsv)
+  assert_eq "$ref_md5" "$(source ./env3; sorted_md5 orders_all)" "the rows after the rerun"
+  assert_same_file ref.rej cut.rej
+  assert_same_file ref.rej.log cut.rej.log
+  assert_contains "$(cat lost.err)" "unknown on: " # the lost run said what it could not know
 }
 
 # Routing keys are read by lib/io's copy_field_reader: CSV keys holding the

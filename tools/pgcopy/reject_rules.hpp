@@ -13,6 +13,12 @@ namespace pgpipe {
 /// input, rejected (SQLSTATE 22P04) so that the rows after it load.
 inline constexpr const char* early_marker_message = "end-of-data marker \\. before the end of the input";
 inline constexpr const char* early_marker_detail = "the server would stop reading there; the rows after it were loaded";
+/// The reject log's messages and detail of a \. line the server refuses
+/// (SQLSTATE 22P04), rejected whole so that the rows after it load: its
+/// line end is not the input's first line's, or (18) data precedes it.
+inline constexpr const char* marker_newline_message = "end-of-copy marker does not match previous newline style";
+inline constexpr const char* marker_not_alone_message = "end-of-copy marker is not alone on its line";
+inline constexpr const char* refused_marker_detail = "the server refuses such a line; the rows after it were loaded";
 
 /// Whether rejected rows are more than --max-rejects allows (never when it
 /// is not given). A percentage is judged on whole batches only

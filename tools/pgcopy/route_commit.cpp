@@ -219,9 +219,14 @@ void unit_committer::commit(piece* p) {
         try {
             s.commit();
         } catch (const error& e) {
-            if (p && !m_context.options.sharding.two_phase) // prepared parts are to be committed by hand: their rejects stay
-                take_back_rejects(*p, open, k);
-            commit_failed(e, open, k, done);
+            // A connection lost during COMMIT leaves open[k]'s part perhaps
+            // committed: its rejects stay (a rerun may repeat a reject, never
+            // lose one). Prepared parts are to be committed by hand: theirs stay.
+            const auto* server = dynamic_cast<const server_error*>(&e);
+            const bool lost = server && server->connection_lost();
+            if (p && !m_context.options.sharding.two_phase)
+                take_back_rejects(*p, open, lost ? k + 1 : k);
+            commit_failed(e, open, k, done, lost);
         }
         m_summary.rows += s.unit_rows();
         done += (done.empty() ? "" : ", ") + s.destination().name;
@@ -234,16 +239,19 @@ void unit_committer::commit(piece* p) {
 }
 
 void unit_committer::commit_failed(const error& e, const std::vector<destination_stream*>& open, size_t k,
-                                   const std::string& done) {
+                                   const std::string& done, bool lost) {
     const bool two_phase = m_context.options.sharding.two_phase;
     std::string left;
-    for (size_t j = k; j < open.size(); ++j)
+    for (size_t j = lost ? k + 1 : k; j < open.size(); ++j)
         left += (left.empty() ? "" : ", ") + open[j]->destination().name +
                 (two_phase ? " (prepared as " + open[j]->gid() + ")" : "");
     m_pool.stop(m_streams);
     throw error(exit_status::server_error, open[k]->destination().name + ": COMMIT failed: " + e.what(),
                 committed_text(m_summary) + "; of this " + (m_context.batched ? "batch" : "load") +
-                    ", committed on: " + (done.empty() ? "none" : done) + "; not on: " + left,
+                    ", committed on: " + (done.empty() ? "none" : done) +
+                    (lost ? "; unknown on: " + open[k]->destination().name + " (the connection was lost during COMMIT)"
+                          : "") +
+                    "; not on: " + (left.empty() ? "none" : left),
                 two_phase ? "run COMMIT PREPARED on the servers left prepared, or rerun with the same --resume-key"
                           : "rerun with the same --resume-key, or check those tables");
 }

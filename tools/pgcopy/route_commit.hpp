@@ -54,7 +54,7 @@ private:
     void take_back_rejects(const piece& p, const std::vector<destination_stream*>& open, size_t committed);
     void check_reject_limit(const piece& p);
     [[noreturn]] void commit_failed(const error& e, const std::vector<destination_stream*>& open, size_t k,
-                                    const std::string& done);
+                                    const std::string& done, bool lost);
 
     const route_context& m_context;
     destination_streams& m_streams;

@@ -23,6 +23,7 @@ struct piece {
     uint64_t first_offset = 0; ///< of bytes[0] in the input
     bool ends_unit = false;    ///< the last piece of a batch (or of the load)
     std::string hash;          ///< --resume-key: fingerprint of the batch's bytes
+    const char* refused_marker = nullptr; ///< its one row is a \. line the server refuses: the reject's message
     /// --reject-file: the rows one destination's part of the batch set
     /// aside (the coordinator's: rows fitting no partition, \. lines),
     /// written before the batch commits, taken back for a part that does not.

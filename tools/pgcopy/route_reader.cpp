@@ -115,7 +115,13 @@ void route_reader::route(piece& p) {
     for (size_t k = 0; k < p.rows(); ++k) {
         if (m_context.batched)
             p.lines[k] = m_line;
-        route_row(p, k, m_line);
+        if (!p.refused_marker)
+            route_row(p, k, m_line);
+        else if (!p.skip[0]) // else rejected by the run that committed this batch
+            p.reject(0, p.row(k),
+                     reject_sink::log_line(m_context.inputs[p.input_index], m_line,
+                                           std::to_string(p.first_offset + p.starts[k]), "22P04", p.refused_marker,
+                                           refused_marker_detail));
         m_line += count_newlines(p.bytes.data() + p.starts[k], p.starts[k + 1] - p.starts[k]);
     }
 }
@@ -129,6 +135,7 @@ void route_reader::take_rows(piece*& p, size_t index, bool at_end) {
             return;
         piece* next = m_pool.take();
         next->input_index = index;
+        next->refused_marker = nullptr;
         next->first_offset = p->first_offset + p->starts[n];
         next->bytes.assign(p->bytes, p->starts[n]);
         next->starts.clear();
@@ -147,15 +154,36 @@ void route_reader::take_rows(piece*& p, size_t index, bool at_end) {
 
 // The server holds every \. to the line end of the input's first line
 // (m_newline, set here): a marker that differs is refused, as it refuses it;
-// so is one it refuses after data (18).
-void route_reader::check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input) {
+// so is one it refuses after data (18). Returns the refusal's message, or null.
+const char* route_reader::refusal(const piece& p, size_t end, const end_marker* marker) {
     const char first = m_newline;
     if (!m_newline)
         m_newline = end >= 2 && p.bytes[end - 2] == '\r' ? '\r' : '\n';
     if (marker && first && (marker->size == 4) != (first == '\r'))
-        throw marker_newline_mismatch(input, marker->line, first == '\r');
+        return marker_newline_message;
     if (marker && marker->refused)
-        throw marker_not_alone(input, marker->line);
+        return marker_not_alone_message;
+    return nullptr;
+}
+
+// A line ending at end (in p->bytes) that is a \. the server refuses fails
+// the load, or with --reject-file goes as a batch of its own, rejected
+// whole, as the engine's (the rows before it go as batches of their own, p
+// goes on past the line). Whether it was such a line, rejected.
+bool route_reader::refuse_marker(piece*& p, size_t index, size_t end, const end_marker* marker, bool header,
+                                 const std::string& input) {
+    const char* message = refusal(*p, end, marker);
+    if (message && m_context.options.rejects.file.empty())
+        throw message == marker_newline_message ? marker_newline_mismatch(input, marker->line, m_newline == '\r')
+                                                : marker_not_alone(input, marker->line);
+    if (!message || header)
+        return false;
+    const uint64_t past = p->first_offset + end;
+    take_rows(p, index, true); // p now holds the line's bytes onwards
+    p->starts.push_back(static_cast<size_t>(past - p->first_offset));
+    p->refused_marker = message;
+    take_rows(p, index, true);
+    return true;
 }
 
 void route_reader::read_input(size_t index) {
@@ -166,6 +194,7 @@ void route_reader::read_input(size_t index) {
     m_line = 1;
     piece* p = m_pool.take();
     p->input_index = index;
+    p->refused_marker = nullptr;
     p->first_offset = 0;
     p->bytes.clear();
     p->starts.assign(1, 0);
@@ -192,8 +221,9 @@ void route_reader::read_input(size_t index) {
             else if (marker_line)
                 throw data_after_end_marker(in->name(), *marker_line);
             const auto m = std::find_if(markers.begin(), markers.end(), [&](const end_marker& x) { return x.end == e; });
-            check_newline(*p, end, m != markers.end() ? &*m : nullptr, in->name());
-            if (m != markers.end() && !m_context.options.rejects.file.empty()) {
+            if (refuse_marker(p, index, end, m != markers.end() ? &*m : nullptr, header, in->name()))
+                base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
+            else if (m != markers.end() && !m_context.options.rejects.file.empty()) {
                 hold_marker(p, index, end, *m, header);
                 base = -static_cast<ptrdiff_t>(e); // p now starts past the \. line
             } else if (m != markers.end()) {

@@ -44,7 +44,9 @@ private:
     bool read_key(std::string_view row, key_value& key);
     void no_partition(piece& p, size_t k, uint64_t line, const key_value& key);
     void mark_committed(piece& p);
-    void check_newline(const piece& p, size_t end, const end_marker* marker, const std::string& input);
+    const char* refusal(const piece& p, size_t end, const end_marker* marker);
+    bool refuse_marker(piece*& p, size_t index, size_t end, const end_marker* marker, bool header,
+                       const std::string& input);
     void end_input(piece* p, size_t index, bool ended_by_marker);
     uint64_t take_marker_row(piece& p, size_t end, const end_marker& m, bool header);
     void hold_marker(piece*& p, size_t index, size_t end, const end_marker& m, bool header);
