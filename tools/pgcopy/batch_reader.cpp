@@ -4,6 +4,7 @@
 
 #include "batch_cut.hpp"
 #include "copy_sql.hpp"
+#include "reject_rules.hpp"
 #include "core/interrupt.hpp"
 #include "core/text.hpp"
 #include "io/row_splitter.hpp"
@@ -375,8 +376,7 @@ void batch_reader::refuse_marker(input_cursor& in, size_t end, row_kind kind) {
     hold_marker(in, end);
     batch held = std::move(*in.marker);
     in.marker.reset();
-    held.refused_marker = newline ? "end-of-copy marker does not match previous newline style"
-                                  : "end-of-copy marker is not alone on its line";
+    held.refused_marker = newline ? marker_newline_message : marker_not_alone_message;
     m_queue.push(std::move(held));
 }
 

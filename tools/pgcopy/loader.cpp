@@ -229,7 +229,7 @@ void loader::load_batch(batch& b) {
     if (m_ctx.rejecting())
         c.exec("SET CONSTRAINTS ALL IMMEDIATE"); // deferred checks then fail per range, not at COMMIT
     if (b.refused_marker)
-        reject_row(b, 0, "22P04", b.refused_marker, "the server refuses such a line; the rows after it were loaded");
+        reject_row(b, 0, "22P04", b.refused_marker, refused_marker_detail);
     else if (b.end_marker)
         reject_row(b, 0, "22P04", early_marker_message, early_marker_detail);
     else
