@@ -13,7 +13,6 @@
 #include "pg/identifier.hpp"
 #include "pg/server_rules.hpp"
 
-#include <random>
 #include <unistd.h>
 
 namespace pgpipe {
@@ -45,8 +44,7 @@ void copy_engine::choose_key() {
         m_ctx.key = m_o.resume_key;
     } else if (m_o.retries > 0) {
         // Retries need to know whether a batch committed: a key of this run's own.
-        std::random_device rd;
-        m_ctx.key = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+        m_ctx.key = run_tag();
         m_ctx.implicit_key = true;
     }
     if (!m_ctx.key.empty()) // before anything reads pgpipe: a clear refusal, naming the privilege

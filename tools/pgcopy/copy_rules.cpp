@@ -57,6 +57,14 @@ struct combination_rule {
     const char* hint;
 };
 
+// Throws the first refused rule's error, in the table's order.
+template <size_t N>
+void refuse_first(const combination_rule (&rules)[N]) {
+    for (const auto& r : rules)
+        if (r.refused)
+            throw local_error(r.message, r.detail, r.hint);
+}
+
 // The combinations of a streamed load.
 void validate_streamed(const copy_load_options& o) {
     const combination_rule rules[] = {
@@ -67,9 +75,7 @@ void validate_streamed(const copy_load_options& o) {
         {o.table.empty() && (o.truncate || o.levers.defer_indexes || o.levers.defer_constraints),
          "--truncate and --defer-* need a TABLE", "", ""},
     };
-    for (const auto& r : rules)
-        if (r.refused)
-            throw local_error(r.message, r.detail, r.hint);
+    refuse_first(rules);
 }
 
 // The combinations of a batched load.
@@ -99,9 +105,7 @@ void validate_batched(const copy_load_options& o) {
         {(o.batch_size.rows && *o.batch_size.rows == 0) || (o.batch_size.bytes && *o.batch_size.bytes == 0),
          "a batch must hold at least one row or byte", "", ""},
     };
-    for (const auto& r : rules)
-        if (r.refused)
-            throw local_error(r.message, r.detail, r.hint);
+    refuse_first(rules);
 }
 
 } // namespace
@@ -121,9 +125,7 @@ void validate_restore(const copy_load_options& o) {
         {o.batched() || o.levers.fast || o.truncate || o.levers.defer_indexes || o.levers.defer_constraints,
          "--restore cannot be used with load options", "", "run pgcopy --restore TABLE on its own"},
     };
-    for (const auto& r : rules)
-        if (r.refused)
-            throw local_error(r.message, r.detail, r.hint);
+    refuse_first(rules);
 }
 
 // The encodings pgcopy does itself.
@@ -137,9 +139,7 @@ void validate_encodings(const copy_load_options& o) {
         {o.sharding.two_phase && (o.sharding.route == route_mode::off || o.table.empty()), "--two-phase needs a routed load",
          "it prepares the load's transaction on every shard, and only a routed load has one per shard", ""},
     };
-    for (const auto& r : rules)
-        if (r.refused)
-            throw local_error(r.message, r.detail, r.hint);
+    refuse_first(rules);
 }
 
 } // namespace

@@ -9,7 +9,6 @@
 namespace pgpipe {
 namespace {
 
-constexpr uint64_t default_batch_bytes = 16 << 20; // when batching is implied but no size is given
 constexpr uint64_t one_transaction_batch_bytes = 256 << 10; // one transaction's pieces: two stay small
 // --fast encodes binary only for rows this wide: on narrow ones the client's
 // encoding costs what the server's parsing saves (measured on orders, 29-byte

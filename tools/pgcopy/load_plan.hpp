@@ -14,6 +14,10 @@
 
 namespace pgpipe {
 
+/// A batch's size when batching is implied but no size is given: --batch-rows
+/// 100k of 33 kB rows must not hold 3 GB.
+constexpr uint64_t default_batch_bytes = 16 << 20;
+
 /// How hard a lever is pulled.
 enum class lever {
     off,         ///< not used

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <random>
 #include <memory>
 
 namespace pgpipe {
@@ -211,6 +212,11 @@ bool input_unchanged(const std::string& path, const input_stamp& stamp, input_st
     while (size_t n = opened->read(chunk.data(), chunk.size()))
         print.update(chunk.data(), n);
     return print.hex() == stamp.hash;
+}
+
+std::string run_tag() {
+    std::random_device rd;
+    return "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
 }
 
 } // namespace pgpipe

@@ -48,6 +48,10 @@ load_shape describe_load(connection& c, const std::string& table_sql, std::vecto
 void check_resumed_shape(const std::string& key, const load_shape& now, const std::string& recorded,
                          const std::string& forget);
 
+/// A tag no other run of pgcopy has: "pgcopy-PID-RANDOM", for a key of this
+/// run's own (--retries) or its prepared transactions' names (--two-phase).
+std::string run_tag();
+
 /// A value as messages show it: quoted, with tabs, newlines and
 /// backslashes written as escapes.
 std::string shape_value(std::string_view value);

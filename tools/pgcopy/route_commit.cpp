@@ -2,14 +2,13 @@
 #include "route_commit.hpp"
 
 #include "reject_rules.hpp"
+#include "resume_record.hpp"
 #include "core/interrupt.hpp"
 #include "core/progress.hpp"
 #include "core/text.hpp"
 #include "io/copy_format.hpp"
 #include "io/input.hpp"
 
-#include <random>
-#include <unistd.h>
 
 namespace pgpipe {
 
@@ -32,8 +31,7 @@ void unit_committer::open() {
                                          : std::make_unique<reject_sink>(o.rejects.file, rows, log);
     }
     if (o.sharding.two_phase) {
-        std::random_device rd;
-        m_gid_prefix = "pgcopy-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+        m_gid_prefix = run_tag();
     }
 }
 
@@ -67,6 +65,10 @@ std::string committed_text(const load_summary& summary) {
     return format_count(summary.rows) + " rows in " + format_count(summary.batches) + " batches were committed";
 }
 
+std::string detail_and_committed(const error& e, const load_summary& summary) {
+    return e.detail().empty() ? committed_text(summary) : e.detail() + "\n" + committed_text(summary);
+}
+
 // A destination's failure ends the load: every open transaction rolls back.
 void unit_committer::fail_unit(destination_stream& d, const piece* unit) {
     error e = *d.failure();
@@ -86,7 +88,7 @@ void unit_committer::fail_unit(destination_stream& d, const piece* unit) {
     }
     m_pool.stop(m_streams);
     error out(e.status(), d.destination().name + ": " + escape_line_ends(e.what()),
-              e.detail().empty() ? committed_text(m_summary) : e.detail() + "\n" + committed_text(m_summary), e.hint());
+              detail_and_committed(e, m_summary), e.hint());
     out.set_context(e.context());
     throw out;
 }

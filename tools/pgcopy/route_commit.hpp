@@ -15,6 +15,8 @@ namespace pgpipe {
 
 /// "N rows in M batches were committed", or that nothing was.
 std::string committed_text(const load_summary& summary);
+/// A failure's detail, then what committed (the detail alone when the failure has none).
+std::string detail_and_committed(const error& e, const load_summary& summary);
 
 /// Commits a routed load's units: once every destination sent a unit, its
 /// failed rows set aside (--reject-file), the reject limit checked, its

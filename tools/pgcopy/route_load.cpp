@@ -1,6 +1,7 @@
 // pgcopy's routed loads: rows of a table partitioned over postgres_fdw shards, each sent straight to its shard.
 #include "route_load.hpp"
 
+#include "load_plan.hpp"
 #include "route_commit.hpp"
 #include "route_context.hpp"
 #include "route_destination.hpp"
@@ -21,7 +22,6 @@ namespace {
 // Without batches the reader hands rows on in pieces of about this size:
 // three of them (being read, being sent, spare) keep memory flat.
 constexpr uint64_t one_transaction_piece = 1 << 20;
-constexpr uint64_t default_batch_bytes = 16 << 20;
 constexpr size_t pieces_in_flight = 3;
 
 /// A routed load: wires the reader, the pool of pieces and the
@@ -193,7 +193,7 @@ void routed_loader::fail(const error& e) {
         m_pool.stop(m_streams);
         if (e.detail().find("committed") != std::string::npos)
             throw;
-        throw error(e.status(), e.what(), e.detail().empty() ? committed_text(m_summary) : e.detail() + "\n" + committed_text(m_summary),
+        throw error(e.status(), e.what(), detail_and_committed(e, m_summary),
                     e.hint());
     } catch (const error& failure) {
         m_meter.finish();

@@ -82,9 +82,7 @@ void route_reader::mark_committed(piece& p) {
     p.skip.assign(m_streams.size(), false);
     if (m_context.options.resume_key.empty())
         return;
-    fingerprint print;
-    print.update(p.bytes.data() + p.starts.front(), p.starts.back() - p.starts.front());
-    p.hash = print.hex();
+    p.hash = fingerprint_of(p.bytes.data() + p.starts.front(), p.starts.back() - p.starts.front());
     for (size_t d = 0; d < m_streams.size(); ++d) {
         auto it = m_streams[d]->found().batches.find({p.input_index, p.start_offset()});
         if (it == m_streams[d]->found().batches.end())
