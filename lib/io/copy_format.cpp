@@ -94,10 +94,12 @@ const char* copy_format_name(copy_format format) {
 
 char default_delimiter(copy_format format) { return format == copy_format::csv ? ',' : '\t'; }
 
+char delimiter_of(const copy_format_options& o) { return o.delimiter ? (*o.delimiter)[0] : default_delimiter(o.format); }
+
 copy_syntax copy_syntax_of(const copy_format_options& o) {
     copy_syntax s;
     s.csv = o.format == copy_format::csv;
-    s.delimiter = o.delimiter ? (*o.delimiter)[0] : default_delimiter(o.format);
+    s.delimiter = delimiter_of(o);
     s.quote = o.quote ? (*o.quote)[0] : '"';
     s.escape = o.escape ? (*o.escape)[0] : s.quote;
     s.null_text = o.null_string ? *o.null_string : s.csv ? "" : "\\N";

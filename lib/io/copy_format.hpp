@@ -31,6 +31,8 @@ struct copy_format_options {
 
 /// The delimiter COPY uses when none is given: a tab in text, a comma in CSV.
 char default_delimiter(copy_format format);
+/// The delimiter of options: --delimiter's, else the format's default.
+char delimiter_of(const copy_format_options& options);
 
 /// COPY's field syntax with the server's defaults filled in, worked out once
 /// from copy_format_options: the one place that knows them.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgpipe {
@@ -23,7 +24,16 @@ struct end_marker {
     /// The server refuses the whole line and ends nothing: a text \. after
     /// data on 18 ("end-of-copy marker is not alone on its line").
     bool refused = false;
+    /// Whether its line end is not the input's first line's (first_line_end:
+    /// '\r' for \r\n, '\n', or 0 while that line is not read): the server
+    /// refuses the whole line ("end-of-copy marker does not match previous
+    /// newline style").
+    bool off_style(char first_line_end) const { return first_line_end && (size == 4) != (first_line_end == '\r'); }
 };
+
+/// The line end of the line that ends at bytes[at) ('\r' for \r\n, else
+/// '\n'): what a reader notes of an input's first line.
+inline char line_end_at(std::string_view bytes, size_t at) { return at >= 2 && bytes[at - 2] == '\r' ? '\r' : '\n'; }
 
 /// Finds where rows end in a COPY stream, chunk by chunk, the way the server
 /// will read them: text rows end at a newline that is not escaped by a

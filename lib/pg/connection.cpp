@@ -440,6 +440,11 @@ connection::~connection() {
         PQfinish(m_conn);
 }
 
+void connection::rollback_quietly() noexcept {
+    if (ok() && PQtransactionStatus(m_conn) != PQTRANS_IDLE)
+        PQclear(PQexec(m_conn, "ROLLBACK"));
+}
+
 void connection::exec(const std::string& sql) {
     result_ptr result(PQexec(m_conn, sql.c_str()), PQclear);
     auto status = PQresultStatus(result.get());

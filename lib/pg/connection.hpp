@@ -85,6 +85,10 @@ public:
     std::string quote_literal(std::string_view value) const;
     /// Whether the connection is still usable.
     bool ok() const noexcept { return m_conn && PQstatus(m_conn) == CONNECTION_OK; }
+    /// Rolls back the open transaction, if the connection is usable and in
+    /// one, ignoring the outcome: for failure paths, whose own error is the
+    /// one reported.
+    void rollback_quietly() noexcept;
     /// "database DB on HOST:PORT as USER", never with the password.
     std::string describe() const;
 

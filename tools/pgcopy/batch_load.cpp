@@ -118,10 +118,7 @@ void copy_engine::run_loader(loader& l) {
             batch b;
             if (!m_queue.take(b))
                 return;
-            if (m_ctx.one_transaction())
-                l.stream_batch(b);
-            else
-                l.commit_batch(b);
+            l.commit_batch(b); // one transaction's batches go inline (take_inline), never through here
             m_queue.done(std::move(b));
         }
     } catch (...) {
@@ -210,8 +207,8 @@ std::string copy_engine::failure_detail(const error& e) {
         // server left idle, if it is still there).
         for (auto& l : m_loaders) {
             l->abort_stream();
-            if (l->connected() && l->conn().ok() && PQtransactionStatus(l->conn().get()) != PQTRANS_IDLE)
-                PQclear(PQexec(l->conn().get(), "ROLLBACK"));
+            if (l->connected())
+                l->conn().rollback_quietly();
         }
         m_committer.forget_all();
         // The "committed so far" of a --max-rejects stop is void here.

@@ -286,7 +286,7 @@ void batch_reader::take_chunk(input_cursor& in, const char* chunk, size_t n) {
         const char newline = in.newline;
         const size_t at = static_cast<size_t>(end - in.b.first_offset); // relative to b, which a cut may move
         if (!in.newline && !in.binary)
-            in.newline = at >= 2 && in.b.bytes[at - 2] == '\r' ? '\r' : '\n';
+            in.newline = line_end_at(in.b.bytes, at);
         if (next_marker == markers.size() || markers[next_marker].end != ends[k])
             take_row(in, at, row_kind::row);
         else
@@ -309,7 +309,7 @@ void batch_reader::take_marker(input_cursor& in, uint64_t end, const end_marker&
     auto relative = [&](uint64_t at) { return static_cast<size_t>(at - in.b.first_offset); };
     const size_t marker_size = marker.size;
     // The server checks the line end first.
-    if (newline && (marker_size == 4) != (newline == '\r') && !(in.script && *in.script))
+    if (marker.off_style(newline) && !(in.script && *in.script))
         return take_row(in, relative(end), row_kind::marker_off_style);
     if (marker.refused)
         return take_row(in, relative(end), row_kind::marker_not_alone);

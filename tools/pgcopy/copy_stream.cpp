@@ -13,7 +13,6 @@ void copy_stream::begin(connection& c, const std::string& sql, const batch& b) {
     m_input = b.input_index;
     m_binary = m_ctx.format.format == copy_format::binary;
     m_segments.clear();
-    m_rows = 0;
     m_lines.emplace(m_ctx.format.format == copy_format::csv);
     m_lines_total = 0;
     if (m_binary)
@@ -21,11 +20,10 @@ void copy_stream::begin(connection& c, const std::string& sql, const batch& b) {
 }
 
 void copy_stream::send(const batch& b) {
-    m_segments.push_back({m_rows, b.input_index, b.first_line, 0, {}});
+    m_segments.push_back({b.first_line, 0, {}});
     count_lines(b, m_segments.back());
     for (size_t from = b.starts.front(); from < b.starts.back(); from += read_chunk)
         m_copy->put(b.bytes.data() + from, std::min<size_t>(b.starts.back() - from, read_chunk));
-    m_rows += b.rows();
 }
 
 // The server's line count of the stream's rows, and the rows among them
@@ -71,7 +69,7 @@ std::optional<uint64_t> copy_stream::end() {
         return std::nullopt;
     try {
         if (m_binary) {
-            const std::string trailer = binary_copy_trailer();
+            static const std::string trailer = binary_copy_trailer();
             m_copy->put(trailer.data(), trailer.size());
         }
         const uint64_t rows = m_copy->finish();
@@ -82,9 +80,9 @@ std::optional<uint64_t> copy_stream::end() {
         std::optional<uint64_t> line = copy_context_line(e.context());
         if (!line || *line == 0 || *line > m_lines_total)
             throw;
-        const auto [index, input_line] = row_of(*line);
+        const uint64_t input_line = row_of(*line).second;
         error annotated(e.status(),
-                        m_ctx.input_name(m_segments[index].input_index) + ":" + std::to_string(input_line) + ": " +
+                        m_ctx.input_name(m_input) + ":" + std::to_string(input_line) + ": " +
                             escape_line_ends(e.what()),
                         e.detail(), e.hint());
         annotated.set_context(e.context());

@@ -49,10 +49,9 @@ private:
         uint64_t server_extra;   // lines the server counts beyond one
         uint64_t physical_extra; // newlines of the input beyond its line end
     };
-    // Where a batch's rows came from (for FILE:LINE).
+    // Where a batch's rows came from (for FILE:LINE): a line of m_input, as
+    // the COPY of one input ends where the next begins.
     struct segment {
-        uint64_t rows_before;
-        size_t input_index;
         uint64_t first_line;
         uint64_t server_lines_before = 0;    // the server's line count before it (copy_line_counter)
         std::vector<multiline_row> multiline; // CSV: its rows that span lines
@@ -66,7 +65,6 @@ private:
     size_t m_input = 0;
     bool m_binary = false;
     std::vector<segment> m_segments;
-    uint64_t m_rows = 0;
     std::optional<copy_line_counter> m_lines;
     uint64_t m_lines_total = 0; // the server's line count of the stream so far
 };

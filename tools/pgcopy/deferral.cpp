@@ -121,8 +121,7 @@ void table_deferral::defer(bool indexes, bool constraints, const std::string& re
             c.exec(sql);
         c.exec("COMMIT");
     } catch (...) {
-        if (c.ok())
-            PQclear(PQexec(c.get(), "ROLLBACK"));
+        c.rollback_quietly();
         read_records();
         throw;
     }
@@ -155,8 +154,7 @@ void table_deferral::run_phases(const std::vector<connection*>& conns) {
                            std::to_string(todo[k]->step));
                     c.exec("COMMIT");
                 } catch (...) {
-                    if (c.ok())
-                        PQclear(PQexec(c.get(), "ROLLBACK"));
+                    c.rollback_quietly();
                     std::lock_guard<std::mutex> lock(failure_mutex);
                     if (!failure)
                         failure = std::current_exception();
@@ -196,8 +194,7 @@ uint64_t table_deferral::delete_loaded_rows() {
         c.exec("COMMIT");
         return deleted;
     } catch (...) {
-        if (c.ok())
-            PQclear(PQexec(c.get(), "ROLLBACK"));
+        c.rollback_quietly();
         throw;
     }
 }

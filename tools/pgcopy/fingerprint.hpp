@@ -17,8 +17,6 @@ public:
     void update(const char* data, size_t size);
     /// The hash of the bytes so far, as 16 hex digits.
     std::string hex() const;
-    /// How many bytes were hashed.
-    uint64_t size() const noexcept { return m_size; }
 
 private:
     void mix(uint64_t word) noexcept;

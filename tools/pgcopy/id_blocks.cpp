@@ -65,8 +65,7 @@ int64_t reserve_ids(connection& conn, const sequence_column& column, uint64_t n)
         conn.exec("COMMIT");
         return first;
     } catch (...) {
-        if (conn.ok())
-            PQclear(PQexec(conn.get(), "ROLLBACK"));
+        conn.rollback_quietly();
         throw;
     }
 }

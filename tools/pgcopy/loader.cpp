@@ -78,8 +78,7 @@ std::string_view loader::rows_to_send(const batch& b, size_t a, size_t z, bool& 
     }
     if (!m_ctx.sequence)
         return bytes.substr(b.starts[a], b.starts[z] - b.starts[a]);
-    const char delimiter = copy_syntax_of(m_ctx.format).delimiter;
-    prepend_ids(bytes, &b.starts[a], z - a, m_ctx.format.format, delimiter, m_ctx.sequence->type,
+    prepend_ids(bytes, &b.starts[a], z - a, m_ctx.format.format, delimiter_of(m_ctx.format), m_ctx.sequence->type,
                 b.first_id + static_cast<int64_t>(a), m_encoded);
     return m_encoded;
 }
@@ -102,7 +101,7 @@ loader::range_result loader::copy_range(batch& b, size_t a, size_t z) {
         for (size_t from = 0; from < rows.size(); from += read_chunk)
             session.put(rows.data() + from, std::min<size_t>(rows.size() - from, read_chunk));
         if (binary) {
-            std::string trailer = binary_copy_trailer();
+            static const std::string trailer = binary_copy_trailer();
             session.put(trailer.data(), trailer.size());
         }
         out.rows = session.finish();
@@ -275,8 +274,8 @@ void loader::attempt_batch(batch& b) {
         const auto* lost = dynamic_cast<const server_error*>(&failure);
         if (!(lost && lost->connection_lost()))
             m_committer.take_back(m_claim);
-        if (c.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE && !m_ctx.one_tx)
-            PQclear(PQexec(c.get(), "ROLLBACK"));
+        if (!m_ctx.one_tx)
+            c.rollback_quietly();
         throw;
     }
 }

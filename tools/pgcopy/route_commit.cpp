@@ -37,7 +37,7 @@ void unit_committer::open() {
 
 uint64_t unit_committer::row_of_line(const piece& p, size_t destination, uint64_t line) const {
     const auto& rows = p.rows_of[destination];
-    const size_t k = row_at_copy_line(m_context.csv, rows.size(), line, [&](size_t i) { return p.row(rows[i]); });
+    const size_t k = row_at_copy_line(m_context.csv(), rows.size(), line, [&](size_t i) { return p.row(rows[i]); });
     return k < rows.size() ? k + 1 : 0;
 }
 
@@ -103,10 +103,8 @@ void unit_committer::reject_failed_rows(piece& p) {
         while (s.failure() && m_rejects && (row = row_of_line(p, d, s.failed_row())) > 0 &&
                row_fault(s.failed_state())) {
             const uint32_t k = rows[row - 1];
-            p.reject(d, p.row(k),
-                     reject_sink::log_line(m_context.inputs[p.input_index], p.lines[k],
-                                           std::to_string(p.first_offset + p.starts[k]), s.failed_state(),
-                                           s.failure()->what(), s.failure()->detail()));
+            p.reject(d, p.row(k), m_context.inputs[p.input_index], p.lines[k], p.first_offset + p.starts[k],
+                     s.failed_state(), s.failure()->what(), s.failure()->detail());
             rows.erase(rows.begin() + static_cast<ptrdiff_t>(row - 1));
             s.clear_failure();
             s.rollback();

@@ -24,9 +24,10 @@ struct route_context {
     std::string shape_text;           ///< what each --resume-key record holds of the load (resume_record.hpp)
     marker_rules markers;             ///< the coordinator's rules for \. lines
     bool batched = false;             ///< batch options: each batch is a unit; else the load is one
-    bool csv = false;                 ///< the format's, for CONTEXT lines
     uint64_t batch_bytes = 0, batch_rows = 0; ///< a piece is cut at whichever comes first
 
+    /// Whether the rows are CSV (the server counts a quoted newline as a line of CONTEXT).
+    bool csv() const { return options.format.format == copy_format::csv; }
     /// "input:line" of an input's line.
     std::string where(size_t input, uint64_t line) const {
         return input_display_name(inputs[input]) + ":" + std::to_string(line);

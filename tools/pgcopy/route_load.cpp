@@ -72,7 +72,6 @@ route_context routed_loader::make_context(const load_shape& shape) {
                          shape.text(),
                          server_rules::of(m_coordinator).markers(),
                          batched,
-                         m_o.format.format == copy_format::csv,
                          batched ? m_o.batch_size.bytes.value_or(default_batch_bytes) : one_transaction_piece,
                          batched && m_o.batch_size.rows ? *m_o.batch_size.rows : UINT64_MAX};
 }

@@ -49,10 +49,12 @@ struct piece {
             n += r.count;
         return n;
     }
-    /// Sets row aside in destination's part, with its reject log line.
-    void reject(size_t destination, std::string_view row_bytes, std::string log_line) {
+    /// Sets row_bytes aside in destination's part, with its reject log line
+    /// (input, line and byte offset, SQLSTATE, message and detail).
+    void reject(size_t destination, std::string_view row_bytes, const std::string& input, uint64_t line,
+                uint64_t offset, std::string_view sqlstate, std::string_view message, std::string_view detail) {
         reject_sink::add_row(rejects[destination].rows, row_bytes, true); // text or CSV: a routed load reads no binary
-        rejects[destination].log += log_line;
+        rejects[destination].log += reject_sink::log_line(input, line, std::to_string(offset), sqlstate, message, detail);
         ++rejects[destination].count;
     }
 };

@@ -70,11 +70,15 @@ void route_reader::no_partition(piece& p, size_t k, uint64_t line, const key_val
     if (m_context.options.rejects.file.empty())
         throw error(exit_status::server_error, message + " at " + m_context.where(p.input_index, line), detail,
                     "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
-    if (p.skip[0])
-        return; // rejected by the run that committed this batch
-    p.reject(0, p.row(k),
-             reject_sink::log_line(m_context.inputs[p.input_index], line, std::to_string(p.first_offset + p.starts[k]), "23514",
-                                   message, detail));
+    reject_here(p, p.row(k), line, p.first_offset + p.starts[k], "23514", message, detail);
+}
+
+// Sets a line of p aside in the coordinator's part, unless the run that
+// committed p's batch rejected it already.
+void route_reader::reject_here(piece& p, std::string_view bytes, uint64_t line, uint64_t offset, const char* sqlstate,
+                               const std::string& message, const std::string& detail) {
+    if (!p.skip[0])
+        p.reject(0, bytes, m_context.inputs[p.input_index], line, offset, sqlstate, message, detail);
 }
 
 // Which destinations committed this batch in an earlier run (--resume-key).
@@ -101,13 +105,12 @@ void route_reader::route(piece& p) {
     for (auto& rows : p.rows_of)
         rows.clear();
     p.rows_of.resize(m_streams.size());
-    p.rejects.assign(m_streams.size(), {});
+    for (auto& part : p.rejects) // cleared, not replaced: a piece keeps its buffers
+        part.rows.clear(), part.log.clear(), part.count = 0;
+    p.rejects.resize(m_streams.size());
     mark_committed(p);
     for (const held_marker& m : m_released)
-        if (!p.skip[0]) // else rejected by the run that committed this batch
-            p.reject(0, m.text,
-                     reject_sink::log_line(m_context.inputs[p.input_index], m.line, std::to_string(m.offset), "22P04",
-                                           early_marker_message, early_marker_detail));
+        reject_here(p, m.text, m.line, m.offset, "22P04", early_marker_message, early_marker_detail);
     m_released.clear();
     p.lines.resize(m_context.batched ? p.rows() : 0); // one transaction keeps lines in the line logs instead
     for (size_t k = 0; k < p.rows(); ++k) {
@@ -115,11 +118,9 @@ void route_reader::route(piece& p) {
             p.lines[k] = m_line;
         if (!p.refused_marker)
             route_row(p, k, m_line);
-        else if (!p.skip[0]) // else rejected by the run that committed this batch
-            p.reject(0, p.row(k),
-                     reject_sink::log_line(m_context.inputs[p.input_index], m_line,
-                                           std::to_string(p.first_offset + p.starts[k]), "22P04", p.refused_marker,
-                                           refused_marker_detail));
+        else
+            reject_here(p, p.row(k), m_line, p.first_offset + p.starts[k], "22P04", p.refused_marker,
+                        refused_marker_detail);
         m_line += count_newlines(p.bytes.data() + p.starts[k], p.starts[k + 1] - p.starts[k]);
     }
 }
@@ -156,8 +157,8 @@ void route_reader::take_rows(piece*& p, size_t index, bool at_end) {
 const char* route_reader::refusal(const piece& p, size_t end, const end_marker* marker) {
     const char first = m_newline;
     if (!m_newline)
-        m_newline = end >= 2 && p.bytes[end - 2] == '\r' ? '\r' : '\n';
-    if (marker && first && (marker->size == 4) != (first == '\r'))
+        m_newline = line_end_at(p.bytes, end);
+    if (marker && marker->off_style(first))
         return marker_newline_message;
     if (marker && marker->refused)
         return marker_not_alone_message;

@@ -43,6 +43,8 @@ private:
     void route_row(piece& p, size_t k, uint64_t line);
     bool read_key(std::string_view row, key_value& key);
     void no_partition(piece& p, size_t k, uint64_t line, const key_value& key);
+    void reject_here(piece& p, std::string_view bytes, uint64_t line, uint64_t offset, const char* sqlstate,
+                     const std::string& message, const std::string& detail);
     void mark_committed(piece& p);
     const char* refusal(const piece& p, size_t end, const end_marker* marker);
     bool refuse_marker(piece*& p, size_t index, size_t end, const end_marker* marker, bool header,
