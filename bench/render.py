@@ -839,9 +839,10 @@ partitions, each on a durable `pgsandbox` server of its own on this machine
 local table with the same primary key (*local*), and against the COPY
 streamed through the parent (`--no-route`: PostgreSQL 15 sends each row
 bound for a foreign partition as one remote INSERT). *routed* is `pgcopy
-TABLE FILE`, which sends each row straight to its server, all three at
-once. TRUNCATE and CHECKPOINT on every server before each load, untimed;
-warm-up, then local and routed interleaved, median of {runs}; the streamed
+TABLE FILE`, which sends each row straight to its server (one loader, a
+connection to each server, a batch's parts sent to all three at once);
+*routed --jobs 2* is two such loaders. TRUNCATE and CHECKPOINT on every server before each load, untimed;
+warm-up, then local, routed and routed --jobs 2 interleaved, median of {runs}; the streamed
 load once (it takes a minute). *speed × local* is local's median time over
 the method's; *× streamed*, the streamed time over the method's.
 """
@@ -854,9 +855,11 @@ def routed(rep):
         return ROUTED_HEAD + NOT_MEASURED + '\n'
     rows = []
     for ds in ('routed_range', 'routed_hash'):
-        for m in ('local', 'routed', 'streamed'):
+        for m in ('local', 'routed', 'routed_jobs2', 'streamed'):
+            if not res.has(ds, m):
+                continue
             rows.append('| %s | %s | %s | %s | %s | %s |' % (
-                ds.split('_')[1], m, rep.cells(ds, m, mbs=False), rep.times_cell(ds, m, 'local'),
+                ds.split('_')[1], m.replace('_jobs2', ' --jobs 2'), rep.cells(ds, m, mbs=False), rep.times_cell(ds, m, 'local'),
                 rep.times_cell(ds, m, 'streamed'), rep.runs_cell(ds, m)))
     lines = table(('partitioning', 'method', 'median s', 'rows/s', 'speed × local', '× streamed',
                    'runs (s)'), ('---', '---') + ('---:',) * 4 + ('---',), rows)
@@ -874,6 +877,9 @@ def routed_checks(rep):
                                  % (what, n), ds, 'routed', 'local', 0.8))
         lines.append(ratio_check(rep, '%s, %s: routed ≥ 10× the COPY streamed through the parent' % (what, n),
                                  ds, 'routed', 'streamed', 10))
+        if res.has(ds, 'routed_jobs2'):
+            lines.append(ratio_check(rep, '%s, %s: routed `--jobs 2` faster than one loader' % (what, n),
+                                     ds, 'routed_jobs2', 'routed', 1.0))
     for key, text in (('routed_check', 'each shard holds exactly its rows (hash: every row by '
                        '`satisfies_hash_partition`), the whole equals the input'),
                       ('routed_kill', 'kill -9 during a routed `--resume-key` load, then the same command')):

@@ -10,14 +10,15 @@
 # sandbox); the three shards are durable pgsandbox clusters of this script's
 # own, always stopped. For range and hash (modulus 3) partitioning it loads
 # ROWS orders rows (in DIR) once to warm up, then RUNS times, interleaved:
-# pgcopy into the local table, pgcopy into the partitioned one (routed);
+# pgcopy into the local table, pgcopy into the partitioned one (routed,
+# and routed --jobs 2: two loaders, each with a connection to every server);
 # then once with --no-route (through the parent: one remote INSERT per row).
 # TRUNCATE + CHECKPOINT on every server before each, untimed. After each
 # routed load it checks that every shard holds exactly its rows (hash: by
 # the server's satisfies_hash_partition for every row) and the whole equals
 # the input; then a kill -9 during a routed --resume-key load and a rerun.
 # Prints results lines (bench/run.sh's format):
-#   run routed_range|routed_hash local|routed|streamed RUN SECONDS ROWS - - -
+#   run routed_range|routed_hash local|routed|routed_jobs2|streamed RUN SECONDS ROWS - - -
 #   meta routed_check PASS|FAIL what was checked
 #   meta routed_kill PASS|FAIL what was checked
 set -euo pipefail
@@ -105,6 +106,7 @@ for strategy in range hash; do
 	for run in $(seq 0 "$RUNS"); do
 		timed "routed_$strategy" local "$run" orders_local
 		timed "routed_$strategy" routed "$run" orders_all --route
+		timed "routed_$strategy" routed_jobs2 "$run" orders_all --route --jobs 2
 	done
 	check_shards "$strategy"
 	say "$strategy: once through the parent (one remote INSERT per row; at ${SECONDS} s)"

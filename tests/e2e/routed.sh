@@ -1,5 +1,5 @@
 # Routed loads: a table partitioned over postgres_fdw servers, each row sent
-# by pgcopy straight to its partition's server (tools/pgcopy/route_load.cpp).
+# by pgcopy straight to its partition's server (tools/pgcopy/router.cpp, destination_set.cpp).
 
 # start_shards N: N more servers (s1..sN, env1..envN here), stopped when the
 # test ends; shard k is foreign server shardk on this test's database.
@@ -191,7 +191,7 @@ test_rows_fitting_no_partition_are_rejected_with_23514() {
   sql "TRUNCATE orders_all"
   run 2 pgcopy --batch-rows 400 orders_all in.tsv
   assert_contains "$err" "in.tsv:1001"
-  assert_contains "$err" "800 rows in 2 batches were committed"
+  assert_contains "$err" "800 rows were committed in 2 batches"
   assert_eq 800 "$(table_count orders_all)" "rows of the batches before the row"
 }
 
@@ -290,8 +290,8 @@ test_keys_pgcopy_cannot_route_are_refused_with_the_reason() {
   run 0 pgcopy priced in.tsv
   assert_contains "$err" "not routed to its shards"
   assert_eq 2 "$(table_count priced)"
-  run 1 pgcopy --route --jobs 2 priced in.tsv
-  assert_contains "$err" "one connection per shard"
+  run 1 pgcopy --route --single-transaction priced in.tsv
+  assert_contains "$err" "one server's savepoints"
   run 1 pgcopy --two-phase --no-route priced in.tsv
   assert_contains "$err" "--two-phase needs a routed load"
   # A column left out that the parent would compute.
@@ -518,11 +518,11 @@ test_routed_fallback_notice_says_how_the_server_sends_rows() {
   local major
   major=$(server_major)
   printf '1\ta\n12\tb\n' >in.tsv
-  # pgcopy does not route with --jobs: the load goes through the parent.
-  run 0 pgcopy --jobs 2 kv in.tsv
+  # pgcopy does not route with --single-transaction: the load goes through the parent.
+  run 0 pgcopy --single-transaction kv in.tsv
   assert_contains "$err" "loading through kv instead (PostgreSQL $major sends one remote INSERT per row bound for a foreign partition"
   sql "ALTER SERVER shard1 OPTIONS (ADD batch_size '300')"
-  run 0 pgcopy --jobs 2 --truncate kv in.tsv
+  run 0 pgcopy --single-transaction --truncate kv in.tsv
   if [ "$major" -ge 16 ]; then
     assert_contains "$err" "(PostgreSQL $major sends the rows bound for a foreign partition in remote INSERTs of up to 300 rows (batch_size)"
   else
@@ -530,13 +530,13 @@ test_routed_fallback_notice_says_how_the_server_sends_rows() {
   fi
   # The table's batch_size wins over the server's; COPY sends at most 1000 at once.
   sql "ALTER FOREIGN TABLE kv_p OPTIONS (ADD batch_size '5000')"
-  run 0 pgcopy --jobs 2 --truncate kv in.tsv
+  run 0 pgcopy --single-transaction --truncate kv in.tsv
   if [ "$major" -ge 16 ]; then
     assert_contains "$err" "remote INSERTs of up to 1000 rows (batch_size"
   fi
   assert_eq 2 "$(table_count kv)"
   # --route refuses, and says what --no-route would do.
-  run 1 pgcopy --route --jobs 2 kv in.tsv
+  run 1 pgcopy --route --single-transaction kv in.tsv
   assert_contains "$err" "--no-route (PostgreSQL $major sends"
 }
 

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -456,6 +458,59 @@ TEST_CASE("when pgcopy cannot route, through the parent with a reason, or refuse
     copy_load_options off = plain();
     off.sharding.route = route_mode::off;
     CHECK(plan_load(off, sharded(true), input_facts{}).routed == choice<bool>{false, "--no-route"});
+}
+
+TEST_CASE("a routed load is planned as any load: jobs, batches, ids", "[planner]") {
+    copy_load_options o = plain();
+    o.jobs = 2;
+    o.levers.reserve_ids = true;
+    const load_plan p = plan_load(o, sharded(true), input_facts{});
+    CHECK(p.routed.value);
+    CHECK(p.jobs == choice<unsigned>{2, "--jobs"});
+    CHECK_FALSE(p.one_transaction.value);
+    CHECK(p.ids.value == lever::required);
+    CHECK(p.binary.value == lever::off);
+    CHECK_FALSE(p.defer_indexes.value);
+    CHECK(plan_load(plain(), sharded(true), input_facts{}).one_transaction.value); // no batch option
+}
+
+TEST_CASE("--fast on a routed load: jobs, batches and ids as any table's, rows and the shards' keys as they are",
+          "[planner]") {
+    copy_load_options o = plain();
+    o.levers.fast = true;
+    table_facts t = sharded(true);
+    t.server_local = true;
+    t.cores = 2;
+    t.has_keys = true; // a local table of this size would have them deferred
+    input_facts in;
+    in.total_bytes = uint64_t{1} << 30;
+    in.average_row_bytes = 4000;
+    const load_plan p = plan_load(o, t, in);
+    CHECK(p.routed.value);
+    CHECK(p.jobs.value == 2);
+    CHECK(p.batch_bytes.value == 1 << 20);
+    CHECK(p.ids.value == lever::if_possible);
+    CHECK(p.binary.value == lever::off);
+    CHECK_FALSE(p.defer_indexes.value);
+    CHECK_FALSE(p.defer_constraints.value);
+    CHECK(std::find(p.lines.begin(), p.lines.end(), "indexes and constraints kept: they live on the shards") !=
+          p.lines.end());
+}
+
+TEST_CASE("-v says every choice of the plan with its reason", "[planner]") {
+    copy_load_options o = plain();
+    o.jobs = 2;
+    o.batch_size.rows = 5000;
+    std::vector<std::string> lines;
+    for (const plan_line& line : plan_choices(plan_load(o, table_facts{}, input_facts{})))
+        lines.push_back(line.text());
+    auto has = [&](const std::string& line) { return std::find(lines.begin(), lines.end(), line) != lines.end(); };
+    CHECK(has("batches (batches, each committed on its own)"));
+    CHECK(has("jobs: 2 (--jobs)"));
+    CHECK(has("batches cut at 16 MiB or 5,000 rows (--batch-rows, and at most 16 MiB)"));
+    CHECK(has("ids by block: off (not asked for)"));
+    CHECK(has("deferred indexes: no (not asked for)"));
+    CHECK(has("TOAST compression: the server's default"));
 }
 
 TEST_CASE("--freeze into a sharded table is refused by the plan", "[planner]") {

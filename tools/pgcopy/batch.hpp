@@ -5,18 +5,21 @@
 #include "io/copy_format.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pgpipe {
 
 /// The rows of one batch: bytes of whole rows, and where each row starts.
 /// The reader cuts it, the queue hands it on, one loader loads it, the
-/// committer counts it. A router stage, when there is one, attaches the
-/// batch's per-destination parts here (each a destination and the rows it
-/// takes); the committer then counts the batch once all its parts loaded.
+/// committer counts it. In a routed load the router cuts it into parts,
+/// one per destination: each part is a batch of its own (its rows
+/// gathered), which names the batch it was cut from; the loader loads
+/// every part, and the batch commits once all its parts loaded.
 struct batch {
     std::string bytes;          ///< whole rows (a binary batch without its file header)
     std::vector<size_t> starts; ///< row k is [starts[k], starts[k+1]); the last entry is the end
@@ -30,8 +33,14 @@ struct batch {
     std::string input_stamps;   ///< with a resume key: stamps of the inputs before this batch's (one loader)
     std::string content_hash;   ///< with a resume key and --jobs: fingerprint of the batch's bytes
     int64_t first_id = 0;       ///< --reserve-ids: the id of row 0 (row k gets first_id + k)
-    std::shared_ptr<const std::string> copy_sql; ///< a script block's COPY (else the load's)
+    std::shared_ptr<const std::string> copy_sql; ///< a script block's COPY, or a part's destination's (else the load's)
     bool rows_are_lines = false; ///< binary: "line" means row, not newline-counted
+    // --- routed loads (router.hpp)
+    std::vector<batch> parts;        ///< a routed batch's parts, one per destination (kept for their buffers)
+    size_t destination = 0;          ///< a part: its destination (0: the coordinator)
+    const batch* whole = nullptr;    ///< a part: the batch it was cut from (null: not a part)
+    std::vector<uint32_t> source_rows; ///< a part: row k is row source_rows[k] of whole
+    bool committed_before = false;   ///< a part: an earlier run of the key committed it at its destination
 
     /// Bytes of the rows.
     uint64_t size() const { return starts.back() - starts.front(); }
@@ -45,6 +54,8 @@ struct batch {
     /// text newlines), and editors count those. Remembers the last answer,
     /// since rejects come mostly in order.
     uint64_t line_of(size_t k) const {
+        if (whole)
+            return whole->line_of(source_rows[k]);
         if (rows_are_lines)
             return first_line + k;
         if (k < m_memo_row) {
@@ -55,6 +66,12 @@ struct batch {
         m_memo_row = k;
         return m_memo_line;
     }
+    /// Byte offset of row k in its input.
+    uint64_t offset_of(size_t k) const { return whole ? whole->offset_of(source_rows[k]) : first_offset + starts[k]; }
+    /// The id reserved for row k (--reserve-ids).
+    int64_t id_of(size_t k) const { return whole ? whole->id_of(source_rows[k]) : first_id + static_cast<int64_t>(k); }
+    /// Row k as read (a part's rows may carry their reserved ids in front).
+    std::string_view raw_row(size_t k) const { return whole ? whole->row(source_rows[k]) : row(k); }
     /// Row 0 now starts at line: the line memo (at row 0 when this is
     /// called) follows it.
     void set_first_line(uint64_t line) {
@@ -81,6 +98,10 @@ struct committed_range {
     std::string hash; ///< fingerprint of the bytes (empty: recorded by an older pgcopy)
 };
 
+/// What an earlier run of a routed load committed on one destination:
+/// (input, start offset) -> (end offset, fingerprint).
+using committed_batches = std::map<std::pair<size_t, uint64_t>, std::pair<uint64_t, std::string>>;
+
 /// What committed batches hold.
 struct batch_counts {
     uint64_t rows = 0, rejected = 0, seen = 0, batches = 0; ///< loaded, rejected, sent, and batches
@@ -101,6 +122,7 @@ struct resume_point {
 struct reject {
     std::string raw;      ///< the row as read, with its line end
     std::string log_line; ///< its line in FILE.log
+    size_t destination = 0; ///< a routed load: the part it was set aside from (0: the coordinator's, or unplaced)
 };
 
 /// Thrown into the reader when a loader has failed: the loader's own error is the one reported.

@@ -1,6 +1,7 @@
 // pgcopy's one engine: a reader detects the format (and script blocks), cuts
 // the inputs into batches at row boundaries and deals them through a bounded
-// queue to --jobs loaders; each batch commits with its progress (or, with
+// queue to --jobs loaders (in a routed load each loader's router cuts a batch
+// into a part per destination); each batch commits with its progress (or, with
 // no batch option or --single-transaction, all in one transaction). This
 // file holds the lifecycle; the stages live in batch_reader, batch_queue,
 // loader and committer, the setup and plan in engine_setup.cpp.
@@ -17,16 +18,25 @@
 
 namespace pgpipe {
 
-copy_engine::copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first)
+copy_engine::copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first,
+                         const routing* route)
     : m_o(options), m_ctx(options, plan), m_committer(m_ctx), m_queue(m_ctx.loaders), m_tables(m_ctx),
       m_reader(m_ctx, m_queue, m_tables, std::move(first)) {
+    m_ctx.route = route;
     m_queue.on_wait([this] { m_committer.show_progress(); });
     m_reader.on_read([this](uint64_t bytes, uint64_t raw) { m_committer.count_read(bytes, raw); });
     // One transaction: the one connection's COPY takes each batch in the
     // reader's own thread (a hand-over per batch would cost more than it
     // overlaps), and its buffer is kept for the next.
+    // A routed batch goes in parts to every destination, each in its own
+    // transaction left open to the end.
     if (m_ctx.one_transaction())
-        m_queue.take_inline([this](batch& b) { m_loaders[0]->stream_batch(b); });
+        m_queue.take_inline([this](batch& b) {
+            if (m_ctx.route)
+                m_loaders[0]->commit_batch(b);
+            else
+                m_loaders[0]->stream_batch(b);
+        });
 }
 
 // The first loader may ask for a password; the others reuse its login.
@@ -47,7 +57,7 @@ void copy_engine::choose_key() {
         m_ctx.key = run_tag();
         m_ctx.implicit_key = true;
     }
-    if (!m_ctx.key.empty()) // before anything reads pgpipe: a clear refusal, naming the privilege
+    if (!m_ctx.key.empty() && !m_ctx.route) // before anything reads pgpipe: a clear refusal, naming the privilege
         require_pgpipe_access(m_loaders[0]->conn(), {"pgpipe.load_progress", "pgpipe.load_batches"},
                               m_o.resume_key.empty() ? "--retries" : "--resume-key");
 }
@@ -58,7 +68,8 @@ bool copy_engine::start() {
     m_committer.start_progress(m_o.show_progress);
     connect_loaders();
     choose_key();
-    resume_point resume = m_committer.read_progress(m_loaders[0]->conn());
+    // A routed load's records are on its destinations (prepare_routes).
+    resume_point resume = m_ctx.route ? resume_point{} : m_committer.read_progress(m_loaders[0]->conn());
     const bool finished = resume.finished;
     m_recorded_shape = resume.shape;
     m_reader.resume(std::move(resume));
@@ -163,6 +174,8 @@ void copy_engine::stop_loaders() {
 void copy_engine::conclude() {
     connection& c = m_loaders[0]->conn(); // a retry may have replaced it
     m_loaders[0]->end_stream();
+    if (destination_set* set = m_loaders[0]->destinations())
+        return conclude_routed(*set);
     if (m_queue.truncate_pending()) // an empty input still empties the table
         c.exec("TRUNCATE " + m_ctx.table_sql);
     restore_after_load();
@@ -173,6 +186,21 @@ void copy_engine::conclude() {
     }
     m_committer.finish_rejects();
     m_committer.record_finished(c, m_reader.stamps().text(m_reader.stamps().size()));
+    m_committer.summary().committed = true;
+}
+
+// A routed load's end: --truncate of an empty input, the one
+// transaction's parts committed together, the run's own key forgotten.
+void copy_engine::conclude_routed(destination_set& set) {
+    if (m_queue.truncate_pending()) // an empty input still empties the tables
+        set.truncate_all();
+    m_committing = m_ctx.one_tx;
+    std::vector<bool> committed;
+    set.commit_all(committed);
+    m_committer.finish_rejects();
+    if (m_ctx.implicit_key)
+        for (size_t d = 0; d < set.size(); ++d)
+            set.link(d).forget(m_ctx.key);
     m_committer.summary().committed = true;
 }
 
@@ -209,8 +237,12 @@ std::string copy_engine::failure_detail(const error& e) {
             l->abort_stream();
             if (l->connected())
                 l->conn().rollback_quietly();
+            if (destination_set* set = l->destinations())
+                set->rollback_all();
         }
         m_committer.forget_all();
+        if (m_ctx.route && m_committing) // the COMMITs' failure says where the load committed
+            return detail;
         // The "committed so far" of a --max-rejects stop is void here.
         return (e.status() == exit_status::rows_rejected || detail.empty() ? "" : detail + "\n") +
                one_transaction_outcome(e);
@@ -263,6 +295,8 @@ void copy_engine::report() {
     std::string line = summary_line(s);
     if (!m_ctx.one_transaction())
         line += " in " + format_count(s.batches) + " batch" + (s.batches == 1 ? "" : "es");
+    if (m_ctx.route)
+        line += "; " + routed_summary();
     if (m_ctx.parallel())
         line += " by " + std::to_string(m_loaders.size()) + " jobs";
     if (s.rejected)
@@ -283,6 +317,22 @@ void copy_engine::report() {
     write_stats();
 }
 
+// "routed N to SERVER, ..., M through TABLE": the rows each destination took.
+std::string copy_engine::routed_summary() const {
+    std::string shards;
+    uint64_t local = 0;
+    for (size_t d = 0; d < m_ctx.route->destinations.size(); ++d) {
+        uint64_t rows = 0;
+        for (const auto& l : m_loaders)
+            rows += l->destinations()->rows_committed(d);
+        if (d == 0)
+            local = rows;
+        else
+            shards += (shards.empty() ? "" : ", ") + format_count(rows) + " to " + m_ctx.route->destinations[d].server;
+    }
+    return "routed " + shards + (local ? ", " + format_count(local) + " through " + m_o.table : "");
+}
+
 load_summary copy_engine::run() {
     try {
         if (!start())
@@ -301,8 +351,8 @@ load_summary copy_engine::run() {
 }
 
 load_summary run_batched_copy(const copy_load_options& options, const load_plan& plan,
-                              std::unique_ptr<input_stream> first) {
-    copy_engine engine(options, plan, std::move(first));
+                              std::unique_ptr<input_stream> first, const routing* route) {
+    copy_engine engine(options, plan, std::move(first), route);
     return engine.run();
 }
 

@@ -27,8 +27,10 @@ namespace pgpipe {
 /// the key finished), or fail (roll back, say what committed).
 class copy_engine {
 public:
-    /// The load options ask for, as plan says; first: the first input, opened already (or null).
-    copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first);
+    /// The load options ask for, as plan says; first: the first input,
+    /// opened already (or null); route: a routed load's table and destinations (or null).
+    copy_engine(const copy_load_options& options, const load_plan& plan, std::unique_ptr<input_stream> first,
+                const routing* route);
     copy_engine(const copy_engine&) = delete;
     copy_engine& operator=(const copy_engine&) = delete;
 
@@ -45,6 +47,7 @@ private:
     void run_loader(loader& l);
     void read_all();
     void conclude();
+    void conclude_routed(destination_set& set);
     [[noreturn]] void fail(const error& e);
     std::string failure_detail(const error& e);
     std::string one_transaction_outcome(const error& e) const;
@@ -61,6 +64,8 @@ private:
     void read_columns(connection& c);
     load_shape current_shape(connection& c) const;
     void check_shape(connection& c);
+    void prepare_routes(const load_shape& shape);
+    std::string routed_summary() const;
     void plan_encoding(connection& c);
     void plan_ids(connection& c, const std::vector<std::string>& loaded);
     void plan_binary(connection& c, const std::vector<std::string>& loaded);
@@ -94,8 +99,11 @@ private:
 /// batch committed with its progress, or with plan.one_transaction all of
 /// them in one. plan: what the planner chose (jobs, batch size, levers).
 /// first: the first input, opened already (its first bytes given back), or
-/// null. Throws like run_copy; status rows_rejected past --max-rejects.
+/// null. route: with plan.routed, the table's routing: the router cuts
+/// each batch into a part per destination, and the batch commits once all
+/// its parts loaded (--two-phase: prepared everywhere first). Throws like
+/// run_copy; status rows_rejected past --max-rejects.
 load_summary run_batched_copy(const copy_load_options& options, const load_plan& plan,
-                              std::unique_ptr<input_stream> first = nullptr);
+                              std::unique_ptr<input_stream> first = nullptr, const routing* route = nullptr);
 
 } // namespace pgpipe

@@ -260,8 +260,9 @@ void batch_reader::load_input(size_t index) {
         take_chunk(in, chunk.data(), n);
         // A pipe that had no more for now: what is here goes to the open
         // COPY at once, as a streamed load's would (a slow producer's rows
-        // reach the server as they come).
-        if (m_ctx.one_transaction() && n < chunk.size())
+        // reach the server as they come). A routed load's batches are a COPY
+        // per destination each: they wait for their size.
+        if (m_ctx.one_transaction() && !m_ctx.route && n < chunk.size())
             cut_batches(in.b, true);
         if (m_on_read)
             m_on_read(n, input->raw_bytes_read());

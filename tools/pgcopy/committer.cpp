@@ -7,6 +7,8 @@
 #include "core/text.hpp"
 #include "core/log.hpp"
 
+#include <algorithm>
+
 
 namespace pgpipe {
 namespace {
@@ -82,7 +84,7 @@ void committer::add_batch_counts(connection& c) {
 // --jobs batches record only their own rows; the load's row must be there
 // for a rerun to know the key's load.
 void committer::ensure_progress_row(connection& c) {
-    if (m_ctx.key.empty() || !m_ctx.parallel())
+    if (m_ctx.key.empty() || !m_ctx.parallel() || m_ctx.route) // a routed load's records are its destinations'
         return;
     c.exec("INSERT INTO pgpipe.load_progress (key, target, inputs, input_index, input_offset, input_line,"
            " rows_loaded, rows_rejected, rows_seen, reject_bytes, reject_log_bytes, batches, finished, input_hash, shape)"
@@ -168,6 +170,10 @@ void committer::write_rejects(reject_claim& claim, const batch& b, const std::ve
     claim.lock = std::unique_lock<std::mutex>(m_reject_mutex);
     claim.rows_size = m_rejects->rows_size();
     claim.log_size = m_rejects->log_size();
+    append_rejects(b, rejects);
+}
+
+void committer::append_rejects(const batch& b, const std::vector<reject>& rejects) {
     std::string rows, logs;
     for (const auto& r : rejects) {
         rows += r.raw;
@@ -186,6 +192,35 @@ void committer::take_back(reject_claim& claim) {
         return;
     m_rejects->truncate(claim.rows_size, claim.log_size);
     claim.lock.unlock();
+}
+
+void committer::take_back_keeping(reject_claim& claim, const batch& b, const std::vector<reject>& rejects,
+                                  const std::vector<bool>& committed) {
+    if (!claim.held())
+        return;
+    const bool any = std::find(committed.begin(), committed.end(), true) != committed.end();
+    std::vector<reject> kept;
+    for (const reject& r : rejects)
+        if ((r.destination < committed.size() && committed[r.destination]) || (any && r.destination == 0))
+            kept.push_back(r);
+    m_rejects->truncate(claim.rows_size, claim.log_size);
+    if (!kept.empty())
+        append_rejects(b, kept);
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_reject_size = m_rejects->rows_size(), m_log_size = m_rejects->log_size();
+        m_summary.rejected += kept.size();
+    }
+    claim.lock.unlock();
+}
+
+std::string committer::reject_sizes_sql(const reject_claim& claim) {
+    if (!m_rejects)
+        return "NULL, NULL";
+    if (claim.held()) // the batch's rejects are the last in the files
+        return std::to_string(m_rejects->rows_size()) + ", " + std::to_string(m_rejects->log_size());
+    std::lock_guard<std::mutex> lock(m_mutex); // else what committed so far, which a rerun keeps
+    return std::to_string(m_reject_size) + ", " + std::to_string(m_log_size);
 }
 
 // With one loader the committed prefix moves with each batch, in the one

@@ -59,6 +59,17 @@ public:
     void write_rejects(reject_claim& claim, const batch& b, const std::vector<reject>& rejects);
     /// The rejects of a batch that did not commit leave the files, and the claim is let go.
     void take_back(reject_claim& claim);
+    /// A routed batch whose COMMIT failed part way: the rejects of the parts
+    /// that did not commit leave the files (the coordinator's, and lines
+    /// no part took, stay when any part committed); the claim is let go.
+    void take_back_keeping(reject_claim& claim, const batch& b, const std::vector<reject>& rejects,
+                           const std::vector<bool>& committed);
+    /// The reject files' sizes as a batch's record keeps them, "ROWS, LOG":
+    /// with the batch's rejects once the claim holds them, else the
+    /// committed sizes ("NULL, NULL" without --reject-file).
+    std::string reject_sizes_sql(const reject_claim& claim);
+    /// A routed load resumes: the reject files start at these sizes.
+    void resume_rejects_at(uint64_t rows_size, uint64_t log_size) { m_reject_size = rows_size, m_log_size = log_size; }
     /// Records the batch's end in its own transaction (with a key).
     void save_progress(connection& c, const batch& b, const position& after, uint64_t loaded, uint64_t rejected,
                        const reject_claim& claim);
@@ -95,6 +106,7 @@ public:
     void finish_progress() { m_meter.finish(); }
 
 private:
+    void append_rejects(const batch& b, const std::vector<reject>& rejects);
     void add_batch_counts(connection& c);
     std::vector<committed_range> read_ranges(connection& c);
     void read_progress_row(connection& c, resume_point& p);

@@ -1,11 +1,10 @@
 // pgcopy's entry: the options validated once, one connection to plan over,
-// one look at the first input, one plan, handed to the router or the engine.
+// one look at the first input, one plan, handed to the engine.
 #include "copy_load.hpp"
 
 #include "batch_load.hpp"
 #include "copy_rules.hpp"
 #include "deferral.hpp"
-#include "route_load.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 
@@ -47,15 +46,13 @@ public:
     }
 
     load_summary run(const copy_load_options& o, load_plan plan) override {
-        if (plan.routed.value)
-            return run_routed_copy(o, std::move(*m_routing), std::move(*m_conn), std::move(m_first));
         if (m_conn) { // the engine's connections log in as this one did, and this one is not kept idle
             plan.login = m_conn->same_login(o.connection);
             m_conn.reset();
         }
         if (plan.one_transaction.value)
             say_if_terminal(o);
-        return run_batched_copy(o, plan, std::move(m_first));
+        return run_batched_copy(o, plan, std::move(m_first), plan.routed.value ? &*m_routing : nullptr);
     }
 
     void failed(const copy_load_options& o, const error& e) override {

@@ -56,12 +56,16 @@ load_shape copy_engine::current_shape(connection& c) const {
         shape.add("format", "script");
         return shape;
     }
+    if (m_ctx.route) // as its destinations' records keep it
+        return describe_load(c, m_ctx.route->table_sql, m_ctx.route->columns, m_ctx.format);
     return describe_load(c, m_ctx.table_sql, m_ctx.column_names, m_ctx.format);
 }
 
 // A rerun must read the rest of its input as the first run read the start:
 // another column order, delimiter or encoding would load other rows.
 void copy_engine::check_shape(connection& c) {
+    if (m_ctx.route)
+        return prepare_routes(current_shape(c));
     if (m_ctx.key.empty())
         return;
     const load_shape now = current_shape(c);
@@ -73,6 +77,39 @@ void copy_engine::check_shape(connection& c) {
         m_shape_refused = true; // a rerun with the key would fail the same way: say nothing of it
         throw;
     }
+}
+
+// A routed load's destinations: none left with prepared transactions, each
+// named with -v, and (with a key) what earlier runs committed on each, in a
+// load of the same shape, with the reject files cut back to the sizes the
+// coordinator's last record keeps.
+void copy_engine::prepare_routes(const load_shape& shape) {
+    destination_set& set = *m_loaders[0]->destinations();
+    m_ctx.shape_text = shape.text();
+    set.check_prepared_leftovers();
+    if (m_o.verbose)
+        for (size_t d = 0; d < set.size(); ++d) {
+            const route_destination& to = set.link(d).destination();
+            log_info("routing: " + (d == 0 ? "local partitions and unplaced keys through " + m_o.table
+                                           : to.name + " to " + to.remote_table) +
+                     ", " + set.link(d).conn().describe());
+        }
+    if (m_ctx.key.empty())
+        return;
+    std::vector<resume_found> found = set.read_committed(m_ctx.key);
+    for (const resume_found& f : found)
+        check_resumed_shape(m_ctx.key, shape, f.shape,
+                            "DELETE FROM pgpipe.routed_batches WHERE key = '" + m_ctx.key + "' on every server");
+    for (resume_found& f : found)
+        m_ctx.routed_found.push_back(std::move(f.batches));
+    if (!m_ctx.rejecting())
+        return;
+    const uint64_t rows = regular_file_size(m_o.rejects.file).value_or(0);
+    const uint64_t log = regular_file_size(m_o.rejects.file + ".log").value_or(0);
+    if (found[0].reject_sizes_known) // else an older pgcopy's records: the files as they are
+        m_committer.resume_rejects_at(std::min(found[0].reject_bytes, rows), std::min(found[0].reject_log_bytes, log));
+    else
+        m_committer.resume_rejects_at(rows, log);
 }
 
 // ---------------------------------------------------------------- ids and binary
@@ -102,14 +139,22 @@ void copy_engine::publish_plan() {
     plan.clear();
     for (const auto& line : m_ctx.plan_lines)
         plan += (plan.empty() ? "" : "; ") + line;
-    if (m_o.verbose && !m_ctx.plan_lines.empty())
-        for (const auto& line : m_ctx.plan_lines)
-            log_info("plan: " + line);
+    if (!m_o.verbose)
+        return;
+    // Every choice whose reason the lines of --fast and setup do not give,
+    // then those lines.
+    for (const plan_line& choice : plan_choices(m_ctx.plan))
+        if (std::find(m_ctx.plan_lines.begin(), m_ctx.plan_lines.end(), choice.why) == m_ctx.plan_lines.end())
+            log_info("plan: " + choice.text());
+    for (const auto& line : m_ctx.plan_lines)
+        log_info("plan: " + line);
 }
 
 // The sequence-filled column the input lacks goes first in the COPY's
 // column list. The plan says if_possible (--fast) or required (--reserve-ids).
 void copy_engine::plan_ids(connection& c, const std::vector<std::string>& loaded) {
+    if (m_ctx.route && m_ctx.route->id_column.empty() && m_ctx.plan.ids.value != lever::required) // routing took none
+        return add_plan_line("ids as the input has them: no sequence-filled column the input lacks takes blocks");
     std::string why_not;
     std::optional<sequence_column>& sequence = m_ctx.sequence;
     sequence = find_sequence_column(c, m_ctx.table_sql, loaded, why_not);
@@ -163,7 +208,8 @@ void copy_engine::defer_for_load(connection& c) {
     if (!m_ctx.table_sql.empty() && (!deferring || m_ctx.one_tx))
         put_back_left_off(c, m_ctx.table_sql, m_o.table);
     if (m_ctx.one_tx) {
-        c.exec("BEGIN");
+        if (!m_ctx.route) // a routed load's transactions are its destinations'
+            c.exec("BEGIN");
         if (deferring) // dropped and rebuilt inside the one transaction: nothing to record
             m_restore_in_transaction = drop_for_load(c, m_ctx.table_sql, indexes, constraints);
         return;

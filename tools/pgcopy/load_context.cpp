@@ -17,7 +17,8 @@ constexpr size_t one_transaction_chunk = 256 << 10;
 
 load_context::load_context(const copy_load_options& options, const load_plan& chosen)
     : o(options), plan(chosen), one_tx(o.single_transaction || chosen.one_transaction.value),
-      chunk(chosen.one_transaction.value ? one_transaction_chunk : read_chunk), inputs(inputs_or_stdin(o.inputs)),
+      chunk(chosen.one_transaction.value && !chosen.routed.value ? one_transaction_chunk : read_chunk),
+      inputs(inputs_or_stdin(o.inputs)),
       batch_bytes(chosen.batch_bytes.value), batch_rows(chosen.batch_rows.value_or(UINT64_MAX)),
       loaders(std::max(1u, chosen.jobs.value)), login(chosen.login), format(o.format), plan_lines(chosen.lines) {}
 

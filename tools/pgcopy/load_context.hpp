@@ -1,11 +1,13 @@
 // What every stage of pgcopy's engine reads and none changes once the load
 // is planned: the options, the inputs, the target's SQL, the resume key,
-// the format, the batch sizes, the plan, and the encoders planned for it.
+// the format, the batch sizes, the plan, the encoders planned for it, and
+// a routed load's routing and what earlier runs committed at each destination.
 #pragma once
 
 #include "batch.hpp"
 #include "copy_options.hpp"
 #include "load_plan.hpp"
+#include "route_plan.hpp"
 #include "id_blocks.hpp"
 #include "transcode.hpp"
 #include "io/copy_format.hpp"
@@ -50,6 +52,8 @@ struct load_context {
     std::optional<sequence_column> sequence; ///< --reserve-ids: the column whose ids pgcopy reserves
     std::optional<text_to_binary> encoder;   ///< --send-binary: the template each loader copies
     std::string record_batch_sql;     ///< run in each batch's transaction while deferred
+    const routing* route = nullptr;   ///< a routed load's table, key and destinations (null: not routed)
+    std::vector<committed_batches> routed_found; ///< per destination, what earlier runs of the key committed there
 
     /// More than one loader: batches commit out of order.
     bool parallel() const { return loaders > 1; }

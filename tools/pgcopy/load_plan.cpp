@@ -3,6 +3,7 @@
 #include "load_plan.hpp"
 
 #include "copy_rules.hpp"
+#include "core/progress.hpp"
 
 #include <algorithm>
 
@@ -193,23 +194,69 @@ void plan_encoding(const copy_load_options& o, const input_facts& in, load_plan&
     plan_binary(o, in, p);
 }
 
+// A routed load's levers: ids reserved on the coordinator before routing
+// (route_plan.cpp puts their column first), rows sent to the shards as read.
+void plan_routed_levers(const copy_load_options& o, load_plan& p) {
+    if (p.one_transaction.value && !o.batch_size.bytes) // each piece is a COPY per destination
+        p.batch_bytes = {1 << 20, "one transaction's pieces of 1 MiB, a COPY per destination each"};
+    plan_ids(o, p);
+    p.binary = {lever::off, "rows sent to the shards as read: their tables' types are not the coordinator's to encode for"};
+    p.defer_indexes = p.defer_constraints = {false, "a routed load's indexes and constraints live on the shards"};
+    if (o.levers.fast) {
+        p.lines.push_back(p.binary.reason);
+        p.lines.push_back("indexes and constraints kept: they live on the shards");
+    }
+}
+
 } // namespace
+
+std::string plan_line::text() const {
+    const bool said = why.empty() || (what.size() >= why.size() && what.compare(what.size() - why.size(), why.size(), why) == 0);
+    return said ? what : what + " (" + why + ")";
+}
+
+std::vector<plan_line> plan_choices(const load_plan& p) {
+    auto lever_word = [](lever l) { return l == lever::off ? "off" : l == lever::required ? "required" : "if possible"; };
+    auto size = [](uint64_t n) {
+        return n % (1 << 20) == 0 ? std::to_string(n >> 20) + " MiB"
+               : n % 1024 == 0    ? std::to_string(n >> 10) + " KiB"
+                                  : std::to_string(n) + " bytes";
+    };
+    std::vector<plan_line> out;
+    if (!p.routed.reason.empty())
+        out.push_back({p.routed.value ? "routed" : "not routed", p.routed.reason});
+    out.push_back({p.one_transaction.value ? "one transaction" : "batches", p.one_transaction.reason});
+    out.push_back({"jobs: " + std::to_string(p.jobs.value), p.jobs.reason});
+    out.push_back({"batches cut at " + size(p.batch_bytes.value) +
+                       (p.batch_rows ? " or " + format_count(*p.batch_rows) + " rows" : ""),
+                   p.batch_bytes.reason});
+    out.push_back({std::string("ids by block: ") + lever_word(p.ids.value), p.ids.reason});
+    out.push_back({std::string("binary encoding: ") + lever_word(p.binary.value), p.binary.reason});
+    out.push_back({std::string("deferred indexes: ") + (p.defer_indexes.value ? "yes" : "no"), p.defer_indexes.reason});
+    out.push_back({std::string("deferred constraints: ") + (p.defer_constraints.value ? "yes" : "no"),
+                   p.defer_constraints.reason});
+    out.push_back({"TOAST compression: " + p.toast_compression.value.value_or("the server's default"),
+                   p.toast_compression.reason});
+    return out;
+}
 
 load_plan plan_load(const copy_load_options& o, const table_facts& t, const input_facts& in) {
     load_plan p;
     p.detect_binary = !o.named_format;
     plan_route(o, t, p);
-    if (p.routed.value)
-        return p; // the router reads the options it takes (route_plan.cpp refuses the others)
     p.one_transaction = o.batched() ? choice<bool>{false, o.single_transaction
                                                               ? "--single-transaction: batches, a savepoint each"
                                                               : "batches, each committed on its own"}
                                     : choice<bool>{true, "no batch option: the whole load in one transaction"};
     plan_jobs(o, t, p);
-    plan_deferral(o, t, in, p);
     plan_lz4(o, t, p);
     plan_batches(o, in, p);
-    plan_encoding(o, in, p);
+    if (p.routed.value) {
+        plan_routed_levers(o, p);
+    } else {
+        plan_deferral(o, t, in, p);
+        plan_encoding(o, in, p);
+    }
     if (o.levers.fast)
         p.trades = o.resume_key.empty()
                        ? "trades: batches commit one by one; a failed load leaves those before it committed "

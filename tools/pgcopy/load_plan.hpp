@@ -36,7 +36,7 @@ struct choice {
 
 /// What the engine (or the router) will do, fixed before the load starts.
 struct load_plan {
-    choice<bool> routed;                  ///< rows go straight to the shards (route_load.hpp)
+    choice<bool> routed;                  ///< rows go straight to the shards (router.hpp)
     choice<bool> one_transaction;         ///< no batch option: one transaction, no savepoints
     choice<unsigned> jobs{1, ""};         ///< connections loading batches
     choice<uint64_t> batch_bytes;         ///< a batch is cut at this many bytes
@@ -51,6 +51,17 @@ struct load_plan {
     std::string trades;                   ///< --fast: what the plan gives up, the plan's last line
     std::optional<connection_options> login; ///< the login planning made (the engine asks for no password again)
 };
+
+/// One choice of a plan as -v says it: what (such as "jobs: 2") and why.
+struct plan_line {
+    std::string what; ///< the choice
+    std::string why;  ///< its reason (may be empty)
+    /// "WHAT (WHY)", or WHAT alone when it says WHY already.
+    std::string text() const;
+};
+
+/// Every choice of plan with its reason, in the plan's order.
+std::vector<plan_line> plan_choices(const load_plan& plan);
 
 /// The plan for options (validated), from the facts read before: pure, no
 /// connection. Throws local_error when --route or --two-phase cannot be honoured.

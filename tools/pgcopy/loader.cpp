@@ -1,9 +1,10 @@
-// A loader: one connection's COPYs, savepoints, rejects and retries.
+// A loader: one connection's COPYs, savepoints, rejects and retries; a routed batch's parts at its destinations.
 #include "loader.hpp"
 
 #include "copy_in.hpp"
 #include "copy_sql.hpp"
 #include "reject_rules.hpp"
+#include "router.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
@@ -30,6 +31,12 @@ void loader::connect() {
     // The first loader may ask for a password; the others and every retry reuse it.
     m_conn.emplace(connection::open(m_ctx.login ? *m_ctx.login : m_ctx.o.connection));
     apply_session_settings(*m_conn, m_ctx.plan.toast_compression.value);
+    if (!m_ctx.route)
+        return;
+    if (!m_destinations)
+        m_destinations = std::make_unique<destination_set>(m_ctx, m_ctx.routed_found);
+    // Every destination reads the rows in the coordinator's encoding.
+    m_destinations->connect(PQparameterStatus(m_conn->get(), "client_encoding"));
 }
 
 void loader::prepare_statements() {
@@ -67,6 +74,8 @@ void loader::prepare_statements() {
 std::string_view loader::rows_to_send(const batch& b, size_t a, size_t z, bool& binary) {
     binary = m_ctx.format.format == copy_format::binary;
     const std::string_view bytes(b.bytes);
+    if (b.whole) // a routed part: its rows as the router gathered them (ids in front)
+        return bytes.substr(b.starts[a], b.starts[z] - b.starts[a]);
     m_encoded.clear();
     if (m_encoder) {
         if (m_encoder->encode(bytes, &b.starts[a], z - a, m_encoded, b.first_id + static_cast<int64_t>(a))) {
@@ -85,7 +94,7 @@ std::string_view loader::rows_to_send(const batch& b, size_t a, size_t z, bool& 
 
 loader::range_result loader::copy_range(batch& b, size_t a, size_t z) {
     range_result out;
-    connection& c = *m_conn;
+    connection& c = conn_for(b);
     try {
         bool binary = false;
         const std::string_view rows = rows_to_send(b, a, z, binary);
@@ -105,6 +114,8 @@ loader::range_result loader::copy_range(batch& b, size_t a, size_t z) {
             session.put(trailer.data(), trailer.size());
         }
         out.rows = session.finish();
+        if (b.whole)
+            m_destinations->link(b.destination).check_rows_taken(out.rows, z - a);
         if (!m_insert_sql.empty()) {
             result_ptr r(PQexec(c.get(), m_insert_sql.c_str()), PQclear);
             if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
@@ -125,7 +136,7 @@ loader::range_result loader::copy_range(batch& b, size_t a, size_t z) {
 // rows the server refuses: by the line its CONTEXT names, or, where it names
 // none (deferred checks, the upsert), by halving the range.
 uint64_t loader::load_range(batch& b, size_t a, size_t z) {
-    connection& c = *m_conn;
+    connection& c = conn_for(b);
     const bool rejecting = m_ctx.rejecting();
     uint64_t loaded = 0;
     while (a < z) {
@@ -145,18 +156,13 @@ uint64_t loader::load_range(batch& b, size_t a, size_t z) {
         const server_error& e = *r.failure;
         if (is_deadlock(e))
             throw e; // the batch's, never a row's: commit_batch loads it again
-        const std::optional<size_t> bad_row = m_ctx.row_named(b, a, z, copy_context_line(e.context()));
+        const row_refusal refused = refusal_of(b, a, z, e);
+        const std::optional<size_t> bad_row = refused.row;
         const bool named = bad_row.has_value();
-        std::string message = escape_line_ends(e.what()), detail = e.detail();
-        if (named)
-            blame_reserved_id(b, *bad_row, e, message, detail);
-        if (!rejecting) {
-            // No reject file: the batch fails as a whole, naming the row.
-            error annotated(e.status(), (named ? m_ctx.where(b, *bad_row) + ": " : std::string()) + message, detail,
-                            e.hint());
-            annotated.set_context(e.context());
-            throw annotated;
-        }
+        const std::string& message = refused.message;
+        const std::string& detail = refused.detail;
+        if (!rejecting) // no reject file: the batch fails as a whole, naming the row
+            throw batch_failure(b, refused, e);
         c.exec("ROLLBACK TO SAVEPOINT pgcopy_range");
         c.exec("RELEASE SAVEPOINT pgcopy_range");
         if (!row_fault(e.sqlstate())) { // only a row's own fault rejects it (copy_in.hpp)
@@ -184,14 +190,30 @@ uint64_t loader::load_range(batch& b, size_t a, size_t z) {
     return loaded;
 }
 
+loader::row_refusal loader::refusal_of(const batch& b, size_t a, size_t z, const server_error& e) const {
+    row_refusal r{m_ctx.row_named(b, a, z, copy_context_line(e.context())), escape_line_ends(e.what()), e.detail()};
+    if (r.row)
+        blame_reserved_id(b, *r.row, e, r.message, r.detail);
+    return r;
+}
+
+error loader::batch_failure(const batch& b, const row_refusal& r, const server_error& e) const {
+    const std::string where = r.row ? m_ctx.where(b, *r.row) + ": " : std::string();
+    const std::string part = b.whole ? m_destinations->link(b.destination).label() + ": " : std::string();
+    error annotated(e.status(), where + part + r.message, r.detail, e.hint());
+    annotated.set_context(e.context());
+    return annotated;
+}
+
 void loader::reject_row(batch& b, size_t k, const std::string& sqlstate, const std::string& message,
                         const std::string& detail) {
     reject r;
-    reject_sink::add_row(r.raw, b.row(k), m_ctx.format.format != copy_format::binary);
-    r.log_line = reject_sink::log_line(m_ctx.input_name(b.input_index), b.line_of(k),
-                                       std::to_string(b.first_offset + b.starts[k]), sqlstate, message, detail);
+    reject_sink::add_row(r.raw, b.raw_row(k), m_ctx.format.format != copy_format::binary);
+    r.log_line = reject_sink::log_line(m_ctx.input_name(b.input_index), b.line_of(k), std::to_string(b.offset_of(k)),
+                                       sqlstate, message, detail);
+    r.destination = b.destination;
     m_pending_rejects.push_back(std::move(r));
-    m_committer.check_reject_limit(b, m_pending_rejects.size(), false);
+    m_committer.check_reject_limit(b.whole ? *b.whole : b, m_pending_rejects.size(), false);
 }
 
 // An error in the column whose ids pgcopy reserved (the input's rows carry
@@ -207,13 +229,14 @@ bool loader::blame_reserved_id(const batch& b, size_t k, const server_error& e, 
     const size_t after = at + column.size();
     if (at == std::string::npos || (after < e.context().size() && e.context()[after] != ':' && e.context()[after] != '\n'))
         return false;
-    const std::string id = std::to_string(b.first_id + static_cast<int64_t>(k));
+    const std::string id = std::to_string(b.id_of(k));
+    const batch& whole = b.whole ? *b.whole : b;
     const std::string which = "id " + id + " reserved from sequence " + sequence->sequence_sql + " for column " +
                               sequence->name;
     message = e.sqlstate() == "22003" ? which + " is out of range for type " + sequence->type.name
                                       : which + ": " + message;
-    detail = (detail.empty() ? "" : detail + "\n") + "the batch reserved ids " + std::to_string(b.first_id) + " to " +
-             std::to_string(b.first_id + static_cast<int64_t>(b.rows()) - 1) + " of " + sequence->sequence_sql +
+    detail = (detail.empty() ? "" : detail + "\n") + "the batch reserved ids " + std::to_string(whole.first_id) + " to " +
+             std::to_string(whole.first_id + static_cast<int64_t>(whole.rows()) - 1) + " of " + sequence->sequence_sql +
              "; the input's rows carry no " + sequence->name;
     return true;
 }
@@ -249,6 +272,8 @@ void loader::count_committed(const batch& b) {
 }
 
 void loader::attempt_batch(batch& b) {
+    if (m_destinations)
+        return attempt_routed(b);
     const copy_load_options& o = m_ctx.o;
     connection& c = *m_conn;
     m_pending_rejects.clear();
@@ -304,7 +329,9 @@ void loader::reconnect(batch& b, const server_error& e, int& attempt) {
 // there is never a duplicate nor a gap.
 bool loader::recover_after_lost_connection(batch& b, const server_error& e, int& attempt) {
     reconnect(b, e, attempt);
-    if (!m_committer.batch_committed(*m_conn, b)) {
+    const bool committed = m_destinations ? m_destinations->learn_committed(b, m_ctx.key)
+                                          : m_committer.batch_committed(*m_conn, b);
+    if (!committed) {
         m_committer.take_back(m_claim);
         return false;
     }
@@ -324,6 +351,10 @@ void loader::commit_batch(batch& b) {
                 lock.unlock();
         }
     } release{m_claim.lock};
+    // A routed batch keeps its ids over retries: its parts committed before
+    // a lost connection carry them.
+    if (m_destinations && m_ctx.sequence)
+        b.first_id = reserve_ids(*m_conn, *m_ctx.sequence, b.rows());
     int deadlocks = 0;
     for (int attempt = 0;; ++attempt) {
         try {
@@ -369,6 +400,112 @@ void loader::stream_batch(const batch& b) {
 void loader::end_stream() {
     if (std::optional<uint64_t> rows = m_stream.end())
         m_committer.count_stream_rows(*rows);
+}
+
+
+// A routed batch: routed into parts, each loaded at its destination in a
+// transaction there, its rejects written, then every part committed
+// together (or, in one transaction, left open for the load's end).
+void loader::attempt_routed(batch& b) {
+    m_pending_rejects.clear();
+    m_batch_loaded = 0;
+    m_destinations->begin_attempt();
+    try {
+        load_parts(b);
+        commit_parts(b);
+    } catch (const std::exception& failure) {
+        const auto* lost = dynamic_cast<const server_error*>(&failure);
+        if (!(lost && lost->connection_lost()))
+            m_committer.take_back(m_claim);
+        if (!m_ctx.one_tx)
+            m_destinations->rollback_all();
+        throw;
+    }
+}
+
+// Lines the router or the reader set aside: a \. line, rows no partition
+// admits (unless the run that committed the batch rejected them).
+void loader::reject_unroutable(batch& b) {
+    if (b.parts[0].committed_before)
+        return;
+    if (b.refused_marker)
+        reject_row(b, 0, "22P04", b.refused_marker, refused_marker_detail);
+    else if (b.end_marker)
+        reject_row(b, 0, "22P04", early_marker_message, early_marker_detail);
+    for (const unplaced_row& u : m_unplaced)
+        reject_row(b, u.row, "23514", no_partition_message(m_ctx.o.table), u.detail);
+}
+
+void loader::load_parts(batch& b) {
+    destination_set& set = *m_destinations;
+    m_unplaced.clear();
+    set.route(b, m_unplaced);
+    if (m_queue.truncate_pending()) // only the first batch sees it: the reader waits for it
+        set.truncate_all();
+    reject_unroutable(b);
+    if (!m_ctx.rejecting())
+        send_parts(b);
+    for (batch& part : b.parts) {
+        if (part.rows() == 0 || part.committed_before || !m_ctx.rejecting())
+            continue;
+        destination_link& link = set.link(part.destination);
+        link.begin();
+        part.copy_sql = link.copy_sql();
+        set.count_part(part.destination, load_range(part, 0, part.rows()));
+    }
+    m_batch_loaded = set.batch_rows();
+    m_committer.check_reject_limit(b, m_pending_rejects.size(), true);
+    if (m_ctx.rejecting() && !m_pending_rejects.empty())
+        m_committer.write_rejects(m_claim, b, m_pending_rejects);
+}
+
+// Without a reject file a batch's parts go to their destinations at once:
+// each server reads its part while the next is sent, and the results are
+// read after. A part the server refuses fails the batch, naming the row.
+void loader::send_parts(batch& b) {
+    destination_set& set = *m_destinations;
+    std::vector<std::unique_ptr<copy_in_session>> open; // a few per batch; an unfinished one ends its COPY
+    std::vector<batch*> sent;
+    for (batch& part : b.parts) {
+        if (part.rows() == 0 || part.committed_before)
+            continue;
+        destination_link& link = set.link(part.destination);
+        link.begin();
+        open.push_back(std::make_unique<copy_in_session>(link.conn(), *link.copy_sql()));
+        for (size_t from = 0; from < part.bytes.size(); from += read_chunk)
+            open.back()->put(part.bytes.data() + from, std::min<size_t>(part.bytes.size() - from, read_chunk));
+        sent.push_back(&part);
+    }
+    for (size_t k = 0; k < open.size(); ++k) {
+        batch& part = *sent[k];
+        try {
+            const uint64_t rows = open[k]->finish();
+            set.link(part.destination).check_rows_taken(rows, part.rows());
+            set.count_part(part.destination, rows);
+        } catch (const server_error& e) {
+            if (e.connection_lost() || is_deadlock(e))
+                throw; // the batch's, never a row's: commit_batch loads it again
+            throw batch_failure(part, refusal_of(part, 0, part.rows(), e), e);
+        }
+    }
+}
+
+// Every part's record, then every part committed; when a COMMIT fails the
+// rejects of the parts that did not commit leave the reject files.
+void loader::commit_parts(batch& b) {
+    destination_set& set = *m_destinations;
+    set.record_all(b, m_ctx.key, m_committer.reject_sizes_sql(m_claim));
+    if (!m_ctx.one_tx) {
+        std::vector<bool> committed;
+        try {
+            set.commit_all(committed);
+        } catch (const error&) {
+            m_committer.take_back_keeping(m_claim, b, m_pending_rejects, committed);
+            throw;
+        }
+    }
+    count_committed(b);
+    set.clear_batch();
 }
 
 } // namespace pgpipe

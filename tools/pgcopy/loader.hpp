@@ -1,16 +1,19 @@
 // A loader of pgcopy's engine: one connection loading whole batches (a COPY
 // per batch, or per range around rejected rows, in savepoints), committed
 // with the load's progress, retried after a lost connection; or, in one
-// transaction, one streamed COPY.
+// transaction, one streamed COPY. In a routed load, a batch's parts loaded
+// at every destination and committed together (destination_set.hpp).
 #pragma once
 
 #include "batch.hpp"
 #include "batch_queue.hpp"
 #include "committer.hpp"
 #include "copy_stream.hpp"
+#include "destination_set.hpp"
 #include "load_context.hpp"
 #include "pg/connection.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,8 +28,11 @@ public:
     loader(const loader&) = delete;
     loader& operator=(const loader&) = delete;
 
-    /// Connects, as ctx.login says once set (the first loader may ask for a password).
+    /// Connects, as ctx.login says once set (the first loader may ask for a
+    /// password); in a routed load, to every destination too.
     void connect();
+    /// A routed load's destinations (null: not routed).
+    destination_set* destinations() { return m_destinations.get(); }
     /// The COPY statements (and an upsert's staging table) of this connection.
     void prepare_statements();
     /// Loads b in a transaction of its own (a savepoint with
@@ -56,7 +62,21 @@ private:
         uint64_t rows = 0;
         std::optional<server_error> failure;
     };
+    // What the server said of a batch's rows: the row it names, if any,
+    // and its message and detail (blamed on a reserved id where that is to blame).
+    struct row_refusal {
+        std::optional<size_t> row;
+        std::string message, detail;
+    };
+    row_refusal refusal_of(const batch& b, size_t a, size_t z, const server_error& e) const;
+    error batch_failure(const batch& b, const row_refusal& r, const server_error& e) const;
+    void send_parts(batch& b);
     void attempt_batch(batch& b);
+    void attempt_routed(batch& b);
+    void load_parts(batch& b);
+    void commit_parts(batch& b);
+    void reject_unroutable(batch& b);
+    connection& conn_for(const batch& b) { return b.whole ? m_destinations->link(b.destination).conn() : *m_conn; }
     void load_batch(batch& b);
     uint64_t load_range(batch& b, size_t a, size_t z);
     range_result copy_range(batch& b, size_t a, size_t z);
@@ -84,6 +104,8 @@ private:
     uint64_t m_rows_committed = 0;
     uint64_t m_copies_binary = 0, m_copies_text = 0;
     copy_stream m_stream;                    // one transaction: the open COPY
+    std::unique_ptr<destination_set> m_destinations; // a routed load's
+    std::vector<unplaced_row> m_unplaced;    // a routed batch's rows no partition admits
 };
 
 } // namespace pgpipe

@@ -1,6 +1,7 @@
 // Routing a partitioned table's rows to its postgres_fdw shards: what the catalog says, and whether pgcopy can.
 #include "route_plan.hpp"
 
+#include "id_blocks.hpp"
 #include "pg/identifier.hpp"
 #include "pg/server_rules.hpp"
 #include "io/sql_names.hpp"
@@ -27,7 +28,7 @@ struct option_refusal {
     const char* reason;
 };
 
-constexpr std::array<option_refusal, 10> option_refusals{{
+constexpr std::array<option_refusal, 7> option_refusals{{
     {[](const copy_load_options& o) { return o.format.format == copy_format::binary; },
      "pgcopy routes text and CSV rows, not binary ones"},
     {[](const copy_load_options& o) { return o.script; }, "script streams name their own tables"},
@@ -35,14 +36,11 @@ constexpr std::array<option_refusal, 10> option_refusals{{
          return o.upsert.on_conflict != conflict_action::none || o.upsert.conflict_columns.has_value();
      },
      "--on-conflict stages rows on one server"},
-    {[](const copy_load_options& o) { return o.jobs.value_or(1) > 1; }, "a routed load uses one connection per shard; leave out --jobs"},
     {[](const copy_load_options& o) { return o.single_transaction; }, "--single-transaction holds one server's savepoints"},
-    {[](const copy_load_options& o) { return o.levers.reserve_ids; }, "--reserve-ids draws from one server's sequence"},
-    {[](const copy_load_options& o) { return o.levers.send_binary || o.levers.fast; },
-     "--fast and --send-binary plan for one table"},
+    {[](const copy_load_options& o) { return o.levers.send_binary; },
+     "--send-binary encodes for the coordinator's column types, which a shard's table need not share"},
     {[](const copy_load_options& o) { return o.levers.defer_indexes || o.levers.defer_constraints; },
      "--defer-indexes and --defer-constraints see only the coordinator's table"},
-    {[](const copy_load_options& o) { return o.retries > 0; }, "--retries is not done per shard yet"},
     {[](const copy_load_options& o) { return o.restore; }, "--restore puts back one table's indexes"},
 }};
 
@@ -291,9 +289,24 @@ std::string shared_remote_table(const routing& plan) {
 }
 
 // The loaded columns and the key's place among them; why not, or empty.
+// --reserve-ids (or --fast, where the sequence allows blocks): the column
+// a sequence fills and the input lacks goes first, as the engine sends it,
+// reserved on the coordinator before routing (it may be the key).
+void prepend_id_column(connection& c, const copy_load_options& o, routing& plan) {
+    if (!o.levers.reserve_ids && !(o.levers.fast && !o.single_transaction))
+        return;
+    std::string why_not;
+    const std::optional<sequence_column> id = find_sequence_column(c, plan.table_sql, plan.columns, why_not);
+    if (!id || (!o.levers.reserve_ids && !id_block_blocker(c, *id).empty()))
+        return; // the engine says why (or refuses --reserve-ids)
+    plan.id_column = id->name;
+    plan.columns.insert(plan.columns.begin(), id->name);
+}
+
 std::string place_key(connection& c, const std::string& oid, const copy_load_options& o,
                       const std::vector<std::string>& header, routing& plan) {
     plan.columns = o.columns ? parse_name_list(*o.columns) : !header.empty() ? header : table_columns(c, oid);
+    prepend_id_column(c, o, plan);
     result_ptr r = c.query("SELECT attname FROM pg_attribute WHERE attrelid = " + oid + " AND attnum > 0 AND NOT"
                            " attisdropped AND (atthasdef OR attidentity <> '' OR attgenerated <> '')");
     for (int k = 0; k < PQntuples(r.get()); ++k)

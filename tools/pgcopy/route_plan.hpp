@@ -38,6 +38,7 @@ struct routing {
     bool hashed = false;                   ///< hash partitioning: bounds need the key's hash
     size_t key_max_chars = 0;              ///< varchar(n): n (a longer key is cut or refused by the server)
     bool key_utf8 = true;                  ///< the server's encoding is UTF8 (for counting a key's characters)
+    std::string id_column;                 ///< ids reserved: the sequence's column, first of columns (empty: none)
     /// The destination of a key, or nullopt when no partition admits it.
     std::optional<size_t> destination_of(const key_value& key) const;
 };

@@ -1,9 +1,5 @@
 # Routed loads with the engine's levers (issue 22, "What to build" 2):
 # --jobs, --retries, --reserve-ids and kill -9 with --jobs, each exact.
-# Not run yet: tests/run.sh reads tests/e2e/*.sh only. Today a routed load
-# refuses these options ("TABLE is not routed to its shards: REASON", status
-# 1), and each test fails there, on that refusal. Rename the file to
-# routed_levers.sh once routing is a stage of the engine.
 
 # The shards and tables of the routed suite, without its tests.
 source "$PGPIPE_ROOT/tests/e2e/routed.sh"
@@ -33,26 +29,37 @@ shard_copy_running() {
                  AND application_name = 'pgcopy' AND state = 'active' AND query LIKE 'COPY%'"
 }
 
+# load_past_locked_shard1 COPIES THEN PGCOPY_ARG...: pgcopy (on the
+# coordinator) while shard 1's table is locked, until COPIES of its COPYs
+# wait there; then THEN runs against shard 1, the lock goes, and pgcopy
+# must end with status 0 (its messages in err).
+load_past_locked_shard1() {
+  local copies=$1 then=$2
+  local coordinator=(env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE")
+  shift 2
+  (
+    source ./env1 # the helpers below talk to shard 1
+    lock_table orders_part SHARE # what a COPY's ROW EXCLUSIVE waits for
+    "${coordinator[@]}" pgcopy "$@" 2>err &
+    loader=$!
+    wait_until "$copies COPYs of pgcopy on shard 1" ended_or "$loader" shard_copy_running "$copies"
+    still_loading "$loader"
+    $then
+    unlock_table
+    status=0
+    wait "$loader" || status=$?
+    assert_eq 0 "$status" "pgcopy status: $(cat err)"
+  )
+}
+
 # Two loaders per shard: shard 1's table locked, two COPYs of the load wait
 # there at once; then the whole is exact.
 test_routed_load_with_jobs_2_is_exact() {
   start_shards 2
   orders_over_shards hash 2
   pggen -q --preset orders -n 100k >input.tsv
-  local coordinator=(env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE")
-  (
-    source ./env1 # the helpers below talk to shard 1
-    lock_table orders_part SHARE # what a COPY's ROW EXCLUSIVE waits for
-    "${coordinator[@]}" pgcopy --route --jobs 2 --batch-rows 5k orders_all input.tsv 2>err &
-    loader=$!
-    wait_until "two COPYs of pgcopy on shard 1" ended_or "$loader" shard_copy_running 2
-    still_loading "$loader"
-    unlock_table
-    status=0
-    wait "$loader" || status=$?
-    assert_eq 0 "$status" "pgcopy status: $(cat err)"
-    assert_contains "$(cat err)" "routed"
-  )
+  load_past_locked_shard1 2 : --route --jobs 2 --batch-rows 5k orders_all input.tsv
+  assert_contains "$(cat err)" "routed"
   local k total=0
   for k in 1 2; do
     assert_eq 0 "$(misplaced $k 2)" "rows on shard $k the server would hash elsewhere"
@@ -68,21 +75,8 @@ test_routed_load_retries_after_a_shard_loses_its_connection() {
   start_shards 2
   orders_over_shards hash 2
   pggen -q --preset orders -n 50k >input.tsv
-  local coordinator=(env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE")
-  (
-    source ./env1 # the helpers below talk to shard 1
-    lock_table orders_part SHARE # what a COPY's ROW EXCLUSIVE waits for
-    "${coordinator[@]}" pgcopy --route --retries 5 --batch-rows 5k orders_all input.tsv 2>err &
-    loader=$!
-    wait_until "a COPY of pgcopy on shard 1" ended_or "$loader" shard_copy_running
-    still_loading "$loader"
-    terminate_loads 2
-    unlock_table
-    status=0
-    wait "$loader" || status=$?
-    assert_eq 0 "$status" "pgcopy status: $(cat err)"
-    grep -q "retrying in" err || fail "no retry happened: $(cat err)"
-  )
+  load_past_locked_shard1 1 "terminate_loads 2" --route --retries 5 --batch-rows 5k orders_all input.tsv
+  grep -q "retrying in" err || fail "no retry happened: $(cat err)"
   assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)" "the whole after the retries"
   assert_eq 50000 "$(sql "SELECT count(DISTINCT id) FROM orders_all")" "no row twice"
 }
@@ -126,4 +120,19 @@ test_routed_jobs_2_resume_key_holds_across_kill_9() {
   assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)" "the whole after the rerun"
   run 0 pgcopy --route --jobs 2 --batch-rows 2k --resume-key routed orders_all input.tsv
   assert_eq 300000 "$(table_count orders_all)" "rows after a third run"
+}
+
+# --fast on a routed load: its plan printed by -v (rows as read, the shards'
+# keys kept), the rows exact; --send-binary is refused with its reason.
+test_routed_fast_load_is_exact_and_says_its_plan() {
+  start_shards 2
+  orders_over_shards hash 2
+  pggen -q --preset orders -n 50k >input.tsv
+  run 0 pgcopy -v --route --fast orders_all input.tsv
+  assert_contains "$err" "rows sent to the shards as read"
+  assert_contains "$err" "plan: indexes and constraints kept: they live on the shards"
+  assert_contains "$err" "routed"
+  assert_eq "$(rows_md5 input.tsv)" "$(sorted_md5 orders_all)" "the whole equals the input"
+  run 1 pgcopy --route --send-binary orders_all input.tsv
+  assert_contains "$err" "encodes for the coordinator's column types"
 }

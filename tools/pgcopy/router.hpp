@@ -1,0 +1,58 @@
+// The router of a routed load: cuts a batch into one part per destination
+// by each row's partition key, as the server would route the row.
+#pragma once
+
+#include "batch.hpp"
+#include "destination.hpp"
+#include "load_context.hpp"
+#include "route_keys.hpp"
+#include "io/copy_fields.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pgpipe {
+
+/// A row of the batch that no partition admits (--reject-file: set aside, 23514).
+struct unplaced_row {
+    size_t row;         ///< its place in the batch
+    std::string detail; ///< "Partition key of the failing row contains (k) = (v)."
+};
+
+/// What the server says of a row no partition of table admits (SQLSTATE 23514).
+std::string no_partition_message(const std::string& table);
+
+/// Routes one loader's batches (each loader has its own router: its field
+/// reader is its scratch).
+class router {
+public:
+    /// A router of ctx's routing; found: per destination, what an earlier
+    /// run of the key committed there (empty without a key).
+    router(const load_context& ctx, const std::vector<committed_batches>& found);
+    router(const router&) = delete;
+    router& operator=(const router&) = delete;
+
+    /// Cuts b into b.parts, one per destination, each naming b as its
+    /// whole. A key pgcopy cannot read goes to the coordinator, whose
+    /// server routes (or refuses) it. Rows no partition admits fail the
+    /// load, or with --reject-file come back in unplaced. With ids reserved
+    /// (b.first_id), the parts' rows carry them in front. With a key, each
+    /// part an earlier run committed is marked (the batch's bytes checked).
+    void route(batch& b, std::vector<unplaced_row>& unplaced);
+
+private:
+    const std::string& routed_bytes(const batch& b);
+    bool read_key(std::string_view row);
+    std::string key_text() const;
+    void mark_committed(batch& b);
+
+    const load_context& m_ctx;
+    const routing& m_plan;
+    const std::vector<committed_batches>& m_found;
+    copy_field_reader m_fields;
+    key_value m_key;
+    std::string m_with_ids;           // the batch's rows with their reserved ids in front
+    std::vector<size_t> m_id_starts;  // ... and where each starts
+};
+
+} // namespace pgpipe
