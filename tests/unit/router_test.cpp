@@ -65,7 +65,8 @@ struct router_rig {
             open(b.bytes);
         if (!routes)
             routes.emplace(*ctx, found);
-        routes->route(b, unplaced);
+        routes->route(b);
+        unplaced = b.unplaced;
     }
     std::string part(size_t d) const { return b.parts[d].bytes; }
 };

@@ -14,12 +14,19 @@
 
 namespace pgpipe {
 
+/// A row of a routed batch that no partition admits (--reject-file: set aside, 23514).
+struct unplaced_row {
+    size_t row;         ///< its place in the batch
+    std::string detail; ///< "Partition key of the failing row contains (k) = (v)."
+};
+
 /// The rows of one batch: bytes of whole rows, and where each row starts.
 /// The reader cuts it, the queue hands it on, one loader loads it, the
 /// committer counts it. In a routed load the router cuts it into parts,
 /// one per destination: each part is a batch of its own (its rows
-/// gathered), which names the batch it was cut from; the loader loads
-/// every part, and the batch commits once all its parts loaded.
+/// gathered), which names the batch it was cut from (set again by the
+/// loader: a batch moves through the queue); the loader loads every part,
+/// and the batch commits once all its parts loaded.
 struct batch {
     std::string bytes;          ///< whole rows (a binary batch without its file header)
     std::vector<size_t> starts; ///< row k is [starts[k], starts[k+1]); the last entry is the end
@@ -37,6 +44,7 @@ struct batch {
     bool rows_are_lines = false; ///< binary: "line" means row, not newline-counted
     // --- routed loads (router.hpp)
     std::vector<batch> parts;        ///< a routed batch's parts, one per destination (kept for their buffers)
+    std::vector<unplaced_row> unplaced; ///< a routed batch's rows no partition admits (--reject-file)
     size_t destination = 0;          ///< a part: its destination (0: the coordinator)
     const batch* whole = nullptr;    ///< a part: the batch it was cut from (null: not a part)
     std::vector<uint32_t> source_rows; ///< a part: row k is row source_rows[k] of whole

@@ -28,15 +28,10 @@ copy_engine::copy_engine(const copy_load_options& options, const load_plan& plan
     // One transaction: the one connection's COPY takes each batch in the
     // reader's own thread (a hand-over per batch would cost more than it
     // overlaps), and its buffer is kept for the next.
-    // A routed batch goes in parts to every destination, each in its own
-    // transaction left open to the end.
-    if (m_ctx.one_transaction())
-        m_queue.take_inline([this](batch& b) {
-            if (m_ctx.route)
-                m_loaders[0]->commit_batch(b);
-            else
-                m_loaders[0]->stream_batch(b);
-        });
+    // A routed load's one transaction goes through the queue: the reader
+    // routes the next batch while the loader sends the one before.
+    if (m_ctx.one_transaction() && !route)
+        m_queue.take_inline([this](batch& b) { m_loaders[0]->stream_batch(b); });
 }
 
 // The first loader may ask for a password; the others reuse its login.
@@ -115,7 +110,23 @@ void copy_engine::prepare() {
         first.query("SELECT " + first.quote_literal(m_ctx.table_sql) + "::regclass");
     defer_for_load(first); // and BEGIN the one transaction
     m_queue.hold_first_batch(m_o.truncate);
+    if (m_ctx.route)
+        start_router();
     start_loaders();
+}
+
+// The router stage, in the reader's thread: with ids reserved, each batch's
+// block on a coordinator connection of its own (the loaders' are theirs),
+// before the rows are routed (the ids may be the key).
+void copy_engine::start_router() {
+    m_router.emplace(m_ctx, m_ctx.routed_found);
+    if (m_ctx.sequence)
+        m_ids.emplace(connection::open(*m_ctx.login));
+    m_queue.route_with([this](batch& b) {
+        if (m_ctx.sequence)
+            b.first_id = reserve_ids(*m_ids, *m_ctx.sequence, b.rows());
+        m_router->route(b);
+    });
 }
 
 void copy_engine::start_loaders() {

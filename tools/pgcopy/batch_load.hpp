@@ -11,6 +11,7 @@
 #include "load_plan.hpp"
 #include "loader.hpp"
 #include "resume_record.hpp"
+#include "router.hpp"
 
 #include <chrono>
 #include <memory>
@@ -43,6 +44,7 @@ private:
     void connect_loaders();
     void choose_key();
     void prepare();
+    void start_router();
     void start_loaders();
     void run_loader(loader& l);
     void read_all();
@@ -84,6 +86,8 @@ private:
     batch_queue m_queue;
     server_block_tables m_tables;
     batch_reader m_reader;
+    std::optional<router> m_router;   // a routed load's
+    std::optional<connection> m_ids;  // ... and its connection for ids reserved before routing
     std::vector<std::unique_ptr<loader>> m_loaders;
     std::vector<std::thread> m_threads;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();

@@ -22,6 +22,8 @@ void batch_queue::truncate_done() {
 void batch_queue::push(batch&& b) {
     if (b.rows() == 0)
         return;
+    if (m_route)
+        m_route(b);
     if (m_inline) {
         m_inline(b);
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -77,6 +79,7 @@ batch batch_queue::spare() {
     if (!m_spare.empty()) {
         next.bytes = std::move(m_spare.back().bytes);
         next.starts = std::move(m_spare.back().starts);
+        next.parts = std::move(m_spare.back().parts); // a routed batch's: their buffers too
         m_spare.pop_back();
     }
     return next;

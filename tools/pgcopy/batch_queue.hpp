@@ -29,6 +29,9 @@ public:
     /// One transaction: push gives each batch to take in the caller's own
     /// thread (a hand-over per batch would cost more than it overlaps).
     void take_inline(std::function<void(batch&)> take) { m_inline = std::move(take); }
+    /// A routed load: each batch is routed in the pusher's thread before it
+    /// waits for a loader (so the next batch is routed while they load).
+    void route_with(std::function<void(batch&)> route) { m_route = std::move(route); }
     /// --truncate: the first batch commits alone, its TRUNCATE in its transaction.
     void hold_first_batch(bool truncate) { m_truncate_pending = truncate; }
     /// Whether the table is still to be truncated (by the first batch's transaction).
@@ -79,6 +82,7 @@ private:
     std::exception_ptr m_failure;
     std::function<void()> m_tick;
     std::function<void(batch&)> m_inline;
+    std::function<void(batch&)> m_route;
 };
 
 } // namespace pgpipe

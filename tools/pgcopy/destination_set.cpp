@@ -7,8 +7,8 @@
 
 namespace pgpipe {
 
-destination_set::destination_set(const load_context& ctx, const std::vector<committed_batches>& found)
-    : m_ctx(ctx), m_router(ctx, found), m_part_rows(ctx.route->destinations.size()),
+destination_set::destination_set(const load_context& ctx)
+    : m_ctx(ctx), m_part_rows(ctx.route->destinations.size()),
       m_open_rows(ctx.route->destinations.size()),
       m_rows_committed(ctx.route->destinations.size()), m_found_now(ctx.route->destinations.size()) {
     for (size_t d = 0; d < ctx.route->destinations.size(); ++d)
@@ -39,9 +39,10 @@ void destination_set::check_prepared_leftovers() {
                               "COMMIT PREPARED them if every server of their batch has one, else ROLLBACK PREPARED");
 }
 
-void destination_set::route(batch& b, std::vector<unplaced_row>& unplaced) {
-    m_router.route(b, unplaced);
-    for (size_t d = 0; d < m_found_now.size(); ++d)
+void destination_set::adopt(batch& b) {
+    for (batch& part : b.parts)
+        part.whole = &b;
+    for (size_t d = 0; d < m_found_now.size() && d < b.parts.size(); ++d)
         if (m_found_now[d]) {
             b.parts[d].committed_before = true;
             b.parts[d].bytes.clear();

@@ -6,7 +6,6 @@
 #include "batch.hpp"
 #include "destination.hpp"
 #include "load_context.hpp"
-#include "router.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -18,9 +17,8 @@ namespace pgpipe {
 /// The destinations one loader loads a routed batch's parts into.
 class destination_set {
 public:
-    /// Links to every destination of ctx's routing; found: what earlier
-    /// runs of the key committed there (read by the first loader's set).
-    destination_set(const load_context& ctx, const std::vector<committed_batches>& found);
+    /// Links to every destination of ctx's routing.
+    explicit destination_set(const load_context& ctx);
 
     /// Connects every link not connected (all at first; after a lost
     /// connection, those lost), in the coordinator's client encoding.
@@ -30,9 +28,9 @@ public:
     std::vector<resume_found> read_committed(const std::string& key);
     /// Refuses to start while an earlier --two-phase load left transactions prepared.
     void check_prepared_leftovers();
-    /// Cuts b into its parts (router.hpp); parts found committed after a
-    /// lost connection are marked so too.
-    void route(batch& b, std::vector<unplaced_row>& unplaced);
+    /// Takes the routed batch b (router.hpp): its parts name it, and parts
+    /// found committed after a lost connection are marked so.
+    void adopt(batch& b);
     /// Destination d's link.
     destination_link& link(size_t d) { return *m_links[d]; }
     /// --truncate: every destination's tables emptied in the batch's transactions.
@@ -69,7 +67,6 @@ private:
 
     const load_context& m_ctx;
     std::vector<std::unique_ptr<destination_link>> m_links;
-    router m_router;
     std::vector<uint64_t> m_part_rows;      // the batch's rows loaded per destination
     std::vector<uint64_t> m_open_rows;      // rows in the open transactions (one transaction: every batch's)
     std::vector<uint64_t> m_rows_committed; // per destination

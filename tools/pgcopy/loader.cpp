@@ -34,7 +34,7 @@ void loader::connect() {
     if (!m_ctx.route)
         return;
     if (!m_destinations)
-        m_destinations = std::make_unique<destination_set>(m_ctx, m_ctx.routed_found);
+        m_destinations = std::make_unique<destination_set>(m_ctx);
     // Every destination reads the rows in the coordinator's encoding.
     m_destinations->connect(PQparameterStatus(m_conn->get(), "client_encoding"));
 }
@@ -351,10 +351,6 @@ void loader::commit_batch(batch& b) {
                 lock.unlock();
         }
     } release{m_claim.lock};
-    // A routed batch keeps its ids over retries: its parts committed before
-    // a lost connection carry them.
-    if (m_destinations && m_ctx.sequence)
-        b.first_id = reserve_ids(*m_conn, *m_ctx.sequence, b.rows());
     int deadlocks = 0;
     for (int attempt = 0;; ++attempt) {
         try {
@@ -432,14 +428,13 @@ void loader::reject_unroutable(batch& b) {
         reject_row(b, 0, "22P04", b.refused_marker, refused_marker_detail);
     else if (b.end_marker)
         reject_row(b, 0, "22P04", early_marker_message, early_marker_detail);
-    for (const unplaced_row& u : m_unplaced)
+    for (const unplaced_row& u : b.unplaced)
         reject_row(b, u.row, "23514", no_partition_message(m_ctx.o.table), u.detail);
 }
 
 void loader::load_parts(batch& b) {
     destination_set& set = *m_destinations;
-    m_unplaced.clear();
-    set.route(b, m_unplaced);
+    set.adopt(b);
     if (m_queue.truncate_pending()) // only the first batch sees it: the reader waits for it
         set.truncate_all();
     reject_unroutable(b);
@@ -472,9 +467,21 @@ void loader::send_parts(batch& b) {
         destination_link& link = set.link(part.destination);
         link.begin();
         open.push_back(std::make_unique<copy_in_session>(link.conn(), *link.copy_sql()));
-        for (size_t from = 0; from < part.bytes.size(); from += read_chunk)
-            open.back()->put(part.bytes.data() + from, std::min<size_t>(part.bytes.size() - from, read_chunk));
         sent.push_back(&part);
+    }
+    // Round the destinations in slices smaller than a socket's buffer: a
+    // write blocks while its server is busy, and the others then still
+    // have rows to read (a whole part at once kept them waiting their turn).
+    constexpr size_t slice = 64 << 10;
+    for (size_t from = 0, more = 1; more; from += slice) {
+        more = 0;
+        for (size_t k = 0; k < open.size(); ++k) {
+            const std::string& bytes = sent[k]->bytes;
+            if (from >= bytes.size())
+                continue;
+            open[k]->put(bytes.data() + from, std::min(slice, bytes.size() - from));
+            more += from + slice < bytes.size();
+        }
     }
     for (size_t k = 0; k < open.size(); ++k) {
         batch& part = *sent[k];

@@ -105,7 +105,6 @@ private:
     uint64_t m_copies_binary = 0, m_copies_text = 0;
     copy_stream m_stream;                    // one transaction: the open COPY
     std::unique_ptr<destination_set> m_destinations; // a routed load's
-    std::vector<unplaced_row> m_unplaced;    // a routed batch's rows no partition admits
 };
 
 } // namespace pgpipe

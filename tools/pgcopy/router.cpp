@@ -57,8 +57,9 @@ const std::string& router::routed_bytes(const batch& b) {
     return m_with_ids;
 }
 
-void router::route(batch& b, std::vector<unplaced_row>& unplaced) {
+void router::route(batch& b) {
     const size_t destinations = m_plan.destinations.size();
+    b.unplaced.clear();
     b.parts.resize(destinations);
     for (size_t d = 0; d < destinations; ++d) { // cleared, not replaced: a part keeps its buffers
         batch& part = b.parts[d];
@@ -85,7 +86,7 @@ void router::route(batch& b, std::vector<unplaced_row>& unplaced) {
                     throw error(exit_status::server_error, no_partition_message(m_ctx.o.table) + " at " + m_ctx.where(b, k),
                                 key_text(), "add a partition (or a DEFAULT one) for it, or set such rows aside with --reject-file");
                 if (!b.parts[0].committed_before) // else the run that committed the batch rejected it
-                    unplaced.push_back({k, key_text()});
+                    b.unplaced.push_back({k, key_text()});
                 continue;
             }
             destination = *d;

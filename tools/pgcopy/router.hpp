@@ -13,17 +13,12 @@
 
 namespace pgpipe {
 
-/// A row of the batch that no partition admits (--reject-file: set aside, 23514).
-struct unplaced_row {
-    size_t row;         ///< its place in the batch
-    std::string detail; ///< "Partition key of the failing row contains (k) = (v)."
-};
-
 /// What the server says of a row no partition of table admits (SQLSTATE 23514).
 std::string no_partition_message(const std::string& table);
 
-/// Routes one loader's batches (each loader has its own router: its field
-/// reader is its scratch).
+/// Routes every batch of a routed load, in the reader's thread, before the
+/// queue hands the batch to a loader (the next batch is routed while the
+/// loaders send the one before).
 class router {
 public:
     /// A router of ctx's routing; found: per destination, what an earlier
@@ -35,10 +30,10 @@ public:
     /// Cuts b into b.parts, one per destination, each naming b as its
     /// whole. A key pgcopy cannot read goes to the coordinator, whose
     /// server routes (or refuses) it. Rows no partition admits fail the
-    /// load, or with --reject-file come back in unplaced. With ids reserved
+    /// load, or with --reject-file are kept in b.unplaced. With ids reserved
     /// (b.first_id), the parts' rows carry them in front. With a key, each
     /// part an earlier run committed is marked (the batch's bytes checked).
-    void route(batch& b, std::vector<unplaced_row>& unplaced);
+    void route(batch& b);
 
 private:
     const std::string& routed_bytes(const batch& b);
