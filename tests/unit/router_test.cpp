@@ -64,7 +64,8 @@ struct router_rig {
         if (!ctx)
             open(b.bytes);
         if (!routes)
-            routes.emplace(*ctx, found);
+            routes.emplace(*ctx);
+        ctx->routed_found = found; // as the engine reads it before the router starts
         routes->route(b);
         unplaced = b.unplaced;
     }

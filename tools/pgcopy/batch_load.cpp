@@ -119,7 +119,7 @@ void copy_engine::prepare() {
 // block on a coordinator connection of its own (the loaders' are theirs),
 // before the rows are routed (the ids may be the key).
 void copy_engine::start_router() {
-    m_router.emplace(m_ctx, m_ctx.routed_found);
+    m_router.emplace(m_ctx);
     if (m_ctx.sequence)
         m_ids.emplace(connection::open(*m_ctx.login));
     m_queue.route_with([this](batch& b) {

@@ -294,15 +294,20 @@ void loader::attempt_batch(batch& b) {
             c.exec(o.single_transaction ? "RELEASE SAVEPOINT pgcopy_batch" : "COMMIT");
         count_committed(b);
     } catch (const std::exception& failure) {
-        // After a lost connection, whether the batch committed is read back
-        // first (commit_batch), with the rejects still held.
-        const auto* lost = dynamic_cast<const server_error*>(&failure);
-        if (!(lost && lost->connection_lost()))
-            m_committer.take_back(m_claim);
+        abandon_batch(failure);
         if (!m_ctx.one_tx)
             c.rollback_quietly();
         throw;
     }
+}
+
+// A batch that failed gives its rejects back, unless its connection was
+// lost: whether it committed is then read back first (commit_batch), with
+// the rejects still held.
+void loader::abandon_batch(const std::exception& failure) {
+    const auto* lost = dynamic_cast<const server_error*>(&failure);
+    if (!(lost && lost->connection_lost()))
+        m_committer.take_back(m_claim);
 }
 
 // Reconnects with backoff, no lock held meanwhile: the other loaders go on.
@@ -410,9 +415,7 @@ void loader::attempt_routed(batch& b) {
         load_parts(b);
         commit_parts(b);
     } catch (const std::exception& failure) {
-        const auto* lost = dynamic_cast<const server_error*>(&failure);
-        if (!(lost && lost->connection_lost()))
-            m_committer.take_back(m_claim);
+        abandon_batch(failure);
         if (!m_ctx.one_tx)
             m_destinations->rollback_all();
         throw;

@@ -72,6 +72,7 @@ private:
     error batch_failure(const batch& b, const row_refusal& r, const server_error& e) const;
     void send_parts(batch& b);
     void attempt_batch(batch& b);
+    void abandon_batch(const std::exception& failure);
     void attempt_routed(batch& b);
     void load_parts(batch& b);
     void commit_parts(batch& b);

@@ -10,8 +10,7 @@
 
 namespace pgpipe {
 
-router::router(const load_context& ctx, const std::vector<committed_batches>& found)
-    : m_ctx(ctx), m_plan(*ctx.route), m_found(found), m_fields(ctx.format) {}
+router::router(const load_context& ctx) : m_ctx(ctx), m_plan(*ctx.route), m_fields(ctx.format) {}
 
 std::string no_partition_message(const std::string& table) {
     return "no partition of relation \"" + table + "\" found for row";
@@ -105,9 +104,9 @@ void router::mark_committed(batch& b) {
     if (m_ctx.key.empty())
         return;
     b.content_hash = fingerprint_of(b.bytes.data() + b.starts.front(), b.size());
-    for (size_t d = 0; d < m_found.size(); ++d) {
-        auto it = m_found[d].find({b.input_index, b.offset_of(0)});
-        if (it == m_found[d].end())
+    for (size_t d = 0; d < m_ctx.routed_found.size(); ++d) {
+        auto it = m_ctx.routed_found[d].find({b.input_index, b.offset_of(0)});
+        if (it == m_ctx.routed_found[d].end())
             continue;
         if (it->second.first != b.end_offset() || it->second.second != b.content_hash)
             throw local_error("resume key \"" + m_ctx.key + "\": " + m_ctx.inputs[b.input_index] +

@@ -21,9 +21,9 @@ std::string no_partition_message(const std::string& table);
 /// loaders send the one before).
 class router {
 public:
-    /// A router of ctx's routing; found: per destination, what an earlier
-    /// run of the key committed there (empty without a key).
-    router(const load_context& ctx, const std::vector<committed_batches>& found);
+    /// A router of ctx's routing (ctx.routed_found: what earlier runs of
+    /// the key committed at each destination).
+    explicit router(const load_context& ctx);
     router(const router&) = delete;
     router& operator=(const router&) = delete;
 
@@ -43,7 +43,6 @@ private:
 
     const load_context& m_ctx;
     const routing& m_plan;
-    const std::vector<committed_batches>& m_found;
     copy_field_reader m_fields;
     key_value m_key;
     std::string m_with_ids;           // the batch's rows with their reserved ids in front
