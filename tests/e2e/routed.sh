@@ -213,6 +213,28 @@ test_shard_refusing_a_row_names_its_input_line_and_commits_nowhere() {
   assert_contains "$(cat rej.tsv.log)" "22P02"
 }
 
+# One transaction keeps each shard's COPY open from batch to batch (a
+# part's rows come from lines here and there): the server's "line N" of
+# that stream still names the input's line, in a batch far from the first.
+test_one_transaction_names_a_row_refused_in_a_late_batch() {
+  start_shards 2
+  orders_over_shards hash 2
+  pggen -q --preset orders -n 100k >good.tsv
+  awk 'NR == 87654 { $3 = "abc" } { print }' OFS='\t' good.tsv >bad.tsv
+  run 2 pgcopy -v orders_all bad.tsv
+  assert_contains "$err" "plan: one transaction"
+  assert_contains "$err" "bad.tsv:87654: public.orders_p"
+  assert_contains "$err" 'invalid input syntax for type numeric: "abc"'
+  assert_contains "$err" "nothing was committed"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM orders_part")"
+  assert_eq 0 "$(on_shard 2 "SELECT count(*) FROM orders_part")"
+  # The same input without the bad row: every row, each on its shard.
+  run 0 pgcopy orders_all good.tsv
+  assert_eq 100000 "$(table_count orders_all)"
+  assert_eq 0 "$(misplaced 1 2)"
+  assert_eq 0 "$(misplaced 2 2)"
+}
+
 test_routed_resume_key_holds_across_kill_9() {
   start_shards 3
   orders_over_shards hash 3
@@ -356,7 +378,7 @@ test_routed_csv_row_spanning_lines_is_named_by_its_first_line() {
   printf '1,a,"x\ny"\n2,b,z\n"3\n3",a,w\n4,a,v\n' >bad.csv   # the bad row is lines 4 and 5
   printf '1,a,"x\ny"\nq,a,w\n4,a,v\n' >after.csv           # the bad row is line 3
   local mode
-  for mode in "--batch-rows 10" "--batch-rows 10 --reject-file r"; do
+  for mode in "" "--batch-rows 10" "--batch-rows 10 --reject-file r"; do
     # shellcheck disable=SC2086 # the mode is words
     if [[ $mode == *reject* ]]; then
       run 3 pgcopy -F csv $mode people bad.csv

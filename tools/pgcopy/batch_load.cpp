@@ -203,6 +203,7 @@ void copy_engine::conclude() {
 // A routed load's end: --truncate of an empty input, the one
 // transaction's parts committed together, the run's own key forgotten.
 void copy_engine::conclude_routed(destination_set& set) {
+    set.end_streams(); // a row refused there fails the load before any COMMIT
     if (m_queue.truncate_pending()) // an empty input still empties the tables
         set.truncate_all();
     m_committing = m_ctx.one_tx;

@@ -4,7 +4,10 @@
 #include "pg/connection.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace pgpipe {
 
@@ -38,10 +41,35 @@ public:
     void abort(const char* reason) noexcept;
     /// Whether the COPY is still open.
     bool active() const noexcept { return m_active; }
+    /// The connection it runs on.
+    connection& conn() const noexcept { return m_conn; }
+    /// Non-blocking mode (put_together): on at once; off once libpq's
+    /// buffer is out on the socket (waiting for that, as blocking mode does).
+    void set_nonblocking(bool on);
+    /// Non-blocking mode: once the data sent before is out on the socket,
+    /// sends up to most bytes of rest and drops them from it; false while
+    /// the socket is still full. Throws server_error as put() does.
+    bool offer(std::string_view& rest, size_t most);
+    /// Non-blocking mode: whether data sent is still in libpq's buffer.
+    bool sending();
 
 private:
     connection& m_conn;
     bool m_active = false;
 };
+
+/// Which session of a put_together failed, and the server's error.
+struct put_failure {
+    size_t index;       ///< into the sessions given
+    server_error error; ///< what the server (or libpq) said
+};
+
+/// Sends data[k] into sessions[k], all at once: each server reads its rows
+/// while the others are sent theirs, and a server that is slow to read
+/// keeps none of the others waiting (non-blocking writes, a poll() over
+/// the sockets). Returns with every byte out of libpq's buffers; the
+/// session that failed, if one did (the others then stay open).
+std::optional<put_failure> put_together(std::span<copy_in_session* const> sessions,
+                                        std::span<const std::string_view> data);
 
 } // namespace pgpipe

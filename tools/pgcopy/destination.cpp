@@ -24,7 +24,7 @@ std::string n(uint64_t v) { return std::to_string(v); }
 } // namespace
 
 destination_link::destination_link(const load_context& ctx, size_t index)
-    : m_ctx(ctx), m_d(ctx.route->destinations[index]), m_index(index) {}
+    : m_ctx(ctx), m_d(ctx.route->destinations[index]), m_index(index), m_stream(ctx, label()) {}
 
 void destination_link::connect(const std::string& client_encoding) {
     try {
@@ -36,6 +36,9 @@ void destination_link::connect(const std::string& client_encoding) {
                     "pgcopy connects with the server's options as the user mapping's user; a password comes from "
                     "PGPASSWORD, ~/.pgpass (PGPASSFILE) or a service file, never from the mapping");
     }
+    m_stream.abort(); // a COPY of the connection lost
+    m_stream_rows = 0;
+    m_records.clear();
     m_tx = false;
     m_conn->exec("SET client_encoding = " + m_conn->quote_literal(client_encoding));
     apply_session_settings(*m_conn, m_ctx.plan.toast_compression.value); // --toast-compression, on every server
@@ -106,12 +109,36 @@ void destination_link::truncate() {
 
 void destination_link::record(const std::string& key, const batch& whole, uint64_t rows, const std::string& reject_sizes) {
     begin();
+    m_records += (m_records.empty() ? "(" : ", (") + m_conn->quote_literal(key) + ", " +
+                 m_conn->quote_literal(record_target()) + ", " + n(whole.input_index) + ", " + n(whole.offset_of(0)) +
+                 ", " + n(whole.end_offset()) + ", " + m_conn->quote_literal(whole.content_hash) + ", " + n(rows) +
+                 ", " + m_conn->quote_literal(m_ctx.shape_text) + ", " + reject_sizes + ")";
+}
+
+void destination_link::write_records() {
+    if (m_records.empty())
+        return;
     m_conn->exec("INSERT INTO pgpipe.routed_batches (key, target, input_index, start_offset, end_offset, content_hash,"
-                 " rows_loaded, shape, reject_bytes, reject_log_bytes) VALUES (" +
-                 m_conn->quote_literal(key) + ", " + m_conn->quote_literal(record_target()) + ", " +
-                 n(whole.input_index) + ", " + n(whole.offset_of(0)) + ", " + n(whole.end_offset()) + ", " +
-                 m_conn->quote_literal(whole.content_hash) + ", " + n(rows) + ", " +
-                 m_conn->quote_literal(m_ctx.shape_text) + ", " + reject_sizes + ")");
+                 " rows_loaded, shape, reject_bytes, reject_log_bytes) VALUES " + m_records);
+    m_records.clear();
+}
+
+copy_stream& destination_link::stream_for(const batch& part) {
+    if (m_stream.open() && !m_stream.takes(*m_copy_sql, part.input_index))
+        end_stream();
+    if (!m_stream.open()) {
+        begin();
+        m_stream.begin(*m_conn, *m_copy_sql, part);
+    }
+    m_stream_rows += part.rows();
+    return m_stream;
+}
+
+void destination_link::end_stream() {
+    const uint64_t sent = m_stream_rows;
+    m_stream_rows = 0;
+    if (std::optional<uint64_t> taken = m_stream.end())
+        check_rows_taken(*taken, sent);
 }
 
 bool destination_link::has_committed(const std::string& key, const batch& whole) {
@@ -139,6 +166,9 @@ void destination_link::check_rows_taken(uint64_t taken, uint64_t sent) const {
 }
 
 void destination_link::rollback() noexcept {
+    m_stream.abort();
+    m_stream_rows = 0;
+    m_records.clear();
     if (m_tx && m_conn && m_conn->ok())
         m_conn->rollback_quietly();
     m_tx = false;

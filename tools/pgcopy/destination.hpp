@@ -3,6 +3,7 @@
 #pragma once
 
 #include "batch.hpp"
+#include "copy_stream.hpp"
 #include "load_context.hpp"
 #include "route_plan.hpp"
 #include "pg/connection.hpp"
@@ -44,8 +45,16 @@ public:
     void truncate();
     /// The part's record (with a key), in the part's transaction: the
     /// whole batch's range and fingerprint, the rows loaded, and the reject
-    /// files' sizes (the coordinator's, "NULL, NULL" elsewhere).
+    /// files' sizes (the coordinator's, "NULL, NULL" elsewhere). Kept
+    /// until write_records: a COPY may be open on the connection.
     void record(const std::string& key, const batch& whole, uint64_t rows, const std::string& reject_sizes);
+    /// The records kept, written in the open transaction (before its COMMIT).
+    void write_records();
+    /// One transaction: the COPY kept open from part to part, begun (or
+    /// begun again, for another input) for part; its rows are to follow.
+    copy_stream& stream_for(const batch& part);
+    /// Ends the open COPY, checking that the server took every row sent.
+    void end_stream();
     /// After a lost connection: whether the whole batch's part committed here.
     bool has_committed(const std::string& key, const batch& whole);
     /// --retries: the run's own records go at the end.
@@ -91,6 +100,9 @@ private:
     const size_t m_index;
     std::optional<connection> m_conn;
     std::shared_ptr<const std::string> m_copy_sql;
+    copy_stream m_stream;       // one transaction: the open COPY
+    uint64_t m_stream_rows = 0; // ... and the rows sent into it
+    std::string m_records;      // records kept for write_records: "(…), (…)"
     bool m_tx = false;
     std::string m_gid;
 };

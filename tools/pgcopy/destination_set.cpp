@@ -86,12 +86,20 @@ void destination_set::prepare_all(const std::vector<destination_link*>& open) {
     }
 }
 
+void destination_set::end_streams() {
+    for (auto& l : m_links)
+        l->end_stream();
+}
+
 void destination_set::commit_all(std::vector<bool>& committed) {
     committed.assign(m_links.size(), false);
+    end_streams();
     std::vector<destination_link*> open;
     for (auto& l : m_links)
-        if (l->in_transaction())
+        if (l->in_transaction()) {
+            l->write_records();
             open.push_back(l.get());
+        }
     throw_if_interrupted();
     ++m_batches;
     if (m_ctx.o.sharding.two_phase)

@@ -45,7 +45,11 @@ public:
     /// With a key: each open part's record, the coordinator's (always
     /// open: it holds the batch's rejects' sizes) with reject_sizes.
     void record_all(const batch& b, const std::string& key, const std::string& reject_sizes);
-    /// Commits every open transaction, the coordinator's first (--two-phase:
+    /// One transaction: ends every destination's open COPY (a refused row
+    /// fails the load here, named by its FILE:LINE).
+    void end_streams();
+    /// Ends the open COPYs and writes the records kept, then commits every
+    /// open transaction, the coordinator's first (--two-phase:
     /// all prepared first). On failure throws, with committed[d] saying
     /// where the batch's part committed (or may have: a lost reply).
     void commit_all(std::vector<bool>& committed);

@@ -198,7 +198,7 @@ void plan_encoding(const copy_load_options& o, const input_facts& in, load_plan&
 // (route_plan.cpp puts their column first), rows sent to the shards as read.
 void plan_routed_levers(const copy_load_options& o, load_plan& p) {
     if (p.one_transaction.value && !o.batch_size.bytes) // each piece is a COPY per destination
-        p.batch_bytes = {1 << 20, "one transaction's pieces of 1 MiB, a COPY per destination each"};
+        p.batch_bytes = {1 << 20, "one transaction's pieces of 1 MiB, into a COPY per destination kept open"};
     plan_ids(o, p);
     p.binary = {lever::off, "rows sent to the shards as read: their tables' types are not the coordinator's to encode for"};
     p.defer_indexes = p.defer_constraints = {false, "a routed load's indexes and constraints live on the shards"};

@@ -441,7 +441,9 @@ void loader::load_parts(batch& b) {
     if (m_queue.truncate_pending()) // only the first batch sees it: the reader waits for it
         set.truncate_all();
     reject_unroutable(b);
-    if (!m_ctx.rejecting())
+    if (!m_ctx.rejecting() && m_ctx.one_tx)
+        stream_parts(b);
+    else if (!m_ctx.rejecting())
         send_parts(b);
     for (batch& part : b.parts) {
         if (part.rows() == 0 || part.committed_before || !m_ctx.rejecting())
@@ -457,12 +459,14 @@ void loader::load_parts(batch& b) {
         m_committer.write_rejects(m_claim, b, m_pending_rejects);
 }
 
-// Without a reject file a batch's parts go to their destinations at once:
-// each server reads its part while the next is sent, and the results are
-// read after. A part the server refuses fails the batch, naming the row.
+// Without a reject file a batch's parts go to their destinations at once
+// (put_together): each server reads its part while the others are sent
+// theirs. A part the server refuses fails the batch, naming the row.
 void loader::send_parts(batch& b) {
     destination_set& set = *m_destinations;
     std::vector<std::unique_ptr<copy_in_session>> open; // a few per batch; an unfinished one ends its COPY
+    std::vector<copy_in_session*> sessions;
+    std::vector<std::string_view> data;
     std::vector<batch*> sent;
     for (batch& part : b.parts) {
         if (part.rows() == 0 || part.committed_before)
@@ -470,25 +474,16 @@ void loader::send_parts(batch& b) {
         destination_link& link = set.link(part.destination);
         link.begin();
         open.push_back(std::make_unique<copy_in_session>(link.conn(), *link.copy_sql()));
+        sessions.push_back(open.back().get());
+        data.push_back(std::string_view(part.bytes).substr(0, part.starts.back()));
         sent.push_back(&part);
     }
-    // Round the destinations in slices smaller than a socket's buffer: a
-    // write blocks while its server is busy, and the others then still
-    // have rows to read (a whole part at once kept them waiting their turn).
-    constexpr size_t slice = 64 << 10;
-    for (size_t from = 0, more = 1; more; from += slice) {
-        more = 0;
-        for (size_t k = 0; k < open.size(); ++k) {
-            const std::string& bytes = sent[k]->bytes;
-            if (from >= bytes.size())
-                continue;
-            open[k]->put(bytes.data() + from, std::min(slice, bytes.size() - from));
-            more += from + slice < bytes.size();
-        }
-    }
+    std::optional<put_failure> failed = put_together(sessions, data);
     for (size_t k = 0; k < open.size(); ++k) {
         batch& part = *sent[k];
         try {
+            if (failed && failed->index == k)
+                throw failed->error;
             const uint64_t rows = open[k]->finish();
             set.link(part.destination).check_rows_taken(rows, part.rows());
             set.count_part(part.destination, rows);
@@ -498,6 +493,29 @@ void loader::send_parts(batch& b) {
             throw batch_failure(part, refusal_of(part, 0, part.rows(), e), e);
         }
     }
+}
+
+// One transaction without a reject file: each destination's COPY stays
+// open from batch to batch, so that no server waits for the others at a
+// batch's end; a refused row fails the load when its COPY ends (or at
+// once), named by its FILE:LINE.
+void loader::stream_parts(batch& b) {
+    destination_set& set = *m_destinations;
+    std::vector<copy_stream*> streams;
+    std::vector<const batch*> parts;
+    for (batch& part : b.parts) {
+        if (part.rows() == 0 || part.committed_before)
+            continue;
+        streams.push_back(&set.link(part.destination).stream_for(part));
+        parts.push_back(&part);
+        set.count_part(part.destination, part.rows());
+    }
+    copy_stream::send_together(streams, parts);
+    // A row without a line end (the data before a \.) is its COPY's last:
+    // the next block's rows would run on from it.
+    for (size_t k = 0; k < parts.size(); ++k)
+        if (streams[k]->ends_unterminated(*parts[k]))
+            set.link(parts[k]->destination).end_stream();
 }
 
 // Every part's record, then every part committed; when a COMMIT fails the

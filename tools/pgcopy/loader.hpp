@@ -71,6 +71,7 @@ private:
     row_refusal refusal_of(const batch& b, size_t a, size_t z, const server_error& e) const;
     error batch_failure(const batch& b, const row_refusal& r, const server_error& e) const;
     void send_parts(batch& b);
+    void stream_parts(batch& b);
     void attempt_batch(batch& b);
     void abandon_batch(const std::exception& failure);
     void attempt_routed(batch& b);
