@@ -235,6 +235,31 @@ test_one_transaction_names_a_row_refused_in_a_late_batch() {
   assert_eq 0 "$(misplaced 2 2)"
 }
 
+# shard_sleeps K: whether a backend of shard K sleeps in pg_sleep.
+shard_sleeps() {
+  [ "$(on_shard "$1" "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = t ]
+}
+
+# Ctrl-C while the loader waits for a shard that is slow to read (its
+# socket full, the other's not): the load ends at once, no shard keeps a row.
+test_sigint_during_a_one_transaction_routed_load_commits_nowhere() {
+  start_shards 2
+  orders_over_shards hash 2
+  on_shard 1 "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS
+              'BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END'"
+  on_shard 1 "CREATE TRIGGER slow BEFORE INSERT ON orders_part FOR EACH ROW EXECUTE FUNCTION slow()"
+  pggen -q --preset orders -n 100k >rows.tsv
+  pgcopy orders_all rows.tsv 2>err &
+  local pid=$! status=0
+  wait_until "shard 1's backend in its slow trigger" shard_sleeps 1
+  kill -INT "$pid"
+  wait "$pid" || status=$?
+  assert_eq 130 "$status" "exit status after SIGINT"
+  assert_eq 0 "$(on_shard 1 "SELECT count(*) FROM orders_part")"
+  assert_eq 0 "$(on_shard 2 "SELECT count(*) FROM orders_part")"
+  wait_until "shard 1's backend out of its trigger" eval '! shard_sleeps 1'
+}
+
 test_routed_resume_key_holds_across_kill_9() {
   start_shards 3
   orders_over_shards hash 3

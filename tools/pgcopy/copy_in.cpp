@@ -132,6 +132,19 @@ std::optional<put_failure> put_together(std::span<copy_in_session* const> sessio
     // Smaller than a socket's buffer, so that each server has rows to read
     // while the others are sent theirs.
     constexpr size_t slice = 64 << 10;
+    // However it ends, every session still open is left in blocking mode
+    // (the COPY's end and an abort expect it).
+    struct blocking_again {
+        std::span<copy_in_session* const> sessions;
+        ~blocking_again() {
+            for (copy_in_session* s : sessions)
+                try {
+                    if (s->active())
+                        s->set_nonblocking(false);
+                } catch (const error&) {
+                }
+        }
+    } restore{sessions};
     std::vector<std::string_view> rest(data.begin(), data.end());
     size_t k = 0;
     try {
@@ -151,12 +164,6 @@ std::optional<put_failure> put_together(std::span<copy_in_session* const> sessio
         for (k = 0; k < sessions.size(); ++k)
             sessions[k]->set_nonblocking(false);
     } catch (const server_error& e) {
-        for (size_t j = 0; j < sessions.size(); ++j)
-            if (j != k && sessions[j]->active())
-                try {
-                    sessions[j]->set_nonblocking(false);
-                } catch (const error&) {
-                }
         return put_failure{k, e};
     }
     return std::nullopt;
