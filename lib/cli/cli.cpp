@@ -99,7 +99,10 @@ void add_output_format_options(option_set& options, output_options& out) {
         ("format,F", po::value<std::string>(&out.format)->value_name("FORMAT"), "text (default), csv or binary")
         ("zstd", po::value<std::string>(&out.zstd)->value_name("LEVEL")->implicit_value("3"),
          "compress with zstd (level 1-19, default 3)")
-        ("output,o", po::value<std::string>(&out.path)->value_name("FILE"), "write to FILE instead of stdout");
+        ("output,o", po::value<std::string>(&out.path)->value_name("FILE"), "write to FILE instead of stdout")
+        ("end-line", po::bool_switch(&out.end_line),
+         "end the output with the end line \\. once every row is written (binary: its trailer): a run "
+         "that fails writes none, and a pgcopy that requires it loads nothing");
 }
 
 std::optional<exit_status> parse_table_and_files(int argc, char** argv, const program_help& help,

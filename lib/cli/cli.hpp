@@ -55,6 +55,7 @@ struct output_options {
     std::string format = "text"; ///< -F
     std::string zstd;            ///< --zstd[=LEVEL], when given
     std::string path;            ///< -o FILE
+    bool end_line = false;       ///< --end-line: the output ends with the end line \. once complete
 };
 /// Adds "Output format options:" (-F, --zstd[=LEVEL], -o).
 void add_output_format_options(option_set& options, output_options& out);

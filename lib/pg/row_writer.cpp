@@ -2,6 +2,7 @@
 #include "pg/row_writer.hpp"
 
 #include "core/error.hpp"
+#include "io/end_line.hpp"
 #include "io/row_splitter.hpp"
 
 #include <bit>
@@ -104,6 +105,12 @@ void append_numeric_field(std::string& out, const value& v, const column_type& t
         return;
     }
     std::string_view t = v.s;
+    if (t == "NaN" || t == "Infinity" || t == "-Infinity") {
+        // No digits, and the sign word says which (numeric.h's NUMERIC_NAN, _PINF, _NINF).
+        const char sign = t == "NaN" ? '\xC0' : t == "Infinity" ? '\xD0' : '\xF0';
+        out.append(std::string_view("\0\0\0\0", 4)).append(1, sign).append(3, '\0');
+        return;
+    }
     bool negative = !t.empty() && t[0] == '-';
     if (negative)
         t.remove_prefix(1);
@@ -154,9 +161,11 @@ void row_writer::flush() {
     m_buf.clear();
 }
 
-void row_writer::finish() {
+void row_writer::finish(bool end_line) {
     if (m_format == copy_format::binary)
         put_be16(-1);
+    else if (end_line)
+        m_buf += end_line_text;
     flush();
     if (m_out)
         m_out->close();

@@ -75,8 +75,9 @@ public:
     }
     /// Encodes v as a value of type into the next field.
     void field(const value& v, const column_type& type);
-    /// Writes the binary trailer, flushes and closes the output.
-    void finish();
+    /// Writes the binary trailer (text and CSV with end_line: the end line
+    /// \., io/end_line.hpp), flushes and closes the output.
+    void finish(bool end_line = false);
     /// After an error: hands over the complete rows written so far, without
     /// the binary trailer, so that a binary stream stays visibly unfinished.
     void abandon() {

@@ -7,6 +7,7 @@
 #include "reject_rules.hpp"
 #include "core/interrupt.hpp"
 #include "core/text.hpp"
+#include "io/end_line.hpp"
 #include "io/row_splitter.hpp"
 #include "pg/identifier.hpp"
 
@@ -58,6 +59,10 @@ struct batch_reader::input_cursor {
     std::optional<bool> script;
     bool in_block = false;
     uint64_t block_line = 0;     // the block's COPY line
+    uint64_t end_line = 0;       // the line of its end line \. after the last block (0: none yet)
+    // Whether it ended with its end line: the binary trailer, a script's
+    // \. after its last block, or a \. that no data followed.
+    bool ended() const { return binary ? trailer : script.value_or(false) ? end_line != 0 : marker.has_value(); }
 };
 
 batch_reader::batch_reader(const load_context& ctx, batch_queue& queue, block_tables& tables,
@@ -178,15 +183,19 @@ bool batch_reader::take_script_line(input_cursor& in, size_t end, row_kind kind)
         return false;
     const size_t start = b.starts.back();
     const std::string_view line(b.bytes.data() + start, end - start);
-    if (in.in_block && line != "\\.\n" && line != "\\.\r\n" && line != "\\.")
+    if (in.in_block && !is_end_line(line))
         return false; // a \. inside a row: the server's, and the reject or failure, as for any input
     end = flush_rows_before(b, end);
     const uint64_t line_number = b.first_line;
+    const bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos;
     if (in.in_block) {
         in.in_block = false;
         in.marker.reset(); // no data followed it
-    }
-    else if (line.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    } else if (!blank && in.end_line) {
+        throw data_after_end_line(m_ctx.input_name(in.index), line_number, in.end_line);
+    } else if (is_end_line(line)) {
+        in.end_line = line_number; // the script's end line, after its last block (pgrec --end-line)
+    } else if (!blank) {
         in.block_line = line_number;
         start_script_block(in, line);
     }
@@ -454,6 +463,8 @@ void batch_reader::finish_input(input_cursor& in) {
     // A last row without a final newline is a row too (text and CSV).
     if (!in.binary && b.starts.back() < b.bytes.size())
         take_row(in, b.bytes.size(), row_kind::row);
+    if (m_ctx.o.require_end && !in.ended()) // before the last batch goes: in one transaction, nothing commits
+        throw missing_end_line(m_ctx.input_name(in.index));
     b.bytes.resize(b.starts.back());
     cut_batches(b, true);
 }

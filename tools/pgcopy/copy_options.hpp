@@ -78,6 +78,7 @@ struct copy_load_options {
     bool restore = false;                 ///< --restore: put back what an interrupted deferring load left off
     bool verbose = false;                 ///< --verbose: print the plan
     bool script = false;                  ///< --script: the input is a script stream (else detected)
+    bool require_end = false;             ///< --require-end: each input ends with its end line \. (binary: trailer)
     sharding_options sharding;            ///< --route / --no-route, --two-phase
 
     /// Whether an option asks for batches rather than one streamed COPY.

@@ -42,6 +42,9 @@ void add_load_options(pgpipe::option_set& options, pgpipe::copy_load_options& cf
          "encoding of the input (default: the client's)")
         ("script", po::bool_switch(&cfg.script),
          "the inputs are script streams of COPY blocks (else detected by their first line)")
+        ("require-end", po::bool_switch(&cfg.require_end),
+         "each input must end with the end line \\. (binary: its trailer) that its producer writes when it "
+         "finished; else the load fails (in one transaction, nothing commits)")
         ("truncate", po::bool_switch(&cfg.truncate), "empty the table first, in the same transaction")
         ("freeze", po::bool_switch(&cfg.freeze), "COPY FREEZE: rows loaded frozen (needs --truncate)")
         ("toast-compression", po::value<std::string>()->value_name("METHOD")

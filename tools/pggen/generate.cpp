@@ -714,7 +714,6 @@ void write_row_range(plan& p, const std::vector<uint64_t>& keys, uint64_t first,
             meter.update(state);
         }
     }
-    writer.finish();
 }
 
 double seconds_since(std::chrono::steady_clock::time_point started) {
@@ -734,6 +733,7 @@ void write_rows(const generate_options& o, plan& p, load_summary& summary) {
     progress_meter meter(o.show_progress);
     try {
         write_row_range(p, keys, first, end, writer, out, meter);
+        writer.finish(o.end_line);
     } catch (const broken_pipe&) {
         // The reader stopped reading (| head): a normal end.
         meter.finish();

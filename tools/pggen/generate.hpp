@@ -35,6 +35,7 @@ struct generate_options {
     copy_format format = copy_format::text; ///< -F
     int zstd_level = 0;                     ///< --zstd[=LEVEL]; 0: none
     std::string output;                     ///< -o FILE; empty: stdout
+    bool end_line = false;                  ///< --end-line: the end line \. after the last row
     generate_action action = generate_action::rows; ///< --ddl, --list-columns
     bool show_progress = false;             ///< draw progress
     std::string stats_file;                 ///< --stats FILE

@@ -91,6 +91,7 @@ void apply_flags(const pggen_flags& f, const po::variables_map& vm, pgpipe::gene
     if (vm.count("zstd"))
         cfg.zstd_level = pgpipe::parse_zstd_level(f.output.zstd);
     cfg.output = f.output.path;
+    cfg.end_line = f.output.end_line;
     pgpipe::set_quiet(f.progress.quiet);
     cfg.show_progress = f.progress.show_progress();
     cfg.stats_file = f.progress.stats_file;

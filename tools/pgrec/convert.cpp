@@ -350,6 +350,17 @@ void convert_integer(const json_scalar& in, const record_column& col, value& out
 
 void convert_numeric(const json_scalar& in, const record_column& col, value& out, record_cell& store) {
     const column_type& type = col.type;
+    // Python's Decimal('NaN') and Decimal('Infinity') as str() spells them;
+    // numeric takes them all (14+), a numeric(p,s) no infinity.
+    if (in.text == "NaN" || in.text == "Infinity" || in.text == "-Infinity") {
+        if (in.text != "NaN" && type.precision > 0)
+            throw record_error{std::string(in.text) + " does not fit numeric(" + std::to_string(type.precision) + "," +
+                               std::to_string(type.scale) + "): only a numeric without precision holds an infinity"};
+        store.text = in.text;
+        out.kind = value_kind::numeric_text;
+        out.s = store.text;
+        return;
+    }
     auto d = parse_plain_decimal(in.text, type.scale);
     if (!d)
         throw record_error{quoted(in.text) + " is not a valid number"};
@@ -616,6 +627,12 @@ void convert_value(od::value jv, const record_column& col, value& out, record_ce
     check_literal(jv, kind);
     if (kind == od::json_type::number)
         check_json_token(trim_json_space(jv.raw_json_token()));
+    if (kind == od::json_type::null && col.null_is_json && !in_array) {
+        store.text.assign("null");
+        out.kind = value_kind::json;
+        out.s = store.text;
+        return;
+    }
     if (kind == od::json_type::null)
         return; // out is NULL
     if (col.type.is_array && !in_array)
@@ -634,6 +651,11 @@ std::string_view trim_json_space(std::string_view s) {
 
 void convert_json_value(od::value jv, const record_column& col, value& out, record_cell& store) {
     convert_value(jv, col, out, store, false);
+}
+
+void keep_json_nulls(std::vector<record_column>& columns) {
+    for (record_column& c : columns)
+        c.null_is_json = !c.type.is_array && (c.type.base == pg_type::json || c.type.base == pg_type::jsonb);
 }
 
 } // namespace pgpipe

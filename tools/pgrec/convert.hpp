@@ -24,7 +24,12 @@ struct record_column {
     column_type type;                     ///< what its values are converted to
     std::vector<std::string> enum_labels; ///< an enum's labels (empty: not checked)
     bool has_default = false;             ///< a DEFAULT or an identity: what a missing key gets
+    bool null_is_json = false;            ///< json/jsonb and --json-null value: a JSON null is JSON's null
 };
+
+/// --json-null value: in the json and jsonb columns (not arrays) a JSON
+/// null is the JSON value null, as SQLAlchemy stores None by default.
+void keep_json_nulls(std::vector<record_column>& columns);
 
 /// Storage for one cell's converted bytes, reused record after record: the
 /// value's views point in here.

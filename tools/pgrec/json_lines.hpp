@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/interrupt.hpp"
+#include "io/end_line.hpp"
 #include "io/input.hpp"
 #include "io/reject_sink.hpp"
 
@@ -20,16 +21,18 @@ struct input_line {
 };
 
 /// Calls handle(input_line) for every line of in that is not blank, and
-/// after_chunk() after each chunk read.
+/// after_chunk() after each chunk read. An end line \. ends the input
+/// (nothing may follow it); require_end: the input must end with one.
 template <typename Handle, typename AfterChunk>
-void for_each_line(input_stream& in, Handle&& handle, AfterChunk&& after_chunk) {
+void for_each_line(input_stream& in, bool require_end, Handle&& handle, AfterChunk&& after_chunk) {
     std::string chunk(1 << 20, '\0'), carry;
     uint64_t number = 0, base = 0, line_start = 0;
+    end_line_watch end(in.name(), require_end);
     auto one = [&](std::string_view line) {
         ++number;
         if (!line.empty() && line.back() == '\r')
             line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") != std::string_view::npos)
+        if (line.find_first_not_of(" \t") != std::string_view::npos && !end.take(number, line))
             handle(input_line{line, in.name(), number, line_start});
     };
     while (size_t n = in.read(chunk.data(), chunk.size())) {
@@ -52,6 +55,7 @@ void for_each_line(input_stream& in, Handle&& handle, AfterChunk&& after_chunk) 
     }
     if (!carry.empty())
         one(carry);
+    end.finish();
 }
 
 /// Sets a bad line aside: the line in the reject file as it was read (so

@@ -11,9 +11,13 @@ namespace {
 
 namespace po = pgpipe::po;
 
-// The record options, into cfg; --missing and --block as written.
-void add_record_options(pgpipe::option_set& visible, pgpipe::record_options& cfg, std::string& missing,
-                        std::string& block) {
+// Options whose words are read after parsing, as written.
+struct record_words {
+    std::string missing = "default", block = "1000", json_null = "sql";
+};
+
+// The record options, into cfg and words.
+void add_record_options(pgpipe::option_set& visible, pgpipe::record_options& cfg, record_words& words) {
     visible.add_group("Record options")
         ("columns", po::value<std::string>()->value_name("LIST")
              ->notifier([&](const std::string& v) { cfg.columns = v; }),
@@ -21,9 +25,11 @@ void add_record_options(pgpipe::option_set& visible, pgpipe::record_options& cfg
         ("map", po::value<std::string>()->value_name("LIST")
              ->notifier([&](const std::string& v) { cfg.map = v; }),
          "rename keys: key=column,...")
-        ("missing", po::value<std::string>(&missing)->value_name("WHAT"),
+        ("missing", po::value<std::string>(&words.missing)->value_name("WHAT"),
          "a missing key: default (the column's DEFAULT), null or error")
         ("ignore-unknown", po::bool_switch(&cfg.ignore_unknown), "drop keys that name no column")
+        ("json-null", po::value<std::string>(&words.json_null)->value_name("WHAT"),
+         "a JSON null in a json or jsonb column: sql (NULL, the default) or value (JSON's null, as SQLAlchemy stores None)")
         ("with-ids", po::bool_switch(&cfg.with_ids), "fill serial and identity columns from the records too")
         ("reject-file", po::value<std::string>(&cfg.reject_file)->value_name("FILE"),
          "write bad lines to FILE (reasons to FILE.log) and go on")
@@ -31,7 +37,10 @@ void add_record_options(pgpipe::option_set& visible, pgpipe::record_options& cfg
          "print the columns of -F csv and binary, comma-separated, then exit")
         ("child", po::value<std::vector<std::string>>(&cfg.children)->value_name("KEY=TABLE.COLUMN"),
          "the array under KEY holds rows of TABLE referencing the parent by COLUMN")
-        ("block", po::value<std::string>(&block)->value_name("N"), "with --child: records per script block (1000)")
+        ("block", po::value<std::string>(&words.block)->value_name("N"), "with --child: records per script block (1000)")
+        ("require-end", po::bool_switch(&cfg.require_end),
+         "each input must end with the end line \\. its producer writes once it finished (else exit 1, "
+         "no end line written: pgcopy --require-end then loads nothing); implies --end-line")
         ("id-start", po::value<int64_t>()->value_name("N")
              ->notifier([&](int64_t v) { cfg.id_start = v; }),
          "with --child: count ids from N instead of the sequences");
@@ -51,10 +60,10 @@ std::optional<pgpipe::missing_key> parse_missing(const std::string& word) {
 pgpipe::exit_status pgrec_main(int argc, char** argv) {
     pgpipe::record_options cfg;
     pgpipe::progress_options out;
-    std::string missing = "default", block = "1000";
+    record_words words;
 
     pgpipe::option_set visible;
-    add_record_options(visible, cfg, missing, block);
+    add_record_options(visible, cfg, words);
     pgpipe::output_options output;
     pgpipe::add_output_format_options(visible, output);
     pgpipe::add_client_options(visible, cfg.connection, out);
@@ -79,18 +88,22 @@ pgpipe::exit_status pgrec_main(int argc, char** argv) {
     po::variables_map vm;
     if (auto done = pgpipe::parse_table_and_files(argc, argv, help, visible, cfg.table, cfg.inputs, vm))
         return *done;
-    auto missing_key = parse_missing(missing);
+    auto missing_key = parse_missing(words.missing);
     if (!missing_key)
-        return pgpipe::usage_error("invalid --missing \"" + missing + "\" (default, null or error)");
+        return pgpipe::usage_error("invalid --missing \"" + words.missing + "\" (default, null or error)");
     cfg.missing = *missing_key;
+    if (words.json_null != "sql" && words.json_null != "value")
+        return pgpipe::usage_error("invalid --json-null \"" + words.json_null + "\" (sql or value)");
+    cfg.json_null_value = words.json_null == "value";
     cfg.format = pgpipe::parse_copy_format(output.format);
     if (vm.count("zstd"))
         cfg.zstd_level = pgpipe::parse_zstd_level(output.zstd);
     cfg.output = output.path;
+    cfg.end_line = output.end_line || cfg.require_end; // an input that said it finished: so does the output
     pgpipe::set_quiet(out.quiet);
     cfg.show_progress = out.show_progress();
     cfg.stats_file = out.stats_file;
-    cfg.block = pgpipe::parse_count(block);
+    cfg.block = pgpipe::parse_count(words.block);
     pgpipe::validate_record_options(cfg);
     pgpipe::load_summary summary = cfg.children.empty() ? pgpipe::run_records(cfg) : pgpipe::run_record_tree(cfg);
     return summary.rejected ? pgpipe::exit_status::rows_rejected : pgpipe::exit_status::success;

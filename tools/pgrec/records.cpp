@@ -125,6 +125,8 @@ void record_loader::setup_columns() {
     }
     if (m_columns.empty())
         throw local_error("no columns to fill in " + m_o.table);
+    if (m_o.json_null_value)
+        keep_json_nulls(m_columns);
     m_script = m_o.format == copy_format::text;
     for (size_t k = 0; k < m_columns.size(); ++k) {
         m_key_to_column[m_columns[k].name] = static_cast<int>(k);
@@ -224,9 +226,13 @@ void record_loader::read_fields(od::document& doc, od::object& object, std::stri
         if (it == m_key_to_column.end() || it->second < 0) {
             if (m_o.ignore_unknown)
                 continue;
+            bool none = false;
+            if (it != m_key_to_column.end() && !field.value().is_null().get(none) && none)
+                continue; // an unflushed ORM object's "id": null: the server fills it, as it would the ORM's
             if (it != m_key_to_column.end())
                 throw record_error{"fills column " + m_current_key +
-                                   ", which the server fills (serial, identity or generated); pass --with-ids to load it"};
+                                   ", which the server fills (serial, identity or generated); pass --with-ids to "
+                                   "load the records' own values"};
             throw record_error{"no column of " + m_o.table + " takes this key (--map renames, --ignore-unknown drops)"};
         }
         auto c = static_cast<size_t>(it->second);
@@ -365,7 +371,7 @@ void record_loader::setup_output(output_stream& out) {
 
 void record_loader::finish_output(output_stream& out) {
     if (!m_script) {
-        m_writer->finish();
+        m_writer->finish(m_o.end_line);
         return;
     }
     // The open block's shape first: its rows continue that block.
@@ -375,7 +381,7 @@ void record_loader::finish_output(output_stream& out) {
             write_shape(*s, false);
     for (const auto& s : shapes)
         write_shape(*s, false);
-    m_script_out->finish();
+    m_script_out->finish(m_o.end_line);
     out.close();
 }
 
@@ -415,7 +421,7 @@ void record_loader::convert_inputs(const std::vector<std::string>& inputs, outpu
     for (const auto& path : inputs) {
         input_stream in(path);
         for_each_line(
-            in, [&](const input_line& line) { convert_line(line); },
+            in, m_o.require_end, [&](const input_line& line) { convert_line(line); },
             [&] {
                 state.rows = rows();
                 state.bytes = out.bytes_in();

@@ -38,6 +38,9 @@ struct record_options {
     std::optional<int64_t> id_start;         ///< --id-start: ids counted from here instead of nextval
     bool show_progress = false;              ///< draw progress
     std::string stats_file;                  ///< --stats FILE
+    bool json_null_value = false;            ///< --json-null value: JSON null in json/jsonb is JSON's null
+    bool require_end = false;                ///< --require-end: each input ends with its end line \.
+    bool end_line = false;                   ///< --end-line (or --require-end): the output ends with one
 };
 
 /// Reads JSON lines and writes COPY rows for the table. Text output is a

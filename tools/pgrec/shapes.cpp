@@ -1,6 +1,8 @@
 // pgrec's script streams: names as a COPY line writes them, shapes of rows, and their blocks.
 #include "shapes.hpp"
 
+#include "io/end_line.hpp"
+
 #include "io/sql_names.hpp"
 
 #include <algorithm>
@@ -91,9 +93,13 @@ void script_output::block(const std::string& header, std::string_view rows) {
     m_open = header;
 }
 
-void script_output::finish() {
-    if (!m_open.empty())
-        m_out.write("\\.\n");
+void script_output::finish(bool end_line) {
+    // In one write: a producer that dies leaves the open block unended.
+    std::string last = m_open.empty() ? "" : "\\.\n";
+    if (end_line)
+        last += end_line_text;
+    if (!last.empty())
+        m_out.write(last);
     m_open.clear();
 }
 

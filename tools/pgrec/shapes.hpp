@@ -82,8 +82,9 @@ public:
     /// Writes rows as a block under header, or as more of the open block
     /// when that has the same header (one COPY for a run of one shape).
     void block(const std::string& header, std::string_view rows);
-    /// Ends the open block: from here on the stream is a whole script.
-    void finish();
+    /// Ends the open block: from here on the stream is a whole script
+    /// (with end_line: ended by the end line \., io/end_line.hpp).
+    void finish(bool end_line = false);
     /// The header of the block not yet ended, or "".
     const std::string& open_header() const noexcept { return m_open; }
 

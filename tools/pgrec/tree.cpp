@@ -159,6 +159,8 @@ void tree_loader::setup_node(tree_node& n) {
         keep.push_back(n.fk_column);
     std::vector<std::string> server_filled;
     n.columns = live_columns(c, n.table, m_o.with_ids, keep, server_filled);
+    if (m_o.json_null_value)
+        keep_json_nulls(n.columns);
     for (size_t k = 0; k < n.columns.size(); ++k) {
         n.key_to_column[n.columns[k].name] = static_cast<int>(k);
         if (n.columns[k].name == pk)
@@ -230,6 +232,9 @@ void tree_loader::convert(int index, std::string_view json, std::optional<int64_
         if (it->second <= -2) {
             od::array a;
             std::string_view raw;
+            bool none = false;
+            if (!v.is_null().get(none) && none)
+                continue; // "children": null, as an ORM writes an unset relationship: no children
             if (v.get_array().get(a) || a.raw_json().get(raw))
                 throw record_error{"key \"" + key_name + "\": the children must be a JSON array"};
             child_arrays.emplace_back(-2 - it->second, std::string(trim_json_space(raw)));
@@ -365,10 +370,10 @@ load_summary tree_loader::run() {
     try {
         for (const auto& path : inputs) {
             input_stream in(path);
-            for_each_line(in, [&](const input_line& line) { convert_record(line, in_block); }, [] {});
+            for_each_line(in, m_o.require_end, [&](const input_line& line) { convert_record(line, in_block); }, [] {});
         }
         emit_block();
-        m_script->finish();
+        m_script->finish(m_o.end_line);
         out.close();
     } catch (const broken_pipe&) {
         return m_summary;
