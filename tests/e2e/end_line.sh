@@ -68,6 +68,10 @@ test_pggen_end_line_is_what_require_end_needs_in_every_format() {
   run 0 pgcopy --require-end orders rows.zst
   assert_eq 3000 "$(table_count orders)"
   sql "TRUNCATE orders"
+  # A header and nothing else: its producer stopped there.
+  sql "CREATE TABLE h (a int)"
+  run 1 bash -c "printf 'a' | pgcopy -F csv --header --require-end h"
+  assert_contains "$err" "stdin: ended without its end line"
   # Without --end-line, text and csv have no end: refused.
   run 1 bash -c "pggen -q --preset orders -n 3000 | pgcopy --require-end orders"
   assert_eq 0 "$(table_count orders)"

@@ -98,6 +98,8 @@ void copy_engine::prepare() {
     if (!m_o.table.empty())
         m_ctx.table_sql = quote_qualified_name(first, parse_qualified_name(m_o.table));
     m_ctx.markers = server_rules::of(first).markers();
+    if (m_o.require_end) // the end line \. ends the data in CSV too, though 18 reads it as a row: never sent
+        m_ctx.markers.csv_marker_ends_data = true;
     apply_first_input(first);
     read_columns(first);
     check_shape(first);

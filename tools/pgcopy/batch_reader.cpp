@@ -451,8 +451,11 @@ void batch_reader::finish_input(input_cursor& in) {
         throw local_error("\"" + m_ctx.input_name(in.index) + "\" is shorter (" + std::to_string(in.total) +
                               " bytes) than what this resume key committed (" + std::to_string(committed_end) + ")",
                           {}, "the input changed since the first run; use a new --resume-key");
-    if (in.header_pending && m_ctx.format.header)
+    if (in.header_pending && m_ctx.format.header) {
+        if (m_ctx.o.require_end) // a header, and no end line: its producer stopped there
+            throw missing_end_line(m_ctx.input_name(in.index));
         return; // a header without a newline and nothing else
+    }
     if (in.in_block) {
         // The batches before it commit, as for any input that breaks off.
         cut_batches(b, true);
