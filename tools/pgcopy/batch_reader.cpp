@@ -185,15 +185,16 @@ bool batch_reader::take_script_line(input_cursor& in, size_t end, row_kind kind)
     const std::string_view line(b.bytes.data() + start, end - start);
     if (in.in_block && !is_end_line(line))
         return false; // a \. inside a row: the server's, and the reject or failure, as for any input
+    // Read before the rows before it go: line points into b's bytes.
+    const bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos, ends = is_end_line(line);
     end = flush_rows_before(b, end);
     const uint64_t line_number = b.first_line;
-    const bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos;
     if (in.in_block) {
         in.in_block = false;
         in.marker.reset(); // no data followed it
     } else if (!blank && in.end_line) {
         throw data_after_end_line(m_ctx.input_name(in.index), line_number, in.end_line);
-    } else if (is_end_line(line)) {
+    } else if (ends) {
         in.end_line = line_number; // the script's end line, after its last block (pgrec --end-line)
     } else if (!blank) {
         in.block_line = line_number;
