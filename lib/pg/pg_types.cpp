@@ -621,6 +621,11 @@ char* format_uuid(char* out, const uint8_t* b) {
     return out;
 }
 
+void append_numeric_special(std::string& out, std::string_view text) {
+    const char sign = text == "NaN" ? '\xC0' : text == "Infinity" ? '\xD0' : '\xF0';
+    out.append(std::string_view("\0\0\0\0", 4)).append(1, sign).append(3, '\0');
+}
+
 void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale) {
     bool negative = mantissa < 0;
     uint64_t u = negative ? 0 - static_cast<uint64_t>(mantissa) : static_cast<uint64_t>(mantissa);

@@ -95,6 +95,14 @@ char* format_uuid(char* out, const uint8_t* bytes);
 /// Appends PostgreSQL's binary numeric of mantissa / 10^value_scale, shown
 /// with display scale dscale (>= value_scale), as the server writes it.
 void append_numeric_binary(std::string& out, int64_t mantissa, int32_t value_scale, int32_t dscale);
+/// Whether text is one of numeric's special values as numeric_out spells
+/// them: NaN, Infinity, -Infinity.
+inline bool is_numeric_special(std::string_view text) {
+    return text == "NaN" || text == "Infinity" || text == "-Infinity";
+}
+/// Appends the binary form of a special value (is_numeric_special): no
+/// digits, its sign word saying which (numeric.h's NUMERIC_NAN, _PINF, _NINF).
+void append_numeric_special(std::string& out, std::string_view text);
 
 /// Appends the binary numeric of a decimal given as digit strings (no sign,
 /// no point), shown with display scale dscale (>= the fraction's length).

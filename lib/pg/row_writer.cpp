@@ -105,12 +105,8 @@ void append_numeric_field(std::string& out, const value& v, const column_type& t
         return;
     }
     std::string_view t = v.s;
-    if (t == "NaN" || t == "Infinity" || t == "-Infinity") {
-        // No digits, and the sign word says which (numeric.h's NUMERIC_NAN, _PINF, _NINF).
-        const char sign = t == "NaN" ? '\xC0' : t == "Infinity" ? '\xD0' : '\xF0';
-        out.append(std::string_view("\0\0\0\0", 4)).append(1, sign).append(3, '\0');
-        return;
-    }
+    if (is_numeric_special(t))
+        return append_numeric_special(out, t);
     bool negative = !t.empty() && t[0] == '-';
     if (negative)
         t.remove_prefix(1);

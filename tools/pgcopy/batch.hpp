@@ -52,6 +52,10 @@ struct batch {
 
     /// Bytes of the rows.
     uint64_t size() const { return starts.back() - starts.front(); }
+    /// The rows' bytes, as sent.
+    std::string_view rows_bytes() const { return std::string_view(bytes).substr(starts.front(), size()); }
+    /// A routed part with rows that no earlier run committed at its destination.
+    bool to_load() const { return rows() > 0 && !committed_before; }
     /// Byte offset in the input just past the last row.
     uint64_t end_offset() const { return first_offset + starts.back(); }
     /// Rows held.

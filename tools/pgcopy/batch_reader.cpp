@@ -183,10 +183,10 @@ bool batch_reader::take_script_line(input_cursor& in, size_t end, row_kind kind)
         return false;
     const size_t start = b.starts.back();
     const std::string_view line(b.bytes.data() + start, end - start);
-    if (in.in_block && !is_end_line(line))
-        return false; // a \. inside a row: the server's, and the reject or failure, as for any input
     // Read before the rows before it go: line points into b's bytes.
-    const bool blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos, ends = is_end_line(line);
+    const bool ends = is_end_line(line), blank = line.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    if (in.in_block && !ends)
+        return false; // a \. inside a row: the server's, and the reject or failure, as for any input
     end = flush_rows_before(b, end);
     const uint64_t line_number = b.first_line;
     if (in.in_block) {

@@ -63,7 +63,7 @@ void copy_stream::send_together(std::span<copy_stream* const> streams, std::span
     for (size_t k = 0; k < streams.size(); ++k) {
         streams[k]->note(*parts[k]);
         sessions.push_back(&*streams[k]->m_copy);
-        data.push_back(std::string_view(parts[k]->bytes).substr(0, parts[k]->starts.back()));
+        data.push_back(parts[k]->rows_bytes());
     }
     if (std::optional<put_failure> failed = put_together(sessions, data)) {
         if (std::optional<error> annotated = streams[failed->index]->named(failed->error))

@@ -446,7 +446,7 @@ void loader::load_parts(batch& b) {
     else if (!m_ctx.rejecting())
         send_parts(b);
     for (batch& part : b.parts) {
-        if (part.rows() == 0 || part.committed_before || !m_ctx.rejecting())
+        if (!part.to_load() || !m_ctx.rejecting())
             continue;
         destination_link& link = set.link(part.destination);
         link.begin();
@@ -469,13 +469,13 @@ void loader::send_parts(batch& b) {
     std::vector<std::string_view> data;
     std::vector<batch*> sent;
     for (batch& part : b.parts) {
-        if (part.rows() == 0 || part.committed_before)
+        if (!part.to_load())
             continue;
         destination_link& link = set.link(part.destination);
         link.begin();
         open.push_back(std::make_unique<copy_in_session>(link.conn(), *link.copy_sql()));
         sessions.push_back(open.back().get());
-        data.push_back(std::string_view(part.bytes).substr(0, part.starts.back()));
+        data.push_back(part.rows_bytes());
         sent.push_back(&part);
     }
     std::optional<put_failure> failed = put_together(sessions, data);
@@ -504,7 +504,7 @@ void loader::stream_parts(batch& b) {
     std::vector<copy_stream*> streams;
     std::vector<const batch*> parts;
     for (batch& part : b.parts) {
-        if (part.rows() == 0 || part.committed_before)
+        if (!part.to_load())
             continue;
         streams.push_back(&set.link(part.destination).stream_for(part));
         parts.push_back(&part);

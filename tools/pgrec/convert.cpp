@@ -352,7 +352,7 @@ void convert_numeric(const json_scalar& in, const record_column& col, value& out
     const column_type& type = col.type;
     // Python's Decimal('NaN') and Decimal('Infinity') as str() spells them;
     // numeric takes them all (14+), a numeric(p,s) no infinity.
-    if (in.text == "NaN" || in.text == "Infinity" || in.text == "-Infinity") {
+    if (is_numeric_special(in.text)) {
         if (in.text != "NaN" && type.precision > 0)
             throw record_error{std::string(in.text) + " does not fit numeric(" + std::to_string(type.precision) + "," +
                                std::to_string(type.scale) + "): only a numeric without precision holds an infinity"};
